@@ -1,0 +1,158 @@
+"""Command line: argument parsing and exit codes only; no analysis logic here.
+
+Exit codes (SPEC §1), identical for every output format:
+0 no finding at or above --fail-on; 1 at least one; 2 usage error, unreadable path, invalid
+configuration (or an internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _FormatAction(argparse.Action):
+    """`--format F` starts a new output; `--output FILE` sends the latest one to FILE."""
+
+    def __call__(self, parser, namespace, value, option_string=None):  # type: ignore[override]
+        outputs = getattr(namespace, "outputs", None) or []
+        if option_string in ("--format", "-f"):
+            outputs.append([value, None])
+        else:
+            if not outputs or outputs[-1][1] is not None:
+                outputs.append([None, value])  # format given later, or text by default
+            else:
+                outputs[-1][1] = value
+        namespace.outputs = outputs
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .report import FORMATS
+
+    p = argparse.ArgumentParser(prog="meshlint", description="Catch service-mesh footguns before they reach production.")
+    p.add_argument("--version", action="version", version=f"meshlint {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("check", help="analyse manifests (files, directories, - for stdin)")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads stdin")
+    c.add_argument("--format", "-f", dest="outputs", action=_FormatAction, choices=FORMATS,
+                   help="output format (repeatable, each optionally followed by --output)")
+    c.add_argument("--output", "-o", dest="outputs", action=_FormatAction, metavar="FILE",
+                   help="write the preceding --format to FILE instead of stdout")
+    c.add_argument("--fail-on", choices=("info", "warning", "error", "never"),
+                   help="exit 1 when a finding is at or above this severity (default: warning)")
+    c.add_argument("--select", action="append", metavar="CODES", help="only these codes or prefixes (ML1,ML203)")
+    c.add_argument("--ignore", action="append", metavar="CODES", help="skip these codes or prefixes")
+    c.add_argument("--config", metavar="FILE", help="configuration file (default: .meshlint.yaml or pyproject.toml)")
+    c.add_argument("--default-namespace", metavar="NS", help="namespace of resources that set none (default: default)")
+
+    r = sub.add_parser("rules", help="list all rules")
+    r.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+
+    one = sub.add_parser("rule", help="explain one rule (code or name)")
+    one.add_argument("code", metavar="CODE")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "rules":
+            return _rules(args)
+        if args.command == "rule":
+            return _rule(args)
+    except BrokenPipeError:  # `meshlint ... | head`
+        sys.stderr.close()
+        return EXIT_OK
+    parser.print_help(sys.stderr)
+    return EXIT_ERROR
+
+
+def _error(message: str) -> int:
+    print(f"meshlint: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _check(args: argparse.Namespace) -> int:
+    from . import rules
+    from .config import ConfigError, parse_fail_on
+    from .configfile import load_config
+    from .engine import analyse, print_internal_errors
+    from .load import LoadError
+    from .report import renderer
+
+    try:
+        config = load_config(args.config, rules.BY_CODE)
+        config = config.with_codes(args.select, args.ignore, rules.BY_CODE)
+        if args.fail_on:
+            config = _replace(config, fail_on=parse_fail_on(args.fail_on))
+        if args.default_namespace:
+            config = _replace(config, default_namespace=args.default_namespace)
+    except ConfigError as exc:
+        return _error(str(exc))
+
+    outputs = [(fmt or "text", path) for fmt, path in (getattr(args, "outputs", None) or [])] or [("text", None)]
+    paths = args.paths or ["."]
+    if paths.count("-") > 1:
+        return _error("stdin (-) can be read only once")
+    try:
+        result = analyse(paths, config)
+    except LoadError as exc:
+        return _error(f"cannot read {exc}")
+    for note in result.notes:
+        print(f"meshlint: note: {note}", file=sys.stderr)
+    for fmt, path in outputs:
+        text = renderer(fmt)(result)
+        if path is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            try:
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            except OSError as exc:
+                return _error(f"cannot write {path}: {exc.strerror or exc}")
+    if result.internal_errors:
+        print_internal_errors(result)
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
+
+
+def _replace(config, **changes):
+    from dataclasses import replace
+
+    return replace(config, **changes)
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from . import rules
+    from .docs import rules_json, rules_markdown, rules_table
+
+    render = {"text": rules_table, "markdown": rules_markdown, "json": rules_json}[args.format]
+    sys.stdout.write(render(rules.ALL))
+    return EXIT_OK
+
+
+def _rule(args: argparse.Namespace) -> int:
+    from . import rules
+    from .docs import rule_page
+
+    key = args.code.strip()
+    rule = rules.BY_CODE.get(key.upper()) or rules.BY_NAME.get(key.lower())
+    if rule is None:
+        return _error(f"unknown rule {args.code!r} (see `meshlint rules`)")
+    sys.stdout.write(rule_page(rule))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Configuration: which rules run, at what severity, with which options, in which environment.
+
+One `Config` comes from the defaults, overlaid by a configuration mapping (a config file, or a
+fixture's header) and then by command-line flags. Every key is validated: an unknown key, a
+wrong type or an unknown code is a `ConfigError` (exit code 2) naming the key.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from .finding import Rule, Severity
+from .index import Env
+
+CODE_PREFIX = re.compile(r"^ML\d{0,3}$")
+
+
+class ConfigError(Exception):
+    """Invalid configuration (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ("ML",)
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # by rule name
+    env: Env = field(default_factory=Env)
+    default_namespace: str = "default"
+    fail_on: Severity | None = Severity.WARNING  # None = never
+    ignore_resources: tuple[tuple[tuple[str, ...], str], ...] = ()  # (code prefixes, "Kind ns/name" glob)
+
+    def ignored_resource(self, code: str, resource_id: str) -> bool:
+        return any(any(code.startswith(p) for p in codes) and fnmatch.fnmatchcase(resource_id, glob)
+                   for codes, glob in self.ignore_resources)
+
+    def is_enabled(self, rule: Rule) -> bool:
+        """The longest matching prefix wins; on a tie, ignore wins (like ruff)."""
+        sel = max((len(p) for p in self.select if rule.code.startswith(p)), default=-1)
+        ign = max((len(p) for p in self.ignore if rule.code.startswith(p)), default=-1)
+        return sel >= 0 and sel > ign
+
+    def severity_of(self, rule: Rule) -> Severity:
+        return self.severity.get(rule.code, rule.severity)
+
+    def options_for(self, rule: Rule) -> Mapping[str, Any]:
+        return {**rule.options, **self.options.get(rule.name, {})}
+
+    def with_codes(self, select: list[str] | None, ignore: list[str] | None,
+                   rules: Mapping[str, Rule]) -> "Config":
+        out = self
+        if select:
+            out = replace(out, select=tuple(parse_codes(select, rules, "--select")))
+        if ignore:
+            out = replace(out, ignore=out.ignore + tuple(parse_codes(ignore, rules, "--ignore")))
+        return out
+
+
+def parse_codes(values: list[str] | str, rules: Mapping[str, Rule], where: str) -> list[str]:
+    """`["ML1,ML203", "ML3"]` -> `["ML1", "ML203", "ML3"]`, each a known code or prefix."""
+    if isinstance(values, str):
+        values = [values]
+    out = []
+    for value in values:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected rule codes, got {value!r}")
+        for part in value.split(","):
+            code = part.strip().upper()
+            if not code:
+                continue
+            if code == "ALL":
+                code = "ML"
+            if not CODE_PREFIX.match(code):
+                raise ConfigError(f"{where}: {part.strip()!r} is not a rule code or prefix (like ML101 or ML3)")
+            if len(code) == 5 and code not in rules:
+                raise ConfigError(f"{where}: unknown rule code {code}")
+            out.append(code)
+    return out
+
+
+ENV_KEYS = {"root-namespace", "injected-namespaces", "known-gateways", "native-sidecars", "istio-version"}
+TOP_KEYS = {"select", "ignore", "severity", "fail-on", "default-namespace", "ignore-resources"} | ENV_KEYS
+
+
+def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str = "config",
+                 base: Config | None = None) -> Config:
+    """Build a Config from a configuration mapping (keys as in SPEC §4), validating it."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a mapping of settings")
+    by_name = {r.name: r for r in rules.values()}
+    cfg = base or Config()
+    env = cfg.env
+    severity = dict(cfg.severity)
+    options = {k: dict(v) for k, v in cfg.options.items()}
+    for key, value in data.items():
+        at = f"{where}: {key}"
+        if key == "select":
+            cfg = replace(cfg, select=tuple(parse_codes(value, rules, at)))
+        elif key == "ignore":
+            cfg = replace(cfg, ignore=tuple(parse_codes(value, rules, at)))
+        elif key == "severity":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{at}: expected a mapping of rule code to severity")
+            for code, sev in value.items():
+                if code not in rules:
+                    raise ConfigError(f"{at}: unknown rule code {code!r}")
+                try:
+                    severity[code] = Severity.parse(str(sev))
+                except ValueError as exc:
+                    raise ConfigError(f"{at}.{code}: {exc}") from None
+        elif key == "fail-on":
+            cfg = replace(cfg, fail_on=parse_fail_on(value, at))
+        elif key == "default-namespace":
+            cfg = replace(cfg, default_namespace=_string(value, at))
+        elif key == "root-namespace":
+            env = replace(env, root_namespace=_string(value, at))
+        elif key == "istio-version":
+            env = replace(env, istio_version=_string(value, at))
+        elif key == "native-sidecars":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{at}: expected true or false")
+            env = replace(env, native_sidecars=value)
+        elif key == "injected-namespaces":
+            env = replace(env, injected_namespaces=frozenset(_strings(value, at)))
+        elif key == "known-gateways":
+            gateways = _strings(value, at)
+            for gw in gateways:
+                if gw.count("/") != 1 or not all(gw.split("/")):
+                    raise ConfigError(f"{at}: {gw!r} is not of the form namespace/name")
+            env = replace(env, known_gateways=frozenset(gateways))
+        elif key in by_name:
+            rule = by_name[key]
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{at}: expected a mapping of options for rule {rule.code}")
+            for opt, opt_value in value.items():
+                if opt not in rule.options:
+                    known = ", ".join(sorted(rule.options)) or "none"
+                    raise ConfigError(f"{at}.{opt}: unknown option for {rule.code} (options: {known})")
+                default = rule.options[opt]
+                if type(opt_value) is not type(default) and not (
+                        isinstance(default, float) and type(opt_value) is int):
+                    raise ConfigError(f"{at}.{opt}: expected {type(default).__name__}, got {opt_value!r}")
+                options.setdefault(rule.name, {})[opt] = opt_value
+        elif key == "ignore-resources":
+            cfg = replace(cfg, ignore_resources=tuple(_ignore_resources(value, rules, at)))
+        else:
+            raise ConfigError(f"{at}: unknown key")
+    return replace(cfg, env=env, severity=severity, options=options)
+
+
+def parse_fail_on(value: Any, where: str = "--fail-on") -> Severity | None:
+    if value == "never":
+        return None
+    try:
+        return Severity.parse(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: expected info, warning, error or never, got {value!r}") from None
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: expected a string")
+    return value
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of strings")
+    return value
+
+
+def _ignore_resources(value: Any, rules: Mapping[str, Rule], where: str) -> list[tuple[tuple[str, ...], str]]:
+    """`[{code: ML101, resource: "Service legacy/*"}]` -> [(("ML101",), "Service legacy/*")]."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list of {{code, resource}} entries")
+    out = []
+    for i, entry in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(entry, Mapping) or set(entry) - {"code", "resource"} or "resource" not in entry:
+            raise ConfigError(f"{at}: expected {{code: ML101, resource: \"Kind namespace/name-glob\"}}")
+        glob = entry["resource"]
+        if not isinstance(glob, str) or " " not in glob.strip():
+            raise ConfigError(f"{at}.resource: expected \"Kind namespace/name-glob\", got {glob!r}")
+        codes = tuple(parse_codes(entry.get("code", "ML"), rules, f"{at}.code"))
+        out.append((codes, " ".join(glob.split())))
+    return out

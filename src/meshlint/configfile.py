@@ -1,0 +1,79 @@
+"""Finding and reading the configuration file (SPEC §4).
+
+`--config FILE`, else the first of `.meshlint.yaml` / `.meshlint.yml` / `pyproject.toml` (with
+a `[tool.meshlint]` table) in the working directory or one of its parents.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from .config import Config, ConfigError, from_mapping
+from .finding import Rule
+
+NAMES = (".meshlint.yaml", ".meshlint.yml")
+
+
+def discover(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for name in NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
+            return pyproject
+    return None
+
+
+def _pyproject_table(path: Path) -> Mapping[str, Any] | None:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    table = data.get("tool", {}).get("meshlint")
+    return table if isinstance(table, dict) else None
+
+
+def read(path: Path) -> Mapping[str, Any]:
+    """The settings mapping held by a config file; ConfigError when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if path.suffix == ".toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        table = data.get("tool", {}).get("meshlint")
+        if table is None:
+            raise ConfigError(f"{path}: no [tool.meshlint] table")
+        return table
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    return {} if data is None else data
+
+
+def load_config(explicit: str | None, rules: Mapping[str, Rule]) -> Config:
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{explicit}: no such configuration file")
+    else:
+        found = discover()
+        if found is None:
+            return Config()
+        path = found
+    shown = os.path.relpath(path) if not explicit else explicit
+    return from_mapping(read(path), rules, where=shown)

@@ -1,0 +1,241 @@
+"""Sources -> resources: files, directories, stdin; YAML streams, JSON, `*List` dumps.
+
+Nothing here raises on bad input: unparsable documents become ML001 problems, documents that
+are not Kubernetes objects (or whose fields have the wrong type) ML002 problems, and every other
+document is still loaded. Only an unreadable path is an error (exit code 2).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable
+
+from ..resource import CLUSTER_SCOPED, Document, Ref, Resource, Source, kind_key
+from . import documents, schema
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+class LoadError(Exception):
+    """A path that cannot be read at all (exit code 2)."""
+
+
+@dataclass(slots=True)
+class Problem:
+    """Bad input found while loading: ML001 (unparsable) or ML002 (not a valid object)."""
+
+    code: str
+    document: Document
+    message: str
+    path: tuple = ()  # field inside the document
+    line: int = 0  # explicit line when known (parser errors), else resolved from path
+    resource: Resource | None = None
+
+
+@dataclass
+class Loaded:
+    sources: list[Source] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    count: int = 0  # Kubernetes objects seen, valid or not
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
+    """Expand directories. Returns (files, skipped, errors); `-` stays `-` (stdin)."""
+    files: list[str] = []
+    skipped: list[str] = []
+    errors: list[str] = []
+    for path in paths:
+        if path == "-":
+            files.append(path)
+            continue
+        if os.path.isdir(path):
+            _walk(path, files, skipped, errors)
+        elif os.path.exists(path):
+            files.append(path)  # named explicitly: read whatever its extension
+        else:
+            errors.append(f"{path}: no such file or directory")
+    return files, skipped, errors
+
+
+def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> None:
+    """Recursive walk that follows symlinked directories but never loops."""
+    seen: set[tuple[int, int]] = set()
+
+    def onerror(exc: OSError) -> None:
+        errors.append(f"{exc.filename}: {exc.strerror}")
+
+    for root, dirs, names in os.walk(top, followlinks=True, onerror=onerror):
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            errors.append(f"{root}: {exc.strerror}")
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            if name.lower().endswith(EXTENSIONS):
+                if os.path.isfile(full):
+                    files.append(full)
+            elif not name.startswith("."):
+                skipped.append(full)
+
+
+def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Problem | None]:
+    """Read and decode one input. Undecodable bytes give an ML001 problem (the text is kept,
+    with replacement characters, so the other documents of the file are still analysed)."""
+    if path == "-":
+        data = (stdin or sys.stdin.buffer).read()
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise LoadError(f"{path}: {exc.strerror or exc}") from None
+    text, problem_line, why = decode(data)
+    source = Source(path, text)
+    if why:
+        doc = Document(source, 0, len(text), 1, 0)
+        return source, Problem("ML001", doc, why, line=problem_line)
+    return source, None
+
+
+def decode(data: bytes) -> tuple[str, int, str]:
+    """Bytes -> text. Returns (text, line of the first problem, problem or "")."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), 0, ""
+        except UnicodeDecodeError:
+            return "", 1, "file is not valid UTF-16 text"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:8192]:
+        return "", 1, "binary file: not YAML or JSON text"
+    try:
+        return data.decode("utf-8"), 0, ""
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return (data.decode("utf-8", errors="replace"), line,
+                f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
+                "the document holding it is not analysed")
+
+
+def load(paths: Iterable[str], default_namespace: str = "default",
+         stdin: BinaryIO | None = None) -> Loaded:
+    files, skipped, errors = discover(paths)
+    if errors:
+        raise LoadError("; ".join(errors))
+    out = Loaded()
+    if skipped:
+        example = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+        out.notes.append(f"skipped {len(skipped)} file(s) that are not .yaml/.yml/.json: {example}")
+    for path in files:
+        source, problem = read_source(path, stdin)
+        out.sources.append(source)
+        bad_line = 0
+        if problem is not None:
+            out.problems.append(problem)
+            bad_line = problem.line
+            if not source.text:
+                continue
+        if not source.text.strip():
+            out.notes.append(f"{path}: no documents")
+            continue
+        as_json = path.lower().endswith(".json") or source.text.lstrip()[:1] in ("{", "[")
+        for doc, value, error in documents.iter_documents(source, as_json):
+            if bad_line and _contains_line(doc, bad_line):
+                continue  # holds the undecodable byte: already reported
+            if error is not None:
+                out.problems.append(Problem("ML001", doc, error.message, line=error.line))
+                continue
+            _add_document(out, doc, value, default_namespace)
+    return out
+
+
+def _contains_line(doc: Document, line: int) -> bool:
+    return doc.line <= line <= doc.line + doc.text.count("\n")
+
+
+def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str) -> None:
+    if value is None:
+        return  # empty, or comments only
+    if not isinstance(value, dict):
+        what = "a list" if isinstance(value, list) else schema.describe(value)
+        out.problems.append(Problem("ML002", doc, f"document is {what}, not a Kubernetes object"))
+        return
+    kind = value.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and "items" in value:
+        items = value.get("items")
+        if items is None:
+            return
+        if not isinstance(items, list):
+            out.problems.append(Problem("ML002", doc, f"{kind} items must be a list, not {schema.describe(items)}",
+                                        path=("items",)))
+            return
+        list_version = value.get("apiVersion")
+        item_kind = kind[:-4] if kind != "List" else None
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and item_kind and isinstance(list_version, str):
+                # typed lists (`ServiceList`) from the API omit each item's kind and apiVersion
+                if "kind" not in item or "apiVersion" not in item:
+                    item = {"apiVersion": list_version, "kind": item_kind, **item}
+            _add_object(out, doc, item, ("items", i), default_namespace)
+        return
+    _add_object(out, doc, value, (), default_namespace)
+
+
+def _add_object(out: Loaded, doc: Document, obj: Any, prefix: tuple, default_namespace: str) -> None:
+    out.count += 1
+    if not isinstance(obj, dict):
+        out.problems.append(Problem("ML002", doc, f"list item is {schema.describe(obj)}, not a Kubernetes object",
+                                    path=prefix))
+        return
+    missing = [f for f in ("apiVersion", "kind") if not isinstance(obj.get(f), str) or not obj.get(f)]
+    meta = obj.get("metadata")
+    name = meta.get("name") or meta.get("generateName") if isinstance(meta, dict) else None
+    if not isinstance(name, str) or not name:
+        missing.append("metadata.name")
+    if missing:
+        label = obj.get("kind") if isinstance(obj.get("kind"), str) else "document"
+        where = prefix + (("metadata",) if "metadata.name" in missing and isinstance(meta, dict) else ())
+        out.problems.append(Problem("ML002", doc, f"{label} has no {', '.join(missing)}", path=where))
+        return
+    api_version, kind = obj["apiVersion"], obj["kind"]
+    key = kind_key(api_version, kind)
+    namespace = meta.get("namespace")
+    if kind in CLUSTER_SCOPED:
+        namespace = ""
+    elif not isinstance(namespace, str) or not namespace:
+        namespace = default_namespace
+    resource = Resource(raw=obj, ref=Ref(key, namespace, name), api_version=api_version,
+                        document=doc, prefix=prefix, kind_name=kind, _meta=meta)
+    error = schema.check(key, obj)
+    if error is not None:
+        path, expected = error
+        value = _get(obj, path)
+        field_name = _dotted(path)
+        out.problems.append(Problem("ML002", doc, f"{field_name} must be {expected}, not {schema.describe(value)}",
+                                    path=prefix + path, resource=resource))
+        return
+    out.resources.append(resource)
+
+
+def _get(obj: Any, path: tuple) -> Any:
+    for step in path:
+        obj = obj[step]
+    return obj
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out

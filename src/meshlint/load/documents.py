@@ -1,0 +1,194 @@
+"""Split a source into documents and parse each one on its own.
+
+Each document is parsed separately so that a syntax error in one of them is reported at the
+parser's line (ML001) while the others are still analysed. PyYAML's libyaml-backed loader is
+used when available.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+
+from ..resource import Document, Source
+
+try:  # libyaml C loader: an order of magnitude faster than the pure-Python one
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+# A document marker (`---`) or end marker (`...`) at column 0, followed by space or line end.
+_MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+
+# Beyond this many nodes once aliases are expanded, a document is an alias bomb
+# ("billion laughs"): a real Kubernetes object is many orders of magnitude smaller.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+@dataclass(slots=True)
+class ParseError:
+    """A document that could not be parsed: 1-based line in its source, and why."""
+
+    document: Document
+    line: int
+    message: str
+
+
+def split(source: Source) -> list[Document]:
+    """Cut `source` at document markers. Chunks that hold only directives are joined to the
+    document they introduce; the text of each chunk keeps its own `---` line."""
+    text = source.text
+    docs: list[Document] = []
+    start, line, pending = 0, 1, None  # pending: start of a directives-only prefix
+    pos_line = 1  # line number at `last`
+    last = 0
+    for m in _MARKER.finditer(text):
+        pos_line += text.count("\n", last, m.start())
+        last = m.start()
+        chunk_end = m.start()
+        if _only_directives(text, start, chunk_end):
+            # `%YAML 1.2` and friends: keep them with the document after them
+            if pending is None:
+                pending = (start, line)
+        elif start < chunk_end:
+            s, ln = pending if pending is not None else (start, line)
+            docs.append(Document(source, s, chunk_end, ln, len(docs)))
+            pending = None
+        if m.group(1) == "---":
+            start, line = m.start(), pos_line
+        else:  # `...` ends the document; whatever follows until the next marker is new
+            nl = text.find("\n", m.end())
+            start = len(text) if nl < 0 else nl + 1
+            line = pos_line + (0 if nl < 0 else 1)
+    if start < len(text) or pending is not None:
+        s, ln = pending if pending is not None else (start, line)
+        docs.append(Document(source, s, len(text), ln, len(docs)))
+    return docs
+
+
+def _only_directives(text: str, start: int, end: int) -> bool:
+    found = False
+    for raw in text[start:end].splitlines():
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if raw.startswith("%"):
+            found = True
+            continue
+        return False
+    return found
+
+
+def parse(document: Document) -> tuple[Any, ParseError | None]:
+    """Parse one document. Returns (value, None) or (None, error)."""
+    text = document.text
+    try:
+        value = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = document.line + (mark.line if mark is not None else 0)
+        what = " ".join(p for p in (exc.problem, exc.context) if p) or str(exc)
+        if exc.context and exc.problem and exc.context_mark and exc.problem_mark \
+                and exc.context_mark.line != exc.problem_mark.line:
+            what = f"{exc.problem} ({exc.context} on line {document.line + exc.context_mark.line})"
+        return None, ParseError(document, line, f"invalid YAML: {what}")
+    except yaml.reader.ReaderError as exc:
+        line = document.line + text.count("\n", 0, max(exc.position, 0))
+        return None, ParseError(document, line, f"invalid YAML: character {exc.character!r} is not allowed")
+    except RecursionError:
+        return None, ParseError(document, document.line, "invalid YAML: nesting is too deep")
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        # e.g. a timestamp with month 13: the constructor raises ValueError without a mark
+        return None, ParseError(document, _failing_scalar_line(document), f"invalid YAML: {exc}")
+    if _ANCHOR.search(text) and _expanded_size(value) > MAX_EXPANDED_NODES:
+        return None, ParseError(
+            document, document.line,
+            f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through YAML aliases "
+            "(an alias bomb); refusing to analyse it")
+    return value, None
+
+
+def parse_json(document: Document) -> tuple[Any, ParseError | None]:
+    """Parse a JSON document; on failure, try it as YAML (it may be YAML named .json)."""
+    try:
+        return json.loads(document.text), None
+    except RecursionError:
+        return None, ParseError(document, document.line, "invalid JSON: nesting is too deep")
+    except json.JSONDecodeError as exc:
+        value, error = parse(document)
+        if error is None:
+            return value, None
+        return None, ParseError(document, document.line + exc.lineno - 1, f"invalid JSON: {exc.msg}")
+
+
+_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
+
+
+def _expanded_size(value: Any) -> int:
+    """Node count with aliases expanded, computed in linear time over the distinct nodes."""
+    memo: dict[int, int] = {}
+
+    def size(v: Any) -> int:
+        if isinstance(v, dict):
+            key = id(v)
+            if key not in memo:
+                memo[key] = 0  # a recursive alias counts once (and cannot recurse forever)
+                memo[key] = 1 + sum(size(x) for x in v.values())
+            return memo[key]
+        if isinstance(v, list):
+            key = id(v)
+            if key not in memo:
+                memo[key] = 0
+                memo[key] = 1 + sum(size(x) for x in v)
+            return memo[key]
+        return 1
+
+    try:
+        return size(value)
+    except RecursionError:
+        return MAX_EXPANDED_NODES + 1
+
+
+def _failing_scalar_line(document: Document) -> int:
+    """Line of the first scalar the safe constructor rejects (errors without a mark)."""
+    try:
+        root = yaml.compose(document.text, Loader=_Loader)
+    except Exception:  # noqa: BLE001
+        root = None
+    constructor = yaml.SafeLoader("")
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                constructor.construct_object(node)
+            except Exception:  # noqa: BLE001 - this is the node we are looking for
+                return document.line + node.start_mark.line
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return _first_content_line(document)
+
+
+def _first_content_line(document: Document) -> int:
+    for offset, raw in enumerate(document.text.splitlines()):
+        stripped = raw.strip()
+        if stripped and not stripped.startswith("#") and stripped != "---":
+            return document.line + offset
+    return document.line
+
+
+def iter_documents(source: Source, as_json: bool) -> Iterator[tuple[Document, Any, ParseError | None]]:
+    if as_json:
+        doc = Document(source, 0, len(source.text), 1, 0)
+        value, error = parse_json(doc)
+        yield doc, value, error
+        return
+    for doc in split(source):
+        value, error = parse(doc)
+        yield doc, value, error

@@ -1,0 +1,219 @@
+"""The shape of every field a rule reads, checked once at load time (ML002).
+
+Rules can then trust types: `ports` is a list of mappings, `attempts` an integer. A resource
+whose fields do not fit is reported (ML002, pointing at the field) and kept out of the index,
+so no rule ever sees it. `None` (an empty YAML value) always counts as absent, as it does for
+the Kubernetes API server.
+
+Only fields that rules read are declared; everything else is passed through untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+
+class Shape:
+    what: str = "a value"
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Scalar(Shape):
+    types: tuple[type, ...]
+    what: str
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) and bool not in self.types:
+            return path, self.what
+        if isinstance(value, self.types):
+            return None
+        return path, self.what
+
+
+@dataclass(frozen=True)
+class Map(Shape):
+    fields: Mapping[str, Shape]
+    what: str = "a mapping"
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            return path, self.what
+        for key, shape in self.fields.items():
+            sub = value.get(key)
+            if sub is not None:
+                error = shape.check(sub, path + (key,))
+                if error:
+                    return error
+        return None
+
+
+@dataclass(frozen=True)
+class MapOf(Shape):
+    values: Shape
+    what: str = "a mapping"
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            return path, self.what
+        for key, sub in value.items():
+            if sub is None:
+                continue
+            error = self.values.check(sub, path + (key,))
+            if error:
+                return error
+        return None
+
+
+@dataclass(frozen=True)
+class ListOf(Shape):
+    items: Shape
+    what: str = "a list"
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            return path, self.what
+        for i, sub in enumerate(value):
+            if sub is None:
+                continue
+            error = self.items.check(sub, path + (i,))
+            if error:
+                return error
+        return None
+
+
+STR = Scalar((str,), "a string")
+INT = Scalar((int,), "an integer")
+BOOL = Scalar((bool,), "true or false")
+NUMBER = Scalar((int, float), "a number")
+INT_OR_STR = Scalar((int, str), "an integer or a string")
+STRINGS = ListOf(STR, "a list of strings")
+STR_MAP = MapOf(STR, "a mapping of strings")
+
+METADATA = Map({
+    "name": STR,
+    "generateName": STR,
+    "namespace": STR,
+    "labels": STR_MAP,
+    "annotations": STR_MAP,
+})
+
+# --- Istio networking ---------------------------------------------------------------------
+
+PORT_SELECTOR = Map({"number": INT})
+DESTINATION = Map({"host": STR, "subset": STR, "port": PORT_SELECTOR})
+ROUTE_DESTINATIONS = ListOf(Map({"destination": DESTINATION, "weight": INT}))
+RETRIES = Map({"attempts": INT, "perTryTimeout": STR, "retryOn": STR})
+MATCH = ListOf(Map({"gateways": STRINGS, "port": INT}))
+HEADERS = Map({
+    "request": Map({"set": STR_MAP, "add": STR_MAP, "remove": STRINGS}),
+    "response": Map({"set": STR_MAP, "add": STR_MAP, "remove": STRINGS}),
+})
+HTTP_ROUTE = Map({
+    "name": STR,
+    "match": MATCH,
+    "route": ListOf(Map({"destination": DESTINATION, "weight": INT, "headers": HEADERS})),
+    "mirror": DESTINATION,
+    "mirrors": ListOf(Map({"destination": DESTINATION})),
+    "retries": RETRIES,
+    "timeout": STR,
+    "headers": HEADERS,
+})
+L4_ROUTE = Map({"match": MATCH, "route": ROUTE_DESTINATIONS})
+
+VIRTUAL_SERVICE = Map({
+    "hosts": STRINGS,
+    "gateways": STRINGS,
+    "exportTo": STRINGS,
+    "http": ListOf(HTTP_ROUTE),
+    "tcp": ListOf(L4_ROUTE),
+    "tls": ListOf(L4_ROUTE),
+})
+
+GATEWAY = Map({
+    "selector": STR_MAP,
+    "servers": ListOf(Map({
+        "hosts": STRINGS,
+        "port": Map({"number": INT, "protocol": STR, "name": STR}),
+        "tls": Map({"mode": STR}),
+    })),
+})
+
+TRAFFIC_POLICY = Map({
+    "connectionPool": Map({"http": Map({"maxRetries": INT})}),
+    "outlierDetection": Map({}),
+    "tls": Map({"mode": STR}),
+    "portLevelSettings": ListOf(Map({"port": PORT_SELECTOR})),
+})
+
+DESTINATION_RULE = Map({
+    "host": STR,
+    "exportTo": STRINGS,
+    "trafficPolicy": TRAFFIC_POLICY,
+    "subsets": ListOf(Map({"name": STR, "labels": STR_MAP, "trafficPolicy": TRAFFIC_POLICY})),
+})
+
+SERVICE_ENTRY = Map({"hosts": STRINGS, "exportTo": STRINGS, "location": STR})
+
+# --- Kubernetes core ----------------------------------------------------------------------
+
+SERVICE = Map({
+    "type": STR,
+    "selector": STR_MAP,
+    "externalName": STR,
+    "ports": ListOf(Map({
+        "name": STR,
+        "port": INT,
+        "protocol": STR,
+        "appProtocol": STR,
+        "targetPort": INT_OR_STR,
+        "nodePort": INT,
+    })),
+})
+
+# Shape of `spec` per kind key (see resource.kind_key).
+SPECS: dict[str, Shape] = {
+    "Service": SERVICE,
+    "VirtualService": VIRTUAL_SERVICE,
+    "Gateway": GATEWAY,
+    "DestinationRule": DESTINATION_RULE,
+    "ServiceEntry": SERVICE_ENTRY,
+}
+
+
+def check(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
+    """First field of `raw` whose type does not fit: (path, "a list" ...), or None."""
+    error = METADATA.check(raw.get("metadata"), ("metadata",))
+    if error:
+        return error
+    shape = SPECS.get(kind)
+    if shape is not None:
+        return shape.check(raw.get("spec"), ("spec",))
+    return None
+
+
+def describe(value: Any) -> str:
+    """What a value is, for messages: `a mapping`, `the string "five"`."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        short = value if len(value) <= 40 else value[:37] + "..."
+        return f'the string "{short}"'
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,89 @@
+"""Host names, gateway references and how VirtualServices bind to Gateways.
+
+Mirrors istio/istio:
+- `pilot/pkg/model/config.go` `resolveGatewayName` (gateway reference forms) and
+  `ResolveShortnameToFQDN` (short host -> `<host>.<ns>.svc.cluster.local`);
+- `pkg/config/host/name.go` `Name.Matches` (only a leading `*` is a wildcard, it matches any
+  prefix, `*` matches everything, `*.a.com` does not match `a.com`);
+- `pkg/config/host/names.go` `NamesForNamespace` and the analyzer's
+  `sanitizeServerHostNamespace` (server hosts `[ns/]dnsName`, no prefix = `*/`, `./` = the
+  Gateway's own namespace).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Iterable
+
+MESH_GATEWAY = "mesh"
+DOMAIN = "cluster.local"
+
+
+def resolve_gateway(reference: str, namespace: str) -> tuple[str, str]:
+    """A VirtualService `gateways:` entry -> (namespace, name) of the Gateway it names.
+
+    `name` -> the VirtualService's namespace; `ns/name`; `./name`; legacy
+    `name.ns[.svc.cluster.local]` -> (ns, name)."""
+    if "/" not in reference:
+        if "." not in reference:
+            return namespace, reference
+        name, _, rest = reference.partition(".")
+        return rest.split(".", 1)[0], name
+    ns, _, name = reference.partition("/")
+    return (namespace if ns == "." else ns), name
+
+
+def expand_host(host: str, namespace: str, domain: str = DOMAIN) -> str:
+    """Istio's ResolveShortnameToFQDN: a host without a dot is a Service in `namespace`."""
+    if not host or host == "*" or "." in host or _is_ip(host):
+        return host
+    return f"{host}.{namespace}.svc.{domain}"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def matches(a: str, b: str) -> bool:
+    """Istio's host.Name.Matches: do the two (possibly wildcard) names overlap?"""
+    a_wild, b_wild = a.startswith("*"), b.startswith("*")
+    if a_wild and b_wild:
+        return b[1:].endswith(a[1:]) if len(a) < len(b) else a[1:].endswith(b[1:])
+    if a_wild:
+        return b.endswith(a[1:])
+    if b_wild:
+        return a.endswith(b[1:])
+    return a == b
+
+
+def split_server_host(host: str, gateway_namespace: str) -> tuple[str, str]:
+    """A Gateway server host -> (namespace allowed to bind, DNS name). `*` = any namespace."""
+    if "/" not in host:
+        return "*", host
+    ns, _, name = host.partition("/")
+    return (gateway_namespace if ns == "." else ns), name
+
+
+def visible_server_hosts(server_hosts: Iterable[str], gateway_namespace: str, namespace: str) -> list[str]:
+    """The DNS names of a Gateway's server hosts that a VirtualService in `namespace` may bind
+    to (Istio's NamesForNamespace)."""
+    out = []
+    for raw in server_hosts:
+        ns, name = split_server_host(raw, gateway_namespace)
+        if ns == "*" or ns == namespace:
+            out.append(name)
+    return out
+
+
+def is_cluster_local(host: str, domain: str = DOMAIN) -> bool:
+    """Names that only resolve inside the cluster: short names, `*.svc`, `*.svc.<domain>`,
+    `*.<domain>`."""
+    if host in ("", "*"):
+        return False
+    if "." not in host:
+        return True
+    return host.endswith((".svc", f".svc.{domain}", f".{domain}"))

@@ -1,0 +1,84 @@
+"""Walking a VirtualService: its gateways, routes and destinations.
+
+A VirtualService has three route lists (`http`, `tcp`, `tls`); each route sends to weighted
+`route[].destination`s, and an HTTP route may also mirror to `mirror` / `mirrors[]`. Rules
+that look at destinations use these generators so that every list is covered the same way.
+Shapes are guaranteed by the load-time schema (`load/schema.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from ..resource import Resource
+from .hosts import MESH_GATEWAY
+
+ROUTE_KINDS = ("http", "tcp", "tls")
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """One destination of one route: where it is in the VirtualService and what it says."""
+
+    path: tuple  # path of the destination mapping, e.g. ("spec", "http", 0, "route", 1, "destination")
+    kind: str  # http, tcp, tls
+    route: int  # index of the route in its list
+    host: str
+    subset: str | None
+    weight: int | None
+    mirror: bool = False
+
+
+def routes(vs: Resource, kinds: tuple[str, ...] = ROUTE_KINDS) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+    """(kind, index, route mapping) for every route of the given kinds."""
+    spec = vs.spec
+    for kind in kinds:
+        for i, route in enumerate(spec.get(kind) or ()):
+            if isinstance(route, dict):
+                yield kind, i, route
+
+
+def destinations(vs: Resource, mirrors: bool = True) -> Iterator[Destination]:
+    for kind, i, route in routes(vs):
+        for j, entry in enumerate(route.get("route") or ()):
+            if not isinstance(entry, dict):
+                continue
+            dest = entry.get("destination")
+            if isinstance(dest, dict) and dest.get("host"):
+                yield Destination(("spec", kind, i, "route", j, "destination"), kind, i,
+                                  dest["host"], dest.get("subset"), entry.get("weight"))
+        if kind != "http" or not mirrors:
+            continue
+        mirror = route.get("mirror")
+        if isinstance(mirror, dict) and mirror.get("host"):
+            yield Destination(("spec", kind, i, "mirror"), kind, i, mirror["host"], mirror.get("subset"),
+                              None, mirror=True)
+        for j, entry in enumerate(route.get("mirrors") or ()):
+            dest = entry.get("destination") if isinstance(entry, dict) else None
+            if isinstance(dest, dict) and dest.get("host"):
+                yield Destination(("spec", kind, i, "mirrors", j, "destination"), kind, i, dest["host"],
+                                  dest.get("subset"), None, mirror=True)
+
+
+def gateways(vs: Resource) -> list[str]:
+    """The VirtualService's top-level `gateways:` entries."""
+    return [g for g in vs.spec.get("gateways") or () if isinstance(g, str)]
+
+
+def match_gateways(vs: Resource) -> Iterator[tuple[tuple, str]]:
+    """(path, reference) of every `match[].gateways[]` entry of every route."""
+    for kind, i, route in routes(vs):
+        for m, match in enumerate(route.get("match") or ()):
+            if isinstance(match, dict):
+                for g, ref in enumerate(match.get("gateways") or ()):
+                    if isinstance(ref, str):
+                        yield ("spec", kind, i, "match", m, "gateways", g), ref
+
+
+def is_mesh_only(vs: Resource) -> bool:
+    """True when the VirtualService applies only to sidecars: no `gateways:` (or only `mesh`)
+    and no route that names a gateway in its matches."""
+    if any(g != MESH_GATEWAY for g in gateways(vs)):
+        return False
+    return all(ref == MESH_GATEWAY for _, ref in match_gateways(vs))

@@ -1,0 +1,47 @@
+"""Machine-readable report: the JSON object of SPEC §3 (a stable interface)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+
+if TYPE_CHECKING:
+    from ..engine import Result
+    from ..finding import Finding
+
+
+def finding_dict(f: "Finding") -> dict[str, Any]:
+    r = f.resource
+    return {
+        "code": f.code,
+        "name": f.name,
+        "severity": f.severity.value,
+        "resource": None if r is None else {
+            "apiVersion": r.api_version,
+            "kind": r.kind_name or r.kind,
+            "namespace": r.namespace or None,
+            "name": r.name,
+        },
+        "file": f.file,
+        "line": f.line,
+        "message": f.message,
+        "fix": f.fix,
+        "related": [{"kind": ref.kind.rsplit("/", 1)[-1], "namespace": ref.namespace or None, "name": ref.name}
+                    for ref in f.related],
+    }
+
+
+def render(result: "Result") -> str:
+    doc = {
+        "version": __version__,
+        "findings": [finding_dict(f) for f in result.reported],
+        "summary": {
+            "files": result.files,
+            "resources": result.resources,
+            "findings": result.counts(),
+            "suppressed": len(result.findings) - len(result.reported),
+        },
+    }
+    return json.dumps(doc, indent=2) + "\n"

@@ -1,0 +1,150 @@
+"""Resources as read from the input: a raw dict plus where it came from.
+
+A `Resource` keeps the parsed document untouched (plain dicts and lists, no per-node objects);
+its origin tells which file and document it came from so that exact line numbers can be
+resolved later, and only for resources that have findings (see `locate.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, NamedTuple
+
+# The API group each kind meshlint reads is expected to live in. A kind of the same name in
+# another group (Gateway API's `Gateway`, say) gets a distinct key `group/Kind`, so that rules
+# asking for "Gateway" only ever see Istio's.
+KIND_GROUPS: dict[str, str] = {
+    "Namespace": "",
+    "Service": "",
+    "Pod": "",
+    "ConfigMap": "",
+    "Deployment": "apps",
+    "StatefulSet": "apps",
+    "DaemonSet": "apps",
+    "ReplicaSet": "apps",
+    "Job": "batch",
+    "CronJob": "batch",
+    "VirtualService": "networking.istio.io",
+    "Gateway": "networking.istio.io",
+    "DestinationRule": "networking.istio.io",
+    "ServiceEntry": "networking.istio.io",
+    "Sidecar": "networking.istio.io",
+    "EnvoyFilter": "networking.istio.io",
+    "WorkloadEntry": "networking.istio.io",
+    "PeerAuthentication": "security.istio.io",
+    "AuthorizationPolicy": "security.istio.io",
+    "IstioOperator": "install.istio.io",
+    "MutatingWebhookConfiguration": "admissionregistration.k8s.io",
+}
+
+# Kinds that have no namespace (kubectl does not default one onto them).
+CLUSTER_SCOPED: frozenset[str] = frozenset({
+    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
+    "CustomResourceDefinition", "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration", "StorageClass", "PriorityClass", "IngressClass",
+    "APIService", "GatewayClass", "RuntimeClass", "CSIDriver", "VolumeAttachment",
+})
+
+
+def api_group(api_version: str) -> str:
+    """`networking.istio.io/v1beta1` -> `networking.istio.io`; `v1` -> `` (core)."""
+    slash = api_version.rfind("/")
+    return api_version[:slash] if slash >= 0 else ""
+
+
+def kind_key(api_version: str, kind: str) -> str:
+    """The key a resource is indexed under: its kind, qualified when the group is unexpected."""
+    expected = KIND_GROUPS.get(kind)
+    group = api_group(api_version)
+    if expected is None or expected == group:
+        return kind
+    return f"{group}/{kind}"
+
+
+class Ref(NamedTuple):
+    """Identity of a resource: kind key, namespace ("" when cluster-scoped), name."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass(eq=False)
+class Source:
+    """One input file (or stdin): its display name and its decoded text."""
+
+    name: str
+    text: str
+
+
+@dataclass(eq=False, slots=True)
+class Document:
+    """One YAML/JSON document of a source: text offsets and the 1-based line it starts on."""
+
+    source: Source
+    start: int
+    end: int
+    line: int
+    index: int  # position of the document in its source, from 0
+
+    @property
+    def text(self) -> str:
+        return self.source.text[self.start:self.end]
+
+
+@dataclass(eq=False, slots=True)
+class Resource:
+    """A Kubernetes object: the raw parsed mapping and its origin.
+
+    `prefix` is the path of the object inside its document: empty for a plain document,
+    `("items", 3)` for the fourth item of a `kind: List`.
+    """
+
+    raw: Mapping[str, Any]
+    ref: Ref
+    api_version: str
+    document: Document
+    prefix: tuple = ()
+    kind_name: str = ""
+    _meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.ref.kind
+
+    @property
+    def namespace(self) -> str:
+        return self.ref.namespace
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        return self._meta
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return self._meta.get("labels") or {}
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        return self._meta.get("annotations") or {}
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        spec = self.raw.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def file(self) -> str:
+        return self.document.source.name
+
+    def display(self) -> str:
+        """`Service shop/cart` or `Namespace shop` (the original kind name, unqualified)."""
+        kind = self.kind_name or self.ref.kind
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"

@@ -1,0 +1,101 @@
+"""A mesh-only VirtualService routes a host that a Gateway serves.
+
+A VirtualService without `gateways:` (or with only `mesh`) applies to sidecars only. When one
+of its hosts is served by an Istio Gateway in the input (a server host that matches it and
+admits the VirtualService's namespace), requests that enter through that gateway do not see
+these rules at all. A Gateway server that accepts any host (`*`) counts only for hosts that
+are neither cluster-local nor declared by a ServiceEntry: a catch-all server is no reason to
+expose the in-mesh routing of `reviews`, or the egress routing of `api.github.com`.
+
+With severity info instead: the host is not cluster-local, no Gateway serves it and no
+ServiceEntry declares it. Routing egress traffic this way can be intended, but without a
+ServiceEntry the host is not in Istio's registry (and with `outboundTrafficPolicy:
+REGISTRY_ONLY` the traffic is blocked).
+
+## Why it matters
+This is the intermittent bug: the same request behaves differently depending on where it
+comes from. In-mesh callers get the retries, canary split and fault injection of the
+VirtualService; external callers through the ingress get the Gateway's default routing (or
+another VirtualService's), so a canary receives no external traffic or a timeout is missing
+only for users.
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: storefront, namespace: shop}
+spec:
+  hosts: [shop.example.com]     # served by istio-system/public, but not bound to it
+  http:
+  - route:
+    - destination: {host: frontend, subset: v2}
+      weight: 10
+    - destination: {host: frontend, subset: v1}
+      weight: 90
+```
+
+## Fix
+Bind the VirtualService to the Gateway (`gateways: [istio-system/public, mesh]` keeps it for
+in-mesh callers too), or declare an external host with a ServiceEntry.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh import routes
+from ..mesh.hosts import expand_host, is_cluster_local
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    domain = index.env.domain
+    for vs in index.of_kind("VirtualService"):
+        if not routes.is_mesh_only(vs):
+            continue
+        for i, host in enumerate(vs.spec.get("hosts") or ()):
+            if host == "*":
+                continue
+            fqdn = expand_host(host, vs.namespace, domain)
+            local = is_cluster_local(fqdn, domain) or _names_service(index, fqdn)
+            declared = not local and bool(index.service_entries_for(fqdn))
+            # a catch-all "*" server is no evidence that clients reach a cluster-local or
+            # ServiceEntry (egress) host through the gateway
+            served = [e for e in index.gateway_hosts_matching(fqdn, vs.namespace)
+                      if not (e.host == "*" and (local or declared))]
+            if served:
+                gateways = sorted({f"{e.gateway.namespace}/{e.gateway.name}" for e in served})
+                related = tuple(dict.fromkeys(e.gateway.ref for e in served))
+                yield RULE.finding(vs, ("spec", "hosts", i), related=related,
+                                   host=host, gateways=", ".join(gateways), first=gateways[0])
+            elif not local and not declared:
+                yield RULE.finding(
+                    vs, ("spec", "hosts", i), severity=Severity.INFO,
+                    message="host {host} is not a cluster Service, no Gateway serves it and no "
+                            "ServiceEntry declares it; these mesh-only routes apply to egress "
+                            "traffic only",
+                    fix="Declare the host with a ServiceEntry if this is egress routing, or bind "
+                        "the VirtualService to the Gateway that should serve it.",
+                    host=host)
+
+
+def _names_service(index: Index, host: str) -> bool:
+    """`name.ns` (or `name.ns.svc`) naming a Service in the input is cluster-local too."""
+    parts = host.split(".")
+    return len(parts) in (2, 3) and (len(parts) == 2 or parts[2] == "svc") and \
+        index.service_for_host(f"{parts[0]}.{parts[1]}.svc.{index.env.domain}") is not None
+
+
+RULE = Rule(
+    code="ML104",
+    name="external-host-without-gateway",
+    severity=Severity.WARNING,
+    summary="Mesh-only VirtualService for a host a Gateway serves",
+    inputs=frozenset({"VirtualService", "Gateway", "ServiceEntry", "Service"}),
+    message="host {host} is served by Gateway {gateways}, but this VirtualService is not bound "
+            "to it: traffic entering through the gateway ignores these routes while in-mesh "
+            "traffic follows them",
+    fix="Add {first} (and mesh, to keep in-mesh callers) to spec.gateways.",
+    check=check,
+)

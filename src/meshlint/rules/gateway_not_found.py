@@ -1,0 +1,80 @@
+"""A VirtualService is bound to a Gateway that does not exist.
+
+Each entry of a VirtualService's `gateways:` (and of a route's `match[].gateways`), other than
+the reserved `mesh`, must name an Istio Gateway. The reference is resolved as Istio resolves
+it (istio/istio `pilot/pkg/model/config.go` `resolveGatewayName`): a bare `name` means the
+Gateway *in the VirtualService's own namespace*; `ns/name` and `./name` are explicit; the
+legacy `name.ns.svc.cluster.local` means `ns/name`. Gateways owned elsewhere (another repo, a
+platform team) can be declared in the configuration as `known-gateways`.
+Same check as `istioctl analyze` IST0101 for gateways.
+
+## Why it matters
+Istio silently ignores a binding to a Gateway that does not exist: the routes never reach the
+ingress proxy, and external traffic gets a 404 (or the rules of some other VirtualService)
+while everything looks fine inside the mesh. The usual cause is a short name written in a
+namespace other than the Gateway's: `gateways: [public-gateway]` in namespace `shop` looks for
+`shop/public-gateway`, not `istio-system/public-gateway`.
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: storefront
+  namespace: shop
+spec:
+  hosts: [shop.example.com]
+  gateways:
+  - public-gateway        # the Gateway lives in istio-system: write istio-system/public-gateway
+  http:
+  - route:
+    - destination: {host: frontend}
+```
+
+## Fix
+Reference the Gateway with its namespace (`istio-system/public-gateway`), create it, or list it
+under `known-gateways` in `.meshlint.yaml` when it is managed outside these files.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh import routes
+from ..mesh.hosts import MESH_GATEWAY, resolve_gateway
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    known = index.env.known_gateways
+    for vs in index.of_kind("VirtualService"):
+        refs = [(("spec", "gateways", i), ref) for i, ref in enumerate(vs.spec.get("gateways") or ())]
+        refs += list(routes.match_gateways(vs))
+        for path, ref in refs:
+            if ref == MESH_GATEWAY:
+                continue
+            ns, name = resolve_gateway(ref, vs.namespace)
+            if index.get("Gateway", ns, name) is not None or f"{ns}/{name}" in known:
+                continue
+            elsewhere = [g for g in index.named("Gateway", name) if g.namespace != ns]
+            hint = ""
+            if elsewhere:
+                hint = f"; a Gateway of that name exists in namespace {elsewhere[0].namespace}"
+            target = f"{elsewhere[0].namespace}/{name}" if elsewhere else f"{ns}/{name}"
+            yield RULE.finding(vs, path, related=tuple(g.ref for g in elsewhere),
+                               ref=ref, resolved=f"{ns}/{name}", hint=hint, target=target)
+
+
+RULE = Rule(
+    code="ML102",
+    name="gateway-not-found",
+    severity=Severity.ERROR,
+    summary="VirtualService bound to a Gateway that does not exist",
+    inputs=frozenset({"VirtualService", "Gateway"}),
+    message='gateway "{ref}" resolves to {resolved}, which does not exist{hint}; traffic through '
+            "that gateway ignores this VirtualService",
+    fix="Reference the Gateway as {target} (namespace/name), create it, or add it to "
+        "known-gateways if it is managed elsewhere.",
+    check=check,
+)

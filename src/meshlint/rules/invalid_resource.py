@@ -1,0 +1,60 @@
+"""A document is not a valid Kubernetes object, or a field has the wrong type.
+
+Every document must be a mapping with `apiVersion`, `kind` and `metadata.name`. The fields
+that meshlint's rules read are also checked for their type: `ports` must be a list,
+`attempts` an integer, labels and annotations strings. A resource that fails is reported at
+the offending field and left out of the analysis; the other documents are analysed as usual.
+
+## Why it matters
+The Kubernetes API server rejects such an object (`kubectl apply` fails with "cannot
+unmarshal"), so the configuration you reviewed is not the configuration that runs. Unquoted
+values are the usual cause: `sidecar.istio.io/inject: true` is a boolean, not the string
+`"true"`, and `version: 1.10` is the number 1.1.
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: cart
+spec:
+  hosts: [cart]
+  http:
+  - retries:
+      attempts: "five"   # must be an integer
+```
+
+## Fix
+Give the field the type the API expects: quote label and annotation values, write numbers
+without quotes, and use lists (`- item`) where a list is expected.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    for problem in index.problems:
+        if problem.code == RULE.code:
+            if problem.resource is not None:
+                yield RULE.finding(problem.resource, problem.path[len(problem.resource.prefix):],
+                                   problem=problem.message)
+            else:
+                yield RULE.finding(None, problem.path, document=problem.document, problem=problem.message)
+
+
+RULE = Rule(
+    code="ML002",
+    name="invalid-resource",
+    severity=Severity.ERROR,
+    summary="A document is not a valid Kubernetes object",
+    inputs=frozenset(),
+    message="{problem}",
+    fix="Give the field the type the Kubernetes API expects (quote strings, unquote numbers); "
+        "the resource was not analysed.",
+    check=check,
+)

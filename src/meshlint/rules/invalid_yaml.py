@@ -1,0 +1,52 @@
+"""A document is not valid YAML or JSON.
+
+meshlint reads every document of a file on its own. When one of them cannot be parsed, it is
+reported at the line the parser stopped on, and the other documents of the file are still
+analysed. Files that are not text (binary, not UTF-8), and documents that expand without
+bound through YAML aliases (a "billion laughs" alias bomb), are reported the same way.
+
+## Why it matters
+`kubectl apply` rejects the whole file, so nothing in it reaches the cluster, and every other
+tool in the pipeline (Helm, Argo CD, `istioctl analyze`) stops at the first broken document.
+A half-applied change is exactly when mesh configuration goes wrong.
+
+## Example
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+spec:
+  ports: [{name: http, port: 80}   # the flow sequence is never closed
+```
+
+## Fix
+Correct the syntax at the reported line. `yamllint` or your editor's YAML support point at
+the same place; quote values that contain `: `, `#` or start with `*`, `&`, `!`, `%` or `@`.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    for problem in index.problems:
+        if problem.code == RULE.code:
+            yield RULE.finding(None, problem.path, document=problem.document, line=problem.line,
+                               problem=problem.message)
+
+
+RULE = Rule(
+    code="ML001",
+    name="invalid-yaml",
+    severity=Severity.ERROR,
+    summary="A document is not valid YAML or JSON",
+    inputs=frozenset(),
+    message="{problem}",
+    fix="Correct the syntax at this line; the document was not analysed.",
+    check=check,
+)

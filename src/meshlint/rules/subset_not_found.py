@@ -1,0 +1,82 @@
+"""A route sends traffic to a subset that no DestinationRule defines.
+
+Every `destination.subset` of a VirtualService route (http, tcp, tls, and mirrors) must be
+defined in the `subsets` of a DestinationRule for that host. Hosts are compared fully
+qualified: a short host is expanded in the namespace of the resource that writes it (the
+VirtualService for the route, the DestinationRule for its `host`), as Istio does. Same check
+as `istioctl analyze` IST0101 for subsets.
+
+## Why it matters
+Envoy has no cluster for an undefined subset: every request routed there fails at once with
+`503 NR` (no route). In a weighted canary this is a fixed percentage of errors; when the
+DestinationRule is applied after the VirtualService (or deleted first), it is an outage for
+the time in between.
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v3}   # the DestinationRule defines v1 and v2 only
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+```
+
+## Fix
+Define the subset in the host's DestinationRule (apply it before the VirtualService), or
+route to a subset that exists.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh import routes
+from ..mesh.hosts import expand_host
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    domain = index.env.domain
+    for vs in index.of_kind("VirtualService"):
+        for dest in routes.destinations(vs):
+            if not dest.subset:
+                continue
+            fqdn = expand_host(dest.host, vs.namespace, domain)
+            rules = index.destination_rules_for(fqdn)
+            defined = {s.get("name") for dr in rules for s in dr.spec.get("subsets") or () if isinstance(s, dict)}
+            if dest.subset in defined:
+                continue
+            if rules:
+                names = ", ".join(sorted(n for n in defined if n)) or "no subsets"
+                where = f"DestinationRule {rules[0].namespace}/{rules[0].name} defines {names}"
+            else:
+                where = "no DestinationRule for that host is in the input"
+            yield RULE.finding(vs, dest.path + ("subset",), related=tuple(dr.ref for dr in rules),
+                               subset=dest.subset, host=dest.host, where=where)
+
+
+RULE = Rule(
+    code="ML105",
+    name="subset-not-found",
+    severity=Severity.ERROR,
+    summary="Route destination names an undefined subset",
+    inputs=frozenset({"VirtualService", "DestinationRule"}),
+    message='subset "{subset}" of host {host} is not defined ({where}); requests routed there '
+            "fail with 503 NR",
+    fix='Define subset "{subset}" in the DestinationRule for {host}, or route to a subset that '
+        "exists.",
+    check=check,
+)
