@@ -50,6 +50,8 @@ class Locator:
             elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
                 node = node.value[step]
                 line = node.start_mark.line
+                if isinstance(node, yaml.MappingNode) and node.value:
+                    line = node.value[0][0].start_mark.line  # JSON: the first key, not a lone "{"
             else:
                 break
         return document.line + line

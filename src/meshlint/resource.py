@@ -35,7 +35,16 @@ KIND_GROUPS: dict[str, str] = {
     "AuthorizationPolicy": "security.istio.io",
     "IstioOperator": "install.istio.io",
     "MutatingWebhookConfiguration": "admissionregistration.k8s.io",
+    "HTTPRoute": "gateway.networking.k8s.io",
+    "GRPCRoute": "gateway.networking.k8s.io",
+    "TCPRoute": "gateway.networking.k8s.io",
+    "TLSRoute": "gateway.networking.k8s.io",
+    "UDPRoute": "gateway.networking.k8s.io",
 }
+
+# Gateway API's Gateway, keyed apart from Istio's (see kind_key).
+K8S_GATEWAY = "gateway.networking.k8s.io/Gateway"
+GATEWAY_API_ROUTES = ("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute")
 
 # Kinds that have no namespace (kubectl does not default one onto them).
 CLUSTER_SCOPED: frozenset[str] = frozenset({

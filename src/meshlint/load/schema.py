@@ -182,6 +182,14 @@ SERVICE = Map({
     })),
 })
 
+# --- Gateway API ----------------------------------------------------------------------------
+
+ROUTE = Map({
+    "parentRefs": ListOf(Map({"group": STR, "kind": STR, "namespace": STR, "name": STR, "sectionName": STR,
+                              "port": INT})),
+    "hostnames": STRINGS,
+})
+
 # Shape of `spec` per kind key (see resource.kind_key).
 SPECS: dict[str, Shape] = {
     "Service": SERVICE,
@@ -189,6 +197,11 @@ SPECS: dict[str, Shape] = {
     "Gateway": GATEWAY,
     "DestinationRule": DESTINATION_RULE,
     "ServiceEntry": SERVICE_ENTRY,
+    "HTTPRoute": ROUTE,
+    "GRPCRoute": ROUTE,
+    "TCPRoute": ROUTE,
+    "TLSRoute": ROUTE,
+    "UDPRoute": ROUTE,
 }
 
 

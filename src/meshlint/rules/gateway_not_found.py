@@ -8,6 +8,11 @@ legacy `name.ns.svc.cluster.local` means `ns/name`. Gateways owned elsewhere (an
 platform team) can be declared in the configuration as `known-gateways`.
 Same check as `istioctl analyze` IST0101 for gateways.
 
+Gateway API routes (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, UDPRoute) are held to the same
+standard: every `parentRefs` entry of kind Gateway (the default) must name a Gateway API
+Gateway (`namespace` defaults to the route's own), and a route without any `parentRefs` is
+attached to nothing at all.
+
 ## Why it matters
 Istio silently ignores a binding to a Gateway that does not exist: the routes never reach the
 ingress proxy, and external traffic gets a 404 (or the rules of some other VirtualService)
@@ -33,7 +38,8 @@ spec:
 
 ## Fix
 Reference the Gateway with its namespace (`istio-system/public-gateway`), create it, or list it
-under `known-gateways` in `.meshlint.yaml` when it is managed outside these files.
+under `known-gateways` in `.meshlint.yaml` when it is managed outside these files. Give a
+Gateway API route the `parentRefs` it should attach to.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ from ..finding import Finding, Options, Rule, Severity
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, resolve_gateway
+from ..resource import GATEWAY_API_ROUTES, K8S_GATEWAY
+
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
@@ -64,14 +73,49 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             target = f"{elsewhere[0].namespace}/{name}" if elsewhere else f"{ns}/{name}"
             yield RULE.finding(vs, path, related=tuple(g.ref for g in elsewhere),
                                ref=ref, resolved=f"{ns}/{name}", hint=hint, target=target)
+    for kind in GATEWAY_API_ROUTES:
+        for route in index.of_kind(kind):
+            yield from _route_parents(index, route, known)
+
+
+def _route_parents(index: Index, route, known) -> Iterator[Finding]:
+    """Gateway API: parentRefs that name no Gateway, or no parentRefs at all."""
+    parents = route.spec.get("parentRefs")
+    if not parents:
+        yield RULE.finding(
+            route, ("spec",),
+            message="{kind} has no parentRefs: it is attached to no Gateway (or Service) and "
+                    "routes nothing",
+            fix="Add the parentRefs of the Gateway (or, for mesh routing, the Service) this "
+                "route belongs to.",
+            kind=route.kind_name)
+        return
+    for i, parent in enumerate(parents):
+        if parent.get("group", GATEWAY_API_GROUP) != GATEWAY_API_GROUP or parent.get("kind", "Gateway") != "Gateway":
+            continue  # a Service parent (GAMMA mesh routing) or another implementation's kind
+        name = parent.get("name")
+        if not name:
+            continue
+        ns = parent.get("namespace") or route.namespace
+        if index.get(K8S_GATEWAY, ns, name) is not None or f"{ns}/{name}" in known:
+            continue
+        elsewhere = [g for g in index.named(K8S_GATEWAY, name) if g.namespace != ns]
+        hint = f"; a Gateway of that name exists in namespace {elsewhere[0].namespace}" if elsewhere else ""
+        yield RULE.finding(
+            route, ("spec", "parentRefs", i),
+            message='parentRef "{name}" resolves to Gateway {resolved}, which does not exist{hint}; '
+                    "the route is attached to nothing there",
+            fix="Point parentRefs at an existing Gateway (set its namespace), create {resolved}, or "
+                "add it to known-gateways if it is managed elsewhere.",
+            related=tuple(g.ref for g in elsewhere), name=name, resolved=f"{ns}/{name}", hint=hint)
 
 
 RULE = Rule(
     code="ML102",
     name="gateway-not-found",
     severity=Severity.ERROR,
-    summary="VirtualService bound to a Gateway that does not exist",
-    inputs=frozenset({"VirtualService", "Gateway"}),
+    summary="VirtualService or route bound to a Gateway that does not exist",
+    inputs=frozenset({"VirtualService", "Gateway", K8S_GATEWAY, *GATEWAY_API_ROUTES}),
     message='gateway "{ref}" resolves to {resolved}, which does not exist{hint}; traffic through '
             "that gateway ignores this VirtualService",
     fix="Reference the Gateway as {target} (namespace/name), create it, or add it to "

@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   - create .venv, install meshlint, run it on the bundled examples/ mesh
+#   make test   - install the dev dependencies and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install dev docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+demo: install
+	$(BIN)/meshlint check examples/ --fail-on never
+
+test: dev
+	$(BIN)/python -m pytest
+
+# Regenerate the rule reference from the rules' own docstrings.
+docs: install
+	$(BIN)/meshlint rules --format markdown > docs/rules.md
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,335 @@
+"""The command line as a user runs it: a subprocess, real files, exit codes, output shapes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CLEAN = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  selector: {app: cart}
+  ports:
+  - name: http
+    port: 80
+"""
+
+WARNING = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  selector: {app: cart}
+  ports:
+  - name: http
+    port: 80
+  - name: web
+    port: 8080
+"""
+
+INFO_ONLY = """\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: github
+  namespace: shop
+spec:
+  hosts: [api.github.com]
+  http:
+  - timeout: 5s
+    route:
+    - destination: {host: api.github.com}
+"""
+
+ERROR = """\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: shop
+spec:
+  hosts: [shop.example.com]
+  gateways: [public]
+  http:
+  - route:
+    - destination: {host: frontend}
+"""
+
+
+def run(*args: str, input: str | bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    data = input.encode() if isinstance(input, str) else input
+    proc = subprocess.run([sys.executable, "-m", "meshlint", *args], input=data, capture_output=True,
+                          cwd=cwd, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    proc.stdout = proc.stdout.decode()
+    proc.stderr = proc.stderr.decode()
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def files(tmp_path):
+    def write(name: str, text: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+        return path
+    return write
+
+
+FORMATS = ["text", "json"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_exit_codes_are_identical_in_every_format(files, fmt):
+    clean, warn, info, err = (files("c.yaml", CLEAN), files("w.yaml", WARNING),
+                              files("i.yaml", INFO_ONLY), files("e.yaml", ERROR))
+    assert run("check", str(clean), "--format", fmt).returncode == 0
+    assert run("check", str(warn), "--format", fmt).returncode == 1
+    assert run("check", str(warn), "--format", fmt, "--fail-on", "error").returncode == 0
+    assert run("check", str(err), "--format", fmt, "--fail-on", "error").returncode == 1
+    assert run("check", str(warn), "--format", fmt, "--fail-on", "never").returncode == 0
+    assert run("check", str(info), "--format", fmt).returncode == 0
+    assert run("check", str(info), "--format", fmt, "--fail-on", "info").returncode == 1
+    assert run("check", "/does/not/exist", "--format", fmt).returncode == 2
+
+
+def test_text_format_line_and_help(files):
+    path = files("w.yaml", WARNING)
+    out = run("check", str(path)).stdout.splitlines()
+    assert out[0] == (f"{path}:11: ML101 [warning] Service shop/cart: port 8080 is named \"web\", which is not "
+                      "a protocol prefix, and has no appProtocol; Istio will sniff the protocol, so L7 routing, "
+                      "retries and request metrics depend on detection and server-first protocols hang")
+    assert out[1].startswith("  help: Name the port http-web") and out[1].endswith("(docs: meshlint rule ML101)")
+    assert out[-1] == "1 finding (0 error, 1 warning, 0 info) in 1 file, 1 resource"
+
+
+def test_json_shape_is_exactly_the_contract(files):
+    path = files("e.yaml", ERROR)
+    proc = run("check", str(path), "--format", "json")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert set(doc) == {"version", "findings", "summary"}
+    assert doc["version"] == "0.1.0"
+    assert doc["summary"] == {"files": 1, "resources": 1, "findings": {"error": 1, "warning": 0, "info": 0},
+                              "suppressed": 0}
+    (f,) = doc["findings"]
+    assert set(f) == {"code", "name", "severity", "resource", "file", "line", "message", "fix", "related"}
+    assert f["code"] == "ML102" and f["name"] == "gateway-not-found" and f["severity"] == "error"
+    assert f["resource"] == {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                             "namespace": "default", "name": "shop"}
+    assert f["file"] == str(path) and f["line"] == 7
+    assert "default/public" in f["message"] and f["fix"].endswith(".")
+    assert f["related"] == []
+
+
+def test_related_resources_in_json(files):
+    path = files("gw.yaml", """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  http:
+  - route:
+    - destination: {host: frontend}
+""")
+    doc = json.loads(run("check", str(path), "--format", "json").stdout)
+    (f,) = doc["findings"]
+    assert f["code"] == "ML104" and f["line"] == 14
+    assert f["related"] == [{"kind": "Gateway", "namespace": "istio-system", "name": "public"}]
+
+
+def test_stdin_is_read_and_named_dash():
+    proc = run("check", "-", "--format", "json", input=WARNING)
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["findings"][0]["file"] == "-" and doc["findings"][0]["line"] == 11
+
+
+def test_malformed_file_gives_findings_not_a_traceback(files):
+    path = files("bad.yaml", WARNING + "---\nkind: [unclosed\n---\n" + CLEAN.replace("cart", "other"))
+    proc = run("check", str(path), "--format", "json")
+    assert proc.returncode == 1
+    codes = [(f["code"], f["line"]) for f in json.loads(proc.stdout)["findings"]]
+    assert ("ML101", 11) in codes
+    assert any(code == "ML001" and line in (15, 16) for code, line in codes), codes
+
+
+@pytest.mark.parametrize("content,expect", [
+    (b"\x00\x01\x02binary\x00", "binary file"),
+    (b"apiVersion: v1\nkind: Service\nmetadata:\n  name: caf\xe9\n", "not valid UTF-8"),
+])
+def test_undecodable_files_are_findings(files, content, expect):
+    path = files("odd.yaml", content)
+    proc = run("check", str(path), "--format", "json")
+    assert proc.returncode == 1
+    (f,) = json.loads(proc.stdout)["findings"]
+    assert f["code"] == "ML001" and expect in f["message"]
+
+
+def test_non_utf8_document_does_not_hide_the_others(files):
+    path = files("mixed.yaml", WARNING.encode() + b"---\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n")
+    doc = json.loads(run("check", str(path), "--format", "json").stdout)
+    assert sorted(f["code"] for f in doc["findings"]) == ["ML001", "ML101"]
+    ml001 = next(f for f in doc["findings"] if f["code"] == "ML001")
+    assert ml001["line"] == 15
+
+
+def test_utf16_and_bom_are_decoded(files):
+    path = files("u16.yaml", WARNING.encode("utf-16"))
+    assert run("check", str(path)).returncode == 1
+    path = files("bom.yaml", b"\xef\xbb\xbf" + WARNING.encode())
+    assert json.loads(run("check", str(path), "--format", "json").stdout)["findings"][0]["line"] == 11
+
+
+def test_empty_file_is_a_note_not_an_error(files):
+    path = files("empty.yaml", "")
+    proc = run("check", str(path))
+    assert proc.returncode == 0
+    assert "no documents" in proc.stderr
+
+
+def test_alias_bomb_is_refused_quickly(files):
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, name in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n" + "\n".join("  " + l for l in lines)
+    path = files("bomb.yaml", bomb + "\n---\n" + WARNING)
+    proc = run("check", str(path), "--format", "json")
+    codes = sorted(f["code"] for f in json.loads(proc.stdout)["findings"])
+    assert codes == ["ML001", "ML101"]
+    assert "alias bomb" in proc.stdout
+
+
+def test_deep_nesting_is_a_finding(files):
+    path = files("deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n")
+    proc = run("check", str(path), "--format", "json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["findings"][0]["code"] == "ML001"
+
+
+def test_directory_walk_skips_other_files_and_survives_symlink_loops(files, tmp_path):
+    files("deploy/a.yaml", WARNING)
+    files("deploy/nested/b.yml", CLEAN)
+    files("deploy/nested/c.json", json.dumps({"apiVersion": "v1", "kind": "List", "items": []}))
+    files("deploy/README.md", "# docs")
+    os.symlink(tmp_path / "deploy", tmp_path / "deploy" / "nested" / "loop")
+    proc = run("check", str(tmp_path / "deploy"), "--format", "json")
+    doc = json.loads(proc.stdout)
+    assert doc["summary"]["files"] == 3
+    assert "skipped 1 file(s)" in proc.stderr and "README.md" in proc.stderr
+
+
+def test_kubectl_json_list_dump(files):
+    dump = {"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "shop"},
+         "spec": {"ports": [{"name": "http", "port": 80}]}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b", "namespace": "shop"},
+         "spec": {"ports": [{"name": "web", "port": 80}]}},
+    ]}
+    path = files("dump.json", json.dumps(dump, indent=4))
+    doc = json.loads(run("check", str(path), "--format", "json").stdout)
+    (f,) = doc["findings"]
+    assert f["resource"]["name"] == "b" and doc["summary"]["resources"] == 2
+    assert path.read_text().splitlines()[f["line"] - 1].strip() == '"name": "web",'
+
+
+def test_typed_list_items_inherit_kind(files):
+    path = files("svcs.yaml", """\
+apiVersion: v1
+kind: ServiceList
+items:
+- metadata: {name: a, namespace: shop}
+  spec:
+    ports:
+    - name: web
+      port: 80
+""")
+    doc = json.loads(run("check", str(path), "--format", "json").stdout)
+    (f,) = doc["findings"]
+    assert f["resource"]["kind"] == "Service" and f["line"] == 7
+
+
+def test_default_namespace_flag(files):
+    path = files("w.yaml", WARNING.replace("  namespace: shop\n", ""))
+    doc = json.loads(run("check", str(path), "--format", "json", "--default-namespace", "prod").stdout)
+    assert doc["findings"][0]["resource"]["namespace"] == "prod"
+
+
+def test_select_and_ignore_prefixes(files):
+    path = files("both.yaml", WARNING + "---\n" + ERROR)
+    codes = lambda *a: sorted(f["code"] for f in json.loads(run("check", str(path), "-f", "json", *a).stdout)["findings"])
+    assert codes() == ["ML101", "ML102"]
+    assert codes("--select", "ML101") == ["ML101"]
+    assert codes("--ignore", "ML1") == []
+    assert codes("--select", "ML1", "--ignore", "ML102") == ["ML101"]
+    assert codes("--select", "ML102,ML101") == ["ML101", "ML102"]
+
+
+@pytest.mark.parametrize("args", [["--select", "ML999"], ["--ignore", "XX1"], ["--fail-on", "fatal"],
+                                  ["--format", "yaml"]])
+def test_usage_errors_exit_2(files, args):
+    proc = run("check", str(files("c.yaml", CLEAN)), *args)
+    assert proc.returncode == 2 and proc.stderr
+
+
+def test_several_outputs_in_one_run(files, tmp_path):
+    path = files("w.yaml", WARNING)
+    out = tmp_path / "report.json"
+    proc = run("check", str(path), "--format", "text", "--format", "json", "--output", str(out))
+    assert proc.returncode == 1
+    assert "ML101 [warning]" in proc.stdout and not proc.stdout.lstrip().startswith("{")
+    assert json.loads(out.read_text())["findings"][0]["code"] == "ML101"
+
+
+def test_rules_and_rule_commands():
+    proc = run("rules")
+    assert proc.returncode == 0
+    assert "ML101" in proc.stdout and "port-protocol-unset" in proc.stdout
+    page = run("rule", "ML103")
+    assert page.returncode == 0
+    assert page.stdout.startswith("ML103 host-not-in-gateway [warning]")
+    assert "## Why it matters" in page.stdout and "## Fix" in page.stdout
+    assert run("rule", "port-protocol-unset").stdout.startswith("ML101")
+    assert run("rule", "ML999").returncode == 2
+    listed = json.loads(run("rules", "--format", "json").stdout)
+    assert [r["code"] for r in listed][:3] == ["ML001", "ML002", "ML101"]
+
+
+def test_config_file_is_discovered_and_validated(files, tmp_path):
+    path = files("w.yaml", WARNING)
+    files(".meshlint.yaml", "ignore: [ML101]\n")
+    assert run("check", str(path), cwd=tmp_path).returncode == 0
+    files(".meshlint.yaml", "bogus-key: 1\n")
+    proc = run("check", str(path), cwd=tmp_path)
+    assert proc.returncode == 2 and "bogus-key: unknown key" in proc.stderr
+
+
+def test_no_command_prints_help_and_exits_2():
+    proc = run()
+    assert proc.returncode == 2 and "check" in proc.stderr

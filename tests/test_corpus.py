@@ -1,0 +1,133 @@
+"""The real-world corpus: ../shared/corpus/ (200 public manifests, hand-labelled per footgun).
+
+Each file is analysed alone, as a user would check one file: no crash on any of them, and per
+footgun the agreement with EXPECTED.json is computed and printed at the end of the run (see
+conftest.py). Labels: YES/PARTIAL count as positive; NO/EXEMPT/N/A as negative; YES* (a
+well-known port such as 3306, which Istio treats as TCP) counts as negative because SPEC §5
+ML101 follows Istio there; CTX depends on context outside the file and is listed, not scored.
+
+A disagreement on a scored label fails the test unless it is listed in KNOWN_DISAGREEMENTS
+with the reason (so any regression, or any fix, shows up here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from meshlint import rules
+from meshlint.config import Config
+from meshlint.engine import analyse
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+EXPECTED = json.loads((CORPUS / "EXPECTED.json").read_text()) if CORPUS.is_dir() else {"files": {}}
+FILES = sorted(EXPECTED["files"])
+
+# Footgun number (EXPECTED.json) -> the rule codes that detect it (SPEC §5).
+FOOTGUN_CODES = {
+    "1": {"ML101"},
+    "2": {"ML401"},
+    "3": {"ML201"},
+    "4": {"ML102", "ML103", "ML104"},
+    "5": {"ML301", "ML302", "ML303"},
+    "6": {"ML402"},
+    "7": {"ML202"},
+    "8": {"ML304"},
+    "9": {"ML403", "ML404"},
+    "10": {"ML203"},
+}
+POSITIVE = {"YES", "PARTIAL"}
+NEGATIVE = {"NO", "EXEMPT", "N/A", "YES*"}
+# Footguns whose agreement on scored labels must stay at or above 90 % (issue #2).
+REQUIRED = {"1": 0.90, "4": 0.90}
+
+# (footgun, file) -> why meshlint's verdict differs from the label, after checking Istio.
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {}
+
+UNPARSABLE = {"argo-rollouts/examples/traffic-management/rollout-linkerd.yaml"}
+
+RESULTS: dict[str, dict] = defaultdict(lambda: {"agree": 0, "scored": 0, "disagree": [], "ctx": [0, 0]})
+
+
+def _implemented(codes: set[str]) -> bool:
+    return bool(codes & set(rules.BY_CODE))
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    if not FILES:
+        if os.environ.get("CI"):
+            pytest.fail("../shared/corpus is missing: CI must run with shared/ beside the clone")
+        pytest.skip("../shared/corpus is not beside the project")
+    out = {}
+    for name in FILES:
+        result = analyse([str(CORPUS / name)], Config())
+        assert not result.internal_errors, (name, result.internal_errors)
+        out[name] = result
+    return out
+
+
+def test_every_corpus_file_is_analysed_without_a_crash(verdicts):
+    assert len(verdicts) == 200
+    for name, result in verdicts.items():
+        invalid = [f for f in result.reported if f.code == "ML001"]
+        if name in UNPARSABLE:
+            assert invalid, f"{name} is deliberately unparsable: expected ML001"
+            # the other documents of the file are still analysed
+            assert any(f.code != "ML001" for f in result.reported), name
+        else:
+            assert not invalid, (name, [f.message for f in invalid])
+
+
+@pytest.mark.parametrize("footgun", sorted(FOOTGUN_CODES, key=int))
+def test_agreement_with_the_answer_key(verdicts, footgun):
+    codes = FOOTGUN_CODES[footgun]
+    if not _implemented(codes):
+        RESULTS[footgun]["missing"] = True
+        pytest.skip(f"no rule for footgun {footgun} yet ({', '.join(sorted(codes))})")
+    stats = RESULTS[footgun]
+    unexpected = []
+    for name in FILES:
+        label = EXPECTED["files"][name]["footguns"][footgun]["verdict"]
+        found = any(f.code in codes for f in verdicts[name].reported)
+        if label == "CTX":
+            stats["ctx"][0 if found else 1] += 1
+            continue
+        if label not in POSITIVE | NEGATIVE:
+            continue
+        stats["scored"] += 1
+        if found == (label in POSITIVE):
+            stats["agree"] += 1
+            assert (footgun, name) not in KNOWN_DISAGREEMENTS, f"{name} now agrees: drop it from KNOWN_DISAGREEMENTS"
+            continue
+        stats["disagree"].append((name, label, found))
+        if (footgun, name) not in KNOWN_DISAGREEMENTS:
+            unexpected.append(f"{name}: label {label}, meshlint {'found' if found else 'found nothing'}")
+    assert not unexpected, "new disagreements with EXPECTED.json:\n" + "\n".join(unexpected)
+    if footgun in REQUIRED:
+        assert stats["agree"] / stats["scored"] >= REQUIRED[footgun]
+
+
+def summary_lines() -> list[str]:
+    if not RESULTS:
+        return []
+    lines = ["corpus agreement per footgun (scored = YES/PARTIAL/NO/EXEMPT/N/A/YES* labels; "
+             "CTX = context-dependent, found/not found):"]
+    for footgun in sorted(FOOTGUN_CODES, key=int):
+        stats = RESULTS.get(footgun)
+        codes = ",".join(sorted(FOOTGUN_CODES[footgun]))
+        if stats is None:
+            continue
+        if stats.get("missing"):
+            lines.append(f"  #{footgun:<2} {codes:<19} no rule yet")
+            continue
+        pct = 100.0 * stats["agree"] / stats["scored"] if stats["scored"] else 100.0
+        lines.append(f"  #{footgun:<2} {codes:<19} {stats['agree']}/{stats['scored']} agree ({pct:.1f} %), "
+                     f"CTX found {stats['ctx'][0]} / not found {stats['ctx'][1]}")
+        for name, label, found in stats["disagree"]:
+            lines.append(f"      {label:>7} vs {'found' if found else 'nothing'}: {name}")
+    return lines
