@@ -138,11 +138,13 @@ class Resource:
 
     @property
     def labels(self) -> Mapping[str, str]:
-        return self._meta.get("labels") or {}
+        labels = self._meta.get("labels")
+        return labels if isinstance(labels, dict) else {}  # not a dict: an ML002 resource
 
     @property
     def annotations(self) -> Mapping[str, str]:
-        return self._meta.get("annotations") or {}
+        annotations = self._meta.get("annotations")
+        return annotations if isinstance(annotations, dict) else {}
 
     @property
     def spec(self) -> Mapping[str, Any]:

@@ -85,8 +85,8 @@ class ListOf(Shape):
         if not isinstance(value, list):
             return path, self.what
         for i, sub in enumerate(value):
-            if sub is None:
-                continue
+            if sub is None:  # `- ` with nothing after it: the item itself has no value
+                return path + (i,), self.items.what
             error = self.items.check(sub, path + (i,))
             if error:
                 return error
@@ -218,6 +218,8 @@ def check(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
 
 def describe(value: Any) -> str:
     """What a value is, for messages: `a mapping`, `the string "five"`."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, dict):
