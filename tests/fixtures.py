@@ -5,7 +5,8 @@ trailing `# expect: ML103` comment marks a line where a finding must point;
 `# expect: ML103 "text"` also requires the text in the message (several markers may share a
 line). Lines without a marker must produce no finding of the fixture's rule (nor of any code
 the fixture marks). An optional first line `# meshlint-config: {...}` (YAML flow mapping)
-configures the run, with the keys of `.meshlint.yaml`.
+configures the run, with the keys of `.meshlint.yaml`. A rule may have more fixtures for cases
+that need an input of their own, named `<CODE>_<name>__<variant>.yaml`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Generic, Iterable, Mapping, Sequence, TypeVar
 
 from .mesh import hosts as hostnames
+from .mesh.callgraph import Mention, mentions
+from .mesh.injection import Sidecar, sidecar
+from .mesh.meshconfig import MeshSettings, settings
+from .mesh.peerauth import PeerAuthentications
+from .mesh.workloads import WORKLOAD_KINDS, Workload, is_owned_by_input, pod_template
 from .resource import Ref, Resource
 
 if TYPE_CHECKING:
@@ -34,6 +39,9 @@ class Env:
     native_sidecars: bool = False
     istio_version: str = ""
     domain: str = hostnames.DOMAIN
+    mesh_config: Mapping | None = field(default=None, hash=False, compare=False)  # --mesh-config data
+    mesh_config_name: str = "--mesh-config"
+    mesh_config_document: object = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +158,129 @@ class Index:
         """Gateway server hosts that a VirtualService in `namespace` with `host` would bind."""
         self._touch("Gateway")
         return [e for e in self._server_hosts.matching(host) if e.namespace in ("*", namespace)]
+
+
+    # -- workloads, injection, mTLS ---------------------------------------------------------
+
+    @cached_property
+    def _workloads(self) -> list[Workload]:
+        present = {(r.kind_name or r.kind, r.namespace, r.name) for kind in WORKLOAD_KINDS
+                   for r in self._by_kind.get(kind, ())}
+        out = []
+        for kind in WORKLOAD_KINDS:
+            for r in self._by_kind.get(kind, ()):
+                if is_owned_by_input(r, present):
+                    continue  # the ReplicaSet of a Deployment, the Pods of a ReplicaSet
+                w = pod_template(r)
+                if w is not None:
+                    out.append(w)
+        return out
+
+    def workloads(self) -> list[Workload]:
+        """Pod templates of every workload (owned objects skipped), and bare Pods."""
+        self._touch(*WORKLOAD_KINDS)
+        return self._workloads
+
+    @cached_property
+    def _workload_labels(self) -> Mapping[tuple[str, str, str], list[Workload]]:
+        out: dict[tuple[str, str, str], list[Workload]] = defaultdict(list)
+        for w in self._workloads:
+            for k, v in w.labels.items():
+                out[(w.namespace, k, v)].append(w)
+        return out
+
+    def workloads_selected(self, namespace: str, selector: Mapping[str, str]) -> list[Workload]:
+        """Workloads in `namespace` whose pod labels match an equality selector (a Service's);
+        an empty selector selects nothing. Cost: the smallest candidate set, not all pods."""
+        self._touch(*WORKLOAD_KINDS)
+        if not selector:
+            return []
+        candidates = [self._workload_labels.get((namespace, k, v), []) for k, v in selector.items()]
+        smallest = min(candidates, key=len)
+        return [w for w in smallest if all(w.labels.get(k) == v for k, v in selector.items())]
+
+    @cached_property
+    def _workload_labels_any(self) -> Mapping[tuple[str, str], list[Workload]]:
+        out: dict[tuple[str, str], list[Workload]] = defaultdict(list)
+        for w in self._workloads:
+            for k, v in w.labels.items():
+                out[(k, v)].append(w)
+        return out
+
+    def workloads_matching(self, selector: Mapping[str, str]) -> list[Workload]:
+        """Workloads in any namespace whose labels match (an Istio Gateway's `selector`)."""
+        self._touch(*WORKLOAD_KINDS)
+        if not selector:
+            return []
+        candidates = [self._workload_labels_any.get((k, v), []) for k, v in selector.items()]
+        smallest = min(candidates, key=len)
+        return [w for w in smallest if all(w.labels.get(k) == v for k, v in selector.items())]
+
+    @cached_property
+    def _services_of_workload(self) -> Mapping[int, list[Resource]]:
+        out: dict[int, list[Resource]] = defaultdict(list)
+        for svc in self._by_kind.get("Service", ()):
+            selector = svc.spec.get("selector")
+            if isinstance(selector, dict):
+                for w in self.workloads_selected(svc.namespace, selector):
+                    out[id(w)].append(svc)
+        return out
+
+    def services_of(self, w: Workload) -> list[Resource]:
+        """Services whose selector picks the workload's pods."""
+        self._touch("Service", *WORKLOAD_KINDS)
+        return self._services_of_workload.get(id(w), [])
+
+    def workloads_of(self, service: Resource) -> list[Workload]:
+        """Workloads a Service selects."""
+        self._touch("Service", *WORKLOAD_KINDS)
+        selector = service.spec.get("selector")
+        return self.workloads_selected(service.namespace, selector) if isinstance(selector, dict) else []
+
+    @cached_property
+    def _mesh(self) -> MeshSettings:
+        return settings(self._by_kind.get("ConfigMap", ()), self._by_kind.get("IstioOperator", ()),
+                        self.env.root_namespace, self.env.mesh_config, self.env.mesh_config_name,
+                        self.env.mesh_config_document)
+
+    def mesh(self) -> MeshSettings:
+        """Installation settings: MeshConfig, Helm values, injector config, revisions."""
+        self._touch("ConfigMap", "IstioOperator")
+        return self._mesh
+
+    @cached_property
+    def _sidecars(self) -> dict[int, Sidecar]:
+        return {}
+
+    def sidecar(self, w: Workload) -> Sidecar:
+        """Does the workload get a mesh proxy (Istio's injection decision, or Linkerd's)?"""
+        self._touch("Namespace", "ConfigMap", "IstioOperator")
+        found = self._sidecars.get(id(w))
+        if found is None:
+            ns = self._by_ref.get(Ref("Namespace", "", w.namespace))
+            found = sidecar(w, ns, self.env.injected_namespaces, self._mesh)
+            self._sidecars[id(w)] = found
+        return found
+
+    @cached_property
+    def _peer_authentications(self) -> PeerAuthentications:
+        return PeerAuthentications(self._by_kind.get("PeerAuthentication", ()), self.env.root_namespace)
+
+    def peer_authentications(self) -> PeerAuthentications:
+        self._touch("PeerAuthentication")
+        return self._peer_authentications
+
+    def calls(self, w: Workload) -> list[tuple[Resource, Mention]]:
+        """Services the workload names in its env values and args (first mention of each)."""
+        self._touch("Service")
+        seen: dict[str, tuple[Resource, Mention]] = {}
+        for m in mentions(w, self.env.domain):
+            if m.fqdn in seen:
+                continue
+            svc = self._services_by_host.get(m.fqdn)
+            if svc is not None:
+                seen[m.fqdn] = (svc, m)
+        return list(seen.values())
 
 
 class HostTable(Generic[T]):

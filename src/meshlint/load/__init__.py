@@ -225,7 +225,30 @@ def _add_object(out: Loaded, doc: Document, obj: Any, prefix: tuple, default_nam
         out.problems.append(Problem("ML002", doc, f"{field_name} must be {expected}, not {schema.describe(value)}",
                                     path=prefix + path, resource=resource))
         return
+    if key == "ConfigMap":
+        for data_key, why in _embedded_errors(resource):
+            out.problems.append(Problem("ML002", doc, why, path=prefix + ("data", data_key), resource=resource))
+            return
     out.resources.append(resource)
+
+
+def _embedded_errors(cm: Resource) -> list[tuple[str, str]]:
+    """Istio's own ConfigMaps hold YAML/JSON as text; it must parse (istiod refuses it)."""
+    from ..mesh.meshconfig import embedded
+
+    name = cm.name
+    if name.startswith("istio-sidecar-injector"):
+        keys = ("config", "values")
+    elif name == "istio" or name.startswith("istio-"):
+        keys = ("mesh",)
+    else:
+        return []
+    errors = []
+    for key in keys:
+        _, why = embedded(cm, key)
+        if why:
+            errors.append((key, why))
+    return errors
 
 
 def _get(obj: Any, path: tuple) -> Any:

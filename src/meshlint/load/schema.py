@@ -153,8 +153,11 @@ GATEWAY = Map({
 TRAFFIC_POLICY = Map({
     "connectionPool": Map({"http": Map({"maxRetries": INT})}),
     "outlierDetection": Map({}),
+    "retryBudget": Map({}),
     "tls": Map({"mode": STR}),
-    "portLevelSettings": ListOf(Map({"port": PORT_SELECTOR})),
+    "portLevelSettings": ListOf(Map({"port": PORT_SELECTOR, "tls": Map({"mode": STR}),
+                                     "connectionPool": Map({"http": Map({"maxRetries": INT})}),
+                                     "outlierDetection": Map({})})),
 })
 
 DESTINATION_RULE = Map({
@@ -188,6 +191,270 @@ ROUTE = Map({
     "parentRefs": ListOf(Map({"group": STR, "kind": STR, "namespace": STR, "name": STR, "sectionName": STR,
                               "port": INT})),
     "hostnames": STRINGS,
+    "rules": ListOf(Map({
+        "backendRefs": ListOf(Map({"group": STR, "kind": STR, "name": STR, "namespace": STR, "port": INT,
+                                   "weight": INT})),
+        "retry": Map({"attempts": INT, "codes": ListOf(INT)}),
+    })),
+})
+
+# --- Workloads --------------------------------------------------------------------------
+
+QUANTITY = Scalar((int, float, str), "a quantity")
+PROBE = Map({
+    "httpGet": Map({"port": INT_OR_STR, "path": STR, "scheme": STR}),
+    "grpc": Map({"port": INT}),
+    "tcpSocket": Map({"port": INT_OR_STR}),
+    "exec": Map({"command": STRINGS}),
+})
+CONTAINER = Map({
+    "name": STR,
+    "image": STR,
+    "command": STRINGS,
+    "args": STRINGS,
+    "env": ListOf(Map({"name": STR, "value": STR})),
+    "ports": ListOf(Map({"containerPort": INT, "name": STR, "protocol": STR})),
+    "livenessProbe": PROBE,
+    "readinessProbe": PROBE,
+    "startupProbe": PROBE,
+    "resources": Map({"requests": MapOf(QUANTITY), "limits": MapOf(QUANTITY)}),
+})
+POD_SPEC = Map({
+    "hostNetwork": BOOL,
+    "nodeName": STR,
+    "containers": ListOf(CONTAINER),
+    "initContainers": ListOf(CONTAINER),
+})
+POD_TEMPLATE = Map({
+    "metadata": Map({"labels": STR_MAP, "annotations": STR_MAP}),
+    "spec": POD_SPEC,
+})
+WITH_TEMPLATE = Map({"spec": Map({"template": POD_TEMPLATE})})
+
+# --- Istio security, operations -----------------------------------------------------------
+
+PEER_AUTHENTICATION = Map({
+    "selector": Map({"matchLabels": STR_MAP}),
+    "mtls": Map({"mode": STR}),
+    "portLevelMtls": MapOf(Map({"mode": STR})),
+})
+ENVOY_FILTER = Map({
+    "workloadSelector": Map({"labels": STR_MAP}),
+    "priority": INT,
+    "configPatches": ListOf(Map({
+        "applyTo": STR,
+        "match": Map({"context": STR, "proxy": Map({"proxyVersion": STR})}),
+        "patch": Map({"operation": STR}),
+    })),
+})
+ISTIO_OPERATOR = Map({"revision": STR, "meshConfig": Map({}), "values": Map({})})
+
+# Shape of each kind (by kind key) beyond its metadata.
+OBJECTS: dict[str, Shape] = {
+    "Service": Map({"spec": SERVICE}),
+    "VirtualService": Map({"spec": VIRTUAL_SERVICE}),
+    "Gateway": Map({"spec": GATEWAY}),
+    "DestinationRule": Map({"spec": DESTINATION_RULE}),
+    "ServiceEntry": Map({"spec": SERVICE_ENTRY}),
+    "HTTPRoute": Map({"spec": ROUTE}),
+    "GRPCRoute": Map({"spec": ROUTE}),
+    "TCPRoute": Map({"spec": ROUTE}),
+    "TLSRoute": Map({"spec": ROUTE}),
+    "UDPRoute": Map({"spec": ROUTE}),
+    "Deployment": WITH_TEMPLATE,
+    "StatefulSet": WITH_TEMPLATE,
+    "DaemonSet": WITH_TEMPLATE,
+    "ReplicaSet": WITH_TEMPLATE,
+    "Job": WITH_TEMPLATE,
+    "Rollout": WITH_TEMPLATE,
+    "CronJob": Map({"spec": Map({"jobTemplate": Map({"spec": Map({"template": POD_TEMPLATE})})})}),
+    "Pod": Map({"spec": POD_SPEC}),
+    "PeerAuthentication": Map({"spec": PEER_AUTHENTICATION}),
+    "EnvoyFilter": Map({"spec": ENVOY_FILTER}),
+    "IstioOperator": Map({"spec": ISTIO_OPERATOR}),
+    "ConfigMap": Map({"data": STR_MAP}),
+}
+
+
+def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Scalar(Shape):
+    types: tuple[type, ...]
+    what: str
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) and bool not in self.types:
+            return path, self.what
+        if isinstance(value, self.types):
+            return None
+        return path, self.what
+
+
+@dataclass(frozen=True)
+class Map(Shape):
+    fields: Mapping[str, Shape]
+    what: str = "a mapping"
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            return path, self.what
+        for key, shape in self.fields.items():
+            sub = value.get(key)
+            if sub is not None:
+                error = shape.check(sub, path + (key,))
+                if error:
+                    return error
+        return None
+
+
+@dataclass(frozen=True)
+class MapOf(Shape):
+    values: Shape
+    what: str = "a mapping"
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            return path, self.what
+        for key, sub in value.items():
+            if sub is None:
+                continue
+            error = self.values.check(sub, path + (key,))
+            if error:
+                return error
+        return None
+
+
+@dataclass(frozen=True)
+class ListOf(Shape):
+    items: Shape
+    what: str = "a list"
+
+    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            return path, self.what
+        for i, sub in enumerate(value):
+            if sub is None:  # `- ` with nothing after it: the item itself has no value
+                return path + (i,), self.items.what
+            error = self.items.check(sub, path + (i,))
+            if error:
+                return error
+        return None
+
+
+STR = Scalar((str,), "a string")
+INT = Scalar((int,), "an integer")
+BOOL = Scalar((bool,), "true or false")
+NUMBER = Scalar((int, float), "a number")
+INT_OR_STR = Scalar((int, str), "an integer or a string")
+STRINGS = ListOf(STR, "a list of strings")
+STR_MAP = MapOf(STR, "a mapping of strings")
+
+METADATA = Map({
+    "name": STR,
+    "generateName": STR,
+    "namespace": STR,
+    "labels": STR_MAP,
+    "annotations": STR_MAP,
+})
+
+# --- Istio networking ---------------------------------------------------------------------
+
+PORT_SELECTOR = Map({"number": INT})
+DESTINATION = Map({"host": STR, "subset": STR, "port": PORT_SELECTOR})
+ROUTE_DESTINATIONS = ListOf(Map({"destination": DESTINATION, "weight": INT}))
+RETRIES = Map({"attempts": INT, "perTryTimeout": STR, "retryOn": STR})
+MATCH = ListOf(Map({"gateways": STRINGS, "port": INT}))
+HEADERS = Map({
+    "request": Map({"set": STR_MAP, "add": STR_MAP, "remove": STRINGS}),
+    "response": Map({"set": STR_MAP, "add": STR_MAP, "remove": STRINGS}),
+})
+HTTP_ROUTE = Map({
+    "name": STR,
+    "match": MATCH,
+    "route": ListOf(Map({"destination": DESTINATION, "weight": INT, "headers": HEADERS})),
+    "mirror": DESTINATION,
+    "mirrors": ListOf(Map({"destination": DESTINATION})),
+    "retries": RETRIES,
+    "timeout": STR,
+    "headers": HEADERS,
+})
+L4_ROUTE = Map({"match": MATCH, "route": ROUTE_DESTINATIONS})
+
+VIRTUAL_SERVICE = Map({
+    "hosts": STRINGS,
+    "gateways": STRINGS,
+    "exportTo": STRINGS,
+    "http": ListOf(HTTP_ROUTE),
+    "tcp": ListOf(L4_ROUTE),
+    "tls": ListOf(L4_ROUTE),
+})
+
+GATEWAY = Map({
+    "selector": STR_MAP,
+    "servers": ListOf(Map({
+        "hosts": STRINGS,
+        "port": Map({"number": INT, "protocol": STR, "name": STR}),
+        "tls": Map({"mode": STR}),
+    })),
+})
+
+TRAFFIC_POLICY = Map({
+    "connectionPool": Map({"http": Map({"maxRetries": INT})}),
+    "outlierDetection": Map({}),
+    "retryBudget": Map({}),
+    "tls": Map({"mode": STR}),
+    "portLevelSettings": ListOf(Map({"port": PORT_SELECTOR, "tls": Map({"mode": STR}),
+                                     "connectionPool": Map({"http": Map({"maxRetries": INT})}),
+                                     "outlierDetection": Map({})})),
+})
+
+DESTINATION_RULE = Map({
+    "host": STR,
+    "exportTo": STRINGS,
+    "trafficPolicy": TRAFFIC_POLICY,
+    "subsets": ListOf(Map({"name": STR, "labels": STR_MAP, "trafficPolicy": TRAFFIC_POLICY})),
+})
+
+SERVICE_ENTRY = Map({"hosts": STRINGS, "exportTo": STRINGS, "location": STR})
+
+# --- Kubernetes core ----------------------------------------------------------------------
+
+SERVICE = Map({
+    "type": STR,
+    "selector": STR_MAP,
+    "externalName": STR,
+    "ports": ListOf(Map({
+        "name": STR,
+        "port": INT,
+        "protocol": STR,
+        "appProtocol": STR,
+        "targetPort": INT_OR_STR,
+        "nodePort": INT,
+    })),
+})
+
+# --- Gateway API ----------------------------------------------------------------------------
+
+ROUTE = Map({
+    "parentRefs": ListOf(Map({"group": STR, "kind": STR, "namespace": STR, "name": STR, "sectionName": STR,
+                              "port": INT})),
+    "hostnames": STRINGS,
+    "rules": ListOf(Map({
+        "backendRefs": ListOf(Map({"group": STR, "kind": STR, "name": STR, "namespace": STR, "port": INT,
+                                   "weight": INT})),
+        "retry": Map({"attempts": INT, "codes": ListOf(INT)}),
+    })),
 })
 
 # Shape of `spec` per kind key (see resource.kind_key).
@@ -210,9 +477,9 @@ def check(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
     error = METADATA.check(raw.get("metadata"), ("metadata",))
     if error:
         return error
-    shape = SPECS.get(kind)
+    shape = OBJECTS.get(kind)
     if shape is not None:
-        return shape.check(raw.get("spec"), ("spec",))
+        return shape.check(raw, ())
     return None
 
 

@@ -82,3 +82,36 @@ def is_mesh_only(vs: Resource) -> bool:
     if any(g != MESH_GATEWAY for g in gateways(vs)):
         return False
     return all(ref == MESH_GATEWAY for _, ref in match_gateways(vs))
+
+
+# --- Gateway API ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """A Service backendRef of a Gateway API route rule."""
+
+    path: tuple
+    rule: int
+    name: str
+    namespace: str
+    weight: int | None
+
+
+def rules(route: Resource) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    for i, rule in enumerate(route.spec.get("rules") or ()):
+        if isinstance(rule, dict):
+            yield i, rule
+
+
+def backends(route: Resource, index: int, rule: Mapping[str, Any]) -> list[Backend]:
+    """Service backends of a rule (other kinds, such as ServiceImport, are skipped)."""
+    out = []
+    for j, ref in enumerate(rule.get("backendRefs") or ()):
+        if not isinstance(ref, dict) or not ref.get("name"):
+            continue
+        if ref.get("group", "") not in ("", "core") or ref.get("kind", "Service") != "Service":
+            continue
+        out.append(Backend(("spec", "rules", index, "backendRefs", j), index, ref["name"],
+                           ref.get("namespace") or route.namespace, ref.get("weight")))
+    return out

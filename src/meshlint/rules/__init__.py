@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from ..finding import Rule
 from . import (
+    aggressive_retries,
+    canary_without_outlier_detection,
+    envoyfilter_unpinned,
     external_host_without_gateway,
     gateway_not_found,
     host_not_in_gateway,
+    in_place_upgrade,
     invalid_resource,
     invalid_yaml,
+    job_sidecar_injected,
     port_protocol_unset,
+    retries_without_circuit_breaker,
+    sidecar_resources_unset,
     subset_not_found,
 )
 
@@ -21,6 +28,13 @@ ALL: tuple[Rule, ...] = (
     host_not_in_gateway.RULE,
     external_host_without_gateway.RULE,
     subset_not_found.RULE,
+    aggressive_retries.RULE,
+    retries_without_circuit_breaker.RULE,
+    canary_without_outlier_detection.RULE,
+    job_sidecar_injected.RULE,
+    sidecar_resources_unset.RULE,
+    in_place_upgrade.RULE,
+    envoyfilter_unpinned.RULE,
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL}

@@ -1,0 +1,183 @@
+"""Does a workload get a sidecar? Istio's injection decision, and Linkerd's.
+
+Istio (istio/istio `manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml`
+for which webhook is called, `pkg/kube/inject/inject.go` `injectRequired` for what it decides):
+
+1. `hostNetwork: true` -> never; system namespaces -> never.
+2. Is a webhook called at all? Namespace label `istio-injection=enabled` -> yes (it wins over
+   `istio.io/rev`); any other `istio-injection` value -> no webhook selects the namespace;
+   else namespace label `istio.io/rev=<rev>` -> yes; else pod *label*
+   `sidecar.istio.io/inject: "true"` or pod label `istio.io/rev` -> yes; else, with
+   `sidecarInjectorWebhook.enableNamespacesByDefault`, yes. A pod *annotation* alone never calls
+   the webhook.
+3. Once called: pod label `sidecar.istio.io/inject` (else the annotation of the same name) of
+   `y`/`yes`/`true`/`on` injects, any other non-empty value opts out; when neither is set,
+   `neverInjectSelector` then `alwaysInjectSelector` decide; else the injector `policy`
+   (default `enabled`).
+
+Namespaces whose Namespace object is not in the input follow the `injected-namespaces`
+configuration (as if labelled `istio-injection=enabled`); others are treated as unlabelled.
+A live Pod tells the truth directly: it has a sidecar when it has an `istio-proxy` container
+(in `initContainers` for native sidecars).
+
+A workload that runs `istio-proxy` itself (an Istio gateway Deployment, a manually injected
+pod) is a proxy. A workload in ambient mode (`istio.io/dataplane-mode: ambient` on the pod or
+its Namespace, and not `none` on the pod) has no sidecar but is in the mesh: ztunnel
+terminates mTLS for it.
+
+Linkerd: annotation `linkerd.io/inject: enabled` (or `ingress`) on the pod template, else on
+the Namespace; `disabled` on the pod opts out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from ..resource import Resource
+from .meshconfig import MeshSettings
+from .namespaces import is_system_namespace
+from .workloads import Workload, label_selector_matches
+
+INJECT = "sidecar.istio.io/inject"
+REV = "istio.io/rev"
+NS_INJECTION = "istio-injection"
+PROXY = "istio-proxy"
+LINKERD_INJECT = "linkerd.io/inject"
+TRUE_VALUES = ("y", "yes", "true", "on")
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    injected: bool
+    mesh: str  # "istio", "linkerd" or "" (none)
+    reason: str  # why, in words, for messages
+    native: bool = False  # live pod whose istio-proxy is a native (init) sidecar
+    live: bool = False  # decided from a live Pod's containers
+    ambient: bool = False  # no sidecar, but meshed by ztunnel
+
+    def __bool__(self) -> bool:
+        return self.injected
+
+    @property
+    def istio(self) -> bool:
+        """An Istio sidecar (or the pod is an Istio proxy itself)."""
+        return self.injected and self.mesh == "istio"
+
+    @property
+    def meshed(self) -> bool:
+        """Inside Istio's mTLS: a sidecar, or ambient mode."""
+        return self.istio or self.ambient
+
+
+def namespace_labels(namespace: Resource | None, name: str, injected: frozenset[str]) -> tuple[Mapping[str, str], bool]:
+    """(labels, known): the Namespace's labels, or the configured assumption when it is absent."""
+    if namespace is not None:
+        return namespace.labels, True
+    if name in injected:
+        return {NS_INJECTION: "enabled"}, False
+    return {}, False
+
+
+AMBIENT = "istio.io/dataplane-mode"
+
+
+def istio_sidecar(w: Workload, namespace: Resource | None, injected_namespaces: frozenset[str],
+                  mesh: MeshSettings) -> Sidecar:
+    if w.kind == "Pod" and (w.spec.get("containers") or w.spec.get("initContainers")):
+        live = _live_pod(w)
+        if live is not None:
+            return live
+    if any(c.get("name") == PROXY for _, c in w.containers()):
+        return Sidecar(True, "istio", f"it runs {PROXY} itself (a gateway or a manually injected pod)")
+    if any(c.get("name") == PROXY for _, c in w.containers(init=True)):
+        return Sidecar(True, "istio", f"it runs {PROXY} as a native sidecar", native=True)
+    pod_mode = w.labels.get(AMBIENT)
+    ns_mode = namespace.labels.get(AMBIENT) if namespace is not None else None
+    if pod_mode == "ambient" or (ns_mode == "ambient" and pod_mode != "none"):
+        where = "pod" if pod_mode == "ambient" else f"namespace {w.namespace}"
+        return Sidecar(False, "", f"{where} runs in ambient mode (ztunnel, no sidecar)", ambient=True)
+    if w.spec.get("hostNetwork") is True:
+        return Sidecar(False, "", "it uses hostNetwork, where Istio never injects")
+    if is_system_namespace(w.namespace):
+        return Sidecar(False, "", f"Istio never injects in namespace {w.namespace}")
+    labels, known = namespace_labels(namespace, w.namespace, injected_namespaces)
+    where = f"namespace {w.namespace}"
+    assumed = "" if known else " (from injected-namespaces)"
+    ns_inject, ns_rev = labels.get(NS_INJECTION), labels.get(REV)
+    pod_label, pod_rev = w.labels.get(INJECT), w.labels.get(REV)
+    if ns_inject == "enabled":
+        called = f"{where} has {NS_INJECTION}=enabled{assumed}"
+    elif ns_inject is not None:
+        return Sidecar(False, "", f"{where} has {NS_INJECTION}={ns_inject}")
+    elif ns_rev:
+        called = f"{where} has {REV}={ns_rev}"
+    elif pod_label == "true":
+        called = f'pod label {INJECT}="true"'
+    elif pod_rev:
+        called = f"pod label {REV}={pod_rev}"
+    elif mesh.value("sidecarInjectorWebhook", "enableNamespacesByDefault") is True:
+        called = "sidecarInjectorWebhook.enableNamespacesByDefault is on"
+    else:
+        why = f"{where} is not labelled for injection"
+        if str(w.annotations.get(INJECT, "")).lower() in TRUE_VALUES:
+            why += f' (the {INJECT} annotation alone cannot inject)'
+        return Sidecar(False, "", why)
+    # the webhook is called: pkg/kube/inject/inject.go injectRequired
+    selector = w.annotations.get(INJECT)
+    source = "annotation"
+    if INJECT in w.labels:
+        selector, source = w.labels[INJECT], "label"
+    selector = str(selector or "").lower()
+    if selector in TRUE_VALUES:
+        return Sidecar(True, "istio", f"{called}")
+    if selector:
+        return Sidecar(False, "", f'pod {source} {INJECT}="{selector}" opts out')
+    for never in mesh.selectors("neverInjectSelector"):
+        if label_selector_matches(never, w.labels):
+            return Sidecar(False, "", "the injector's neverInjectSelector matches its labels")
+    for always in mesh.selectors("alwaysInjectSelector"):
+        if label_selector_matches(always, w.labels):
+            return Sidecar(True, "istio", f"{called} and alwaysInjectSelector matches")
+    if mesh.injection_policy == "enabled":
+        return Sidecar(True, "istio", called)
+    return Sidecar(False, "", f"{called} but the injector policy is {mesh.injection_policy}")
+
+
+def _live_pod(w: Workload) -> Sidecar | None:
+    for _, c in w.containers():
+        if c.get("name") == PROXY:
+            return Sidecar(True, "istio", f"the pod has an {PROXY} container", live=True)
+    for _, c in w.containers(init=True):
+        if c.get("name") == PROXY:
+            return Sidecar(True, "istio", f"the pod has a native {PROXY} sidecar", native=True, live=True)
+    for _, c in w.containers():
+        if c.get("name") == "linkerd-proxy":
+            return Sidecar(True, "linkerd", "the pod has a linkerd-proxy container", live=True)
+    if "sidecar.istio.io/status" in w.annotations:
+        return Sidecar(True, "istio", "the pod was injected (sidecar.istio.io/status)", live=True)
+    if w.spec.get("nodeName") or w.resource.raw.get("status"):
+        # a pod as the API server returns it: what runs is what is listed
+        return Sidecar(False, "", f"the running pod has no {PROXY} container", live=True)
+    return None
+
+
+def linkerd_sidecar(w: Workload, namespace: Resource | None) -> Sidecar:
+    value = w.annotations.get(LINKERD_INJECT)
+    if value in ("enabled", "ingress"):
+        return Sidecar(True, "linkerd", f"pod annotation {LINKERD_INJECT}: {value}")
+    if value == "disabled":
+        return Sidecar(False, "", f"pod annotation {LINKERD_INJECT}: disabled")
+    if namespace is not None and namespace.annotations.get(LINKERD_INJECT) in ("enabled", "ingress"):
+        return Sidecar(True, "linkerd", f"namespace {w.namespace} has annotation {LINKERD_INJECT}: enabled")
+    return Sidecar(False, "", "no linkerd.io/inject annotation")
+
+
+def sidecar(w: Workload, namespace: Resource | None, injected_namespaces: frozenset[str],
+            mesh: MeshSettings) -> Sidecar:
+    """The mesh proxy a workload gets: Istio's decision, else Linkerd's."""
+    istio = istio_sidecar(w, namespace, injected_namespaces, mesh)
+    if istio or istio.live:
+        return istio
+    linkerd = linkerd_sidecar(w, namespace)
+    return linkerd if linkerd else istio

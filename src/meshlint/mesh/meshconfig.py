@@ -1,0 +1,203 @@
+"""The mesh's installation settings, gathered from wherever the input shows them.
+
+Sources, later ones overlaid on earlier ones (dicts deep-merged):
+- ConfigMap `istio` (or `istio-<rev>`) in the root namespace: its `mesh` key is MeshConfig as
+  YAML inside YAML;
+- IstioOperator: `spec.meshConfig` (MeshConfig), `spec.values` (Helm values), `spec.revision`;
+- injector ConfigMap `istio-sidecar-injector[-<rev>]` in the root namespace: `config` (YAML:
+  `policy`, `alwaysInjectSelector`, `neverInjectSelector`) and `values` (JSON Helm values);
+- `--mesh-config FILE`: an IstioOperator, a MeshConfig, or istiod Helm values (`meshConfig:`,
+  `global:`, `sidecarInjectorWebhook:`, `revision:`).
+
+Everything here is pure: `settings()` takes resources and returns a `MeshSettings`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from ..resource import Resource
+
+# MeshConfig top-level keys: a file holding one of these at the top is a bare MeshConfig.
+MESH_CONFIG_KEYS = {"defaultConfig", "defaultHttpRetryPolicy", "enableAutoMtls", "accessLogFile",
+                    "outboundTrafficPolicy", "rootNamespace", "trustDomain", "extensionProviders",
+                    "defaultProviders", "meshMTLS", "enableTracing", "ingressClass", "ingressService"}
+# Helm values top-level keys of the istiod chart.
+HELM_KEYS = {"global", "sidecarInjectorWebhook", "pilot", "meshConfig", "revision", "istiodRemote",
+             "telemetry", "base", "revisionTags"}
+
+
+@dataclass(frozen=True)
+class ValueSource:
+    """Where a block of Helm values was read: a resource (and the path of the values in it),
+    or the `--mesh-config` file's document."""
+
+    resource: Resource | None
+    document: Any  # resource.Document of the --mesh-config file, when resource is None
+    prefix: tuple
+    values: Mapping[str, Any]
+
+
+@dataclass
+class MeshSettings:
+    mesh: dict = field(default_factory=dict)  # MeshConfig
+    values: dict = field(default_factory=dict)  # Helm values
+    injector: dict = field(default_factory=dict)  # injector `config`: policy, selectors
+    revisions: set[str] = field(default_factory=set)
+    mesh_sources: list[str] = field(default_factory=list)  # where MeshConfig was read, for messages
+    operators: list[Resource] = field(default_factory=list)
+    value_sources: list[ValueSource] = field(default_factory=list)
+
+    @property
+    def has_mesh_config(self) -> bool:
+        return bool(self.mesh_sources)
+
+    def value(self, *path: str, default: Any = None) -> Any:
+        node: Any = self.values
+        for step in path:
+            if not isinstance(node, dict):
+                return default
+            node = node.get(step)
+        return default if node is None else node
+
+    @property
+    def injection_policy(self) -> str:
+        """`enabled` (Istio's default) or `disabled`: the injector's policy for pods that say
+        nothing. Helm `global.proxy.autoInject` feeds the same setting."""
+        policy = self.injector.get("policy")
+        if isinstance(policy, str) and policy:
+            return policy.lower()
+        auto = self.value("global", "proxy", "autoInject")
+        return auto.lower() if isinstance(auto, str) and auto else "enabled"
+
+    def selectors(self, name: str) -> list:
+        """`neverInjectSelector` / `alwaysInjectSelector` (injector config or Helm values)."""
+        found = self.injector.get(name)
+        if found is None:
+            found = self.value("sidecarInjectorWebhook", name)
+        return found if isinstance(found, list) else []
+
+
+def deep_merge(base: dict, overlay: Mapping) -> dict:
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def embedded(resource: Resource, key: str) -> tuple[Any, str]:
+    """Parse `data.<key>` of a ConfigMap (YAML or JSON text). Returns (value, error)."""
+    data = resource.raw.get("data")
+    text = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return None, ""
+    try:
+        value = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0]
+        return None, f"data.{key} is not valid YAML/JSON: {first}"
+    if value is not None and not isinstance(value, dict):
+        return None, f"data.{key} must hold a mapping"
+    return value or {}, ""
+
+
+def is_mesh_configmap(resource: Resource, root_namespace: str) -> bool:
+    return resource.namespace == root_namespace and (resource.name == "istio" or resource.name.startswith("istio-")) \
+        and not resource.name.startswith("istio-sidecar-injector") and isinstance(resource.raw.get("data"), dict) \
+        and "mesh" in resource.raw["data"]
+
+
+def is_injector_configmap(resource: Resource, root_namespace: str) -> bool:
+    return resource.namespace == root_namespace and resource.name.startswith("istio-sidecar-injector")
+
+
+def classify_file(data: Mapping[str, Any]) -> str:
+    """What a `--mesh-config` file is: `operator`, `mesh` (bare MeshConfig) or `values`."""
+    if data.get("kind") == "IstioOperator":
+        return "operator"
+    if set(data) & MESH_CONFIG_KEYS and not set(data) & HELM_KEYS:
+        return "mesh"
+    return "values"
+
+
+def settings(configmaps: Iterable[Resource], operators: Iterable[Resource], root_namespace: str,
+             file: Mapping[str, Any] | None = None, file_name: str = "--mesh-config",
+             file_document: Any = None) -> MeshSettings:
+    out = MeshSettings()
+    for cm in configmaps:
+        if is_mesh_configmap(cm, root_namespace):
+            mesh, _ = embedded(cm, "mesh")
+            if mesh is not None:
+                out.mesh = deep_merge(out.mesh, mesh)
+                out.mesh_sources.append(f"ConfigMap {cm.namespace}/{cm.name}")
+        elif is_injector_configmap(cm, root_namespace):
+            config, _ = embedded(cm, "config")
+            if config:
+                out.injector = deep_merge(out.injector, config)
+            values, _ = embedded(cm, "values")
+            if values:
+                out.values = deep_merge(out.values, values)
+                out.value_sources.append(ValueSource(cm, None, ("data", "values"), values))
+                if isinstance(values.get("revision"), str) and values["revision"]:
+                    out.revisions.add(values["revision"])
+    for op in operators:
+        _add_operator(out, op.spec, f"IstioOperator {op.namespace}/{op.name}")
+        out.operators.append(op)
+        if isinstance(op.spec.get("values"), dict):
+            out.value_sources.append(ValueSource(op, None, ("spec", "values"), op.spec["values"]))
+    if file:
+        kind = classify_file(file)
+        if kind == "operator":
+            spec = file.get("spec")
+            _add_operator(out, spec if isinstance(spec, dict) else {}, file_name)
+            if isinstance(spec, dict) and isinstance(spec.get("values"), dict):
+                out.value_sources.append(ValueSource(None, file_document, ("spec", "values"), spec["values"]))
+        elif kind == "mesh":
+            out.mesh = deep_merge(out.mesh, file)
+            out.mesh_sources.append(file_name)
+        else:
+            values = {k: v for k, v in file.items() if k != "meshConfig"}
+            out.values = deep_merge(out.values, values)
+            out.value_sources.append(ValueSource(None, file_document, (), values))
+            if isinstance(file.get("meshConfig"), dict):
+                out.mesh = deep_merge(out.mesh, file["meshConfig"])
+                out.mesh_sources.append(file_name)
+            if isinstance(file.get("revision"), str) and file["revision"]:
+                out.revisions.add(file["revision"])
+    return out
+
+
+def _add_operator(out: MeshSettings, spec: Mapping[str, Any], source: str) -> None:
+    mesh = spec.get("meshConfig")
+    if isinstance(mesh, dict):
+        out.mesh = deep_merge(out.mesh, mesh)
+        out.mesh_sources.append(source)
+    values = spec.get("values")
+    if isinstance(values, dict):
+        out.values = deep_merge(out.values, values)
+    revision = spec.get("revision")
+    if isinstance(revision, str) and revision:
+        out.revisions.add(revision)
+
+
+def proxy_config(settings: MeshSettings, annotations: Mapping[str, str]) -> tuple[dict, str]:
+    """Effective ProxyConfig of a pod: mesh `defaultConfig` overlaid by the pod's
+    `proxy.istio.io/config` annotation (YAML/JSON). Returns (config, error)."""
+    base = settings.mesh.get("defaultConfig")
+    config = dict(base) if isinstance(base, dict) else {}
+    raw = annotations.get("proxy.istio.io/config")
+    if isinstance(raw, str) and raw.strip():
+        try:
+            overlay = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            return config, f"proxy.istio.io/config is not valid YAML: {str(exc).splitlines()[0]}"
+        if isinstance(overlay, dict):
+            config = deep_merge(config, overlay)
+    return config, ""

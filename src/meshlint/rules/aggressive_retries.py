@@ -1,0 +1,130 @@
+"""A route retries too much, or retries server errors that are not safe to repeat.
+
+For every VirtualService HTTP route with a `retries` block that enables retries
+(`attempts >= 1`; a block without `attempts`, or `attempts: 0`, disables them, see
+istio/istio `pilot/pkg/networking/core/route/retry/retry.go`), and every Gateway API route
+rule with a `retry`:
+
+- `attempts` above `max-attempts` (option, default 3). `attempts` counts *retries*: one request
+  makes up to `1 + attempts` tries;
+- `retryOn` (Gateway API: `codes`) that retries server errors which are not safe to repeat:
+  `5xx`, `500`, or any numeric 5xx other than 503 (a 503 from Envoy means the request was not
+  processed; a 500 means it may have been);
+- with severity info, `perTryTimeout x (attempts + 1)` longer than the route's `timeout`: the
+  later tries are cut off by the overall timeout and never happen.
+
+## Why it matters
+Retries multiply load exactly when a service is struggling. Five retries on `5xx` turn one
+failing request into six, each of which may have charged a card or written a row before it
+failed, and every layer of the call chain multiplies again (see ML302). `gateway-error`,
+`connect-failure`, `refused-stream`, `reset` and `503` retry only what never reached the
+application.
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payment, namespace: payments}
+spec:
+  hosts: [payment]
+  http:
+  - timeout: 10s
+    retries:
+      attempts: 5            # 6 tries per request
+      perTryTimeout: 3s      # 18s of tries in a 10s timeout
+      retryOn: 5xx           # repeats requests that may have been processed
+    route:
+    - destination: {host: payment}
+```
+
+## Fix
+Retry at most 2-3 times, on `connect-failure,refused-stream,unavailable,cancelled,503` (or
+`gateway-error`), make `perTryTimeout x (attempts + 1)` fit in the route timeout, and retry
+non-idempotent operations only where the application is idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh import routes
+from ..mesh.retries import effective, format_seconds, parse_duration, unsafe_conditions
+from ..resource import GATEWAY_API_ROUTES
+
+
+def _route_name(kind: str, i: int, route) -> str:
+    name = route.get("name")
+    return f'route "{name}"' if isinstance(name, str) and name else f"route {kind}[{i}]"
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    limit = options["max-attempts"]
+    for vs in index.of_kind("VirtualService"):
+        for kind, i, route in routes.routes(vs, ("http",)):
+            retries = route.get("retries")
+            if not isinstance(retries, dict):
+                continue
+            policy = effective(retries)
+            if policy.attempts == 0:
+                continue
+            base = ("spec", "http", i, "retries")
+            name = _route_name(kind, i, route)
+            if policy.attempts > limit:
+                yield RULE.finding(vs, base + ("attempts",), route=name, attempts=policy.attempts,
+                                   tries=policy.tries, limit=limit)
+            unsafe = unsafe_conditions(policy.retry_on) if "retryOn" in retries else []
+            if unsafe:
+                yield _unsafe(vs, base + ("retryOn",), name, unsafe)
+            total = policy.per_try_timeout * policy.tries if policy.per_try_timeout else None
+            timeout = parse_duration(route.get("timeout"))
+            if total and timeout and total > timeout:
+                yield RULE.finding(
+                    vs, base + ("perTryTimeout",), severity=Severity.INFO,
+                    message="{route}: perTryTimeout {per} x {tries} tries = {total} exceeds the route "
+                            "timeout {timeout}, so the later tries are cut off",
+                    fix="Lower perTryTimeout or attempts so that perTryTimeout x (attempts + 1) fits in "
+                        "{timeout}, or raise the route timeout.",
+                    route=name, per=format_seconds(policy.per_try_timeout), tries=policy.tries,
+                    total=format_seconds(total), timeout=format_seconds(timeout))
+    for kind in GATEWAY_API_ROUTES:
+        for route in index.of_kind(kind):
+            for i, rule in routes.rules(route):
+                retry = rule.get("retry")
+                if not isinstance(retry, dict):
+                    continue
+                attempts = retry.get("attempts")
+                base = ("spec", "rules", i, "retry")
+                name = f"{kind} rule {i}"
+                if isinstance(attempts, int) and attempts > limit:
+                    yield RULE.finding(route, base + ("attempts",), route=name, attempts=attempts,
+                                       tries=attempts + 1, limit=limit)
+                codes = [str(c) for c in retry.get("codes") or ()]
+                unsafe = unsafe_conditions(codes)
+                if unsafe and attempts != 0:
+                    yield _unsafe(route, base + ("codes", codes.index(unsafe[0])), name, unsafe)
+
+
+def _unsafe(resource, path, name, unsafe) -> Finding:
+    return RULE.finding(
+        resource, path,
+        message="{route} retries on {conditions}: the failed request may already have been processed, so "
+                "retrying repeats it and adds load to a failing service",
+        fix="Retry on connect-failure,refused-stream,unavailable,cancelled,503 (or gateway-error) instead "
+            "of {conditions}.",
+        route=name, conditions=",".join(unsafe))
+
+
+RULE = Rule(
+    code="ML301",
+    name="aggressive-retries",
+    severity=Severity.WARNING,
+    summary="Route retries too often or retries unsafe server errors",
+    inputs=frozenset({"VirtualService", *GATEWAY_API_ROUTES}),
+    message="{route} retries up to {attempts} times ({tries} tries per request), more than "
+            "max-attempts {limit}",
+    fix="Lower attempts to {limit} or fewer; retries multiply at every layer of the call chain.",
+    check=check,
+    options={"max-attempts": 3},
+)

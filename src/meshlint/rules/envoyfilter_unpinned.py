@@ -1,0 +1,85 @@
+"""An EnvoyFilter patch is not pinned to the proxy version it was written for.
+
+EnvoyFilter patches Envoy's generated configuration by name and position: listener and filter
+names, the order of HTTP filters, fields of internal protos. Those change between Istio
+releases. Reported:
+
+- a `configPatches` entry without `match.proxy.proxyVersion` (a regex such as `^1\\.22.*`):
+  it applies to every proxy version, including the ones an upgrade brings;
+- a relative operation (`INSERT_BEFORE`, `INSERT_AFTER`) in an EnvoyFilter without `priority`:
+  its position depends on the order in which filters happen to be applied.
+
+## Why it matters
+During an upgrade the old and the new proxies run side by side. An unpinned patch that no
+longer matches silently stops applying (the rate limit or the auth header is gone); one that
+still matches but now lands in the wrong place breaks every request through that proxy, and
+it does so for all proxies at once. Pinned patches fail closed per version and show up in
+`istioctl analyze` as not applied.
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: ingress-limits, namespace: istio-system}
+spec:
+  configPatches:
+  - applyTo: HTTP_FILTER
+    match:
+      context: GATEWAY            # no proxy.proxyVersion
+      listener:
+        filterChain:
+          filter:
+            name: envoy.filters.network.http_connection_manager
+    patch:
+      operation: INSERT_BEFORE    # no spec.priority
+      value: {name: envoy.filters.http.local_ratelimit}
+```
+
+## Fix
+Add `match.proxy.proxyVersion: '^1\\.22.*'` (the minor version the patch was tested with) to
+every patch, give filters with relative operations a `priority`, and re-test the patch for
+each new version before widening the regex. Prefer first-class APIs (Telemetry, WasmPlugin,
+AuthorizationPolicy) where they exist.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+
+RELATIVE = ("INSERT_BEFORE", "INSERT_AFTER")
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    for ef in index.of_kind("EnvoyFilter"):
+        spec = ef.spec
+        has_priority = spec.get("priority") is not None
+        for i, patch in enumerate(spec.get("configPatches") or ()):
+            match = patch.get("match") or {}
+            proxy = match.get("proxy") or {}
+            if not proxy.get("proxyVersion"):
+                path = ("spec", "configPatches", i, "match") if "match" in patch else ("spec", "configPatches", i)
+                yield RULE.finding(ef, path, n=i, apply=patch.get("applyTo") or "?")
+            operation = (patch.get("patch") or {}).get("operation")
+            if operation in RELATIVE and not has_priority:
+                yield RULE.finding(
+                    ef, ("spec", "configPatches", i, "patch", "operation"),
+                    message="patch {n} uses {op} without spec.priority: its position depends on the order "
+                            "in which EnvoyFilters are applied",
+                    fix="Set spec.priority so the order of relative patches is explicit.",
+                    n=i, op=operation)
+
+
+RULE = Rule(
+    code="ML404",
+    name="envoyfilter-unpinned",
+    severity=Severity.WARNING,
+    summary="EnvoyFilter patch not pinned to a proxy version",
+    inputs=frozenset({"EnvoyFilter"}),
+    message="patch {n} ({apply}) has no match.proxy.proxyVersion: it applies to every proxy version "
+            "and can silently stop working, or break traffic, after an upgrade",
+    fix="Add match.proxy.proxyVersion (e.g. '^1\\.22.*') for the version this patch was tested with.",
+    check=check,
+)

@@ -1,0 +1,115 @@
+"""A Job or CronJob gets a sidecar that never exits, so the Job never completes.
+
+The pod template of a Job or CronJob is checked with Istio's injection decision (namespace
+labels `istio-injection` / `istio.io/rev`, the pod label `sidecar.istio.io/inject`, the
+injector's selectors and policy; see `meshlint.mesh.injection`). When it gets an `istio-proxy`
+sidecar, the Job is reported unless the sidecar can end with it:
+
+- native sidecars are on: pod annotation `sidecar.istio.io/nativeSidecar: "true"`,
+  `native-sidecars: true` in the configuration, istiod's `ENABLE_NATIVE_SIDECARS` in the Helm
+  values, or a live pod whose `istio-proxy` is an init container (Kubernetes >= 1.28 then stops
+  it after the main containers);
+- or a container command calls the agent's `/quitquitquit` endpoint when the work is done.
+
+Linkerd: a pod template annotated (or in a namespace annotated) `linkerd.io/inject: enabled`
+is reported unless its command runs `linkerd-await --shutdown` or it sets
+`config.alpha.linkerd.io/proxy-enable-native-sidecar: "true"`.
+
+## Why it matters
+A Job is complete when all of its pod's containers have exited. A classic sidecar proxy keeps
+running after the main container finishes, so the pod stays `Running` (`1/2 Ready`), the Job
+never reaches `Complete`, `activeDeadlineSeconds` or `backoffLimit` fire instead, CronJobs pile
+up with `concurrencyPolicy: Forbid` blocking every later run, and database migrations block
+the deploys that wait on them.
+
+## Example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: shop}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: ghcr.io/example/shop-migrations:2.3.0
+        command: ["/app/migrate", "up"]
+```
+
+## Fix
+Use native sidecars (annotation `sidecar.istio.io/nativeSidecar: "true"`, Kubernetes >= 1.28),
+or end the job with `curl -fsS -XPOST http://127.0.0.1:15020/quitquitquit`, or opt the pod out
+with the label `sidecar.istio.io/inject: "false"` when it needs no mesh traffic.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh.workloads import BATCH_KINDS, WORKLOAD_KINDS, Workload
+
+NATIVE_ANNOTATION = "sidecar.istio.io/nativeSidecar"
+LINKERD_NATIVE = "config.alpha.linkerd.io/proxy-enable-native-sidecar"
+
+
+def _commands(w: Workload) -> list[str]:
+    out = []
+    for _, c in w.containers():
+        out += [x for key in ("command", "args") for x in c.get(key) or () if isinstance(x, str)]
+    return out
+
+
+def _native_by_values(index: Index) -> bool:
+    env = index.mesh().value("pilot", "env", "ENABLE_NATIVE_SIDECARS")
+    return str(env).lower() == "true"
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    native_everywhere = index.env.native_sidecars or _native_by_values(index)
+    for w in index.workloads():
+        if w.kind not in BATCH_KINDS:
+            continue
+        sc = index.sidecar(w)
+        if not sc:
+            continue
+        commands = " ".join(_commands(w))
+        if sc.mesh == "istio":
+            if sc.native or native_everywhere or str(w.annotations.get(NATIVE_ANNOTATION, "")).lower() == "true":
+                continue
+            if "quitquitquit" in commands:
+                continue
+            yield RULE.finding(w.resource, w.path, kind=w.resource.kind_name, reason=sc.reason,
+                               proxy="Istio sidecar")
+        elif sc.mesh == "linkerd":
+            if str(w.annotations.get(LINKERD_NATIVE, "")).lower() == "true":
+                continue
+            if "linkerd-await" in commands and "--shutdown" in commands:
+                continue
+            yield RULE.finding(
+                w.resource, w.path, kind=w.resource.kind_name, reason=sc.reason, proxy="Linkerd proxy",
+                fix="Wrap the command in `linkerd-await --shutdown --`, or set the annotation "
+                    f'{LINKERD_NATIVE}: "true" (Kubernetes >= 1.28).')
+
+
+RULE = Rule(
+    code="ML401",
+    name="job-sidecar-injected",
+    severity=Severity.ERROR,
+    summary="Job or CronJob gets a sidecar that keeps it from completing",
+    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator"}),
+    message="{kind} pod gets an {proxy} ({reason}) that keeps running after the job's containers "
+            "exit, so the Job never completes",
+    fix='Set the pod annotation sidecar.istio.io/nativeSidecar: "true" (Kubernetes >= 1.28), call '
+        "curl -fsS -XPOST http://127.0.0.1:15020/quitquitquit when the work is done, or opt out with "
+        'the pod label sidecar.istio.io/inject: "false".',
+    check=check,
+)

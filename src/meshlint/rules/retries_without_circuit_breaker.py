@@ -1,0 +1,105 @@
+"""A route retries against a host that no circuit breaker protects.
+
+A route with explicit retries (`attempts >= 1`, or a Gateway API rule with `retry`) sends them
+to its destinations. For each destination host (and subset), the DestinationRule that applies
+must limit them: `outlierDetection` (ejects failing endpoints), `connectionPool.http.maxRetries`
+(caps concurrent retries) or `retryBudget` (Istio >= 1.27), at the top level, for the port, or
+in the subset used. Hosts are compared fully qualified, as Istio does.
+
+## Why it matters
+Through Istio, Envoy's retry circuit breaker (`max_retries`) is 2^32-1: effectively none. When
+a backend degrades, every caller retries every failed request, concurrently and without
+bound, and the retries keep the backend from recovering: the retry storm. Outlier detection
+takes a failing pod out of rotation, `maxRetries` bounds the concurrent retries, and a retry
+budget bounds them as a share of the traffic.
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: inventory, namespace: shop}
+spec:
+  hosts: [inventory]
+  http:
+  - retries: {attempts: 3, retryOn: "connect-failure,503"}
+    route:
+    - destination: {host: inventory}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: inventory, namespace: shop}
+spec:
+  host: inventory
+  trafficPolicy:
+    loadBalancer: {simple: LEAST_REQUEST}   # no outlierDetection, no maxRetries
+```
+
+## Fix
+Add `outlierDetection` (e.g. `consecutive5xxErrors: 5`, `interval: 10s`, `baseEjectionTime:
+30s`) and `connectionPool.http.maxRetries` (or a `retryBudget`) to the host's DestinationRule.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh import routes
+from ..mesh.hosts import expand_host
+from ..mesh.retries import effective
+from ..mesh.trafficpolicy import has_circuit_breaker
+from ..resource import GATEWAY_API_ROUTES
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    domain = index.env.domain
+    for vs in index.of_kind("VirtualService"):
+        for kind, i, route in routes.routes(vs, ("http",)):
+            retries = route.get("retries")
+            if not isinstance(retries, dict) or effective(retries).attempts < 1:
+                continue
+            targets = {}
+            for d in routes.destinations(vs, mirrors=False):
+                if d.kind == "http" and d.route == i:
+                    targets.setdefault((expand_host(d.host, vs.namespace, domain), d.subset), d.host)
+            yield from _report(index, vs, ("spec", "http", i, "retries"), effective(retries).attempts, targets)
+    for kind in GATEWAY_API_ROUTES:
+        for route in index.of_kind(kind):
+            for i, rule in routes.rules(route):
+                retry = rule.get("retry")
+                if not isinstance(retry, dict) or retry.get("attempts") == 0:
+                    continue
+                targets = {(f"{b.name}.{b.namespace}.svc.{domain}", None): b.name for b in routes.backends(route, i, rule)}
+                attempts = retry.get("attempts")
+                yield from _report(index, route, ("spec", "rules", i, "retry"),
+                                   attempts if isinstance(attempts, int) else None, targets)
+
+
+def _report(index: Index, resource, path, attempts, targets) -> Iterator[Finding]:
+    bare, related = [], []
+    for (fqdn, subset), shown in targets.items():
+        rules = index.destination_rules_for(fqdn)
+        if has_circuit_breaker(rules, subset):
+            continue
+        bare.append(f"{shown} (subset {subset})" if subset else shown)
+        related += [dr.ref for dr in rules]
+    if bare:
+        yield RULE.finding(resource, path, related=tuple(dict.fromkeys(related)),
+                           times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
+                           first=bare[0].split(" ")[0])
+
+
+RULE = Rule(
+    code="ML303",
+    name="retries-without-circuit-breaker",
+    severity=Severity.WARNING,
+    summary="Retries to a host without outlier detection, maxRetries or a retry budget",
+    inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
+    message="retries {times} to {hosts}, which no circuit breaker protects: no DestinationRule sets "
+            "outlierDetection, connectionPool.http.maxRetries or a retryBudget (Istio's default retry "
+            "limit is 2^32-1, i.e. none)",
+    fix="Add outlierDetection and connectionPool.http.maxRetries (or a retryBudget) to the "
+        "DestinationRule for {first}.",
+    check=check,
+)

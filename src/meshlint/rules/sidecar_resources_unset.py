@@ -1,0 +1,139 @@
+"""Sidecar proxies run without resource requests, so their memory is nobody's.
+
+Istio's injection template (istio/istio
+`manifests/charts/istio-control/istio-discovery/files/injection-template.yaml`) uses the
+global `values.global.proxy.resources` *unless* a pod sets any of the annotations
+`sidecar.istio.io/proxyCPU`, `proxyMemory`, `proxyCPULimit`, `proxyMemoryLimit`: then those
+annotations replace the whole block. Reported:
+
+- (a) a pod template that gets a sidecar and sets some of them so that CPU or memory ends up
+  with neither a request nor a limit (with only a limit, Kubernetes copies it to the request);
+- (b) global proxy resources (IstioOperator `spec.values.global.proxy.resources`, Helm values
+  in `--mesh-config`, the injector ConfigMap's `values`) given without `requests`;
+- (c) a live pod whose `istio-proxy` container has no requests;
+- (d) a Linkerd-injected pod template without `config.linkerd.io/proxy-memory-request` and
+  `proxy-cpu-request` (on the pod or its Namespace): Linkerd's own defaults request nothing
+  (linkerd2 `charts/linkerd-control-plane/values.yaml`: `proxy.resources.*.request: ""`).
+
+Stock Istio's defaults (100m CPU, 128Mi memory requested) are not a finding.
+
+## Why it matters
+The scheduler places pods by their requests. A sidecar without a memory request is invisible
+to it: on a node with 60 pods, 60 proxies of 50-200 MiB each are unaccounted for, the node
+overcommits, and the kubelet evicts or OOM-kills whatever it picks, usually not the proxy.
+Setting only `proxyCPULimit` to tune one service is the classic way to get there, because it
+silently drops the memory request that the global defaults provided.
+
+## Example
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: recommendations, namespace: shop}
+spec:
+  template:
+    metadata:
+      annotations:
+        sidecar.istio.io/proxyCPULimit: "1"   # replaces the defaults: no memory request left
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/example/recommendations:4.2.0
+```
+
+## Fix
+Set the requests too (`sidecar.istio.io/proxyCPU`, `sidecar.istio.io/proxyMemory`) whenever
+you set a limit annotation, and give `global.proxy.resources` a `requests` block.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh.workloads import WORKLOAD_KINDS
+
+PREFIX = "sidecar.istio.io/"
+REQUEST = {"cpu": "proxyCPU", "memory": "proxyMemory"}
+LIMIT = {"cpu": "proxyCPULimit", "memory": "proxyMemoryLimit"}
+ANNOTATIONS = ("proxyCPU", "proxyMemory", "proxyCPULimit", "proxyMemoryLimit")
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    for w in index.workloads():
+        sc = index.sidecar(w)
+        if sc.mesh == "linkerd" and not sc.live:
+            yield from _linkerd(index, w)
+            continue
+        if not sc.istio:
+            continue
+        if sc.live:
+            yield from _live(w)
+            continue
+        present = [a for a in ANNOTATIONS if PREFIX + a in w.annotations]
+        if not present:
+            continue
+        bare = [r for r in ("memory", "cpu")
+                if PREFIX + REQUEST[r] not in w.annotations and PREFIX + LIMIT[r] not in w.annotations]
+        if not bare:
+            continue
+        shown = ", ".join(PREFIX + a for a in present)
+        yield RULE.finding(w.resource, w.metadata_path + ("annotations", PREFIX + present[0]),
+                           set=shown, missing=" and ".join(bare),
+                           suggestion=", ".join(f"{PREFIX}{REQUEST[r]}" for r in bare))
+    for source in index.mesh().value_sources:
+        proxy = source.values.get("global", {}).get("proxy") if isinstance(source.values.get("global"), dict) else None
+        resources = proxy.get("resources") if isinstance(proxy, dict) else None
+        if isinstance(resources, dict) and not resources.get("requests"):
+            # inside a ConfigMap the values are JSON text: point at the key that holds them
+            path = source.prefix if source.prefix[:1] == ("data",) else source.prefix + ("global", "proxy", "resources")
+            yield RULE.finding(
+                source.resource, path, document=source.document,
+                message="global proxy resources (values.global.proxy.resources) set no requests: every "
+                        "injected sidecar runs without a CPU or memory request",
+                fix="Add requests (e.g. cpu: 100m, memory: 128Mi) to global.proxy.resources.")
+
+
+LINKERD_REQUESTS = {"memory": "config.linkerd.io/proxy-memory-request", "cpu": "config.linkerd.io/proxy-cpu-request"}
+
+
+def _linkerd(index: Index, w) -> Iterator[Finding]:
+    ns = index.get("Namespace", "", w.namespace)
+    ns_annotations = ns.annotations if ns is not None else {}
+    missing = [r for r, key in LINKERD_REQUESTS.items() if key not in w.annotations and key not in ns_annotations]
+    if missing:
+        path = w.metadata_path + ("annotations",) if w.annotations else w.path
+        yield RULE.finding(
+            w.resource, path,
+            message="the Linkerd proxy gets no {missing} request: Linkerd's defaults request nothing unless "
+                    "config.linkerd.io/proxy-*-request annotations (or install values) set them",
+            fix="Annotate the pod template (or its Namespace) with {keys}.",
+            missing=" or ".join(missing), keys=", ".join(LINKERD_REQUESTS[r] for r in missing))
+
+
+def _live(w) -> Iterator[Finding]:
+    for i, c in w.containers():
+        if c.get("name") != "istio-proxy":
+            continue
+        requests = (c.get("resources") or {}).get("requests") or {}
+        missing = [r for r in ("memory", "cpu") if r not in requests]
+        if missing:
+            yield RULE.finding(
+                w.resource, w.spec_path + ("containers", i),
+                message="the running istio-proxy container has no {missing} request",
+                fix="Set sidecar.istio.io/proxyCPU and sidecar.istio.io/proxyMemory on the pod template, "
+                    "or requests in global.proxy.resources, and restart the pods.",
+                missing=" or ".join(missing))
+
+
+RULE = Rule(
+    code="ML402",
+    name="sidecar-resources-unset",
+    severity=Severity.WARNING,
+    summary="Sidecar proxy without CPU or memory requests",
+    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator"}),
+    message="{set} replaces the global proxy resources entirely, leaving the sidecar with no {missing} "
+            "request or limit",
+    fix="Also set {suggestion} on the pod template.",
+    check=check,
+)
