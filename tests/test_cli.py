@@ -157,7 +157,7 @@ spec:
   - route:
     - destination: {host: frontend}
 """)
-    doc = json.loads(run("check", str(path), "--format", "json").stdout)
+    doc = json.loads(run("check", str(path), "--format", "json", "--select", "ML104").stdout)
     (f,) = doc["findings"]
     assert f["code"] == "ML104" and f["line"] == 14
     assert f["related"] == [{"kind": "Gateway", "namespace": "istio-system", "name": "public"}]

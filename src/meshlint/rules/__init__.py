@@ -6,6 +6,7 @@ from ..finding import Rule
 from . import (
     aggressive_retries,
     canary_without_outlier_detection,
+    debug_headers_exposed,
     envoyfilter_unpinned,
     external_host_without_gateway,
     gateway_not_found,
@@ -15,8 +16,10 @@ from . import (
     invalid_yaml,
     job_sidecar_injected,
     port_protocol_unset,
+    probe_blocked_by_mtls,
     retries_without_circuit_breaker,
     sidecar_resources_unset,
+    strict_mtls_without_sidecar,
     subset_not_found,
 )
 
@@ -28,6 +31,9 @@ ALL: tuple[Rule, ...] = (
     host_not_in_gateway.RULE,
     external_host_without_gateway.RULE,
     subset_not_found.RULE,
+    strict_mtls_without_sidecar.RULE,
+    probe_blocked_by_mtls.RULE,
+    debug_headers_exposed.RULE,
     aggressive_retries.RULE,
     retries_without_circuit_breaker.RULE,
     canary_without_outlier_detection.RULE,

@@ -106,7 +106,7 @@ RULE = Rule(
     severity=Severity.ERROR,
     summary="Job or CronJob gets a sidecar that keeps it from completing",
     inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator"}),
-    message="{kind} pod gets an {proxy} ({reason}) that keeps running after the job's containers "
+    message="the pod gets an {proxy} ({reason}) that keeps running after the job's containers "
             "exit, so the Job never completes",
     fix='Set the pod annotation sidecar.istio.io/nativeSidecar: "true" (Kubernetes >= 1.28), call '
         "curl -fsS -XPOST http://127.0.0.1:15020/quitquitquit when the work is done, or opt out with "

@@ -1,0 +1,162 @@
+"""An ingress gateway sends Envoy's debug headers to clients outside the mesh.
+
+An Istio Gateway with an HTTP/HTTPS server is an external entry point. Its proxies' headers
+come from `meshConfig.defaultConfig.proxyHeaders` (ConfigMap `istio` in the root namespace,
+IstioOperator `spec.meshConfig`, or `--mesh-config`), overlaid by the gateway pods'
+`proxy.istio.io/config` annotation. Unless `proxyHeaders.envoyDebugHeaders.disabled: true`
+(Istio >= 1.20), or an EnvoyFilter in the root or the gateway's namespace sets the router's
+`suppress_envoy_headers: true`, responses carry `x-envoy-upstream-service-time` and Envoy's
+other `x-envoy-*` headers: Istio's default (istio/istio
+`pilot/pkg/networking/util/proxy_headers.go`). Severity warning when the mesh config is in the
+input; info when it is not (Istio's default is assumed).
+
+Also reported: a VirtualService bound to a gateway that adds `x-envoy-*` response headers, and
+an EnvoyFilter that sets `suppress_envoy_headers: false`.
+
+## Why it matters
+`x-envoy-upstream-service-time` tells an outside observer how long each backend takes, which
+makes timing attacks and fingerprinting of internal services easy, and the presence of Envoy
+headers tells scanners exactly which proxy (and CVEs) to try. Internal topology should stop at
+the edge.
+
+## Example
+```yaml
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |-
+    defaultConfig:
+      proxyHeaders:
+        server: {disabled: true}     # the server header only
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["*.example.com"]
+    tls: {mode: SIMPLE, credentialName: example-cert}
+```
+
+## Fix
+Set `meshConfig.defaultConfig.proxyHeaders.envoyDebugHeaders.disabled: true` (or the same in
+the gateway pods' `proxy.istio.io/config` annotation). Before Istio 1.20, set the router's
+`suppress_envoy_headers: true` with an EnvoyFilter for the gateway.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh import routes
+from ..mesh.hosts import MESH_GATEWAY
+from ..mesh.meshconfig import proxy_config
+from ..mesh.workloads import WORKLOAD_KINDS
+
+HTTP_PROTOCOLS = {"HTTP", "HTTPS", "HTTP2", "GRPC", "GRPC-WEB"}
+SUPPRESS = "suppress_envoy_headers"
+
+
+def _debug_disabled(config: dict) -> bool:
+    headers = config.get("proxyHeaders")
+    debug = headers.get("envoyDebugHeaders") if isinstance(headers, dict) else None
+    return isinstance(debug, dict) and debug.get("disabled") is True
+
+
+def _find(value: Any, key: str) -> list:
+    """Every value of `key` anywhere in a nested structure."""
+    found, stack = [], [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if key in v:
+                found.append(v[key])
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return found
+
+
+def _old_istio(version: str) -> bool:
+    try:
+        major, minor = (int(x) for x in version.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) < (1, 20)
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    mesh = index.mesh()
+    root = index.env.root_namespace
+    filters = index.of_kind("EnvoyFilter")
+    suppressing = {ef.namespace for ef in filters if True in _find(ef.spec.get("configPatches"), SUPPRESS)}
+    for ef in filters:
+        for i, patch in enumerate(ef.spec.get("configPatches") or ()):
+            if False in _find(patch.get("patch"), SUPPRESS):
+                yield RULE.finding(
+                    ef, ("spec", "configPatches", i),
+                    message="patch {n} sets the router's suppress_envoy_headers: false, so responses carry "
+                            "x-envoy-* headers",
+                    fix="Set suppress_envoy_headers: true, or remove the patch.", n=i)
+    severity = Severity.WARNING if mesh.has_mesh_config else Severity.INFO
+    old = _old_istio(index.env.istio_version)
+    for gw in index.of_kind("Gateway"):
+        servers = [(i, s) for i, s in enumerate(gw.spec.get("servers") or ())
+                   if str((s.get("port") or {}).get("protocol", "")).upper() in HTTP_PROTOCOLS]
+        if not servers:
+            continue
+        if root in suppressing or gw.namespace in suppressing:
+            continue
+        selector = gw.spec.get("selector") or {}
+        pods = index.workloads_matching(selector) if isinstance(selector, dict) else []
+        configs = [proxy_config(mesh, p.annotations)[0] for p in pods] or [proxy_config(mesh, {})[0]]
+        if all(_debug_disabled(c) for c in configs):
+            continue
+        where = ", ".join(mesh.mesh_sources) if mesh.has_mesh_config else \
+            "no mesh config in the input, so Istio's default applies"
+        i, server = servers[0]
+        yield RULE.finding(
+            gw, ("spec", "servers", i, "port"), severity=severity,
+            related=tuple(p.resource.ref for p in pods[:3]),
+            protocol=(server.get("port") or {}).get("protocol"), where=where,
+            fix="Upgrade to Istio >= 1.20 and set envoyDebugHeaders.disabled: true, or add an EnvoyFilter "
+                "setting the gateway router's suppress_envoy_headers: true." if old else None)
+    for vs in index.of_kind("VirtualService"):
+        if all(g == MESH_GATEWAY for g in routes.gateways(vs)) and routes.is_mesh_only(vs):
+            continue
+        for kind, i, route in routes.routes(vs, ("http",)):
+            places = [(("spec", "http", i, "headers"), route.get("headers"))]
+            places += [(("spec", "http", i, "route", j, "headers"), r.get("headers"))
+                       for j, r in enumerate(route.get("route") or ()) if isinstance(r, dict)]
+            for path, headers in places:
+                response = headers.get("response") if isinstance(headers, dict) else None
+                if not isinstance(response, dict):
+                    continue
+                for op in ("add", "set"):
+                    for name in response.get(op) or {}:
+                        if isinstance(name, str) and name.lower().startswith("x-envoy-"):
+                            yield RULE.finding(
+                                vs, path + ("response", op, name),
+                                message="the gateway route {op}s response header {name}: Envoy internals leak "
+                                        "to external clients",
+                                fix="Do not send x-envoy-* headers to clients; remove the header from "
+                                    "headers.response.{op}.", op=op, name=name)
+
+
+RULE = Rule(
+    code="ML203",
+    name="debug-headers-exposed",
+    severity=Severity.WARNING,
+    summary="Ingress gateway exposes Envoy debug headers",
+    inputs=frozenset({"Gateway", "VirtualService", "EnvoyFilter", "ConfigMap", "IstioOperator", *WORKLOAD_KINDS}),
+    message="{protocol} server is an external entry point and envoyDebugHeaders are not disabled ({where}): "
+            "responses carry x-envoy-upstream-service-time and other x-envoy-* headers",
+    fix="Set meshConfig.defaultConfig.proxyHeaders.envoyDebugHeaders.disabled: true (or in the gateway "
+        "pods' proxy.istio.io/config annotation).",
+    check=check,
+)

@@ -1,0 +1,168 @@
+"""Plaintext health checks hit a STRICT mTLS port: kubelet probes and cloud load balancers.
+
+Kubelet has no Istio client certificate. Istio normally rewrites HTTP and gRPC probes so that
+they go to the sidecar agent (port 15020), which calls the application locally. Reported, for
+a workload with a sidecar whose probed port is STRICT (`meshlint.mesh.peerauth`, with
+`portLevelMtls`):
+
+- an `httpGet` or `grpc` liveness, readiness or startup probe while probe rewriting is off:
+  pod annotation `sidecar.istio.io/rewriteAppHTTPProbers` false-y, or the injector values
+  `sidecarInjectorWebhook.rewriteAppHTTPProbe: false` (the annotation wins either way).
+  `exec` probes never go through the proxy, and `tcpSocket` probes only test that the proxy
+  accepts connections;
+- a `LoadBalancer` or `NodePort` Service that selects STRICT workloads which are not gateways:
+  cloud load-balancer health checks and the traffic itself arrive in plaintext;
+- with severity info, a pod that turns rewriting off with the annotation and has such a probe
+  when the input cannot tell: its Namespace is not in the input (nor in
+  `injected-namespaces`) and the input holds no PeerAuthentication. The annotation only matters
+  with a sidecar, and under STRICT it breaks the probe.
+
+## Why it matters
+A probe that the sidecar rejects fails every time: liveness restarts the pod forever, a
+readiness probe keeps it out of every Service, and a rollout hangs at its first pod. A cloud
+load balancer marks every node unhealthy, and the service is down from outside while
+everything looks fine from inside the mesh.
+
+## Example
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fraud, namespace: payments}    # namespace payments is STRICT
+spec:
+  template:
+    metadata:
+      annotations:
+        sidecar.istio.io/rewriteAppHTTPProbers: "false"
+    spec:
+      containers:
+      - name: fraud
+        image: ghcr.io/example/fraud:3.0.2
+        ports: [{name: http, containerPort: 8080}]
+        livenessProbe:
+          httpGet: {path: /healthz, port: http}
+```
+
+## Fix
+Remove `sidecar.istio.io/rewriteAppHTTPProbers: "false"` (Istio rewrites probes by default),
+use an `exec` probe, or give the probe port a PERMISSIVE `portLevelMtls`. Put external
+traffic through an Istio ingress gateway instead of a LoadBalancer/NodePort Service on meshed
+pods, or make the Service's target ports PERMISSIVE.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh.injection import INJECT
+from ..mesh.peerauth import STRICT
+from ..mesh.workloads import WORKLOAD_KINDS, is_gateway
+
+REWRITE = "sidecar.istio.io/rewriteAppHTTPProbers"
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+FALSE = ("0", "f", "false")  # Go strconv.ParseBool false values (case-insensitive here)
+TRUE = ("1", "t", "true")
+AGENT_PORTS = (15020, 15021)  # already-rewritten probes target the agent
+
+
+def _rewrite_off(index: Index, annotations) -> str:
+    value = str(annotations.get(REWRITE, "")).strip().lower()
+    if value in FALSE:
+        return f'{REWRITE}: "{annotations[REWRITE]}"'
+    if value in TRUE:
+        return ""
+    if index.mesh().value("sidecarInjectorWebhook", "rewriteAppHTTPProbe") is False:
+        return "sidecarInjectorWebhook.rewriteAppHTTPProbe: false"
+    return ""
+
+
+def _probes(w) -> Iterator[tuple[tuple, str, str, object]]:
+    """(path, probe name, kind, port) of every httpGet/grpc probe not aimed at the agent."""
+    for i, c in w.containers():
+        for probe_name in PROBES:
+            probe = c.get(probe_name)
+            if not isinstance(probe, dict):
+                continue
+            for kind in ("httpGet", "grpc"):
+                action = probe.get(kind)
+                if isinstance(action, dict):
+                    port = w.container_port(action.get("port"))
+                    if port not in AGENT_PORTS:
+                        yield (w.spec_path + ("containers", i, probe_name, kind), probe_name, kind,
+                               port if port is not None else action.get("port"))
+
+
+def _context_unknown(index: Index, w) -> bool:
+    """Nothing in the input says whether the pod gets a sidecar or runs under STRICT."""
+    opted_out = str(w.labels.get(INJECT, w.annotations.get(INJECT, ""))).lower() in ("false", "no", "n", "off")
+    return not opted_out and w.spec.get("hostNetwork") is not True \
+        and index.get("Namespace", "", w.namespace) is None and w.namespace not in index.env.injected_namespaces \
+        and not index.has_kind("PeerAuthentication")
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    pas = index.peer_authentications()
+    for w in index.workloads():
+        sc = index.sidecar(w)
+        why = _rewrite_off(index, w.annotations)
+        if not why:
+            continue
+        if not sc.istio:
+            if REWRITE in w.annotations and not sc.live and not sc.ambient and _context_unknown(index, w):
+                for path, probe_name, kind, port in _probes(w):
+                    yield RULE.finding(
+                        w.resource, path, severity=Severity.INFO,
+                        message="probe rewriting is off ({why}) for this {probe} {kind} on port {port}: if the pod "
+                                "gets a sidecar under STRICT mTLS (namespace {ns} and its PeerAuthentications are "
+                                "not in the input), kubelet's plaintext probe is rejected",
+                        fix="Remove the rewriteAppHTTPProbers opt-out or use an exec probe; list injected "
+                            "namespaces under injected-namespaces to let meshlint decide.",
+                        why=why, probe=probe_name, kind=kind, port=port, ns=w.namespace)
+            continue
+        for path, probe_name, kind, port in _probes(w):
+            mode = pas.mode(w.namespace, w.labels, port if isinstance(port, int) else None)
+            if mode.mode == STRICT:
+                yield RULE.finding(w.resource, path, related=(mode.policy.ref,), probe=probe_name, kind=kind,
+                                   port=port, why=why, pa=f"{mode.policy.namespace}/{mode.policy.name}")
+    for svc in index.of_kind("Service"):
+        if svc.spec.get("type") not in ("LoadBalancer", "NodePort"):
+            continue
+        for w in index.workloads_of(svc):
+            if is_gateway(w) or not index.sidecar(w).istio:
+                continue
+            mode = _strict_target(pas, w, svc)
+            if mode is not None:
+                yield RULE.finding(
+                    svc, ("spec", "type"), related=(w.resource.ref, mode.policy.ref),
+                    message="{type} Service selects {workload}, which PeerAuthentication {pa} makes STRICT: "
+                            "cloud load-balancer health checks and traffic arrive in plaintext and are rejected",
+                    fix="Expose the workload through an Istio ingress gateway, or set a PERMISSIVE "
+                        "portLevelMtls for the Service's target ports.",
+                    type=svc.spec["type"], workload=w.display(), pa=f"{mode.policy.namespace}/{mode.policy.name}")
+                break
+
+
+def _strict_target(pas, w, svc):
+    for port in svc.spec.get("ports") or ():
+        target = port.get("targetPort", port.get("port"))
+        number = w.container_port(target)
+        mode = pas.mode(w.namespace, w.labels, number)
+        if mode.mode == STRICT:
+            return mode
+    return None
+
+
+RULE = Rule(
+    code="ML202",
+    name="probe-blocked-by-mtls",
+    severity=Severity.ERROR,
+    summary="Plaintext health check against a STRICT mTLS port",
+    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator", "PeerAuthentication",
+                      "Service"}),
+    message="{probe} {kind} on port {port} is sent by kubelet in plaintext, but probe rewriting is off "
+            "({why}) and PeerAuthentication {pa} makes the port STRICT: the probe always fails",
+    fix="Remove the rewriteAppHTTPProbers opt-out (Istio rewrites probes by default), use an exec "
+        "probe, or set a PERMISSIVE portLevelMtls for the probe port.",
+    check=check,
+)

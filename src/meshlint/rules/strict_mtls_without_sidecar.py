@@ -1,0 +1,139 @@
+"""STRICT mTLS applies to workloads that have no sidecar to enforce it, or that must call it.
+
+Each workload's effective PeerAuthentication mode is computed as Istio does (mesh-wide policy
+in the root namespace, then the namespace's, then a workload selector's, then
+`portLevelMtls`; `UNSET` inherits; oldest wins within a level; nothing means PERMISSIVE; see
+`meshlint.mesh.peerauth`). Sidecar presence is Istio's injection decision (or, for live pods,
+an `istio-proxy` container); ambient-mode workloads count as meshed. Reported:
+
+- every workload *without* a sidecar in the scope of a STRICT policy: the policy is not
+  enforced on it, and its own plaintext calls to STRICT workloads are rejected;
+- every sidecar-less workload that is known to call a STRICT workload with a sidecar (a Service
+  host named in its env values or args);
+- a DestinationRule with `tls.mode: ISTIO_MUTUAL` for a host whose workloads have no sidecar:
+  they cannot terminate Istio mTLS, so the host becomes unreachable (auto-mTLS would have sent
+  plaintext).
+
+## Why it matters
+STRICT is the switch that turns "mTLS where possible" into "mTLS or nothing". Workloads that
+were left out of injection (an opt-out label, `hostNetwork`, a namespace nobody labelled) do
+not enforce it, so the security review that relies on it is wrong, and everything they call in
+the mesh now answers `connection reset by peer`: plaintext clients are cut off the moment the
+policy is applied.
+
+## Example
+```yaml
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: payments}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: settlement-exporter, namespace: payments}
+spec:
+  template:
+    metadata:
+      labels:
+        app: settlement-exporter
+        sidecar.istio.io/inject: "false"   # no sidecar, in a STRICT namespace
+    spec:
+      containers:
+      - name: exporter
+        image: ghcr.io/example/settlement-exporter:1.3.0
+```
+
+## Fix
+Inject a sidecar into the workload (remove the opt-out, label its namespace) or move it to
+ambient mode; if it must stay outside the mesh, give the workloads it calls a PERMISSIVE
+`portLevelMtls` for the ports it uses. For a DestinationRule, use `tls.mode: DISABLE` (or drop
+`tls` and let auto-mTLS decide) for hosts without sidecars.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh.hosts import expand_host
+from ..mesh.peerauth import STRICT
+from ..mesh.workloads import WORKLOAD_KINDS
+
+
+def _pa(mode) -> str:
+    return f"{mode.policy.namespace}/{mode.policy.name}"
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    pas = index.peer_authentications()
+    for w in index.workloads():
+        sc = index.sidecar(w)
+        if sc.meshed:
+            continue
+        strict = pas.strict_somewhere(w.namespace, w.labels)
+        if strict is not None:
+            yield RULE.finding(w.resource, w.path or ("metadata",), related=(strict.policy.ref,),
+                               kind=w.resource.kind_name, reason=sc.reason, pa=_pa(strict))
+            continue
+        for svc, mention in index.calls(w):
+            targets = [t for t in index.workloads_of(svc) if index.sidecar(t).meshed]
+            for target in targets:
+                mode = pas.strict_somewhere(target.namespace, target.labels)
+                if mode is not None and index.sidecar(target).istio:
+                    yield RULE.finding(
+                        w.resource, mention.path, related=(svc.ref, mode.policy.ref),
+                        message="the pod has no sidecar ({reason}) but calls {service}, which "
+                                "PeerAuthentication {pa} makes STRICT: its plaintext requests are rejected",
+                        fix="Inject a sidecar into this workload, or give {service} a PERMISSIVE "
+                            "portLevelMtls for the port it calls.",
+                        kind=w.resource.kind_name, reason=sc.reason,
+                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode))
+                    break
+    domain = index.env.domain
+    for dr in index.of_kind("DestinationRule"):
+        host = dr.spec.get("host")
+        if not host:
+            continue
+        svc = index.service_for_host(expand_host(host, dr.namespace, domain))
+        if svc is None:
+            continue
+        targets = index.workloads_of(svc)
+        if not targets or any(index.sidecar(t).meshed for t in targets):
+            continue
+        for path in _istio_mutual(dr):
+            yield RULE.finding(
+                dr, path, related=(svc.ref,),
+                message="tls.mode ISTIO_MUTUAL for {host}, whose workloads have no sidecar ({reason}): "
+                        "they cannot terminate Istio mTLS, so requests to them fail",
+                fix="Use tls.mode DISABLE for {host} (or drop tls and let auto-mTLS send plaintext).",
+                host=host, reason=index.sidecar(targets[0]).reason)
+
+
+def _istio_mutual(dr) -> Iterator[tuple]:
+    top = dr.spec.get("trafficPolicy") or {}
+    if (top.get("tls") or {}).get("mode") == "ISTIO_MUTUAL":
+        yield ("spec", "trafficPolicy", "tls", "mode")
+    for i, port in enumerate(top.get("portLevelSettings") or ()):
+        if (port.get("tls") or {}).get("mode") == "ISTIO_MUTUAL":
+            yield ("spec", "trafficPolicy", "portLevelSettings", i, "tls", "mode")
+    for i, subset in enumerate(dr.spec.get("subsets") or ()):
+        tls = ((subset.get("trafficPolicy") or {}).get("tls") or {}) if isinstance(subset, dict) else {}
+        if tls.get("mode") == "ISTIO_MUTUAL":
+            yield ("spec", "subsets", i, "trafficPolicy", "tls", "mode")
+
+
+RULE = Rule(
+    code="ML201",
+    name="strict-mtls-without-sidecar",
+    severity=Severity.ERROR,
+    summary="STRICT mTLS in scope of a workload without a sidecar",
+    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator", "PeerAuthentication",
+                      "Service", "DestinationRule"}),
+    message="the pod has no sidecar ({reason}) but PeerAuthentication {pa} makes it STRICT: the policy "
+            "is not enforced on it, and its plaintext calls to STRICT workloads are rejected",
+    fix="Inject a sidecar (remove the opt-out or label the namespace) or use ambient mode; keep "
+        "workloads that must stay outside the mesh out of STRICT scope.",
+    check=check,
+)
