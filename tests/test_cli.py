@@ -333,3 +333,48 @@ def test_config_file_is_discovered_and_validated(files, tmp_path):
 def test_no_command_prints_help_and_exits_2():
     proc = run()
     assert proc.returncode == 2 and "check" in proc.stderr
+
+
+def test_mesh_config_file_overlays_the_installation(files, tmp_path):
+    gateway = files("gw.yaml", """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+""")
+    findings = lambda *a: json.loads(run("check", str(gateway), "-f", "json", "--select", "ML2,ML4", *a).stdout)["findings"]
+    (default,) = findings()
+    assert default["code"] == "ML203" and default["severity"] == "info"
+    exposed = files("exposed.yaml", "defaultConfig:\n  proxyHeaders:\n    server: {disabled: true}\n")
+    (warned,) = findings("--mesh-config", str(exposed))
+    assert warned["severity"] == "warning" and str(exposed) in warned["message"]
+    values = files("values.yaml", """\
+revision: 1-24
+global:
+  proxy:
+    resources:
+      limits: {cpu: "1", memory: 512Mi}
+meshConfig:
+  defaultConfig:
+    proxyHeaders:
+      envoyDebugHeaders: {disabled: true}
+""")
+    (resources,) = findings("--mesh-config", str(values))
+    assert resources["code"] == "ML402" and resources["file"] == str(values) and resources["line"] == 4
+    assert resources["resource"] is None
+
+
+@pytest.mark.parametrize("content,expect", [
+    ("- a list\n", "expected a mapping"),
+    ("a: [unclosed\n", "invalid YAML"),
+    ("", "empty"),
+])
+def test_bad_mesh_config_is_a_configuration_error(files, content, expect):
+    path = files("c.yaml", CLEAN)
+    mesh = files("mesh.yaml", content)
+    proc = run("check", str(path), "--mesh-config", str(mesh))
+    assert proc.returncode == 2 and expect in proc.stderr

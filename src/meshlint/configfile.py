@@ -77,3 +77,29 @@ def load_config(explicit: str | None, rules: Mapping[str, Rule]) -> Config:
         path = found
     shown = os.path.relpath(path) if not explicit else explicit
     return from_mapping(read(path), rules, where=shown)
+
+
+def read_mesh_config(path: str, config: Config) -> Config:
+    """`--mesh-config FILE`: an IstioOperator, a MeshConfig or istiod Helm values (YAML/JSON).
+    Its document is kept so that findings can point into it."""
+    from dataclasses import replace
+
+    from .load import LoadError, documents, read_source
+
+    try:
+        source, problem = read_source(path)
+    except LoadError as exc:
+        raise ConfigError(f"--mesh-config: cannot read {exc}") from None
+    if problem is not None:
+        raise ConfigError(f"--mesh-config {path}: {problem.message}")
+    docs = [(d, v, e) for d, v, e in documents.iter_documents(source, path.lower().endswith(".json"))
+            if e is not None or v is not None]
+    if not docs:
+        raise ConfigError(f"--mesh-config {path}: the file is empty")
+    document, value, error = docs[0]
+    if error is not None:
+        raise ConfigError(f"--mesh-config {path}:{error.line}: {error.message}")
+    if not isinstance(value, dict):
+        raise ConfigError(f"--mesh-config {path}: expected a mapping (IstioOperator, MeshConfig or Helm values)")
+    env = replace(config.env, mesh_config=value, mesh_config_name=path, mesh_config_document=document)
+    return replace(config, env=env)
