@@ -56,8 +56,9 @@ def parse(path: Path) -> Fixture:
             continue
         for e in EXPECT.finditer(m.group(1)):
             text = e.group(2)
-            expectations.append(Expectation(number, e.group(1),
-                                            None if text is None else text.encode().decode("unicode_escape")))
+            if text is not None:
+                text = re.sub(r"\\(.)", r"\1", text)  # \" and \\ escapes
+            expectations.append(Expectation(number, e.group(1), text))
     return Fixture(path, code, tuple(expectations), config)
 
 

@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--ignore", action="append", metavar="CODES", help="skip these codes or prefixes")
     c.add_argument("--config", metavar="FILE", help="configuration file (default: .meshlint.yaml or pyproject.toml)")
     c.add_argument("--default-namespace", metavar="NS", help="namespace of resources that set none (default: default)")
+    c.add_argument("--call-graph", metavar="FILE", help="explicit service call edges: edges: [{from: a.ns, to: b.ns}]")
     c.add_argument("--mesh-config", metavar="FILE",
                    help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
 
@@ -87,7 +88,7 @@ def _error(message: str) -> int:
 def _check(args: argparse.Namespace) -> int:
     from . import rules
     from .config import ConfigError, parse_fail_on
-    from .configfile import load_config, read_mesh_config
+    from .configfile import load_config, read_call_graph, read_mesh_config
     from .engine import analyse, print_internal_errors
     from .load import LoadError
     from .report import renderer
@@ -101,6 +102,8 @@ def _check(args: argparse.Namespace) -> int:
             config = _replace(config, default_namespace=args.default_namespace)
         if args.mesh_config:
             config = read_mesh_config(args.mesh_config, config)
+        if args.call_graph:
+            config = read_call_graph(args.call_graph, config)
     except ConfigError as exc:
         return _error(str(exc))
 

@@ -103,3 +103,39 @@ def read_mesh_config(path: str, config: Config) -> Config:
         raise ConfigError(f"--mesh-config {path}: expected a mapping (IstioOperator, MeshConfig or Helm values)")
     env = replace(config.env, mesh_config=value, mesh_config_name=path, mesh_config_document=document)
     return replace(config, env=env)
+
+
+def read_call_graph(path: str, config: Config) -> Config:
+    """`--call-graph FILE`: `edges: [{from: frontend.shop, to: cart.shop}, ...]` (YAML or JSON).
+    Each edge keeps its position so that findings can point at it."""
+    from dataclasses import replace
+
+    from .load import LoadError, documents, read_source
+    from .mesh.callgraph import ExplicitEdge
+
+    try:
+        source, problem = read_source(path)
+    except LoadError as exc:
+        raise ConfigError(f"--call-graph: cannot read {exc}") from None
+    if problem is not None:
+        raise ConfigError(f"--call-graph {path}: {problem.message}")
+    parsed = [(d, v, e) for d, v, e in documents.iter_documents(source, path.lower().endswith(".json"))
+              if e is not None or v is not None]
+    if not parsed:
+        raise ConfigError(f"--call-graph {path}: the file is empty")
+    document, value, error = parsed[0]
+    if error is not None:
+        raise ConfigError(f"--call-graph {path}:{error.line}: {error.message}")
+    if not isinstance(value, dict) or set(value) - {"edges"} or not isinstance(value.get("edges"), list):
+        raise ConfigError(f"--call-graph {path}: expected `edges: [{{from: a.ns, to: b.ns}}, ...]`")
+    from .locate import Locator
+
+    edges = []
+    for i, item in enumerate(value["edges"]):
+        if not isinstance(item, dict) or set(item) != {"from", "to"} or \
+                not all(isinstance(item[k], str) and item[k].strip() for k in ("from", "to")):
+            line = Locator().line(document, ("edges", i))
+            raise ConfigError(f"--call-graph {path}:{line}: edge {i} must be {{from: host, to: host}}")
+        edges.append(ExplicitEdge(item["from"], item["to"], document, ("edges", i)))
+    env = replace(config.env, call_graph=tuple(edges))
+    return replace(config, env=env)

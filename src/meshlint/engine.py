@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO, Iterable
 
 from . import rules as rule_catalogue
@@ -51,7 +51,9 @@ def analyse(paths: Iterable[str], config: Config, stdin: BinaryIO | None = None)
 
 
 def analyse_loaded(loaded: Loaded, config: Config) -> Result:
-    index = Index(loaded.resources, loaded.problems, config.env)
+    env = config.env if config.env.default_namespace == config.default_namespace else \
+        replace(config.env, default_namespace=config.default_namespace)
+    index = Index(loaded.resources, loaded.problems, env)
     findings: list[Finding] = []
     errors: list[str] = []
     for rule in rule_catalogue.ALL:

@@ -25,6 +25,7 @@ from .resource import Ref, Resource
 
 if TYPE_CHECKING:
     from .load import Problem
+    from .mesh.callgraph import Graph
 
 T = TypeVar("T")
 
@@ -42,6 +43,8 @@ class Env:
     mesh_config: Mapping | None = field(default=None, hash=False, compare=False)  # --mesh-config data
     mesh_config_name: str = "--mesh-config"
     mesh_config_document: object = field(default=None, hash=False, compare=False)
+    call_graph: tuple = field(default=(), hash=False, compare=False)  # ExplicitEdge from --call-graph
+    default_namespace: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +284,21 @@ class Index:
             if svc is not None:
                 seen[m.fqdn] = (svc, m)
         return list(seen.values())
+
+
+    # -- the call graph ---------------------------------------------------------------------------
+
+    @cached_property
+    def _call_graph(self) -> "Graph":
+        from .mesh.callgraph import build
+
+        return build(self, self.env.call_graph, self.env.default_namespace)
+
+    def call_graph(self) -> "Graph":
+        """Services and who calls whom (env values, --call-graph), with the tries per hop."""
+        self._touch("Service", "ServiceEntry", "VirtualService", "DestinationRule", "ConfigMap", "IstioOperator",
+                    "Namespace", *WORKLOAD_KINDS)
+        return self._call_graph
 
 
 class HostTable(Generic[T]):

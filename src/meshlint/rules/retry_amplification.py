@@ -1,0 +1,141 @@
+"""Retries multiply along the call graph: one request becomes (1+attempts)^depth at the bottom.
+
+meshlint builds the service call graph from container env values and args that name a Service
+host (`cart`, `cart.shop`, `cart.shop.svc.cluster.local`, with a port or as a URL), from the
+`--call-graph` file (`edges: [{from: frontend.shop, to: cart.shop}]`), and, later, from
+telemetry. Each hop A -> B makes `1 + attempts` tries: the retries of the VirtualService route
+that A's sidecar uses for B (the worst when several routes differ), Istio's default of 2
+retries when there is none (or `meshConfig.defaultHttpRetryPolicy`), 1 try with `attempts: 0`
+or when B does not speak HTTP (the sidecar cannot retry TCP). A DestinationRule `retryBudget`
+caps the extra load of a hop (reported as the capped figure); `connectionPool.http.maxRetries`
+bounds concurrent retries.
+
+The rule fires on the entry service (called by nothing in the graph, or exposed through a
+gateway) of every path whose worst-case multiplier, the product of tries along it, exceeds
+`max-amplification` (option, default 10). Cycles are reported once (info), never followed.
+
+## Why it matters
+When the deepest service slows down or fails, every layer above retries, and the retries
+multiply: with Istio's default of 2 retries a 4-deep chain sends 3^4 = 81 requests to the
+bottom for each user request, exactly when it is least able to take them. The failing service
+never recovers, and its callers time out and fail in turn: the retry storm.
+
+## Example
+```yaml
+# frontend -> checkout -> payment, each hop with Istio's default retries (3 tries)
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: ghcr.io/example/frontend:1.4.2
+        env:
+        - {name: CHECKOUT_ADDR, value: "checkout.shop:8080"}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payment, namespace: payments}
+spec:
+  hosts: [payment.payments.svc.cluster.local]
+  http:
+  - retries: {attempts: 5}     # 6 tries on this hop: 3 x 6 = 18x at payment
+    route:
+    - destination: {host: payment.payments.svc.cluster.local}
+```
+
+## Fix
+Retry at one layer only (usually the edge or the caller of the flaky dependency) and set
+`retries: {attempts: 0}` on the inner hops, or give the destinations a `retryBudget` so that
+retries stay a fraction of the traffic. `meshlint graph` shows every path, `meshlint simulate
+--fail HOST` the load when HOST fails.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..finding import Finding, Options, Rule, Severity
+from ..index import Index
+from ..mesh import routes
+from ..mesh.callgraph import Edge, PathResult, short_names
+from ..mesh.hosts import MESH_GATEWAY, expand_host
+from ..mesh.workloads import WORKLOAD_KINDS
+
+
+def exposed_hosts(index: Index) -> set[str]:
+    """Destinations of VirtualServices bound to a gateway: where external requests enter."""
+    out = set()
+    for vs in index.of_kind("VirtualService"):
+        if any(g != MESH_GATEWAY for g in routes.gateways(vs)):
+            out |= {expand_host(d.host, vs.namespace, index.env.domain) for d in routes.destinations(vs)}
+    return out
+
+
+def check(index: Index, options: Options) -> Iterator[Finding]:
+    limit = float(options["max-amplification"])
+    graph = index.call_graph()
+    names = short_names(graph.nodes, index.env.domain)
+    for path in graph.worst_paths(exposed_hosts(index)):
+        if path.amplification <= limit:
+            continue
+        resource, where, document = _location(graph, path)
+        hop, without = _cheapest_hop(path)
+        capped = "" if path.capped_amplification == path.amplification else \
+            f"; {path.capped_amplification:g}x with the retry budgets"
+        capped += "".join(f"; {e.note.replace('; the worst is used', '')} on {names[e.source]} → {names[e.target]}, "
+                          "the worst is used" for e in path.edges if "routes differ" in e.note)
+        factors = " x ".join(str(e.tries) for e in path.edges)
+        related = tuple(dict.fromkeys(e.route.ref for e in path.edges if e.route is not None))
+        yield RULE.finding(
+            resource, where, document=document, related=related,
+            chain=" → ".join(names[h] for h in path.hosts), factor=f"{path.amplification:g}",
+            bottom=names[path.hosts[-1]], factors=factors, capped=capped, limit=f"{limit:g}",
+            hop=f"{names[hop.source]} → {names[hop.target]}", tries=hop.tries, without=f"{without:g}")
+    for cycle in graph.cycles():
+        first = graph.nodes.get(cycle[0])
+        edge = graph.edges[(cycle[0], cycle[1])]
+        resource, where, document = (first, ("metadata", "name"), None) if first is not None else \
+            (edge.evidence[0].resource, edge.evidence[0].path, edge.evidence[0].document)
+        yield RULE.finding(
+            resource, where, document=document, severity=Severity.INFO,
+            message="call cycle {cycle}: a failure can be retried around the loop; amplification is computed "
+                    "without following it",
+            fix="Break the cycle or disable retries (attempts: 0) on one of its hops.",
+            cycle=" → ".join(names[h] for h in cycle))
+
+
+def _location(graph, path: PathResult):
+    node = graph.nodes.get(path.hosts[0])
+    if node is not None:
+        return node, ("metadata", "name"), None
+    ev = path.edges[0].evidence[0]  # an entry known only from the --call-graph file
+    return ev.resource, ev.path, ev.document
+
+
+def _cheapest_hop(path: PathResult) -> tuple[Edge, float]:
+    """The one hop whose retries, switched off, lower the path the most (deepest on a tie)."""
+    best, best_value = path.edges[-1], path.amplification
+    for e in path.edges:
+        value = path.amplification / e.tries
+        if value <= best_value:
+            best, best_value = e, value
+    return best, best_value
+
+
+RULE = Rule(
+    code="ML302",
+    name="retry-amplification",
+    severity=Severity.WARNING,
+    summary="Retries multiply along a call path beyond the limit",
+    inputs=frozenset({"Service", "ServiceEntry", "VirtualService", "DestinationRule", "ConfigMap", "IstioOperator",
+                      "Namespace", *WORKLOAD_KINDS}),
+    message="{chain}: up to {factor}x at {bottom} ({factors} tries per hop{capped}), above max-amplification "
+            "{limit}",
+    fix="Set retries.attempts: 0 (or a retryBudget) on the {hop} hop ({tries} tries): the path drops to "
+        "{without}x.",
+    check=check,
+    options={"max-amplification": 10.0},
+)
