@@ -323,8 +323,13 @@ def build(index: Any, explicit: Iterable[ExplicitEdge] = (), default_namespace: 
         for h in vs.spec.get("hosts") or ():
             vs_by_host.setdefault(expand_host(h, vs.namespace, domain), []).append(vs)
     mesh_default = index.mesh().mesh.get("defaultHttpRetryPolicy")
+    retrying = _istio_callers(index, nodes, services)
     for edge in edges.values():
         target = edge.target
+        if not retrying.get(edge.source, True):
+            edge.tries, edge.capped_tries = 1, 1.0
+            edge.note = "the caller has no Istio sidecar: Istio does not retry its requests"
+            continue
         if not _speaks_http(services.get(target), getattr(edge, "port", None), index, target, port_protocol):
             edge.tries, edge.capped_tries, edge.note = 1, 1.0, "not HTTP: no retries"
             continue
@@ -345,6 +350,24 @@ def build(index: Any, explicit: Iterable[ExplicitEdge] = (), default_namespace: 
             edge.note = f"{len(candidates)} routes differ ({'/'.join(map(str, distinct))} tries); the worst is used"
         edge.capped_tries, edge.budget = _budget(index.destination_rules_for(target), edge.tries)
     return Graph(nodes, edges)
+
+
+def _istio_callers(index: Any, nodes: Mapping[str, Resource | None], services: Mapping[str, Resource]) -> dict[str, bool]:
+    """Whether each caller node's requests go through an Istio sidecar, which is what retries.
+    Callers whose workloads are not in the input (a call-graph file, an external client) are
+    assumed to be meshed: the worst case."""
+    out: dict[str, bool] = {}
+    by_resource = {id(w.resource): w for w in index.workloads()}
+    for host, resource in nodes.items():
+        if resource is None:
+            continue
+        if host in services:
+            workloads = index.workloads_of(resource)
+        else:
+            workloads = [by_resource[id(resource)]] if id(resource) in by_resource else []
+        if workloads:
+            out[host] = any(index.sidecar(w).istio for w in workloads)
+    return out
 
 
 def _speaks_http(service: Resource | None, port: int | None, index: Any, host: str,

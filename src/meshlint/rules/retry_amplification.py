@@ -95,6 +95,9 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             bottom=names[path.hosts[-1]], factors=factors, capped=capped, limit=f"{limit:g}",
             hop=f"{names[hop.source]} → {names[hop.target]}", tries=hop.tries, without=f"{without:g}")
     for cycle in graph.cycles():
+        hops = [graph.edges[(a, b)] for a, b in zip(cycle, cycle[1:])]
+        if all(e.tries <= 1 for e in hops):
+            continue  # nothing retries around this loop
         first = graph.nodes.get(cycle[0])
         edge = graph.edges[(cycle[0], cycle[1])]
         resource, where, document = (first, ("metadata", "name"), None) if first is not None else \
