@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="analyse manifests (files, directories, - for stdin)")
-    c.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads stdin")
+    _input_options(c)
     c.add_argument("--format", "-f", dest="outputs", action=_FormatAction, choices=FORMATS,
                    help="output format (repeatable, each optionally followed by --output)")
     c.add_argument("--output", "-o", dest="outputs", action=_FormatAction, metavar="FILE",
@@ -49,11 +49,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 when a finding is at or above this severity (default: warning)")
     c.add_argument("--select", action="append", metavar="CODES", help="only these codes or prefixes (ML1,ML203)")
     c.add_argument("--ignore", action="append", metavar="CODES", help="skip these codes or prefixes")
-    c.add_argument("--config", metavar="FILE", help="configuration file (default: .meshlint.yaml or pyproject.toml)")
-    c.add_argument("--default-namespace", metavar="NS", help="namespace of resources that set none (default: default)")
-    c.add_argument("--call-graph", metavar="FILE", help="explicit service call edges: edges: [{from: a.ns, to: b.ns}]")
-    c.add_argument("--mesh-config", metavar="FILE",
-                   help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
+
+    g = sub.add_parser("graph", help="service call graph with per-hop retries and amplification")
+    _input_options(g)
+    g.add_argument("--format", "-f", choices=("text", "dot", "mermaid", "json"), default="text")
+    g.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
 
     r = sub.add_parser("rules", help="list all rules")
     r.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -63,12 +63,56 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _input_options(p: argparse.ArgumentParser) -> None:
+    """Options that say what to read and about which environment (check, graph, simulate)."""
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads stdin")
+    p.add_argument("--config", metavar="FILE", help="configuration file (default: .meshlint.yaml or pyproject.toml)")
+    p.add_argument("--default-namespace", metavar="NS", help="namespace of resources that set none (default: default)")
+    p.add_argument("--call-graph", metavar="FILE", help="explicit service call edges: edges: [{from: a.ns, to: b.ns}]")
+    p.add_argument("--mesh-config", metavar="FILE",
+                   help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
+
+
+def _configure(args: argparse.Namespace):
+    """Config from the file, then the command line. Raises ConfigError."""
+    from . import rules
+    from .configfile import load_config, read_call_graph, read_mesh_config
+    from .config import parse_fail_on
+
+    config = load_config(args.config, rules.BY_CODE)
+    config = config.with_codes(getattr(args, "select", None), getattr(args, "ignore", None), rules.BY_CODE)
+    if getattr(args, "fail_on", None):
+        config = _replace(config, fail_on=parse_fail_on(args.fail_on))
+    if args.default_namespace:
+        config = _replace(config, default_namespace=args.default_namespace)
+    if args.mesh_config:
+        config = read_mesh_config(args.mesh_config, config)
+    if args.call_graph:
+        config = read_call_graph(args.call_graph, config)
+    return config
+
+
+def _write(text: str, path: str | None) -> int:
+    if path is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return EXIT_OK
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        return _error(f"cannot write {path}: {exc.strerror or exc}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "graph":
+            return _graph(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "rule":
@@ -86,24 +130,13 @@ def _error(message: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from . import rules
-    from .config import ConfigError, parse_fail_on
-    from .configfile import load_config, read_call_graph, read_mesh_config
+    from .config import ConfigError
     from .engine import analyse, print_internal_errors
     from .load import LoadError
     from .report import renderer
 
     try:
-        config = load_config(args.config, rules.BY_CODE)
-        config = config.with_codes(args.select, args.ignore, rules.BY_CODE)
-        if args.fail_on:
-            config = _replace(config, fail_on=parse_fail_on(args.fail_on))
-        if args.default_namespace:
-            config = _replace(config, default_namespace=args.default_namespace)
-        if args.mesh_config:
-            config = read_mesh_config(args.mesh_config, config)
-        if args.call_graph:
-            config = read_call_graph(args.call_graph, config)
+        config = _configure(args)
     except ConfigError as exc:
         return _error(str(exc))
 
@@ -118,20 +151,48 @@ def _check(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"meshlint: note: {note}", file=sys.stderr)
     for fmt, path in outputs:
-        text = renderer(fmt)(result)
-        if path is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        else:
-            try:
-                with open(path, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            except OSError as exc:
-                return _error(f"cannot write {path}: {exc.strerror or exc}")
+        if _write(renderer(fmt)(result), path) != EXIT_OK:
+            return EXIT_ERROR
     if result.internal_errors:
         print_internal_errors(result)
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
+
+
+def _load_index(args: argparse.Namespace):
+    """(index, None) for graph and simulate, or (None, exit code) after printing the error."""
+    from .config import ConfigError
+    from .index import Index
+    from .load import LoadError, load
+
+    try:
+        config = _configure(args)
+    except ConfigError as exc:
+        return None, _error(str(exc))
+    paths = args.paths or ["."]
+    try:
+        loaded = load(paths, config.default_namespace)
+    except LoadError as exc:
+        return None, _error(f"cannot read {exc}")
+    for note in loaded.notes:
+        print(f"meshlint: note: {note}", file=sys.stderr)
+    for problem in loaded.problems:
+        where = problem.line or problem.document.line
+        print(f"meshlint: warning: {problem.document.source.name}:{where}: {problem.code} {problem.message} "
+              "(skipped; `meshlint check` reports it)", file=sys.stderr)
+    env = _replace(config.env, default_namespace=config.default_namespace)
+    return Index(loaded.resources, loaded.problems, env), None
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from .graph import RENDERERS
+    from .rules.retry_amplification import exposed_hosts
+
+    index, code = _load_index(args)
+    if index is None:
+        return code
+    graph = index.call_graph()
+    return _write(RENDERERS[args.format](graph, exposed_hosts(index), index.env.domain), args.output)
 
 
 def _replace(config, **changes):

@@ -3,8 +3,10 @@
 A value names a Service when, after stripping a scheme (`http://`, `grpc://`, `dns:///`),
 credentials, a port and a path, what remains is `name` (a Service in the caller's namespace),
 `name.ns`, `name.ns.svc` or `name.ns.svc.cluster.local`. Values are split on whitespace,
-commas, semicolons and `=`, so `--backend=cart:7070` and `a:80,b:80` work too. A bare `name`
-counts only when it is the whole token, so prose in an env value does not create edges.
+commas, semicolons and `=`, so `--backend=cart:7070` and `a:80,b:80` work too. Every token is
+only a candidate: an edge exists only when a Service (or ServiceEntry host) of that name is in
+the input, so a word such as `debug` in `--log-level=debug` adds nothing unless a Service
+`debug` exists in the caller's namespace.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .workloads import Workload
 _SPLIT = re.compile(r"[\s,;=]+")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://+")
 _HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # DNS-1035 label: ValidateServiceName
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ def candidate_fqdns(token: str, namespace: str, domain: str = "cluster.local") -
         return []
     t = found[0]
     parts = t.split(".")
+    if not _SERVICE_NAME.match(parts[0]):
+        return []
     if len(parts) == 1:
         return [f"{parts[0]}.{namespace}.svc.{domain}"]
     if len(parts) == 2:
@@ -103,7 +108,7 @@ import math  # noqa: E402
 from typing import Any, Callable, Iterable, Mapping  # noqa: E402
 
 from ..resource import Document, Resource  # noqa: E402
-from .retries import RetryPolicy  # noqa: E402
+from .retries import RetryPolicy, parse_duration  # noqa: E402
 
 
 @dataclass
@@ -128,6 +133,11 @@ class Edge:
     route_path: tuple = ()
     note: str = ""  # e.g. "2 routes differ; the worst is used"
     budget: str = ""  # "retryBudget 20%", "maxRetries 3"
+    timeout: float | None = None  # route timeout of that route, seconds (None: no timeout)
+    budget_percent: float | None = None  # DestinationRule retryBudget percent
+    min_retry_concurrency: int = 3
+    max_retries: int | None = None  # DestinationRule connectionPool.http.maxRetries
+    outlier: Mapping[str, Any] | None = None  # DestinationRule outlierDetection
 
     @property
     def origins(self) -> list[str]:
@@ -288,10 +298,12 @@ def build(index: Any, explicit: Iterable[ExplicitEdge] = (), default_namespace: 
     external = frozenset(h for se in index.of_kind("ServiceEntry") for h in se.spec.get("hosts") or ()
                          if isinstance(h, str) and not h.startswith("*"))
 
+    callers_of: dict[str, Resource] = {}  # workload nodes: key -> workload resource
+
     def add(a: str, b: str, ev: Evidence, port: int | None) -> None:
         if a == b:
             return
-        nodes.setdefault(a, services.get(a))
+        nodes.setdefault(a, services.get(a, callers_of.get(a)))
         nodes.setdefault(b, services.get(b))
         edge = edges.get((a, b))
         if edge is None:
@@ -303,7 +315,7 @@ def build(index: Any, explicit: Iterable[ExplicitEdge] = (), default_namespace: 
         callers = [f"{s.name}.{s.namespace}.svc.{domain}" for s in index.services_of(w)]
         if not callers:
             key = workload_node(w)
-            nodes.setdefault(key, w.resource)
+            callers_of[key] = w.resource
             callers = [key]
         for m in mentions(w, domain, external):
             if m.fqdn not in services and m.fqdn not in external:
@@ -333,23 +345,43 @@ def build(index: Any, explicit: Iterable[ExplicitEdge] = (), default_namespace: 
         if not _speaks_http(services.get(target), getattr(edge, "port", None), index, target, port_protocol):
             edge.tries, edge.capped_tries, edge.note = 1, 1.0, "not HTTP: no retries"
             continue
-        candidates: list[tuple[int, RetryPolicy, Resource | None, tuple]] = []
+        candidates: list[tuple[int, RetryPolicy, Resource | None, tuple, float | None]] = []
         for vs in vs_by_host.get(target, ()):
             for kind, i, route in routes.routes(vs, ("http",)):
                 policy = effective(route.get("retries") if isinstance(route.get("retries"), dict) else None,
                                    mesh_default if isinstance(mesh_default, dict) else None)
                 path = ("spec", "http", i, "retries") if "retries" in route else ("spec", "http", i)
-                candidates.append((policy.tries, policy, vs, path))
+                candidates.append((policy.tries, policy, vs, path, parse_duration(route.get("timeout"))))
         if not candidates:
             policy = effective(None, mesh_default if isinstance(mesh_default, dict) else None)
-            candidates.append((policy.tries, policy, None, ()))
+            candidates.append((policy.tries, policy, None, (), None))
         worst = max(candidates, key=lambda c: c[0])
-        edge.tries, edge.policy, edge.route, edge.route_path = worst[0], worst[1], worst[2], worst[3]
+        edge.tries, edge.policy, edge.route, edge.route_path, edge.timeout = worst
         distinct = sorted({c[0] for c in candidates})
         if len(distinct) > 1:
             edge.note = f"{len(candidates)} routes differ ({'/'.join(map(str, distinct))} tries); the worst is used"
-        edge.capped_tries, edge.budget = _budget(index.destination_rules_for(target), edge.tries)
+        rules = index.destination_rules_for(target)
+        edge.capped_tries, edge.budget = _budget(rules, edge.tries)
+        _limits(edge, rules)
     return Graph(nodes, edges)
+
+
+def _limits(edge: Edge, rules: list[Resource]) -> None:
+    """Numbers the simulation needs: retry budget, maxRetries, outlier detection."""
+    for dr in rules:
+        policy = dr.spec.get("trafficPolicy") if isinstance(dr.spec.get("trafficPolicy"), dict) else {}
+        budget = policy.get("retryBudget")
+        if isinstance(budget, dict):
+            percent = budget.get("percent")
+            percent = percent.get("value") if isinstance(percent, dict) else percent
+            edge.budget_percent = float(percent) if isinstance(percent, (int, float)) else 20.0
+            minimum = budget.get("minRetryConcurrency")
+            edge.min_retry_concurrency = minimum if isinstance(minimum, int) else 3
+        http = (policy.get("connectionPool") or {}).get("http") if isinstance(policy.get("connectionPool"), dict) else None
+        if isinstance(http, dict) and isinstance(http.get("maxRetries"), int):
+            edge.max_retries = http["maxRetries"]
+        if isinstance(policy.get("outlierDetection"), dict):
+            edge.outlier = policy["outlierDetection"]
 
 
 def _istio_callers(index: Any, nodes: Mapping[str, Resource | None], services: Mapping[str, Resource]) -> dict[str, bool]:

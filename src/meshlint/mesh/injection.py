@@ -92,11 +92,19 @@ def istio_sidecar(w: Workload, namespace: Resource | None, injected_namespaces: 
         return Sidecar(True, "istio", f"it runs {PROXY} itself (a gateway or a manually injected pod)")
     if any(c.get("name") == PROXY for _, c in w.containers(init=True)):
         return Sidecar(True, "istio", f"it runs {PROXY} as a native sidecar", native=True)
+    decided = _webhook_decision(w, namespace, injected_namespaces, mesh)
+    if decided.injected:
+        return decided  # the injector ignores istio.io/dataplane-mode; ztunnel skips pods with a sidecar
     pod_mode = w.labels.get(AMBIENT)
     ns_mode = namespace.labels.get(AMBIENT) if namespace is not None else None
     if pod_mode == "ambient" or (ns_mode == "ambient" and pod_mode != "none"):
         where = "pod" if pod_mode == "ambient" else f"namespace {w.namespace}"
         return Sidecar(False, "", f"{where} runs in ambient mode (ztunnel, no sidecar)", ambient=True)
+    return decided
+
+
+def _webhook_decision(w: Workload, namespace: Resource | None, injected_namespaces: frozenset[str],
+                      mesh: MeshSettings) -> Sidecar:
     if w.spec.get("hostNetwork") is True:
         return Sidecar(False, "", "it uses hostNetwork, where Istio never injects")
     if is_system_namespace(w.namespace):
@@ -112,6 +120,8 @@ def istio_sidecar(w: Workload, namespace: Resource | None, injected_namespaces: 
         return Sidecar(False, "", f"{where} has {NS_INJECTION}={ns_inject}")
     elif ns_rev:
         called = f"{where} has {REV}={ns_rev}"
+    elif REV in labels:
+        return Sidecar(False, "", f"{where} has an empty {REV} label, which no injection webhook selects")
     elif pod_label == "true":
         called = f'pod label {INJECT}="true"'
     elif pod_rev:
@@ -124,6 +134,10 @@ def istio_sidecar(w: Workload, namespace: Resource | None, injected_namespaces: 
             why += f' (the {INJECT} annotation alone cannot inject)'
         return Sidecar(False, "", why)
     # the webhook is called: pkg/kube/inject/inject.go injectRequired
+    illegal = _illegal_policy(mesh)
+    if illegal:
+        return Sidecar(False, "", f'the injector policy "{illegal}" is not enabled or disabled: Istio disables '
+                                  "injection altogether")
     selector = w.annotations.get(INJECT)
     source = "annotation"
     if INJECT in w.labels:
@@ -142,6 +156,11 @@ def istio_sidecar(w: Workload, namespace: Resource | None, injected_namespaces: 
     if mesh.injection_policy == "enabled":
         return Sidecar(True, "istio", called)
     return Sidecar(False, "", f"{called} but the injector policy is {mesh.injection_policy}")
+
+
+def _illegal_policy(mesh: MeshSettings) -> str:
+    policy = mesh.injection_policy
+    return "" if policy in ("enabled", "disabled") else policy
 
 
 def _live_pod(w: Workload) -> Sidecar | None:
@@ -163,11 +182,15 @@ def _live_pod(w: Workload) -> Sidecar | None:
 
 
 def linkerd_sidecar(w: Workload, namespace: Resource | None) -> Sidecar:
+    """linkerd2 `pkg/inject/report.go`: `Injectable()` (never with hostNetwork) and
+    `disableByAnnotation` (a pod value other than enabled/ingress/disabled disables)."""
+    if w.spec.get("hostNetwork") is True:
+        return Sidecar(False, "", "it uses hostNetwork, where Linkerd never injects")
     value = w.annotations.get(LINKERD_INJECT)
     if value in ("enabled", "ingress"):
         return Sidecar(True, "linkerd", f"pod annotation {LINKERD_INJECT}: {value}")
-    if value == "disabled":
-        return Sidecar(False, "", f"pod annotation {LINKERD_INJECT}: disabled")
+    if value is not None:
+        return Sidecar(False, "", f"pod annotation {LINKERD_INJECT}: {value}")
     if namespace is not None and namespace.annotations.get(LINKERD_INJECT) in ("enabled", "ingress"):
         return Sidecar(True, "linkerd", f"namespace {w.namespace} has annotation {LINKERD_INJECT}: enabled")
     return Sidecar(False, "", "no linkerd.io/inject annotation")

@@ -70,9 +70,9 @@ class MeshSettings:
         nothing. Helm `global.proxy.autoInject` feeds the same setting."""
         policy = self.injector.get("policy")
         if isinstance(policy, str) and policy:
-            return policy.lower()
+            return policy  # compared exactly by the injector: `Enabled` is an illegal value
         auto = self.value("global", "proxy", "autoInject")
-        return auto.lower() if isinstance(auto, str) and auto else "enabled"
+        return auto if isinstance(auto, str) and auto else "enabled"
 
     def selectors(self, name: str) -> list:
         """`neverInjectSelector` / `alwaysInjectSelector` (injector config or Helm values)."""

@@ -46,7 +46,8 @@ def effective(retries: Mapping[str, Any] | None, mesh_default: Mapping[str, Any]
     if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts <= 0:
         return RetryPolicy(0, (), None, source)
     retry_on = retries.get("retryOn")
-    conditions = tuple(split_retry_on(retry_on)) if isinstance(retry_on, str) and retry_on.strip() else DEFAULT_RETRY_ON
+    # retry.go: any non-empty retryOn (even blanks) replaces the default conditions
+    conditions = tuple(split_retry_on(retry_on)) if isinstance(retry_on, str) and retry_on != "" else DEFAULT_RETRY_ON
     return RetryPolicy(attempts, conditions, parse_duration(retries.get("perTryTimeout")), source)
 
 
