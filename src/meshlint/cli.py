@@ -55,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--format", "-f", choices=("text", "dot", "mermaid", "json"), default="text")
     g.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
 
+    m = sub.add_parser("simulate", help="what-if retry storm: load per service when a service fails")
+    _input_options(m)
+    m.add_argument("--fail", required=True, metavar="HOST", help="the failing service (name.ns or FQDN)")
+    m.add_argument("--status", choices=("503", "reset", "timeout"), default="503", help="how it fails (default 503)")
+    m.add_argument("--entry", metavar="HOST", help="where requests enter (default: the entry that amplifies most)")
+    m.add_argument("--rps", type=float, default=100.0, help="requests per second into the entry (default 100)")
+    m.add_argument("--duration", type=float, default=10.0, help="seconds of traffic (default 10)")
+    m.add_argument("--format", "-f", choices=("text", "json"), default="text")
+    m.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    m.add_argument("--plot", metavar="FILE.png", help="also draw load per service over time (needs matplotlib)")
+
     r = sub.add_parser("rules", help="list all rules")
     r.add_argument("--format", choices=("text", "markdown", "json"), default="text")
 
@@ -113,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "graph":
             return _graph(args)
+        if args.command == "simulate":
+            return _simulate(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "rule":
@@ -193,6 +206,59 @@ def _graph(args: argparse.Namespace) -> int:
         return code
     graph = index.call_graph()
     return _write(RENDERERS[args.format](graph, exposed_hosts(index), index.env.domain), args.output)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from .mesh.callgraph import resolve_host, short_names
+    from .rules.retry_amplification import exposed_hosts
+
+    if args.rps <= 0 or args.duration <= 0:
+        return _error("--rps and --duration must be positive")
+    index, code = _load_index(args)
+    if index is None:
+        return code
+    try:
+        from . import simulate
+    except ImportError:
+        return _error("simulate needs simpy: pip install 'meshlint[simulate]'")
+    graph = index.call_graph()
+    names = short_names(graph.nodes, index.env.domain)
+
+    def find(text: str) -> str | None:
+        if text in graph.nodes:
+            return text
+        host = resolve_host(text, index.env.default_namespace, index.env.domain)
+        if host in graph.nodes:
+            return host
+        matches = [h for h, n in names.items() if n == text]
+        return matches[0] if len(matches) == 1 else None
+
+    failed = find(args.fail)
+    if failed is None:
+        known = ", ".join(sorted(names.values())) or "none"
+        return _error(f"--fail {args.fail}: not a service of the call graph (services: {known})")
+    if args.entry:
+        entry = find(args.entry)
+        if entry is None:
+            return _error(f"--entry {args.entry}: not a service of the call graph")
+    else:
+        entry = simulate.choose_entry(graph, failed, exposed_hosts(index))
+        if entry is None:
+            return _error(f"nothing in the call graph calls {names[failed]}")
+    try:
+        runs = [simulate.Simulation(graph, entry, failed, args.status, args.rps, args.duration, fixed).run()
+                for fixed in (False, True)]
+    except simulate.TooLarge as exc:
+        return _error(str(exc))
+    text = simulate.render_json(*runs) if args.format == "json" else simulate.render_text(*runs, names)
+    if args.plot:
+        try:
+            simulate.plot(*runs, names, args.plot)
+        except ImportError:
+            return _error("--plot needs matplotlib: pip install 'meshlint[plot]'")
+        except OSError as exc:
+            return _error(f"cannot write {args.plot}: {exc.strerror or exc}")
+    return _write(text, args.output)
 
 
 def _replace(config, **changes):

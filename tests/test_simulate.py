@@ -1,0 +1,116 @@
+"""`meshlint simulate`: the discrete-event simulation agrees with the closed form (1+a)^N on a
+plain chain, and budgets, outlier detection and timeouts change the load as Envoy would."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from meshlint.mesh.callgraph import Edge, Graph
+from meshlint.mesh.retries import effective
+from meshlint.simulate import Simulation
+from test_cli import run
+from test_graph import mesh_yaml
+
+
+def chain(depth: int, retries: dict | None, **limits) -> tuple[Graph, list[str]]:
+    hosts = [f"s{i}" for i in range(depth + 1)]
+    edges = {}
+    for a, b in zip(hosts, hosts[1:]):
+        policy = effective(retries)
+        edges[(a, b)] = Edge(a, b, [], tries=policy.tries, capped_tries=float(policy.tries), policy=policy, **limits)
+    return Graph({h: None for h in hosts}, edges), hosts
+
+
+@pytest.mark.parametrize("depth,attempts", [(1, 2), (3, 2), (4, 2), (3, 3), (2, 5), (5, 1)])
+def test_plain_chain_matches_the_closed_form(depth, attempts):
+    graph, hosts = chain(depth, {"attempts": attempts})
+    result = Simulation(graph, hosts[0], hosts[-1], "503", rps=20, duration=5).run()
+    for k, host in enumerate(hosts):
+        assert result.amplification(host) == pytest.approx((1 + attempts) ** k, rel=0.05)
+    assert result.rps(hosts[-1]) == pytest.approx(20 * (1 + attempts) ** depth, rel=0.05)
+
+
+def test_istio_default_retries_a_503_twice_per_hop():
+    graph, hosts = chain(4, None)
+    result = Simulation(graph, hosts[0], hosts[-1], "503", rps=10, duration=5).run()
+    assert result.amplification(hosts[-1]) == pytest.approx(81, rel=0.05)
+
+
+def test_resets_are_retried_by_the_default_policy_but_not_by_5xx_only():
+    graph, hosts = chain(2, None)
+    assert Simulation(graph, hosts[0], hosts[-1], "reset", 10, 5).run().amplification(hosts[-1]) == pytest.approx(9)
+    graph, hosts = chain(2, {"attempts": 2, "retryOn": "retriable-4xx"})
+    assert Simulation(graph, hosts[0], hosts[-1], "reset", 10, 5).run().amplification(hosts[-1]) == pytest.approx(1)
+
+
+def test_timeouts_are_retried_only_with_a_per_try_timeout_and_a_matching_condition():
+    graph, hosts = chain(2, None)  # default conditions do not cover timeouts
+    assert Simulation(graph, hosts[0], hosts[-1], "timeout", 10, 2).run().amplification(hosts[-1]) == 1
+    graph, hosts = chain(2, {"attempts": 2, "perTryTimeout": "100ms", "retryOn": "5xx"})
+    result = Simulation(graph, hosts[0], hosts[-1], "timeout", 10, 2).run()
+    assert result.amplification(hosts[1]) == pytest.approx(3)
+    # s1's own per-try timeouts expire before s0's: s0 retries s1, s1 retries s2 each time
+    assert result.amplification(hosts[-1]) == pytest.approx(9)
+
+
+def test_route_timeout_cuts_retries_short():
+    graph, hosts = chain(1, {"attempts": 5, "perTryTimeout": "100ms", "retryOn": "5xx"}, timeout=0.25)
+    result = Simulation(graph, hosts[0], hosts[-1], "timeout", 10, 2).run()
+    assert 2 <= result.amplification(hosts[-1]) < 4  # not the 6 tries the policy allows
+
+
+def test_retry_budget_caps_the_extra_load():
+    graph, hosts = chain(1, {"attempts": 5}, budget_percent=20.0, min_retry_concurrency=1)
+    free = Simulation(*chain(1, {"attempts": 5})[:1], hosts[0], hosts[-1], "503", 200, 5).run()
+    capped = Simulation(graph, hosts[0], hosts[-1], "503", 200, 5).run()
+    assert free.amplification(hosts[-1]) == pytest.approx(6)
+    assert capped.amplification(hosts[-1]) < 3
+
+
+def test_max_retries_caps_concurrent_retries():
+    graph, hosts = chain(1, {"attempts": 5}, max_retries=1)
+    result = Simulation(graph, hosts[0], hosts[-1], "503", 500, 2).run()
+    assert result.amplification(hosts[-1]) < 6
+
+
+def test_outlier_detection_ejects_the_failing_host():
+    graph, hosts = chain(1, {"attempts": 2}, outlier={"consecutive5xxErrors": 5, "baseEjectionTime": "30s"})
+    result = Simulation(graph, hosts[0], hosts[-1], "503", 100, 10).run()
+    assert result.tries[hosts[-1]] == 5  # five errors, then ejected for the rest of the run
+
+
+def test_the_suggested_fixes_lower_the_storm():
+    graph, hosts = chain(4, {"attempts": 4, "retryOn": "5xx"})
+    current = Simulation(graph, hosts[0], hosts[-1], "503", 50, 5).run()
+    fixed = Simulation(graph, hosts[0], hosts[-1], "503", 50, 5, fixed=True).run()
+    assert current.amplification(hosts[-1]) == pytest.approx(625)
+    assert fixed.amplification(hosts[-1]) < 1
+
+
+def test_cli_json_shape_and_plot(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(mesh_yaml({"web": ["api:80"], "api": ["db:80"]}))
+    png = tmp_path / "load.png"
+    proc = run("simulate", str(path), "--fail", "db.shop", "--rps", "20", "--duration", "3", "-f", "json",
+               "--plot", str(png))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc) == {"entry_rps", "services", "fixed"} and doc["entry_rps"] == 20
+    rows = {s["host"]: s for s in doc["services"]}
+    assert set(rows["db.shop.svc.cluster.local"]) == {"host", "rps", "amplification"}
+    assert rows["db.shop.svc.cluster.local"]["amplification"] == pytest.approx(9)
+    assert rows["web.shop.svc.cluster.local"]["rps"] == pytest.approx(20)
+    assert set(doc["fixed"]) == {"services"} and len(doc["fixed"]["services"]) == 3
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_text_and_errors(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(mesh_yaml({"web": ["api:80"], "api": ["db:80"]}))
+    text = run("simulate", str(path), "--fail", "db", "--duration", "2").stdout
+    assert "into web, with db answering 503" in text and "<- failing" in text
+    bad = run("simulate", str(path), "--fail", "nope")
+    assert bad.returncode == 2 and "not a service of the call graph" in bad.stderr
+    assert run("simulate", str(path), "--fail", "db", "--rps", "0").returncode == 2
