@@ -79,28 +79,35 @@ def load_config(explicit: str | None, rules: Mapping[str, Rule]) -> Config:
     return from_mapping(read(path), rules, where=shown)
 
 
-def read_mesh_config(path: str, config: Config) -> Config:
-    """`--mesh-config FILE`: an IstioOperator, a MeshConfig or istiod Helm values (YAML/JSON).
-    Its document is kept so that findings can point into it."""
-    from dataclasses import replace
-
+def _single_document(path: str, option: str):
+    """Read a one-document YAML/JSON file given to `option`: (document, mapping). ConfigError
+    (exit 2) when it cannot be read, does not parse, or is not a mapping."""
     from .load import LoadError, documents, read_source
 
     try:
         source, problem = read_source(path)
     except LoadError as exc:
-        raise ConfigError(f"--mesh-config: cannot read {exc}") from None
+        raise ConfigError(f"{option}: cannot read {exc}") from None
     if problem is not None:
-        raise ConfigError(f"--mesh-config {path}: {problem.message}")
-    docs = [(d, v, e) for d, v, e in documents.iter_documents(source, path.lower().endswith(".json"))
-            if e is not None or v is not None]
-    if not docs:
-        raise ConfigError(f"--mesh-config {path}: the file is empty")
-    document, value, error = docs[0]
+        raise ConfigError(f"{option} {path}: {problem.message}")
+    parsed = [(d, v, e) for d, v, e in documents.iter_documents(source, path.lower().endswith(".json"))
+              if e is not None or v is not None]
+    if not parsed:
+        raise ConfigError(f"{option} {path}: the file is empty")
+    document, value, error = parsed[0]
     if error is not None:
-        raise ConfigError(f"--mesh-config {path}:{error.line}: {error.message}")
+        raise ConfigError(f"{option} {path}:{error.line}: {error.message}")
     if not isinstance(value, dict):
-        raise ConfigError(f"--mesh-config {path}: expected a mapping (IstioOperator, MeshConfig or Helm values)")
+        raise ConfigError(f"{option} {path}: expected a mapping")
+    return document, value
+
+
+def read_mesh_config(path: str, config: Config) -> Config:
+    """`--mesh-config FILE`: an IstioOperator, a MeshConfig or istiod Helm values (YAML/JSON).
+    Its document is kept so that findings can point into it."""
+    from dataclasses import replace
+
+    document, value = _single_document(path, "--mesh-config")
     env = replace(config.env, mesh_config=value, mesh_config_name=path, mesh_config_document=document)
     return replace(config, env=env)
 
@@ -110,26 +117,12 @@ def read_call_graph(path: str, config: Config) -> Config:
     Each edge keeps its position so that findings can point at it."""
     from dataclasses import replace
 
-    from .load import LoadError, documents, read_source
+    from .locate import Locator
     from .mesh.callgraph import ExplicitEdge
 
-    try:
-        source, problem = read_source(path)
-    except LoadError as exc:
-        raise ConfigError(f"--call-graph: cannot read {exc}") from None
-    if problem is not None:
-        raise ConfigError(f"--call-graph {path}: {problem.message}")
-    parsed = [(d, v, e) for d, v, e in documents.iter_documents(source, path.lower().endswith(".json"))
-              if e is not None or v is not None]
-    if not parsed:
-        raise ConfigError(f"--call-graph {path}: the file is empty")
-    document, value, error = parsed[0]
-    if error is not None:
-        raise ConfigError(f"--call-graph {path}:{error.line}: {error.message}")
-    if not isinstance(value, dict) or set(value) - {"edges"} or not isinstance(value.get("edges"), list):
+    document, value = _single_document(path, "--call-graph")
+    if set(value) - {"edges"} or not isinstance(value.get("edges"), list):
         raise ConfigError(f"--call-graph {path}: expected `edges: [{{from: a.ns, to: b.ns}}, ...]`")
-    from .locate import Locator
-
     edges = []
     for i, item in enumerate(value["edges"]):
         if not isinstance(item, dict) or set(item) != {"from", "to"} or \
@@ -137,5 +130,4 @@ def read_call_graph(path: str, config: Config) -> Config:
             line = Locator().line(document, ("edges", i))
             raise ConfigError(f"--call-graph {path}:{line}: edge {i} must be {{from: host, to: host}}")
         edges.append(ExplicitEdge(item["from"], item["to"], document, ("edges", i)))
-    env = replace(config.env, call_graph=tuple(edges))
-    return replace(config, env=env)
+    return replace(config, env=replace(config.env, call_graph=tuple(edges)))

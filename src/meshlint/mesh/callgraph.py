@@ -360,14 +360,13 @@ def build(index: Any, explicit: Iterable[ExplicitEdge] = (), default_namespace: 
         distinct = sorted({c[0] for c in candidates})
         if len(distinct) > 1:
             edge.note = f"{len(candidates)} routes differ ({'/'.join(map(str, distinct))} tries); the worst is used"
-        rules = index.destination_rules_for(target)
-        edge.capped_tries, edge.budget = _budget(rules, edge.tries)
-        _limits(edge, rules)
+        _limits(edge, index.destination_rules_for(target))
     return Graph(nodes, edges)
 
 
 def _limits(edge: Edge, rules: list[Resource]) -> None:
-    """Numbers the simulation needs: retry budget, maxRetries, outlier detection."""
+    """The destination's retry limits: retry budget (which caps the hop's extra load: capped
+    tries = 1 + percent/100), maxRetries (concurrent retries) and outlier detection."""
     for dr in rules:
         policy = dr.spec.get("trafficPolicy") if isinstance(dr.spec.get("trafficPolicy"), dict) else {}
         budget = policy.get("retryBudget")
@@ -382,6 +381,14 @@ def _limits(edge: Edge, rules: list[Resource]) -> None:
             edge.max_retries = http["maxRetries"]
         if isinstance(policy.get("outlierDetection"), dict):
             edge.outlier = policy["outlierDetection"]
+    words = []
+    edge.capped_tries = float(edge.tries)
+    if edge.budget_percent is not None:
+        edge.capped_tries = min(edge.capped_tries, 1.0 + edge.budget_percent / 100.0)
+        words.append(f"retryBudget {edge.budget_percent:g}%")
+    if edge.max_retries is not None:
+        words.append(f"maxRetries {edge.max_retries} concurrent")
+    edge.budget = ", ".join(words)
 
 
 def _istio_callers(index: Any, nodes: Mapping[str, Resource | None], services: Mapping[str, Resource]) -> dict[str, bool]:
@@ -416,21 +423,3 @@ def _speaks_http(service: Resource | None, port: int | None, index: Any, host: s
         return True
     return any(port_protocol(p.get("port"), p.get("name"), p.get("protocol"), p.get("appProtocol")) not in NON_HTTP
                for p in ports)
-
-
-def _budget(rules: list[Resource], tries: int) -> tuple[float, str]:
-    """Capped tries and a description of the retry limits of the destination's DestinationRules."""
-    capped, words = float(tries), []
-    for dr in rules:
-        policy = dr.spec.get("trafficPolicy") if isinstance(dr.spec.get("trafficPolicy"), dict) else {}
-        budget = policy.get("retryBudget")
-        if isinstance(budget, dict):
-            percent = budget.get("percent")
-            percent = percent.get("value") if isinstance(percent, dict) else percent
-            percent = float(percent) if isinstance(percent, (int, float)) else 20.0  # Envoy's default
-            capped = min(capped, 1.0 + percent / 100.0)
-            words.append(f"retryBudget {percent:g}%")
-        http = (policy.get("connectionPool") or {}).get("http") if isinstance(policy.get("connectionPool"), dict) else None
-        if isinstance(http, dict) and http.get("maxRetries") is not None:
-            words.append(f"maxRetries {http['maxRetries']} concurrent")
-    return capped, ", ".join(words)
