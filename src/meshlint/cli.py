@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 when a finding is at or above this severity (default: warning)")
     c.add_argument("--select", action="append", metavar="CODES", help="only these codes or prefixes (ML1,ML203)")
     c.add_argument("--ignore", action="append", metavar="CODES", help="skip these codes or prefixes")
+    scope = c.add_mutually_exclusive_group()
+    scope.add_argument("--namespace", "-n", metavar="NS",
+                       help="report only on NS and cluster-scoped resources (analysis still sees everything)")
+    scope.add_argument("--all-namespaces", "-A", action="store_true", help="report on every namespace (the default)")
+    c.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the text output (auto: on a terminal, never with NO_COLOR)")
+    c.add_argument("--show-config", action="store_true", help="print the effective configuration and exit")
 
     g = sub.add_parser("graph", help="service call graph with per-hop retries and amplification")
     _input_options(g)
@@ -100,6 +107,8 @@ def _configure(args: argparse.Namespace):
         config = read_mesh_config(args.mesh_config, config)
     if args.call_graph:
         config = read_call_graph(args.call_graph, config)
+    if getattr(args, "namespace", None):
+        config = _replace(config, namespace=args.namespace)
     return config
 
 
@@ -152,24 +161,80 @@ def _check(args: argparse.Namespace) -> int:
         config = _configure(args)
     except ConfigError as exc:
         return _error(str(exc))
+    if args.show_config:
+        return _show_config(config)
 
     outputs = [(fmt or "text", path) for fmt, path in (getattr(args, "outputs", None) or [])] or [("text", None)]
     paths = args.paths or ["."]
     if paths.count("-") > 1:
         return _error("stdin (-) can be read only once")
+    progress = _Progress()
     try:
-        result = analyse(paths, config)
+        result = analyse(paths, config, progress=progress if sys.stderr.isatty() else None)
     except LoadError as exc:
         return _error(f"cannot read {exc}")
+    finally:
+        progress.close()
     for note in result.notes:
         print(f"meshlint: note: {note}", file=sys.stderr)
     for fmt, path in outputs:
-        if _write(renderer(fmt)(result), path) != EXIT_OK:
+        render = renderer(fmt)
+        text = render(result, color=_color(args.color, path)) if fmt == "text" else render(result)
+        if _write(text, path) != EXIT_OK:
             return EXIT_ERROR
     if result.internal_errors:
         print_internal_errors(result)
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
+
+
+def _color(mode: str, path: str | None) -> bool:
+    """Colour only on a terminal, never with NO_COLOR (https://no-color.org), unless forced."""
+    if mode == "always":
+        return True
+    if mode == "never" or path is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+class _Progress:
+    """A progress bar on stderr (rich), shown only when reading takes more than a second."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._delay = float(os.environ.get("MESHLINT_PROGRESS_DELAY", "1.0"))
+        self._bar = None
+        self._task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if done >= total or self._clock() - self._start < self._delay:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(TextColumn("meshlint: reading"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("read", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _show_config(config) -> int:
+    import yaml
+
+    from . import rules
+    from .config import effective
+
+    sys.stdout.write(yaml.safe_dump(effective(config, rules.BY_CODE), sort_keys=False, allow_unicode=True))
+    return EXIT_OK
 
 
 def _load_index(args: argparse.Namespace):

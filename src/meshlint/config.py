@@ -32,6 +32,8 @@ class Config:
     default_namespace: str = "default"
     fail_on: Severity | None = Severity.WARNING  # None = never
     ignore_resources: tuple[tuple[tuple[str, ...], str], ...] = ()  # (code prefixes, "Kind ns/name" glob)
+    namespace: str | None = None  # report only on this namespace (and cluster-scoped resources)
+    source: str = ""  # the configuration file read, for --show-config
 
     def ignored_resource(self, code: str, resource_id: str) -> bool:
         return any(any(code.startswith(p) for p in codes) and fnmatch.fnmatchcase(resource_id, glob)
@@ -63,6 +65,8 @@ def parse_codes(values: list[str] | str, rules: Mapping[str, Rule], where: str) 
     """`["ML1,ML203", "ML3"]` -> `["ML1", "ML203", "ML3"]`, each a known code or prefix."""
     if isinstance(values, str):
         values = [values]
+    if not isinstance(values, (list, tuple)):
+        raise ConfigError(f"{where}: expected rule codes (a list or a comma-separated string), got {values!r}")
     out = []
     for value in values:
         if not isinstance(value, str):
@@ -148,7 +152,7 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
             cfg = replace(cfg, ignore_resources=tuple(_ignore_resources(value, rules, at)))
         else:
             raise ConfigError(f"{at}: unknown key")
-    return replace(cfg, env=env, severity=severity, options=options)
+    return replace(cfg, env=env, severity=severity, options=options, source=where)
 
 
 def parse_fail_on(value: Any, where: str = "--fail-on") -> Severity | None:
@@ -187,3 +191,28 @@ def _ignore_resources(value: Any, rules: Mapping[str, Rule], where: str) -> list
         codes = tuple(parse_codes(entry.get("code", "ML"), rules, f"{at}.code"))
         out.append((codes, " ".join(glob.split())))
     return out
+
+
+def effective(config: Config, rules: Mapping[str, Rule]) -> dict[str, Any]:
+    """The effective configuration as a config-file mapping (for --show-config)."""
+    env = config.env
+    return {
+        "source": config.source or "(defaults: no configuration file)",
+        "select": list(config.select),
+        "ignore": list(config.ignore),
+        "fail-on": config.fail_on.value if config.fail_on else "never",
+        "default-namespace": config.default_namespace,
+        "namespace": config.namespace or "(all)",
+        "severity": {r.code: config.severity_of(r).value for r in rules.values()},
+        "ignore-resources": [{"code": ",".join(codes), "resource": glob} for codes, glob in config.ignore_resources],
+        "root-namespace": env.root_namespace,
+        "injected-namespaces": sorted(env.injected_namespaces),
+        "known-gateways": sorted(env.known_gateways),
+        "native-sidecars": env.native_sidecars,
+        "istio-version": env.istio_version or "(unknown)",
+        "mesh-config": env.mesh_config_name if env.mesh_config is not None else "(none)",
+        "call-graph": f"{len(env.call_graph)} edges" if env.call_graph else "(none)",
+        "rules": {r.code: {"name": r.name, "enabled": config.is_enabled(r), **({"options": config.options_for(r)}
+                                                                               if r.options else {})}
+                  for r in rules.values()},
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import traceback
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from . import rules as rule_catalogue
 from . import suppress
@@ -45,9 +45,10 @@ class Result:
         return any(f.severity.rank >= threshold.rank for f in self.reported)
 
 
-def analyse(paths: Iterable[str], config: Config, stdin: BinaryIO | None = None) -> Result:
+def analyse(paths: Iterable[str], config: Config, stdin: BinaryIO | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Result:
     """Load `paths` and analyse them. Raises LoadError for unreadable paths."""
-    return analyse_loaded(load(paths, config.default_namespace, stdin), config)
+    return analyse_loaded(load(paths, config.default_namespace, stdin, progress), config)
 
 
 def analyse_loaded(loaded: Loaded, config: Config) -> Result:
@@ -69,12 +70,20 @@ def analyse_loaded(loaded: Loaded, config: Config) -> Result:
         except Exception:  # noqa: BLE001 - a rule bug must not lose the other rules' findings
             errors.append(f"internal error in rule {rule.code} ({rule.name}); please report it:\n"
                           + traceback.format_exc(limit=-3))
-    findings = [f for f in findings if not _in_system_namespace(f)]
+    findings = [f for f in findings if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
     suppress.apply(findings, config)
     _locate(findings)
     findings.sort(key=Finding.sort_key)
     return Result(findings, files=len(loaded.sources), resources=loaded.count,
                   notes=loaded.notes, internal_errors=errors)
+
+
+def _in_scope(finding: Finding, namespace: str | None) -> bool:
+    """--namespace: analysis saw everything; the report keeps that namespace, cluster-scoped
+    resources, and input problems that belong to no resource."""
+    if namespace is None or finding.resource is None:
+        return True
+    return finding.resource.namespace in ("", namespace)
 
 
 def _in_system_namespace(finding: Finding) -> bool:

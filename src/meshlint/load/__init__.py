@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 from ..resource import CLUSTER_SCOPED, Document, Ref, Resource, Source, kind_key
 from . import documents, schema
@@ -129,7 +129,7 @@ def decode(data: bytes) -> tuple[str, int, str]:
 
 
 def load(paths: Iterable[str], default_namespace: str = "default",
-         stdin: BinaryIO | None = None) -> Loaded:
+         stdin: BinaryIO | None = None, progress: Callable[[int, int], None] | None = None) -> Loaded:
     files, skipped, errors = discover(paths)
     if errors:
         raise LoadError("; ".join(errors))
@@ -137,7 +137,9 @@ def load(paths: Iterable[str], default_namespace: str = "default",
     if skipped:
         example = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
         out.notes.append(f"skipped {len(skipped)} file(s) that are not .yaml/.yml/.json: {example}")
-    for path in files:
+    for number, path in enumerate(files):
+        if progress is not None:
+            progress(number, len(files))
         source, problem = read_source(path, stdin)
         out.sources.append(source)
         bad_line = 0

@@ -9,16 +9,25 @@ if TYPE_CHECKING:
     from ..finding import Finding
 
 
-def line(f: "Finding") -> str:
+COLORS = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
+BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def line(f: "Finding", color: bool = False) -> str:
     where = f"{f.resource.display()}: " if f.resource is not None else ""
-    return f"{f.file}:{f.line}: {f.code} [{f.severity.value}] {where}{f.message}"
+    sev = f.severity.value
+    if color:
+        return (f"{BOLD}{f.file}:{f.line}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET} "
+                f"{where}{f.message}")
+    return f"{f.file}:{f.line}: {f.code} [{sev}] {where}{f.message}"
 
 
-def render(result: "Result") -> str:
+def render(result: "Result", color: bool = False) -> str:
     out = []
     for f in result.reported:
-        out.append(line(f))
-        out.append(f"  help: {f.fix} (docs: meshlint rule {f.code})")
+        out.append(line(f, color))
+        help_line = f"  help: {f.fix} (docs: meshlint rule {f.code})"
+        out.append(f"{DIM}{help_line}{RESET}" if color else help_line)
     counts = result.counts()
     total = sum(counts.values())
     parts = ", ".join(f"{n} {sev}" for sev, n in counts.items())

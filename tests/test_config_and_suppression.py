@@ -1,0 +1,243 @@
+"""Configuration files, suppression, scope and terminal habits (issue #5), through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from test_cli import CLEAN, ERROR, ROOT, WARNING, run
+
+
+def findings(*args, cwd=None):
+    proc = run("check", *args, "--format", "json", cwd=cwd)
+    return json.loads(proc.stdout), proc.returncode
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+def test_config_is_found_in_a_parent_directory(tmp_path):
+    (tmp_path / ".meshlint.yaml").write_text("ignore: [ML101]\n")
+    sub = tmp_path / "deploy" / "shop"
+    sub.mkdir(parents=True)
+    (sub / "svc.yaml").write_text(WARNING)
+    doc, code = findings("svc.yaml", cwd=sub)
+    assert code == 0 and doc["findings"] == []
+
+
+def test_pyproject_tool_table(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.meshlint]\nfail-on = "error"\n')
+    (tmp_path / "svc.yaml").write_text(WARNING)
+    doc, code = findings("svc.yaml", cwd=tmp_path)
+    assert code == 0 and [f["code"] for f in doc["findings"]] == ["ML101"]
+
+
+def test_explicit_config_and_options_and_severity(tmp_path):
+    cfg = tmp_path / "ci.yaml"
+    cfg.write_text("severity: {ML101: error}\naggressive-retries: {max-attempts: 1}\nfail-on: error\n")
+    (tmp_path / "svc.yaml").write_text(WARNING)
+    doc, code = findings(str(tmp_path / "svc.yaml"), "--config", str(cfg))
+    assert code == 1 and doc["findings"][0]["severity"] == "error"
+
+
+@pytest.mark.parametrize("content,expect", [
+    ("bogus: 1\n", "bogus: unknown key"),
+    ("select: 5\n", "select: expected rule codes"),
+    ("select: [ML999]\n", "unknown rule code ML999"),
+    ("ignore: [XY1]\n", "is not a rule code or prefix"),
+    ("severity: {ML101: fatal}\n", "severity.ML101: unknown severity 'fatal'"),
+    ("severity: {ML999: error}\n", "severity: unknown rule code 'ML999'"),
+    ("severity: [ML101]\n", "severity: expected a mapping"),
+    ("fail-on: sometimes\n", "fail-on: expected info, warning, error or never"),
+    ("known-gateways: edge\n", "known-gateways: expected a list of strings"),
+    ("known-gateways: [edge]\n", "'edge' is not of the form namespace/name"),
+    ("native-sidecars: yes please\n", "native-sidecars: expected true or false"),
+    ("retry-amplification: {max-paths: 3}\n", "retry-amplification.max-paths: unknown option for ML302"),
+    ("retry-amplification: {max-amplification: lots}\n", "max-amplification: expected float"),
+    ("ignore-resources: [{resource: nope}]\n", "ignore-resources[0].resource"),
+    ("ignore-resources: [{code: ML101}]\n", "ignore-resources[0]: expected"),
+    ("- a list\n", "expected a mapping of settings"),
+    ("select: [unclosed\n", "invalid YAML"),
+])
+def test_configuration_errors_name_the_file_and_key(tmp_path, content, expect):
+    (tmp_path / ".meshlint.yaml").write_text(content)
+    (tmp_path / "svc.yaml").write_text(CLEAN)
+    proc = run("check", "svc.yaml", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert ".meshlint.yaml" in proc.stderr and expect in proc.stderr, proc.stderr
+
+
+def test_missing_config_file_is_exit_2(tmp_path):
+    (tmp_path / "svc.yaml").write_text(CLEAN)
+    proc = run("check", "svc.yaml", "--config", "nope.yaml", cwd=tmp_path)
+    assert proc.returncode == 2 and "nope.yaml: no such configuration file" in proc.stderr
+
+
+def test_show_config_prints_the_effective_configuration(tmp_path):
+    (tmp_path / ".meshlint.yaml").write_text("ignore: [ML104]\nknown-gateways: [edge/public]\n"
+                                             "retry-amplification: {max-amplification: 5}\n")
+    proc = run("check", "--show-config", "--namespace", "shop", cwd=tmp_path)
+    assert proc.returncode == 0
+    shown = yaml.safe_load(proc.stdout)
+    assert shown["source"] == ".meshlint.yaml" and shown["ignore"] == ["ML104"]
+    assert shown["known-gateways"] == ["edge/public"] and shown["namespace"] == "shop"
+    assert shown["rules"]["ML104"]["enabled"] is False
+    assert shown["rules"]["ML302"]["options"] == {"max-amplification": 5}
+
+
+# --- suppression ---------------------------------------------------------------------------------
+
+def annotated(value: str, key: str = "meshlint.io/ignore") -> str:
+    return WARNING.replace("  namespace: shop\n", f"  namespace: shop\n  annotations:\n    {key}: \"{value}\"\n")
+
+
+@pytest.mark.parametrize("value,suppressed", [
+    ("ML101", True), (" ML104 , ml101 ", True), ("*", True), ("ML104", False), ("ML10", False),
+])
+def test_meshlint_ignore_annotation(tmp_path, value, suppressed):
+    (tmp_path / "svc.yaml").write_text(annotated(value))
+    doc, code = findings(str(tmp_path / "svc.yaml"))
+    assert (doc["findings"] == []) is suppressed
+    assert doc["summary"]["suppressed"] == (1 if suppressed else 0)
+    assert code == (0 if suppressed else 1)
+
+
+@pytest.mark.parametrize("value,suppressed", [("IST0118", True), ("IST0101,IST0118", True), ("*", True),
+                                              ("IST0132", False)])
+def test_istioctl_suppress_annotation_maps_codes(tmp_path, value, suppressed):
+    (tmp_path / "svc.yaml").write_text(annotated(value, "galley.istio.io/analyze-suppress"))
+    doc, _ = findings(str(tmp_path / "svc.yaml"))
+    assert (doc["findings"] == []) is suppressed
+
+
+def test_istioctl_ist0101_maps_to_missing_gateways_and_subsets(tmp_path):
+    vs = ERROR.replace("  name: shop\n", "  name: shop\n  annotations:\n    galley.istio.io/analyze-suppress: IST0101\n")
+    (tmp_path / "vs.yaml").write_text(vs)
+    doc, code = findings(str(tmp_path / "vs.yaml"), "--select", "ML102")
+    assert doc["findings"] == [] and doc["summary"]["suppressed"] == 1 and code == 0
+
+
+def test_ignore_resources_globs(tmp_path):
+    (tmp_path / ".meshlint.yaml").write_text(
+        'ignore-resources:\n- {code: ML1, resource: "Service shop/ca*"}\n- {resource: "VirtualService */shop"}\n')
+    (tmp_path / "a.yaml").write_text(WARNING + "---\n" + ERROR)
+    doc, code = findings("a.yaml", cwd=tmp_path)
+    assert doc["findings"] == [] and doc["summary"]["suppressed"] == 2 and code == 0
+    text = run("check", "a.yaml", cwd=tmp_path).stdout
+    assert text.splitlines()[-1].startswith("0 findings (0 error, 0 warning, 0 info, 2 suppressed)")
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+def test_namespace_scope_keeps_analysis_global(tmp_path):
+    gateway = """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: edge}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["shop/*.example.com"]
+    tls: {mode: SIMPLE, credentialName: cert}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  gateways: [edge/public]
+  http: [{route: [{destination: {host: frontend}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: pay, namespace: payments}
+spec:
+  hosts: [pay.example.com]
+  gateways: [edge/public]
+  http: [{route: [{destination: {host: payment}}]}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {istio-injection: enabled, istio.io/rev: canary}}
+"""
+    (tmp_path / "m.yaml").write_text(gateway)
+    everything, _ = findings(str(tmp_path / "m.yaml"), "-A")
+    shop, _ = findings(str(tmp_path / "m.yaml"), "--namespace", "shop")
+    payments, _ = findings(str(tmp_path / "m.yaml"), "-n", "payments")
+    codes = lambda d: sorted((f["code"], (f["resource"] or {}).get("namespace")) for f in d["findings"])
+    assert ("ML103", "payments") in codes(everything)
+    # the Gateway in edge was analysed (shop's VS binds fine) but is not reported on
+    assert all(ns in ("shop", None) for _, ns in codes(shop))
+    assert ("ML103", "payments") in codes(payments) and ("ML403", None) in codes(payments)
+    assert all(ns in ("payments", None) for _, ns in codes(payments))
+    assert run("check", str(tmp_path / "m.yaml"), "-n", "x", "-A").returncode == 2
+
+
+# --- terminal habits -----------------------------------------------------------------------------
+
+def run_on_tty(args, env_extra=None, timeout=60) -> bytes:
+    """Run the CLI with stdout and stderr on a pseudo-terminal; return everything it printed."""
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env_extra or {})}
+    env.pop("NO_COLOR", None) if "NO_COLOR" not in (env_extra or {}) else None
+    proc = subprocess.Popen([sys.executable, "-m", "meshlint", *args], stdout=slave, stderr=slave,
+                            stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], timeout)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=timeout)
+    os.close(master)
+    return out
+
+
+def test_colour_on_a_terminal_and_never_with_no_color():
+    coloured = run_on_tty(["check", "examples", "--select", "ML101"])
+    assert b"\x1b[33m[warning]\x1b[0m" in coloured
+    plain = run_on_tty(["check", "examples", "--select", "ML101"], {"NO_COLOR": "1"})
+    assert b"\x1b[" not in plain and b"[warning]" in plain
+    piped = run("check", "examples", "--select", "ML101").stdout
+    assert "\x1b[" not in piped
+
+
+def test_progress_bar_only_on_a_terminal():
+    shown = run_on_tty(["check", "examples", "--fail-on", "never"], {"MESHLINT_PROGRESS_DELAY": "0"})
+    assert b"meshlint: reading" in shown
+    piped = run("check", "examples", "--fail-on", "never")
+    assert "meshlint: reading" not in piped.stderr
+
+
+# --- habits: the pre-commit hook and the CI recipes -----------------------------------------------
+
+def test_pre_commit_hooks_file():
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    by_id = {h["id"]: h for h in hooks}
+    assert by_id["meshlint"]["entry"] == "meshlint check" and by_id["meshlint"]["language"] == "python"
+    assert set(by_id["meshlint"]["types_or"]) == {"yaml", "json"}
+    assert by_id["meshlint-repo"]["pass_filenames"] is False
+
+
+def test_ci_recipes_use_real_options():
+    text = (ROOT / "docs" / "ci.md").read_text()
+    for needle in ("upload-sarif", "--format sarif --output meshlint.sarif", "--format github",
+                   "reports:\n      junit: meshlint-junit.xml", "--format junit --output meshlint-junit.xml"):
+        assert needle in text
+    for block in text.split("```yaml")[1:]:
+        yaml.safe_load(block.split("```")[0])  # every YAML recipe parses
