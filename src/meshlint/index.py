@@ -310,8 +310,10 @@ class HostTable(Generic[T]):
         self._exact: dict[str, list[T]] = defaultdict(list)
         self._suffix: dict[str, list[tuple[str, T]]] = defaultdict(list)  # "*.a.com" under ".a.com"
         self._odd: list[tuple[str, T]] = []  # "*foo.com": wildcard not at a label boundary
+        self._cache: dict[str, list[T]] = {}
 
     def add(self, host: str, value: T) -> None:
+        self._cache.clear()
         if not host.startswith("*"):
             self._exact[host].append(value)
         elif host == "*" or host[1] == ".":
@@ -320,6 +322,12 @@ class HostTable(Generic[T]):
             self._odd.append((host, value))
 
     def matching(self, host: str) -> list[T]:
+        found = self._cache.get(host)
+        if found is None:
+            found = self._cache[host] = self._matching(host)
+        return found
+
+    def _matching(self, host: str) -> list[T]:
         if host.startswith("*"):  # rare: a wildcard query overlaps anything under it
             everything = [(h, v) for h, vs in self._exact.items() for v in vs]
             everything += [hv for hvs in self._suffix.values() for hv in hvs] + self._odd

@@ -41,6 +41,8 @@ def expand_host(host: str, namespace: str, domain: str = DOMAIN) -> str:
 
 
 def _is_ip(host: str) -> bool:
+    if ":" not in host and not host.replace(".", "").isdigit():
+        return False  # the common case, without the cost of ipaddress
     try:
         ipaddress.ip_address(host)
     except ValueError:

@@ -44,4 +44,8 @@ def render(result: "Result") -> str:
             "suppressed": len(result.findings) - len(result.reported),
         },
     }
-    return json.dumps(doc, indent=2) + "\n"
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover
+        return json.dumps(doc, indent=2) + "\n"
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"

@@ -1,0 +1,106 @@
+"""The line scanner (locate.py) against the reference: composing the document with libyaml.
+
+Every finding meshlint reports on the rule fixtures, examples/, the corpus and kubectl-style
+dumps (YAML and JSON) is located both ways; the lines must be identical.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from meshlint.config import Config
+from meshlint.engine import analyse
+from meshlint.locate import Locator, compose_line
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def inputs() -> list[Path]:
+    paths = sorted((ROOT / "tests" / "rules").glob("*.yaml")) + [ROOT / "examples"]
+    if CORPUS.is_dir():
+        paths += sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return paths
+
+
+def _check(paths: list[str]) -> int:
+    result = analyse(paths, Config())
+    locator = Locator()
+    compared = 0
+    for f in result.findings:
+        if f.resource is not None:
+            doc, path = f.resource.document, f.resource.prefix + f.path
+        elif f.document is not None and not f.line:
+            doc, path = f.document, f.path
+        else:
+            continue
+        assert locator.line(doc, path) == compose_line(doc, path), (doc.source.name, path)
+        compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("path", inputs(), ids=lambda p: str(p.relative_to(ROOT.parent)))
+def test_scanner_agrees_with_compose(path):
+    _check([str(path)])
+
+
+def kubectl_dump(tmp_path, fmt: str) -> Path:
+    """The examples as one `kubectl get -A -o yaml|json` List."""
+    docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
+    dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
+    path = tmp_path / f"dump.{fmt}"
+    path.write_text(json.dumps(dump, indent=4) if fmt == "json" else yaml.safe_dump(dump, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_list_dumps(tmp_path, fmt):
+    path = kubectl_dump(tmp_path, fmt)
+    assert _check([str(path)]) >= 15
+
+
+def test_tricky_layouts(tmp_path):
+    text = """\
+# a comment before the document
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: odd
+  namespace: shop
+  annotations: {a: "1"}
+spec:
+  selector:
+    app: odd
+  ports:
+  -   name: web     # several spaces after the dash
+      port: 80
+  - port: 81
+
+    name: web2      # a blank line inside the item
+  -
+    name: web3
+    port: 82
+---
+apiVersion: v1
+kind: Service
+metadata: {name: flow, namespace: shop}
+spec: {ports: [{name: web, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: &anchor anchored
+  namespace: shop
+spec:
+  ports: [
+    {name: web, port: 80}
+  ]
+"""
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    assert _check([str(path)]) >= 5
