@@ -28,6 +28,7 @@ class Result:
     resources: int
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
+    rules: list = field(default_factory=list)  # the rules that ran (enabled by the configuration)
 
     @property
     def reported(self) -> list[Finding]:
@@ -75,7 +76,8 @@ def analyse_loaded(loaded: Loaded, config: Config) -> Result:
     _locate(findings)
     findings.sort(key=Finding.sort_key)
     return Result(findings, files=len(loaded.sources), resources=loaded.count,
-                  notes=loaded.notes, internal_errors=errors)
+                  notes=loaded.notes, internal_errors=errors,
+                  rules=[r for r in rule_catalogue.ALL if config.is_enabled(r)])
 
 
 def _in_scope(finding: Finding, namespace: str | None) -> bool:

@@ -39,12 +39,12 @@ except ImportError:  # pragma: no cover
 # exponents, dates), merge keys, anchors, aliases, tags, complex or flow keys, template braces,
 # directives. The patterns are deliberately broad (a false alarm only costs PyYAML's speed)
 # and each starts with a literal, so that one pass over the whole file stays cheap.
-_BOOL = r"(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:$|[,\]}#])"
-_NUMBER = r"[-+]?(?:0[0-9_obOB]|[0-9][0-9_]*:[0-5]?[0-9]|[0-9.]*[eE][-+]?[0-9]|[0-9][0-9a-fA-FxX]*_|[0-9]{4}-[0-9])"
+_BOOL = r"(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$))"
+_NUMBER = r"[-+]?(?:0[0-9_obOB]|[0-9][0-9_]*:[0-5]?[0-9]|[0-9.]*[eE][-+]?[0-9]|[0-9][0-9a-fA-FxX]*_|_+[0-9]|\.[0-9]|[0-9]{4}-[0-9])"
 _SCALAR = "(?:" + _BOOL + "|" + _NUMBER + ")"
 _SNIFFS = tuple(re.compile(p, re.M) for p in (
-    r": " + _SCALAR, r"- " + _SCALAR, r"\[ ?" + _SCALAR, r", " + _SCALAR,
-    r"\n *(?:- )?(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF) *:",
+    r": " + _SCALAR, r"- " + _SCALAR, r"\[ ?" + _SCALAR, r"\{ ?" + _SCALAR, r", ?" + _SCALAR,
+    r"\n *" + _SCALAR,  # keys, and scalars that start a line (wrapped flow collections)
     r": [&*!]|- [&*!]|\[[&*!]|<<|\{\{|\? |[\]}]:|\n%",
 ))
 
@@ -53,10 +53,8 @@ class Sniffer:
     """Offsets in a source where the fast parser and PyYAML might disagree."""
 
     def __init__(self, text: str) -> None:
-        hits = {m.start() for rx in _SNIFFS for m in rx.finditer(text)}
-        if text[:1] == "%" or text[:3].lower() in ("yes", "no:", "on:", "off"):
-            hits.add(0)
-        self.hits = sorted(hits)
+        padded = "\n" + text  # so that the first line starts like every other one
+        self.hits = sorted({max(m.start() - 1, 0) for rx in _SNIFFS for m in rx.finditer(padded)})
 
     def risky(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.hits, start)
@@ -137,6 +135,8 @@ def _fast_unchecked(text: str) -> tuple[bool, Any]:
         value = _fast.loads(text, parse_datetime=False)
     except Exception:  # noqa: BLE001 - errors (and duplicate keys) get PyYAML's exact report
         return False, None
+    if not isinstance(value, (dict, list)):
+        return False, None  # a bare scalar (or empty) document: let PyYAML type it
     return True, value
 
 

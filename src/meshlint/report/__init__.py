@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from ..engine import Result
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "junit", "github")
 
 
 def renderer(name: str) -> Callable[["Result"], str]:
@@ -21,4 +21,13 @@ def renderer(name: str) -> Callable[["Result"], str]:
     if name == "json":
         from . import json
         return json.render
+    if name == "sarif":
+        from . import sarif
+        return sarif.render
+    if name == "junit":
+        from . import junit
+        return junit.render
+    if name == "github":
+        from . import github
+        return github.render
     raise ValueError(f"unknown format {name!r}")

@@ -14,12 +14,14 @@ BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
 def line(f: "Finding", color: bool = False) -> str:
+    """One finding on one line (newlines inside values are shown as \\n)."""
     where = f"{f.resource.display()}: " if f.resource is not None else ""
+    message = f.message.replace("\r", "\\r").replace("\n", "\\n")
     sev = f.severity.value
     if color:
         return (f"{BOLD}{f.file}:{f.line}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET} "
-                f"{where}{f.message}")
-    return f"{f.file}:{f.line}: {f.code} [{sev}] {where}{f.message}"
+                f"{where}{message}")
+    return f"{f.file}:{f.line}: {f.code} [{sev}] {where}{message}"
 
 
 def render(result: "Result", color: bool = False) -> str:

@@ -1,0 +1,474 @@
+#!/usr/bin/env python3
+"""meshlint benchmark (issue #6): meshlint against the parsing floor, on generated meshes.
+
+    python benchmarks/run.py [--sizes 1000,5000,25000] [--repeat 3] [--quick] [--json FILE]
+
+For each size, generates (once, cached in benchmarks/.data/) a mesh with generate.py and, for
+each input form (one multi-document stream, a directory of files, a `kubectl get -A -o yaml`
+List dump, the same as `-o json`), times in separate processes, interleaved, on the same files:
+
+  pyyaml     the floor: PyYAML's libyaml loader (CSafeLoader) parsing every file and keeping
+             every document (json.load for JSON)
+  ml-parse   meshlint's loader alone: `meshlint.load.load([path])` (read, split, parse with the
+             fastest parser meshlint uses, schema checks)
+  check      `meshlint check PATH --format json --output /dev/null --fail-on never`, end to end
+  checkov    `checkov --framework kubernetes --quiet --compact`, only when checkov is on PATH
+
+Wall time is measured around each process (interpreter start-up included), peak memory is the
+process's own maximum resident set size (`os.wait4`). The figures reported are medians over
+--repeat runs. Then the cold start of `meshlint check one-small-file.yaml` against
+`python -c "import yaml"`, and the targets of the issue, each marked PASS or FAIL.
+Only the standard library is used (PyYAML in the measured child processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+DATA = os.path.join(HERE, ".data")
+sys.path.insert(0, HERE)
+import generate  # noqa: E402
+
+ALL_FORMS = [("stream", "stream.yaml"), ("files", "files"), ("dump.yaml", "dump.yaml"), ("dump.json", "dump.json")]
+FORMS = list(ALL_FORMS)
+TARGET_SIZE = 5000
+
+# Targets of issue #6.
+T_TIME = 0.5       # meshlint check / PyYAML parse, 5,000-service stream
+T_MEMORY = 1.5     # peak RSS meshlint check / PyYAML parse, same input
+T_SCALING = 5.5    # time ratio for 5x the services
+T_COLD = 3.0       # `meshlint check small.yaml` / `python -c "import yaml"`
+
+PYYAML_PARSE = r"""
+import json, os, sys, yaml
+top = sys.argv[1]
+if os.path.isdir(top):
+    paths = sorted(os.path.join(r, n) for r, _, names in os.walk(top) for n in names
+                   if n.endswith((".yaml", ".yml", ".json")))
+else:
+    paths = [top]
+docs = []
+for path in paths:
+    with open(path, "rb") as f:
+        if path.endswith(".json"):
+            docs.append(json.load(f))
+        else:
+            docs.extend(yaml.load_all(f, Loader=yaml.CSafeLoader))
+n = 0
+for d in docs:
+    if isinstance(d, dict):
+        n += len(d.get("items") or ()) if str(d.get("kind", "")).endswith("List") else 1
+print(n)
+"""
+
+MESHLINT_PARSE = r"""
+import sys
+from meshlint.load import load
+loaded = load([sys.argv[1]])
+print(len(loaded.resources), len(loaded.problems))
+"""
+
+SMALL_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+  namespace: shop
+  labels:
+    app: cart
+spec:
+  selector:
+    app: cart
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+"""
+
+
+# --- running one measurement ---------------------------------------------------------------
+
+class Run:
+    __slots__ = ("seconds", "peak_kb", "code", "out", "err")
+
+    def __init__(self, seconds: float, peak_kb: int, code: int, out: str, err: str) -> None:
+        self.seconds, self.peak_kb, self.code, self.out, self.err = seconds, peak_kb, code, out, err
+
+
+def measure(cmd: list[str], timeout: float | None = None) -> Run:
+    """Run `cmd`; wall time around the process, its own peak RSS from wait4 (exact, per child)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=REPO)
+        timer = threading.Timer(timeout, proc.kill) if timeout else None
+        if timer:
+            timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            if timer:
+                timer.cancel()
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(seconds, usage.ru_maxrss, proc.returncode,
+                   out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# --- environment ------------------------------------------------------------------------------
+
+def tool_paths() -> tuple[str, str]:
+    venv = os.path.join(REPO, ".venv", "bin")
+    python = os.path.join(venv, "python") if os.path.exists(os.path.join(venv, "python")) else sys.executable
+    meshlint = os.path.join(venv, "meshlint")
+    if not os.path.exists(meshlint):
+        meshlint = shutil.which("meshlint") or ""
+    if not meshlint:
+        sys.exit("meshlint is not installed: run `make dev` first")
+    return python, meshlint
+
+
+def machine_facts(python: str) -> dict:
+    probe = r"""
+import json, platform, sys
+facts = {"python": platform.python_version(), "implementation": platform.python_implementation()}
+import yaml
+facts["pyyaml"] = yaml.__version__
+facts["libyaml"] = bool(getattr(yaml, "__with_libyaml__", False))
+from importlib import metadata
+for dist in ("meshlint", "yaml-rs", "orjson"):
+    try:
+        facts[dist] = metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        facts[dist] = None
+print(json.dumps(facts))
+"""
+    facts = json.loads(subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True).stdout)
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        with open("/proc/meminfo") as f:
+            mem_gb = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "src"], capture_output=True, text=True).stdout.strip()
+    facts.update({
+        "nproc": os.cpu_count(), "cpu": cpu, "memory_gb": mem_gb, "os": f"{platform.system()} {platform.release()}",
+        "meshlint_commit": commit + ("+uncommitted changes in src/" if dirty else ""),
+        "checkov": shutil.which("checkov"),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    })
+    return facts
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def generator_fingerprint() -> str:
+    with open(os.path.join(HERE, "generate.py"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def ensure_data(services: int) -> dict:
+    """Generate the mesh for `services` unless the cached one came from this very generator."""
+    out = os.path.join(DATA, str(services))
+    stamp = os.path.join(out, ".generator-sha256")
+    fingerprint = generator_fingerprint()
+    try:
+        with open(stamp) as f:
+            cached = f.read().strip() == fingerprint
+        with open(os.path.join(out, "meta.json")) as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        cached = False
+    if not cached:
+        print(f"generating {services} services into {os.path.relpath(out, REPO)} ...", file=sys.stderr, flush=True)
+        os.makedirs(DATA, exist_ok=True)
+        meta = generate.generate(services, out)
+        with open(stamp, "w") as f:
+            f.write(fingerprint + "\n")
+    return meta
+
+
+def warm_cache(path: str) -> None:
+    """Read every file once so that no measurement pays for the first read from disk."""
+    paths = [path] if os.path.isfile(path) else [os.path.join(r, n) for r, _, ns in os.walk(path) for n in ns]
+    for p in paths:
+        with open(p, "rb") as f:
+            while f.read(1 << 22):
+                pass
+
+
+# --- the benchmark -----------------------------------------------------------------------------
+
+def commands(python: str, meshlint: str, path: str) -> dict[str, list[str]]:
+    cmds = {
+        "pyyaml": [python, "-c", PYYAML_PARSE, path],
+        "ml-parse": [python, "-c", MESHLINT_PARSE, path],
+        "check": [meshlint, "check", path, "--format", "json", "--output", os.devnull, "--fail-on", "never"],
+    }
+    checkov = shutil.which("checkov")
+    if checkov:
+        cmds["checkov"] = [checkov, "-d" if os.path.isdir(path) else "-f", path,
+                           "--framework", "kubernetes", "--quiet", "--compact"]
+    return cmds
+
+
+def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: float, log) -> list[dict]:
+    meta = ensure_data(services)
+    base = os.path.join(DATA, str(services))
+    rows = []
+    for form, rel in FORMS:
+        path = os.path.join(base, rel)
+        warm_cache(path)
+        cmds = commands(python, meshlint, path)
+        runs: dict[str, list[Run]] = {tool: [] for tool in cmds}
+        problems: list[str] = []
+        for i in range(repeat):
+            for tool, cmd in cmds.items():  # interleaved, so that drift hits every tool alike
+                r = measure(cmd, timeout)
+                runs[tool].append(r)
+                log(f"  {services:>6} {form:<9} {tool:<8} run {i + 1}/{repeat}: {r.seconds:7.2f} s "
+                    f"{r.peak_kb / 1024:7.0f} MB" + ("" if r.code == 0 else f"  exit {r.code}"))
+                if tool in ("pyyaml", "ml-parse", "check") and r.code != 0:
+                    problems.append(f"{tool} exited {r.code}: {r.err.strip()[-300:]}")
+        # sanity: everyone saw every resource, meshlint found nothing unparsable
+        first = runs["pyyaml"][0].out.split()
+        if first and int(first[0]) != meta["resources"]:
+            problems.append(f"PyYAML counted {first[0]} resources, the generator wrote {meta['resources']}")
+        parsed = runs["ml-parse"][0].out.split()
+        if len(parsed) == 2 and (int(parsed[0]) != meta["resources"] or int(parsed[1]) != 0):
+            problems.append(f"meshlint loaded {parsed[0]} resources with {parsed[1]} ML001/ML002 problems "
+                            f"(expected {meta['resources']} and 0)")
+        row = {"services": services, "form": form, "resources": meta["resources"],
+               "bytes": meta["bytes"][rel], "problems": sorted(set(problems))}
+        for tool, rs in runs.items():
+            ok = [r for r in rs if r.code == 0 or tool == "checkov"]
+            row[tool] = {"seconds": median([r.seconds for r in ok]), "peak_mb": median([r.peak_kb / 1024 for r in ok]),
+                         "runs": [[round(r.seconds, 4), r.peak_kb] for r in rs]}
+        rows.append(row)
+        for p in row["problems"]:
+            log(f"  WARNING {services} {form}: {p}")
+    return rows
+
+
+def findings_summary(services: int, meshlint: str, timeout: float) -> dict:
+    """One untimed `meshlint check` of the stream, to show what the corpus makes meshlint report."""
+    base = os.path.join(DATA, str(services))
+    out = os.path.join(base, "findings.json")
+    measure([meshlint, "check", os.path.join(base, "stream.yaml"), "--format", "json", "--output", out,
+             "--fail-on", "never"], timeout)
+    try:
+        with open(out) as f:
+            findings = json.load(f).get("findings", [])
+    except (OSError, ValueError):
+        return {}
+    by_code: dict[str, int] = {}
+    for f in findings:
+        by_code[f.get("code", "?")] = by_code.get(f.get("code", "?"), 0) + 1
+    return {"total": len(findings), "by_code": dict(sorted(by_code.items()))}
+
+
+def cold_start(python: str, meshlint: str, runs: int) -> dict:
+    small_dir = os.path.join(DATA, "small")
+    os.makedirs(small_dir, exist_ok=True)
+    small = os.path.join(small_dir, "service.yaml")
+    with open(small, "w") as f:
+        f.write(SMALL_SERVICE)
+    cmds = {"meshlint check small.yaml": [meshlint, "check", small],
+            "python -c 'import yaml'": [python, "-c", "import yaml"]}
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    codes = {}
+    for cmd in cmds.values():  # warm-up: bytecode caches, page cache
+        measure(cmd)
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            r = measure(cmd)
+            times[name].append(r.seconds)
+            codes[name] = r.code
+    a, b = (median(times[k]) for k in cmds)
+    return {"meshlint_s": a, "import_yaml_s": b, "ratio": a / b, "runs": runs, "exit_code": codes["meshlint check small.yaml"]}
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def fmt_row(row: dict, has_checkov: bool) -> str:
+    py, mp, ck = row["pyyaml"], row["ml-parse"], row["check"]
+    cells = [
+        f"{row['services']:>6}", f"{row['form']:<9}", f"{row['resources']:>7}", f"{row['bytes'] / 1e6:>7.1f}",
+        f"{py['seconds']:>8.2f}", f"{mp['seconds']:>8.2f}", f"{ck['seconds']:>8.2f}",
+        f"{ck['seconds'] / py['seconds']:>6.2f}x",
+        f"{py['peak_mb']:>7.0f}", f"{mp['peak_mb']:>7.0f}", f"{ck['peak_mb']:>7.0f}",
+        f"{ck['peak_mb'] / py['peak_mb']:>5.2f}x",
+        f"{ck['seconds'] / row['resources'] * 1e6:>7.0f}",
+    ]
+    if has_checkov:
+        cv = row.get("checkov")
+        cells.append(f"{cv['seconds']:>8.1f} {cv['peak_mb']:>6.0f}" if cv else f"{'-':>15}")
+    return "  ".join(cells)
+
+
+HEADER = ["  size", "form     ", "resourc", "     MB", "pyyaml s", "parse s", " check s", " check/",
+          "pyyaml", " parse", " check", "  mem ", "check"]
+HEADER2 = ["      ", "         ", "    es ", "       ", "        ", "        ", "        ", " pyyaml",
+           "    MB", "    MB", "    MB", " ratio", "µs/res"]
+
+
+def verdict(value: float | None, limit: float, le: bool = True) -> str:
+    if value is None:
+        return "n/a"
+    return "PASS" if (value <= limit if le else value >= limit) else "FAIL"
+
+
+def evaluate(rows: list[dict], cold: dict | None) -> list[tuple[str, str, str]]:
+    """(target, measured, PASS/FAIL/n/a) for each target of the issue."""
+    get = {(r["services"], r["form"]): r for r in rows}
+    sizes = sorted({r["services"] for r in rows})
+    at = TARGET_SIZE if TARGET_SIZE in sizes else (max(sizes) if sizes else None)
+    label = f"{at:,}-service" if at else "-"
+    out = []
+    s = get.get((at, "stream"))
+    if s:
+        t = s["check"]["seconds"] / s["pyyaml"]["seconds"]
+        m = s["check"]["peak_mb"] / s["pyyaml"]["peak_mb"]
+        out.append((f"check time <= {T_TIME}x PyYAML parse ({label} stream)", f"{t:.2f}x", verdict(t, T_TIME)))
+        out.append((f"check peak memory <= {T_MEMORY}x PyYAML parse ({label} stream)", f"{m:.2f}x", verdict(m, T_MEMORY)))
+    for lo, hi in ((1000, 5000), (5000, 25000)):
+        a, b = get.get((lo, "stream")), get.get((hi, "stream"))
+        name = f"scaling {lo // 1000}k->{hi // 1000}k services <= {T_SCALING}x (check, stream)"
+        if a and b:
+            r = b["check"]["seconds"] / a["check"]["seconds"]
+            out.append((name, f"{r:.2f}x", verdict(r, T_SCALING)))
+        else:
+            out.append((name, "not measured", "n/a"))
+    d = get.get((at, "dump.yaml"))
+    if s and d:
+        per_d = d["check"]["seconds"] / d["resources"] * 1e6
+        per_s = s["check"]["seconds"] / s["resources"] * 1e6
+        out.append((f"List dump per resource <= stream per resource ({label}, check)",
+                    f"{per_d:.0f} vs {per_s:.0f} µs", verdict(per_d / per_s, 1.0)))
+    if cold:
+        out.append((f"cold start <= {T_COLD}x python -c 'import yaml'",
+                    f"{cold['ratio']:.2f}x ({cold['meshlint_s'] * 1000:.0f} vs {cold['import_yaml_s'] * 1000:.0f} ms)",
+                    verdict(cold["ratio"], T_COLD)))
+    return out
+
+
+def report(rows: list[dict], cold: dict | None, findings: dict, facts: dict) -> str:
+    has_checkov = any("checkov" in r for r in rows)
+    lines = []
+    lines.append(f"meshlint {facts.get('meshlint')} ({facts.get('meshlint_commit')}), Python {facts['python']}, "
+                 f"PyYAML {facts['pyyaml']} (libyaml {'yes' if facts['libyaml'] else 'NO'}), "
+                 f"yaml-rs {facts.get('yaml-rs')}, orjson {facts.get('orjson')}")
+    lines.append(f"{facts['cpu']}, {facts['nproc']} CPUs, {facts['memory_gb']} GB, {facts['os']}, {facts['date']}")
+    lines.append("")
+    header = "  ".join(HEADER) + ("  checkov s     MB" if has_checkov else "")
+    lines.append(header)
+    lines.append("  ".join(HEADER2))
+    for r in rows:
+        lines.append(fmt_row(r, has_checkov))
+    if not has_checkov:
+        lines.append("(checkov is not on PATH: its column is skipped)")
+
+    # scaling, every form
+    sizes = sorted({r["services"] for r in rows})
+    get = {(r["services"], r["form"]): r for r in rows}
+    if len(sizes) > 1:
+        lines.append("")
+        lines.append("scaling of `meshlint check` time (and PyYAML's) between sizes:")
+        for form, _ in FORMS:
+            parts = []
+            for lo, hi in zip(sizes, sizes[1:]):
+                a, b = get.get((lo, form)), get.get((hi, form))
+                if a and b:
+                    parts.append(f"{lo // 1000}k->{hi // 1000}k {b['check']['seconds'] / a['check']['seconds']:.2f}x "
+                                 f"(pyyaml {b['pyyaml']['seconds'] / a['pyyaml']['seconds']:.2f}x)")
+            lines.append(f"  {form:<9} " + ", ".join(parts))
+    if cold:
+        lines.append("")
+        lines.append(f"cold start (median of {cold['runs']}): meshlint check small.yaml {cold['meshlint_s'] * 1000:.0f} ms, "
+                     f"python -c 'import yaml' {cold['import_yaml_s'] * 1000:.0f} ms")
+    for services, f in sorted(findings.items()):
+        if f:
+            lines.append(f"findings on the {services}-service stream: {f['total']} "
+                         + " ".join(f"{k}:{v}" for k, v in f["by_code"].items()))
+    problems = [(r["services"], r["form"], p) for r in rows for p in r["problems"]]
+    for services, form, p in problems:
+        lines.append(f"WARNING {services} {form}: {p}")
+    lines.append("")
+    lines.append("targets (issue #6):")
+    for name, value, mark in evaluate(rows, cold):
+        lines.append(f"  {mark:<4}  {name:<66} {value}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="meshlint benchmark against PyYAML's C parser (issue #6)")
+    p.add_argument("--sizes", default="1000,5000,25000", help="services per mesh, comma-separated (default: %(default)s)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per measurement; medians are reported (default: 3)")
+    p.add_argument("--quick", action="store_true", help="smoke test: 1,000 services, one run, 3 cold starts")
+    p.add_argument("--forms", default=",".join(f for f, _ in ALL_FORMS),
+                   help="input forms to measure (default: %(default)s)")
+    p.add_argument("--cold-runs", type=int, default=10, help="runs of the cold-start comparison (default: 10)")
+    p.add_argument("--timeout", type=float, default=3600, help="seconds before one measured process is killed")
+    p.add_argument("--json", metavar="FILE", help="also write every number to FILE")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeat, args.cold_runs = "1000", 1, 3
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    wanted = [f.strip() for f in args.forms.split(",")]
+    FORMS[:] = [(f, rel) for f, rel in ALL_FORMS if f in wanted]
+
+    python, meshlint = tool_paths()
+    facts = machine_facts(python)
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    rows: list[dict] = []
+    findings: dict[int, dict] = {}
+    for services in sizes:
+        rows.extend(bench_size(services, args.repeat, python, meshlint, args.timeout, log))
+        if any(f == "stream" for f, _ in FORMS):
+            findings[services] = findings_summary(services, meshlint, args.timeout)
+    cold = cold_start(python, meshlint, args.cold_runs) if args.cold_runs > 0 else None
+
+    print(report(rows, cold, findings, facts))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"facts": facts, "repeat": args.repeat, "rows": rows, "cold_start": cold,
+                       "findings": {str(k): v for k, v in findings.items()},
+                       "targets": [{"target": n, "measured": v, "result": m} for n, v, m in evaluate(rows, cold)]},
+                      f, indent=2)
+            f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

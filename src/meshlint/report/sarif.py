@@ -1,0 +1,204 @@
+"""SARIF 2.1.0 report, for GitHub code scanning and other SARIF viewers (SPEC §3).
+
+The output validates against the OASIS schema (`shared/schemas/sarif-schema-2.1.0.json`).
+`tool.driver.rules` carries the whole catalogue with its documentation, so a viewer can explain
+every rule, not only those that fired. Suppressed findings are kept, with a `suppressions`
+entry (`inSource` for annotations, `external` for the configuration), as SARIF intends; a
+viewer hides them by default. Resources that a finding refers to (`related`) have no file of
+their own in the finding, so they are given as logical locations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .. import __version__
+from .. import rules as catalogue
+from ..docs import help_uri, rule_page
+
+if TYPE_CHECKING:
+    from ..engine import Result
+    from ..finding import Finding, Rule
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://github.com/meshlint/meshlint"
+FINGERPRINT_KEY = "meshlintFindingHash/v1"
+SRCROOT = "%SRCROOT%"
+
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+# Tags per rule area (the first digit of the code); GitHub shows them as rule tags and treats
+# rules tagged "security" as security alerts, ranked by `security-severity`.
+AREA_TAGS = {
+    "0": ("input",),
+    "1": ("routing",),
+    "2": ("security", "mtls"),
+    "3": ("resilience", "retries"),
+    "4": ("workloads", "operations"),
+}
+# Positions quoted in a message (a parser's "on line 41") move with the text around them.
+_POSITION = re.compile(r"\b(line|column) \d+")
+SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "info": "2.0"}
+MAX_FULL_DESCRIPTION = 1000  # GitHub truncates longer rule descriptions
+
+
+def render(result: "Result") -> str:
+    return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(result: "Result") -> dict[str, Any]:
+    rules = list(catalogue.ALL)
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    fingerprints = _fingerprints(result.findings)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "meshlint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [rule_descriptor(rule) for rule in rules],
+            }
+        },
+        "invocations": [_invocation(result)],
+        "results": [_result(f, index, fp) for f, fp in zip(result.findings, fingerprints)],
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def rule_descriptor(rule: "Rule") -> dict[str, Any]:
+    severity = rule.severity.value
+    tags = ["service-mesh", "istio", *AREA_TAGS.get(rule.code[2:3], ())]
+    properties: dict[str, Any] = {"tags": tags, "precision": "high"}
+    if "security" in tags:
+        properties["security-severity"] = SECURITY_SEVERITY[severity]
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": full_description(rule)},
+        "help": {"text": rule_page(rule), "markdown": help_markdown(rule)},
+        "helpUri": help_uri(rule),
+        "defaultConfiguration": {"level": LEVELS[severity]},
+        "properties": properties,
+    }
+
+
+def full_description(rule: "Rule") -> str:
+    """The doc page's introduction: the summary line and the paragraph(s) before `## Why`,
+    joined into plain sentences (rule docs wrap at 100 columns)."""
+    intro = rule.doc.split("\n## ", 1)[0]
+    text = " ".join(intro.split())
+    if len(text) <= MAX_FULL_DESCRIPTION:
+        return text
+    cut = text.rfind(". ", 0, MAX_FULL_DESCRIPTION - 1)
+    if cut > 0:
+        return text[:cut + 1]
+    return text[:MAX_FULL_DESCRIPTION - 1].rsplit(" ", 1)[0] + "…"
+
+
+def help_markdown(rule: "Rule") -> str:
+    summary, _, body = rule.doc.partition("\n")
+    out = [f"**{rule.code} {rule.name}** (default severity: `{rule.severity.value}`)", "",
+           summary.strip(), "", body.strip()]
+    if rule.options:
+        out += ["", "## Options", ""] + [f"- `{k}` (default `{v}`)" for k, v in rule.options.items()]
+    out += ["", f"Run `meshlint rule {rule.code}` for this page in a terminal, or see the "
+                f"[rule documentation]({help_uri(rule)})."]
+    return "\n".join(out).strip() + "\n"
+
+
+def artifact_location(file: str) -> dict[str, Any]:
+    """A file as given on the command line, as a URI reference: relative paths stay relative
+    (against the checkout root, %SRCROOT%), with forward slashes; absolute ones become file
+    URIs; stdin ("-") is "stdin"."""
+    if file in ("-", ""):
+        return {"uri": "stdin"}
+    if PureWindowsPath(file).drive or file.startswith("\\\\"):
+        return {"uri": PureWindowsPath(file).as_uri()}
+    path = file.replace("\\", "/")
+    if path.startswith("/"):
+        return {"uri": PurePosixPath(path).as_uri()}
+    while path.startswith("./"):
+        path = path[2:]
+    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+
+
+def _result(f: "Finding", index: dict[str, int], fingerprint: str) -> dict[str, Any]:
+    where = f"{f.resource.display()}: " if f.resource is not None else ""
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": artifact_location(f.file),
+            "region": {"startLine": max(1, f.line)},
+        }
+    }
+    if f.resource is not None:
+        location["logicalLocations"] = [_logical(f.resource.display())]
+    out: dict[str, Any] = {
+        "ruleId": f.code,
+        "level": LEVELS[f.severity.value],
+        "message": {"text": f"{where}{f.message}\nFix: {f.fix}"},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+    if f.code in index:
+        out["ruleIndex"] = index[f.code]
+    if f.related:
+        out["relatedLocations"] = [
+            {"id": i, "logicalLocations": [_logical(_ref_display(ref))],
+             "message": {"text": f"related: {_ref_display(ref)}"}}
+            for i, ref in enumerate(f.related, start=1)
+        ]
+    if f.suppressed:
+        kind = "inSource" if f.suppressed.startswith("annotation") else "external"
+        out["suppressions"] = [{"kind": kind, "justification": f.suppressed}]
+    return out
+
+
+def _logical(name: str) -> dict[str, Any]:
+    return {"name": name, "fullyQualifiedName": name, "kind": "resource"}
+
+
+def _ref_display(ref) -> str:
+    kind = ref.kind.rsplit("/", 1)[-1]
+    return f"{kind} {ref.namespace}/{ref.name}" if ref.namespace else f"{kind} {ref.name}"
+
+
+def _identity(f: "Finding") -> str:
+    """What a finding is about, independent of its line: the rule, the resource (or, for input
+    problems without one, the file) and the message, without the positions it quotes."""
+    if f.resource is not None:
+        r = f.resource
+        subject = f"{r.kind_name or r.kind}\0{r.namespace}\0{r.name}"
+    else:
+        subject = f"file\0{f.file}"
+    message = _POSITION.sub(r"\1 #", f.message)
+    return f"{f.code}\0{subject}\0{message}"
+
+
+def _fingerprints(findings: list["Finding"]) -> list[str]:
+    """A stable hash per finding, so code scanning can follow it across runs when lines move.
+    Identical findings (same rule, resource and message) are told apart by their order."""
+    seen: dict[str, int] = {}
+    out = []
+    for f in findings:
+        ident = _identity(f)
+        n = seen.get(ident, 0)
+        seen[ident] = n + 1
+        digest = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32]
+        out.append(f"{digest}:{n + 1}")
+    return out
+
+
+def _invocation(result: "Result") -> dict[str, Any]:
+    invocation: dict[str, Any] = {"executionSuccessful": not result.internal_errors}
+    notifications = [{"level": "error", "message": {"text": e}} for e in result.internal_errors]
+    notifications += [{"level": "note", "message": {"text": n}} for n in result.notes]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return invocation

@@ -1,0 +1,67 @@
+"""What every output format shares: the exit code, and several --format/--output pairs per run."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from meshlint.report import FORMATS, renderer
+from mixed_input import PATHS, STDIN
+from test_cli import CLEAN, ERROR, INFO_ONLY, WARNING
+
+ALL_FORMATS = ("text", "json", "sarif", "junit", "github")
+
+
+def test_formats_are_registered():
+    assert FORMATS == ALL_FORMATS
+    for name in FORMATS:
+        assert callable(renderer(name))
+    with pytest.raises(ValueError):
+        renderer("html")  # a later issue
+
+
+def codes(workspace, *args, paths=PATHS, stdin=None) -> dict[str, int]:
+    return {fmt: workspace.check("--format", fmt, *args, paths=paths, stdin=stdin).returncode
+            for fmt in ALL_FORMATS}
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((), 1),
+    (("--fail-on", "error"), 1),
+    (("--fail-on", "never"), 0),
+])
+def test_exit_code_on_the_mixed_input_is_the_same_in_every_format(workspace, args, expected):
+    assert codes(workspace, *args, stdin=STDIN) == dict.fromkeys(ALL_FORMATS, expected)
+
+
+@pytest.mark.parametrize("stdin, args, expected", [
+    (CLEAN, (), 0),
+    (WARNING, (), 1),
+    (WARNING, ("--fail-on", "error"), 0),
+    (ERROR, ("--fail-on", "error"), 1),
+    (INFO_ONLY, (), 0),
+    (INFO_ONLY, ("--fail-on", "info"), 1),
+])
+def test_exit_code_on_stdin_is_the_same_in_every_format(workspace, stdin, args, expected):
+    assert codes(workspace, *args, paths=("-",), stdin=stdin) == dict.fromkeys(ALL_FORMATS, expected)
+
+
+def test_usage_errors_exit_2_in_every_format(workspace):
+    assert codes(workspace, paths=("does-not-exist.yaml",)) == dict.fromkeys(ALL_FORMATS, 2)
+
+
+def test_several_outputs_in_one_run(workspace, tmp_path):
+    out = {fmt: tmp_path / f"report.{fmt}" for fmt in ("sarif", "junit", "github", "json")}
+    args = [a for fmt, path in out.items() for a in ("--format", fmt, "--output", str(path))]
+    proc = workspace.check("--format", "text", *args, stdin=STDIN)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == workspace.check("--format", "text", stdin=STDIN).stdout
+    assert proc.stdout.rstrip().endswith("in 17 files, 76 resources")
+    for fmt, path in out.items():
+        assert path.read_text() == workspace.check("--format", fmt, stdin=STDIN).stdout, fmt
+    assert len(json.loads(out["sarif"].read_text())["runs"][0]["results"]) == 27  # 24 + 3 suppressed
+    assert ET.parse(out["junit"]).getroot().get("failures") == "22"
+    assert len(out["github"].read_text().splitlines()) == 24
+    assert json.loads(out["json"].read_text())["summary"]["suppressed"] == 3

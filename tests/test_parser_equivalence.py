@@ -1,0 +1,128 @@
+"""The fast parser (yaml_rs behind a sniff) reads every document exactly as PyYAML does.
+
+Kubernetes reads manifests as YAML 1.1 (sigs.k8s.io/yaml, like PyYAML); the fast parser is
+YAML 1.2. meshlint sends to PyYAML every document that holds a construct where the two could
+differ. These tests prove that what comes out is the same: on every document of the corpus,
+the rule fixtures and the examples; on the YAML 1.1 traps; on generated documents; and as
+findings, with and without the fast path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from meshlint.config import Config
+from meshlint.engine import analyse
+from meshlint.load import documents
+from meshlint.resource import Source
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def nan_safe(value):
+    """NaN != NaN: replace it so that equal documents compare equal."""
+    if isinstance(value, float) and value != value:
+        return "<nan>"
+    if isinstance(value, dict):
+        return {k: nan_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nan_safe(v) for v in value]
+    return value
+
+
+def reference(text: str):
+    return nan_safe(yaml.load(text, Loader=yaml.CSafeLoader))
+
+
+def meshlint_parse(text: str):
+    source = Source("t.yaml", text)
+    out = []
+    for doc, value, error in documents.iter_documents(source, as_json=False):
+        out.append(("error", error.line) if error else nan_safe(value))
+    return out
+
+
+def files() -> list[Path]:
+    found = sorted((ROOT / "tests" / "rules").glob("*.yaml")) + sorted((ROOT / "examples").rglob("*.yaml"))
+    if CORPUS.is_dir():
+        found += sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml"))
+    return found
+
+
+def test_fast_parser_is_installed():
+    assert documents._fast is not None, "yaml-rs is a dependency: the fast path must be active"
+
+
+@pytest.mark.parametrize("path", files(), ids=lambda p: str(p.relative_to(ROOT.parent)))
+def test_every_document_parses_as_pyyaml_does(path):
+    source = Source(str(path), path.read_text(encoding="utf-8"))
+    for doc, value, error in documents.iter_documents(source, as_json=False):
+        try:
+            expected = reference(doc.text)
+        except (yaml.YAMLError, ValueError):
+            assert error is not None, f"{path}:{doc.line}: PyYAML rejects this document, meshlint accepted it"
+            continue
+        assert error is None and nan_safe(value) == expected, f"{path}:{doc.line}"
+
+
+TRAPS = [
+    "a: yes\nb: No\nc: ON\nd: off", "on: push", "- yes\n- n\n- Off", "flow: [yes, no, on]", "{a: yes}",
+    "mode: 0644", "n: 0755", "z: 00", "o: 0o17", "b: 0b101", "x: 0x1F", "u: 1_000", "h: 0x_1F",
+    "t: 12:30", "t2: 190:20:30", "p: 8080:80", "e: 1e3", "f: 1.5e+3", "g: 6.02E23", "d: 2024-01-02",
+    "ts: 2001-12-14t21:59:43.10-05:00", "k: '0755'", "q: \"yes\"", "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2",
+    "a: &x [1, 2]\nb: *x", "s: !!str 123", "i: !!int '7'", "c: !custom x", "? complex\n: key",
+    "[a, b]: c", "{{ .Values.name }}: x", "a: 1\na: 2", "%YAML 1.1\n---\na: 1", "v: .inf\nw: -.Inf\nx: .nan",
+    "n1: ~\nn2: null\nn3: Null\nn4:", "t: True\nf: FALSE", "i: +12\nj: -0\nk: 123456789012345678901234567890",
+    "f: 5.\ng: .5\nh: 1.0", "s: 'it''s'", "m: |\n  a\n   b\n", "port: \"8080\"", "key with spaces: v",
+    "emoji: \"\\u263A\"", "y: y\nn: n\nY: Y", "list:\n- 1\n- -1\n- +1", "tilde: '~'",
+]
+
+
+@pytest.mark.parametrize("text", TRAPS)
+def test_yaml_1_1_traps(text):
+    try:
+        expected = [reference(text)]
+    except (yaml.YAMLError, ValueError):
+        parsed = meshlint_parse(text)
+        assert parsed and parsed[0][0] == "error", parsed
+        return
+    parsed = meshlint_parse(text)
+    if expected == [None]:
+        assert parsed in ([], [None])
+    else:
+        assert parsed == expected
+
+
+TRICKY = st.sampled_from(["yes", "No", "on", "OFF", "y", "0755", "0o17", "0b11", "1e3", "1.5e+3", "12:30",
+                          "1_000", "2024-01-02", "~", "null", "true", "False", ".inf", "0x1F", "+12", "-0",
+                          "8080:80", "*.example.com", "&x", "!tag", "a: b", "- x", "#c", "'q'", "\"d\"",
+                          "v1", "istio-injection", "http://cart.shop:8080", ""])
+SCALARS = st.one_of(TRICKY, st.text(alphabet="abcxXoBy0123456789:.-_ eE+onOFNT#&*!~|>%@`,[]{}", max_size=8),
+                    st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
+DOCS = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                     st.dictionaries(TRICKY | st.text("abkey", min_size=1, max_size=5),
+                                                                     inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=DOCS, flow=st.booleans())
+def test_generated_documents(doc, flow):
+    text = yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True)
+    assert meshlint_parse(text) == [reference(text)]
+
+
+def test_same_findings_with_and_without_the_fast_path(monkeypatch):
+    paths = [str(ROOT / "examples"), str(ROOT / "tests" / "rules")]
+    if CORPUS.is_dir():
+        paths.append(str(CORPUS))
+    key = lambda r: [(f.code, f.file, f.line, f.message, f.severity) for f in r.findings]
+    fast = key(analyse(paths, Config()))
+    monkeypatch.setattr(documents, "_fast", None)
+    slow = key(analyse(paths, Config()))
+    assert fast == slow and len(fast) > 100
