@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshlint.config import Config
@@ -23,6 +23,12 @@ from meshlint.resource import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def fast_path_everywhere(monkeypatch):
+    """Small inputs normally skip the fast parser (import cost); here every input takes it."""
+    monkeypatch.setattr(documents, "FAST_PATH_MIN_BYTES", 0)
 
 
 def nan_safe(value):
@@ -56,7 +62,7 @@ def files() -> list[Path]:
 
 
 def test_fast_parser_is_installed():
-    assert documents._fast is not None, "yaml-rs is a dependency: the fast path must be active"
+    assert documents._fast_parser(), "yaml-rs is a dependency: the fast path must be active"
 
 
 @pytest.mark.parametrize("path", files(), ids=lambda p: str(p.relative_to(ROOT.parent)))
@@ -110,7 +116,7 @@ DOCS = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4)
                                                                      inner, max_size=4)), max_leaves=12)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=DOCS, flow=st.booleans())
 def test_generated_documents(doc, flow):
     text = yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True)
@@ -123,6 +129,6 @@ def test_same_findings_with_and_without_the_fast_path(monkeypatch):
         paths.append(str(CORPUS))
     key = lambda r: [(f.code, f.file, f.line, f.message, f.severity) for f in r.findings]
     fast = key(analyse(paths, Config()))
-    monkeypatch.setattr(documents, "_fast", None)
+    monkeypatch.setattr(documents, "FAST_PATH_MIN_BYTES", 10**12)
     slow = key(analyse(paths, Config()))
     assert fast == slow and len(fast) > 100

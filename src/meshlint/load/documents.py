@@ -22,15 +22,37 @@ try:  # libyaml C loader: an order of magnitude faster than the pure-Python one
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
-try:  # a Rust YAML parser, ~5x faster than PyYAML's C loader; used only where it agrees
-    import yaml_rs as _fast
-except ImportError:  # pragma: no cover - the fast path is optional
-    _fast = None
+# Below this size a source goes straight to PyYAML / json: the fast parsers (yaml_rs, a Rust
+# YAML parser ~5x faster than PyYAML's C loader, and orjson) cost more to import (~15 ms
+# each) than they save, and `meshlint check one-file.yaml` must start fast (pre-commit).
+FAST_PATH_MIN_BYTES = 64 * 1024
 
-try:
-    import orjson as _json_fast
-except ImportError:  # pragma: no cover
-    _json_fast = None
+_fast: Any = None  # yaml_rs, once imported; False when it is not installed
+_json_fast: Any = None  # orjson, likewise
+
+
+def _fast_parser() -> Any:
+    global _fast
+    if _fast is None:
+        try:
+            import yaml_rs
+        except ImportError:  # pragma: no cover - the fast path is optional
+            _fast = False
+        else:
+            _fast = yaml_rs
+    return _fast
+
+
+def _json_parser() -> Any:
+    global _json_fast
+    if _json_fast is None:
+        try:
+            import orjson
+        except ImportError:  # pragma: no cover
+            _json_fast = False
+        else:
+            _json_fast = orjson
+    return _json_fast
 
 # The fast parser follows YAML 1.2; Kubernetes (sigs.k8s.io/yaml) and PyYAML follow YAML 1.1.
 # They agree on everything a manifest normally holds. Where they could differ, the document
@@ -40,13 +62,28 @@ except ImportError:  # pragma: no cover
 # directives. The patterns are deliberately broad (a false alarm only costs PyYAML's speed)
 # and each starts with a literal, so that one pass over the whole file stays cheap.
 _BOOL = r"(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$))"
-_NUMBER = r"[-+]?(?:0[0-9_obOB]|[0-9][0-9_]*:[0-5]?[0-9]|[0-9.]*[eE][-+]?[0-9]|[0-9][0-9a-fA-FxX]*_|_+[0-9]|\.[0-9]|[0-9]{4}-[0-9])"
+_NUMBER = r"[-+]?(?:0[0-9_obOB]|[0-9][0-9_]*:[0-5]?[0-9]|[0-9.]*[eE][-+]?[0-9]|[0-9.][0-9a-fA-FxX.]*_|_|\.[0-9]|[0-9]{4}-[0-9])"
 _SCALAR = "(?:" + _BOOL + "|" + _NUMBER + ")"
-_SNIFFS = tuple(re.compile(p, re.M) for p in (
+_DELIM = r"[\s\[{,:\-]"
+_SNIFF_PATTERNS = (
+    # a plain scalar in value position: after "key: ", "- ", or inside a flow collection
     r": " + _SCALAR, r"- " + _SCALAR, r"\[ ?" + _SCALAR, r"\{ ?" + _SCALAR, r", ?" + _SCALAR,
-    r"\n *" + _SCALAR,  # keys, and scalars that start a line (wrapped flow collections)
-    r": [&*!]|- [&*!]|\[[&*!]|<<|\{\{|\? |[\]}]:|\n%",
-))
+    # a flow collection that goes on on the next line (its items then start a line)
+    r"[\[{,][ \t]*$",
+    # keys that YAML 1.1 reads as booleans or numbers
+    r"\n *(?:- )?(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[0-9+._]|-[^ \n])[^\s:]*[ \t]*:(?:[ \t]|$)",
+    # anywhere after a delimiter: leading zeros, 0o/0b, leading underscores or signed dots, tags, anchors
+    r"0[0-9_](?<=" + _DELIM + r"0[0-9_])|0[oObB](?<=" + _DELIM + r"0[oObB])|_[0-9](?<=" + _DELIM + r"_[0-9])"
+    r"|\.[0-9](?<=" + _DELIM + r"[-+]\.[0-9])|!(?<=" + _DELIM + r"!)|&(?<=" + _DELIM + r"&)",
+)
+_LITERALS = ("<<", "{{", "? ", "]:", "}:", "\n%")  # merge keys, templates, complex and flow keys, directives
+_sniffs: list = []  # compiled on first use
+
+
+def _compiled_sniffs() -> list:
+    if not _sniffs:
+        _sniffs.extend(re.compile(p, re.M) for p in _SNIFF_PATTERNS)
+    return _sniffs
 
 
 class Sniffer:
@@ -54,7 +91,13 @@ class Sniffer:
 
     def __init__(self, text: str) -> None:
         padded = "\n" + text  # so that the first line starts like every other one
-        self.hits = sorted({max(m.start() - 1, 0) for rx in _SNIFFS for m in rx.finditer(padded)})
+        hits = {m.start() for rx in _compiled_sniffs() for m in rx.finditer(padded)}
+        for literal in _LITERALS:
+            pos = padded.find(literal)
+            while pos >= 0:
+                hits.add(pos)
+                pos = padded.find(literal, pos + 1)
+        self.hits = sorted(max(h - 1, 0) for h in hits)
 
     def risky(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.hits, start)
@@ -125,7 +168,7 @@ def _only_directives(text: str, start: int, end: int) -> bool:
 
 def fast_parse(text: str) -> tuple[bool, Any]:
     """(True, value) when the fast parser may and did parse `text` exactly as PyYAML would."""
-    if _fast is None or Sniffer(text).hits:
+    if not _fast_parser() or Sniffer(text).hits:
         return False, None
     return _fast_unchecked(text)
 
@@ -144,10 +187,10 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
     """Parse one document. Returns (value, None) or (None, error). With the source's `sniffer`,
     a document the fast parser may read exactly as PyYAML goes through it."""
     text = document.text
-    if sniffer is not None and _fast is not None and not sniffer.risky(document.start, document.end):
+    if sniffer is not None and not sniffer.risky(document.start, document.end):
         ok, value = _fast_unchecked(text)
     else:
-        ok, value = fast_parse(text) if sniffer is None else (False, None)
+        ok, value = False, None
     if ok:
         return value, None
     try:
@@ -178,9 +221,10 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
 
 def parse_json(document: Document) -> tuple[Any, ParseError | None]:
     """Parse a JSON document; on failure, try it as YAML (it may be YAML named .json)."""
-    if _json_fast is not None:
+    fast = _json_parser() if len(document.text) >= FAST_PATH_MIN_BYTES else None
+    if fast:
         try:
-            return _json_fast.loads(document.text), None
+            return fast.loads(document.text), None
         except Exception:  # noqa: BLE001 - let the standard parser report it (or accept it)
             pass
     try:
@@ -258,7 +302,8 @@ def iter_documents(source: Source, as_json: bool) -> Iterator[tuple[Document, An
         value, error = parse_json(doc)
         yield doc, value, error
         return
-    sniffer = Sniffer(source.text) if _fast is not None else None
+    use_fast = len(source.text) >= FAST_PATH_MIN_BYTES and _fast_parser()
+    sniffer = Sniffer(source.text) if use_fast else None
     for doc in split(source):
         value, error = parse(doc, sniffer)
         yield doc, value, error
