@@ -132,3 +132,24 @@ def test_same_findings_with_and_without_the_fast_path(monkeypatch):
     monkeypatch.setattr(documents, "FAST_PATH_MIN_BYTES", 10**12)
     slow = key(analyse(paths, Config()))
     assert fast == slow and len(fast) > 100
+
+
+def test_list_dump_is_parsed_item_by_item_when_one_item_is_risky(tmp_path):
+    """A `kubectl get -o yaml` List where one item holds a YAML 1.1 trap (an octal mode): the
+    other items still go through the fast parser, the risky one through PyYAML; the result is
+    PyYAML's."""
+    import json as _json
+    docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
+    text = yaml.safe_dump({"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}},
+                          sort_keys=False, width=10**6)
+    risky = text.replace("\n    name: payment\n", "\n    name: payment\n    defaultMode: 0644\n", 1)
+    assert risky != text
+    padding = "# " + "x" * documents.FAST_PATH_MIN_BYTES + "\n"  # large enough for the fast path
+    source = Source("dump.yaml", padding + risky)
+    sniffer = documents.Sniffer(source.text)
+    (doc,) = documents.split(source)
+    assert sniffer.risky(doc.start, doc.end)
+    ok, value = documents._parse_list(doc, sniffer)
+    assert ok and value == reference(doc.text)
+    modes = [item["metadata"].get("defaultMode") for item in value["items"]]
+    assert 420 in modes  # 0644, octal as YAML 1.1 reads it

@@ -61,20 +61,30 @@ def _json_parser() -> Any:
 # exponents, dates), merge keys, anchors, aliases, tags, complex or flow keys, template braces,
 # directives. The patterns are deliberately broad (a false alarm only costs PyYAML's speed)
 # and each starts with a literal, so that one pass over the whole file stays cheap.
-_BOOL = r"(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$))"
-_NUMBER = r"[-+]?(?:0[0-9_obOB]|[0-9][0-9_]*:[0-5]?[0-9]|[0-9.]*[eE][-+]?[0-9]|[0-9.][0-9a-fA-FxX.]*_|_|\.[0-9]|[0-9]{4}-[0-9])"
-_SCALAR = "(?:" + _BOOL + "|" + _NUMBER + ")"
-_DELIM = r"[\s\[{,:\-]"
+_END = r"(?=[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$)))"  # where a plain scalar ends
+_BOOL = r"(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"
+_NUMBER = (  # whole plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (yaml_rs) type differently
+    r"[-+]?(?:0[0-9_]+(?:\.[0-9_]*)?"  # leading zero: octal in YAML 1.1
+    r"|0[oObBxX][0-9a-fA-F_]*"  # 0o/0b prefixes (and hex with underscores)
+    r"|[0-9._][0-9a-fA-FxX._]*_[0-9a-fA-FxX._]*|_[0-9a-fA-F._]*"  # underscores
+    r"|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"  # sexagesimal 1:30
+    r"|(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+"  # exponents
+    r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"  # a signed leading dot
+    r")"
+)
+_DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?=$|[Tt \t,\]}#])"
+_SCALAR = "(?:(?:" + _BOOL + "|" + _NUMBER + ")" + _END + "|" + _DATE + ")"
+_D = r"[\s\[{,]"  # what can precede a plain scalar (":" and "-" need a space after them)
 _SNIFF_PATTERNS = (
     # a plain scalar in value position: after "key: ", "- ", or inside a flow collection
-    r": " + _SCALAR, r"- " + _SCALAR, r"\[ ?" + _SCALAR, r"\{ ?" + _SCALAR, r", ?" + _SCALAR,
+    r":[ \t]" + _SCALAR, r"-[ \t]" + _SCALAR, r"\[ ?" + _SCALAR, r"\{ ?" + _SCALAR, r", ?" + _SCALAR,
     # a flow collection that goes on on the next line (its items then start a line)
     r"[\[{,][ \t]*$",
     # keys that YAML 1.1 reads as booleans or numbers
-    r"\n *(?:- )?(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|[0-9+._]|-[^ \n])[^\s:]*[ \t]*:(?:[ \t]|$)",
-    # anywhere after a delimiter: leading zeros, 0o/0b, leading underscores or signed dots, tags, anchors
-    r"0[0-9_](?<=" + _DELIM + r"0[0-9_])|0[oObB](?<=" + _DELIM + r"0[oObB])|_[0-9](?<=" + _DELIM + r"_[0-9])"
-    r"|\.[0-9](?<=" + _DELIM + r"[-+]\.[0-9])|!(?<=" + _DELIM + r"!)|&(?<=" + _DELIM + r"&)",
+    r"\n *(?:- )?(?=[yYnNoO0-9+._-])(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|(?:[0-9+._]|-[^ \n])[^\s:]*)"
+    r"[ \t]*:(?:[ \t]|$)",
+    # tags and anchors where a plain scalar starts (context checked by a fixed-width lookbehind)
+    r"!(?<=" + _D + r"!)|&(?<=" + _D + r"&)",
 )
 _LITERALS = ("<<", "{{", "? ", "]:", "}:", "\n%")  # merge keys, templates, complex and flow keys, directives
 _sniffs: list = []  # compiled on first use
@@ -183,14 +193,66 @@ def _fast_unchecked(text: str) -> tuple[bool, Any]:
     return True, value
 
 
+_ITEMS = re.compile(r"^items:[ \t]*\n", re.M)
+
+
+def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
+    """A `kubectl get -o yaml` List with risky spots: parse it item by item, each item fast
+    unless the spot is inside it. (True, value), or (False, None) for another layout."""
+    text, base = document.text, document.start
+    m = _ITEMS.search(text)
+    if m is None:
+        return False, None
+    first = text[m.end():m.end() + 4]
+    indent = len(first) - len(first.lstrip(" "))
+    if not text.startswith("- ", m.end() + indent):
+        return False, None
+    item_start = re.compile("^" + " " * indent + r"- ", re.M)
+    after = re.compile("^ {0," + str(indent) + r"}[^ \-\n#]", re.M).search(text, m.end())
+    end = after.start() if after else len(text)  # the key after `items:` (kind: List)
+    starts = [x.start() for x in item_start.finditer(text, m.end(), end)]
+    if not starts:
+        return False, None
+    head_ok, head = _fast_unchecked(text[:m.start()] + text[end:]) if not sniffer.risky(base, base + m.start()) \
+        and not sniffer.risky(base + end, base + len(text)) else (False, None)
+    if not head_ok:
+        try:
+            head = yaml.load(text[:m.start()] + text[end:], Loader=_Loader) or {}
+        except Exception:  # noqa: BLE001 - let the whole-document path report it
+            return False, None
+    if not isinstance(head, dict):
+        return False, None
+    items = []
+    for i, start in enumerate(starts):
+        stop = starts[i + 1] if i + 1 < len(starts) else end
+        chunk = text[start:stop]
+        ok, value = (False, None) if sniffer.risky(base + start, base + stop) else _fast_unchecked(chunk)
+        if not ok:
+            try:
+                value = yaml.load(chunk, Loader=_Loader)
+            except Exception:  # noqa: BLE001 - let the whole-document path report it
+                return False, None
+        if not isinstance(value, list) or len(value) != 1:
+            return False, None
+        items.append(value[0])
+    out = {}
+    for key, value in head.items():
+        out[key] = value
+    out["items"] = items
+    return True, out
+
+
 def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, ParseError | None]:
     """Parse one document. Returns (value, None) or (None, error). With the source's `sniffer`,
-    a document the fast parser may read exactly as PyYAML goes through it."""
+    a document the fast parser may read exactly as PyYAML goes through it; a large List with a
+    risky spot is parsed item by item."""
     text = document.text
-    if sniffer is not None and not sniffer.risky(document.start, document.end):
-        ok, value = _fast_unchecked(text)
-    else:
-        ok, value = False, None
+    ok, value = False, None
+    if sniffer is not None:
+        if not sniffer.risky(document.start, document.end):
+            ok, value = _fast_unchecked(text)
+        elif document.end - document.start > FAST_PATH_MIN_BYTES:
+            ok, value = _parse_list(document, sniffer)
     if ok:
         return value, None
     try:
