@@ -17,7 +17,6 @@ from .config import Config
 from .finding import Finding, Severity
 from .index import Index
 from .load import Loaded, load
-from .locate import Locator
 from .mesh.namespaces import is_system_namespace
 
 
@@ -94,6 +93,10 @@ def _in_system_namespace(finding: Finding) -> bool:
 
 def _locate(findings: list[Finding]) -> None:
     """Fill in file and line, composing only the documents that have findings."""
+    if not findings:
+        return
+    from .locate import Locator
+
     locator = Locator()
     for f in findings:
         if f.resource is not None:

@@ -16,7 +16,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Generic, Iterable, Mapping, Sequence, TypeVar
 
 from .mesh import hosts as hostnames
-from .mesh.callgraph import Mention, mentions
 from .mesh.injection import Sidecar, sidecar
 from .mesh.meshconfig import MeshSettings, settings
 from .mesh.peerauth import PeerAuthentications
@@ -25,7 +24,7 @@ from .resource import Ref, Resource
 
 if TYPE_CHECKING:
     from .load import Problem
-    from .mesh.callgraph import Graph
+    from .mesh.callgraph import Graph, Mention
 
 T = TypeVar("T")
 
@@ -273,8 +272,10 @@ class Index:
         self._touch("PeerAuthentication")
         return self._peer_authentications
 
-    def calls(self, w: Workload) -> list[tuple[Resource, Mention]]:
+    def calls(self, w: Workload) -> "list[tuple[Resource, Mention]]":
         """Services the workload names in its env values and args (first mention of each)."""
+        from .mesh.callgraph import mentions
+
         self._touch("Service")
         seen: dict[str, tuple[Resource, Mention]] = {}
         for m in mentions(w, self.env.domain):

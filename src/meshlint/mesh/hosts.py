@@ -12,7 +12,6 @@ Mirrors istio/istio:
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Iterable
 
 MESH_GATEWAY = "mesh"
@@ -43,6 +42,8 @@ def expand_host(host: str, namespace: str, domain: str = DOMAIN) -> str:
 def _is_ip(host: str) -> bool:
     if ":" not in host and not host.replace(".", "").isdigit():
         return False  # the common case, without the cost of ipaddress
+    import ipaddress
+
     try:
         ipaddress.ip_address(host)
     except ValueError:

@@ -55,14 +55,16 @@ retries stay a fraction of the traffic. `meshlint graph` shows every path, `mesh
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..finding import Finding, Options, Rule, Severity
 from ..index import Index
 from ..mesh import routes
-from ..mesh.callgraph import Edge, PathResult, short_names
 from ..mesh.hosts import MESH_GATEWAY, expand_host
 from ..mesh.workloads import WORKLOAD_KINDS
+
+if TYPE_CHECKING:
+    from ..mesh.callgraph import Edge, PathResult
 
 
 def exposed_hosts(index: Index) -> set[str]:
@@ -75,6 +77,10 @@ def exposed_hosts(index: Index) -> set[str]:
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
+    if not index.workloads() and not index.env.call_graph:
+        return  # nothing calls anything: no graph to build (and no need to import its module)
+    from ..mesh.callgraph import short_names
+
     limit = float(options["max-amplification"])
     graph = index.call_graph()
     names = short_names(graph.nodes, index.env.domain)
@@ -110,7 +116,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             cycle=" → ".join(names[h] for h in cycle))
 
 
-def _location(graph, path: PathResult):
+def _location(graph, path: "PathResult"):
     node = graph.nodes.get(path.hosts[0])
     if node is not None:
         return node, ("metadata", "name"), None
@@ -118,7 +124,7 @@ def _location(graph, path: PathResult):
     return ev.resource, ev.path, ev.document
 
 
-def _cheapest_hop(path: PathResult) -> tuple[Edge, float]:
+def _cheapest_hop(path: "PathResult") -> tuple["Edge", float]:
     """The one hop whose retries, switched off, lower the path the most (deepest on a tie)."""
     best, best_value = path.edges[-1], path.amplification
     for e in path.edges:
