@@ -87,6 +87,7 @@ class Source:
 
     name: str
     text: str
+    path: str | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -8,6 +8,7 @@ document is still loaded. Only an unreadable path is an error (exit code 2).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +102,7 @@ def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Probl
         except OSError as exc:
             raise LoadError(f"{path}: {exc.strerror or exc}") from None
     text, problem_line, why = decode(data)
-    source = Source(path, text)
+    source = Source(path, text, None if path == "-" else path)
     if why:
         doc = Document(source, 0, len(text), 1, 0)
         return source, Problem("ML001", doc, why, line=problem_line)
@@ -148,10 +149,11 @@ def load(paths: Iterable[str], default_namespace: str = "default",
             bad_line = problem.line
             if not source.text:
                 continue
-        if not source.text.strip():
+        if not source.text or source.text.isspace():  # (no copy of a large text)
             out.notes.append(f"{path}: no documents")
             continue
-        as_json = path.lower().endswith(".json") or source.text.lstrip()[:1] in ("{", "[")
+        first = re.search(r"\S", source.text)
+        as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
         for doc, value, error in documents.iter_documents(source, as_json):
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
@@ -159,6 +161,7 @@ def load(paths: Iterable[str], default_namespace: str = "default",
                 out.problems.append(Problem("ML001", doc, error.message, line=error.line))
                 continue
             _add_document(out, doc, value, default_namespace)
+
     return out
 
 
