@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install dev docs clean
+.PHONY: demo test install dev docs clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ demo: install
 
 test: dev
 	$(BIN)/python -m pytest
+
+# Speed and memory against PyYAML's C parser on generated meshes (see benchmarks/README.md);
+# not part of `make test`. Options: make bench BENCH_ARGS="--sizes 1000,5000 --repeat 3"
+bench: dev
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # Regenerate the rule reference from the rules' own docstrings.
 docs: install

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -39,8 +40,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 DATA = os.path.join(HERE, ".data")
-sys.path.insert(0, HERE)
-import generate  # noqa: E402
 
 ALL_FORMS = [("stream", "stream.yaml"), ("files", "files"), ("dump.yaml", "dump.yaml"), ("dump.json", "dump.json")]
 FORMS = list(ALL_FORMS)
@@ -109,7 +108,13 @@ class Run:
 
 
 def measure(cmd: list[str], timeout: float | None = None) -> Run:
-    """Run `cmd`; wall time around the process, its own peak RSS from wait4 (exact, per child)."""
+    """Run `cmd`; wall time around the process, its peak RSS from wait4.
+
+    Linux carries the peak RSS of the address space a process had before exec() into its
+    ru_maxrss, and a child forked (or vforked) from this process starts with ours: the figure
+    is max(the child's own peak, this process's peak). So this process stays small (a few MB
+    of Python; the generator runs in a child of its own) and reports its own peak as the
+    floor of every memory figure (`harness_peak_mb`)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=REPO)
@@ -159,6 +164,8 @@ for dist in ("meshlint", "yaml-rs", "orjson"):
         facts[dist] = metadata.version(dist)
     except metadata.PackageNotFoundError:
         facts[dist] = None
+import os, meshlint
+facts["package_dir"] = os.path.dirname(meshlint.__file__)
 print(json.dumps(facts))
 """
     facts = json.loads(subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True).stdout)
@@ -188,7 +195,25 @@ print(json.dumps(facts))
     return facts
 
 
+def harness_peak_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 # --- data --------------------------------------------------------------------------------------
+
+def source_fingerprint(package_dir: str) -> str:
+    """Hash of meshlint's source: the working tree may change while the benchmark runs."""
+    h = hashlib.sha256()
+    for root, dirs, names in os.walk(package_dir):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(n for n in names if n.endswith(".py")):
+            path = os.path.join(root, name)
+            h.update(os.path.relpath(path, package_dir).encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:12]
+
 
 def generator_fingerprint() -> str:
     with open(os.path.join(HERE, "generate.py"), "rb") as f:
@@ -208,9 +233,13 @@ def ensure_data(services: int) -> dict:
     except (OSError, ValueError):
         cached = False
     if not cached:
+        # in a child process: this process must stay small (see measure())
         print(f"generating {services} services into {os.path.relpath(out, REPO)} ...", file=sys.stderr, flush=True)
         os.makedirs(DATA, exist_ok=True)
-        meta = generate.generate(services, out)
+        subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "--services", str(services), "--out", out],
+                       check=True)
+        with open(os.path.join(out, "meta.json")) as f:
+            meta = json.load(f)
         with open(stamp, "w") as f:
             f.write(fingerprint + "\n")
     return meta
@@ -240,7 +269,8 @@ def commands(python: str, meshlint: str, path: str) -> dict[str, list[str]]:
     return cmds
 
 
-def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: float, log) -> list[dict]:
+def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: float, log,
+               package_dir: str) -> list[dict]:
     meta = ensure_data(services)
     base = os.path.join(DATA, str(services))
     rows = []
@@ -249,6 +279,7 @@ def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: 
         warm_cache(path)
         cmds = commands(python, meshlint, path)
         runs: dict[str, list[Run]] = {tool: [] for tool in cmds}
+        source_before = source_fingerprint(package_dir)
         problems: list[str] = []
         for i in range(repeat):
             for tool, cmd in cmds.items():  # interleaved, so that drift hits every tool alike
@@ -266,8 +297,11 @@ def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: 
         if len(parsed) == 2 and (int(parsed[0]) != meta["resources"] or int(parsed[1]) != 0):
             problems.append(f"meshlint loaded {parsed[0]} resources with {parsed[1]} ML001/ML002 problems "
                             f"(expected {meta['resources']} and 0)")
-        row = {"services": services, "form": form, "resources": meta["resources"],
-               "bytes": meta["bytes"][rel], "problems": sorted(set(problems))}
+        source = source_fingerprint(package_dir)
+        if source != source_before:
+            problems.append(f"meshlint's source changed while this row was measured ({source_before} -> {source})")
+        row = {"services": services, "form": form, "repeat": repeat, "resources": meta["resources"],
+               "bytes": meta["bytes"][rel], "source": source, "problems": sorted(set(problems))}
         for tool, rs in runs.items():
             ok = [r for r in rs if r.code == 0 or tool == "checkov"]
             row[tool] = {"seconds": median([r.seconds for r in ok]), "peak_mb": median([r.peak_kb / 1024 for r in ok]),
@@ -278,21 +312,28 @@ def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: 
     return rows
 
 
-def findings_summary(services: int, meshlint: str, timeout: float) -> dict:
-    """One untimed `meshlint check` of the stream, to show what the corpus makes meshlint report."""
+COUNT_FINDINGS = r"""
+import json, sys
+findings = json.load(open(sys.argv[1])).get("findings", [])
+by_code = {}
+for f in findings:
+    by_code[f.get("code", "?")] = by_code.get(f.get("code", "?"), 0) + 1
+print(json.dumps({"total": len(findings), "by_code": dict(sorted(by_code.items()))}))
+"""
+
+
+def findings_summary(services: int, python: str, meshlint: str, timeout: float) -> dict:
+    """One untimed `meshlint check` of the stream, to show what the corpus makes meshlint report
+    (the report is read in a child process too, so that this one stays small)."""
     base = os.path.join(DATA, str(services))
     out = os.path.join(base, "findings.json")
     measure([meshlint, "check", os.path.join(base, "stream.yaml"), "--format", "json", "--output", out,
              "--fail-on", "never"], timeout)
+    r = measure([python, "-c", COUNT_FINDINGS, out])
     try:
-        with open(out) as f:
-            findings = json.load(f).get("findings", [])
-    except (OSError, ValueError):
+        return json.loads(r.out)
+    except ValueError:
         return {}
-    by_code: dict[str, int] = {}
-    for f in findings:
-        by_code[f.get("code", "?")] = by_code.get(f.get("code", "?"), 0) + 1
-    return {"total": len(findings), "by_code": dict(sorted(by_code.items()))}
 
 
 def cold_start(python: str, meshlint: str, runs: int) -> dict:
@@ -313,36 +354,49 @@ def cold_start(python: str, meshlint: str, runs: int) -> dict:
             times[name].append(r.seconds)
             codes[name] = r.code
     a, b = (median(times[k]) for k in cmds)
+    if codes["meshlint check small.yaml"] != 0:
+        print(f"WARNING: meshlint check small.yaml exited {codes['meshlint check small.yaml']}", file=sys.stderr)
+        a = float("nan")
     return {"meshlint_s": a, "import_yaml_s": b, "ratio": a / b, "runs": runs, "exit_code": codes["meshlint check small.yaml"]}
 
 
 # --- report ------------------------------------------------------------------------------------
 
-def fmt_row(row: dict, has_checkov: bool) -> str:
-    py, mp, ck = row["pyyaml"], row["ml-parse"], row["check"]
-    cells = [
-        f"{row['services']:>6}", f"{row['form']:<9}", f"{row['resources']:>7}", f"{row['bytes'] / 1e6:>7.1f}",
-        f"{py['seconds']:>8.2f}", f"{mp['seconds']:>8.2f}", f"{ck['seconds']:>8.2f}",
-        f"{ck['seconds'] / py['seconds']:>6.2f}x",
-        f"{py['peak_mb']:>7.0f}", f"{mp['peak_mb']:>7.0f}", f"{ck['peak_mb']:>7.0f}",
-        f"{ck['peak_mb'] / py['peak_mb']:>5.2f}x",
-        f"{ck['seconds'] / row['resources'] * 1e6:>7.0f}",
-    ]
-    if has_checkov:
-        cv = row.get("checkov")
-        cells.append(f"{cv['seconds']:>8.1f} {cv['peak_mb']:>6.0f}" if cv else f"{'-':>15}")
-    return "  ".join(cells)
+COLUMNS = [  # header, value of a row
+    ("services", lambda r: f"{r['services']}"),
+    ("form", lambda r: r["form"]),
+    ("resources", lambda r: f"{r['resources']}"),
+    ("input MB", lambda r: f"{r['bytes'] / 1e6:.1f}"),
+    ("pyyaml s", lambda r: f"{r['pyyaml']['seconds']:.2f}"),
+    ("parse s", lambda r: f"{r['ml-parse']['seconds']:.2f}"),
+    ("check s", lambda r: f"{r['check']['seconds']:.2f}"),
+    ("check/pyyaml", lambda r: f"{r['check']['seconds'] / r['pyyaml']['seconds']:.2f}x"),
+    ("pyyaml MB", lambda r: f"{r['pyyaml']['peak_mb']:.0f}"),
+    ("parse MB", lambda r: f"{r['ml-parse']['peak_mb']:.0f}"),
+    ("check MB", lambda r: f"{r['check']['peak_mb']:.0f}"),
+    ("mem check/pyyaml", lambda r: f"{r['check']['peak_mb'] / r['pyyaml']['peak_mb']:.2f}x"),
+    ("check µs/res", lambda r: f"{r['check']['seconds'] / r['resources'] * 1e6:.0f}"),
+]
+CHECKOV_COLUMNS = [
+    ("checkov s", lambda r: f"{r['checkov']['seconds']:.1f}" if "checkov" in r else "-"),
+    ("checkov MB", lambda r: f"{r['checkov']['peak_mb']:.0f}" if "checkov" in r else "-"),
+]
 
 
-HEADER = ["  size", "form     ", "resourc", "     MB", "pyyaml s", "parse s", " check s", " check/",
-          "pyyaml", " parse", " check", "  mem ", "check"]
-HEADER2 = ["      ", "         ", "    es ", "       ", "        ", "        ", "        ", " pyyaml",
-           "    MB", "    MB", "    MB", " ratio", "µs/res"]
+def table(rows: list[dict], markdown: bool = False) -> list[str]:
+    cols = COLUMNS + (CHECKOV_COLUMNS if any("checkov" in r for r in rows) else [])
+    cells = [[name for name, _ in cols]] + [[value(r) for _, value in cols] for r in rows]
+    if markdown:
+        out = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("---:" if i not in (1,) else "---" for i in range(len(cols))) + "|"]
+        return out + ["| " + " | ".join(c) + " |" for c in cells[1:]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+    return ["  ".join(c.ljust(w) if i == 1 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+            for row in cells]
 
 
 def verdict(value: float | None, limit: float, le: bool = True) -> str:
-    if value is None:
-        return "n/a"
+    if value is None or math.isnan(value):
+        return "n/a (a run failed)"
     return "PASS" if (value <= limit if le else value >= limit) else "FAIL"
 
 
@@ -383,16 +437,15 @@ def evaluate(rows: list[dict], cold: dict | None) -> list[tuple[str, str, str]]:
 def report(rows: list[dict], cold: dict | None, findings: dict, facts: dict) -> str:
     has_checkov = any("checkov" in r for r in rows)
     lines = []
-    lines.append(f"meshlint {facts.get('meshlint')} ({facts.get('meshlint_commit')}), Python {facts['python']}, "
+    sources = sorted({r["source"] for r in rows})
+    lines.append(f"meshlint {facts.get('meshlint')} ({facts.get('meshlint_commit')}, source {'/'.join(sources)}), "
+                 f"Python {facts['python']}, "
                  f"PyYAML {facts['pyyaml']} (libyaml {'yes' if facts['libyaml'] else 'NO'}), "
                  f"yaml-rs {facts.get('yaml-rs')}, orjson {facts.get('orjson')}")
     lines.append(f"{facts['cpu']}, {facts['nproc']} CPUs, {facts['memory_gb']} GB, {facts['os']}, {facts['date']}")
+    lines.append(f"(memory figures are exact above {facts['harness_peak_mb']:.0f} MB, the peak of this harness process)")
     lines.append("")
-    header = "  ".join(HEADER) + ("  checkov s     MB" if has_checkov else "")
-    lines.append(header)
-    lines.append("  ".join(HEADER2))
-    for r in rows:
-        lines.append(fmt_row(r, has_checkov))
+    lines.extend(table(rows))
     if not has_checkov:
         lines.append("(checkov is not on PATH: its column is skipped)")
 
@@ -418,30 +471,45 @@ def report(rows: list[dict], cold: dict | None, findings: dict, facts: dict) -> 
         if f:
             lines.append(f"findings on the {services}-service stream: {f['total']} "
                          + " ".join(f"{k}:{v}" for k, v in f["by_code"].items()))
+    sources = sorted({r["source"] for r in rows})
+    if len(sources) > 1:
+        lines.append(f"WARNING: meshlint's source changed during the run ({', '.join(sources)}): "
+                     "the rows do not all measure the same code; run again")
     problems = [(r["services"], r["form"], p) for r in rows for p in r["problems"]]
     for services, form, p in problems:
         lines.append(f"WARNING {services} {form}: {p}")
     lines.append("")
     lines.append("targets (issue #6):")
     for name, value, mark in evaluate(rows, cold):
-        lines.append(f"  {mark:<4}  {name:<66} {value}")
+        lines.append(f"  {mark:<4}  {name:<68} {value}")
+    lines.append("")
+    lines.append("as a Markdown table:")
+    lines.extend(table(rows, markdown=True))
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="meshlint benchmark against PyYAML's C parser (issue #6)")
-    p.add_argument("--sizes", default="1000,5000,25000", help="services per mesh, comma-separated (default: %(default)s)")
+    p.add_argument("--sizes", default="1000,5000,25000",
+                   help="services per mesh, comma-separated; N:R runs size N R times instead of --repeat "
+                        "(default: %(default)s)")
     p.add_argument("--repeat", type=int, default=3, help="runs per measurement; medians are reported (default: 3)")
     p.add_argument("--quick", action="store_true", help="smoke test: 1,000 services, one run, 3 cold starts")
     p.add_argument("--forms", default=",".join(f for f, _ in ALL_FORMS),
                    help="input forms to measure (default: %(default)s)")
-    p.add_argument("--cold-runs", type=int, default=10, help="runs of the cold-start comparison (default: 10)")
+    p.add_argument("--cold-runs", type=int, help="runs of the cold-start comparison (default: 10, 0 skips it)")
     p.add_argument("--timeout", type=float, default=3600, help="seconds before one measured process is killed")
     p.add_argument("--json", metavar="FILE", help="also write every number to FILE")
     args = p.parse_args(argv)
     if args.quick:
-        args.sizes, args.repeat, args.cold_runs = "1000", 1, 3
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        args.sizes, args.repeat = "1000", 1
+    if args.cold_runs is None:
+        args.cold_runs = 3 if args.quick else 10
+    plan = []  # (services, repeat): `25000:1` overrides --repeat for that size
+    for token in args.sizes.split(","):
+        if token.strip():
+            n, _, r = token.partition(":")
+            plan.append((int(n), int(r) if r else args.repeat))
     wanted = [f.strip() for f in args.forms.split(",")]
     FORMS[:] = [(f, rel) for f, rel in ALL_FORMS if f in wanted]
 
@@ -453,16 +521,17 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[dict] = []
     findings: dict[int, dict] = {}
-    for services in sizes:
-        rows.extend(bench_size(services, args.repeat, python, meshlint, args.timeout, log))
+    for services, repeat in plan:
+        rows.extend(bench_size(services, repeat, python, meshlint, args.timeout, log, facts["package_dir"]))
         if any(f == "stream" for f, _ in FORMS):
-            findings[services] = findings_summary(services, meshlint, args.timeout)
+            findings[services] = findings_summary(services, python, meshlint, args.timeout)
     cold = cold_start(python, meshlint, args.cold_runs) if args.cold_runs > 0 else None
 
+    facts["harness_peak_mb"] = round(harness_peak_mb(), 1)
     print(report(rows, cold, findings, facts))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"facts": facts, "repeat": args.repeat, "rows": rows, "cold_start": cold,
+            json.dump({"facts": facts, "plan": plan, "rows": rows, "cold_start": cold,
                        "findings": {str(k): v for k, v in findings.items()},
                        "targets": [{"target": n, "measured": v, "result": m} for n, v, m in evaluate(rows, cold)]},
                       f, indent=2)

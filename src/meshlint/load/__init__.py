@@ -138,6 +138,9 @@ def load(paths: Iterable[str], default_namespace: str = "default",
     if skipped:
         example = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
         out.notes.append(f"skipped {len(skipped)} file(s) that are not .yaml/.yml/.json: {example}")
+    # the fast parsers pay for their import on inputs of some size: decide on the whole input
+    total = sum(_size(path) for path in files)
+    fast = total >= documents.FAST_PATH_MIN_BYTES or None  # None: decide per source (stdin)
     for number, path in enumerate(files):
         if progress is not None:
             progress(number, len(files))
@@ -154,7 +157,7 @@ def load(paths: Iterable[str], default_namespace: str = "default",
             continue
         first = re.search(r"\S", source.text)
         as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
-        for doc, value, error in documents.iter_documents(source, as_json):
+        for doc, value, error in documents.iter_documents(source, as_json, fast):
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
@@ -163,6 +166,15 @@ def load(paths: Iterable[str], default_namespace: str = "default",
             _add_document(out, doc, value, default_namespace)
 
     return out
+
+
+def _size(path: str) -> int:
+    if path == "-":
+        return 0
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _contains_line(doc: Document, line: int) -> bool:

@@ -281,9 +281,9 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
     return value, None
 
 
-def parse_json(document: Document) -> tuple[Any, ParseError | None]:
+def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseError | None]:
     """Parse a JSON document; on failure, try it as YAML (it may be YAML named .json)."""
-    fast = _json_parser() if len(document.text) >= FAST_PATH_MIN_BYTES else None
+    fast = _json_parser() if fast_path or len(document.text) >= FAST_PATH_MIN_BYTES else None
     if fast:
         try:
             return fast.loads(document.text), None
@@ -358,13 +358,18 @@ def _first_content_line(document: Document) -> int:
     return document.line
 
 
-def iter_documents(source: Source, as_json: bool) -> Iterator[tuple[Document, Any, ParseError | None]]:
+def iter_documents(source: Source, as_json: bool,
+                   fast: bool | None = None) -> Iterator[tuple[Document, Any, ParseError | None]]:
+    """The documents of a source, parsed. `fast`: use the fast parsers (default: when this
+    source alone is large enough; the loader decides on the size of the whole input)."""
+    if fast is None:
+        fast = len(source.text) >= FAST_PATH_MIN_BYTES
     if as_json:
         doc = Document(source, 0, len(source.text), 1, 0)
-        value, error = parse_json(doc)
+        value, error = parse_json(doc, fast)
         yield doc, value, error
         return
-    use_fast = len(source.text) >= FAST_PATH_MIN_BYTES and _fast_parser()
+    use_fast = fast and _fast_parser()
     sniffer = Sniffer(source.text) if use_fast else None
     for doc in split(source):
         value, error = parse(doc, sniffer)
