@@ -6,6 +6,7 @@ their findings afterwards; reports only see the final list.
 
 from __future__ import annotations
 
+import gc
 import sys
 import traceback
 from dataclasses import dataclass, field, replace
@@ -47,8 +48,17 @@ class Result:
 
 def analyse(paths: Iterable[str], config: Config, stdin: BinaryIO | None = None,
             progress: Callable[[int, int], None] | None = None) -> Result:
-    """Load `paths` and analyse them. Raises LoadError for unreadable paths."""
-    return analyse_loaded(load(paths, config.default_namespace, stdin, progress), config)
+    """Load `paths` and analyse them. Raises LoadError for unreadable paths.
+
+    The cyclic garbage collector is paused meanwhile: parsing creates millions of containers
+    (trees, no cycles), and every full collection would walk all of them again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return analyse_loaded(load(paths, config.default_namespace, stdin, progress), config)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def analyse_loaded(loaded: Loaded, config: Config) -> Result:
