@@ -9,6 +9,7 @@ findings, with and without the fast path.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,9 @@ TRAPS = [
     "n1: ~\nn2: null\nn3: Null\nn4:", "t: True\nf: FALSE", "i: +12\nj: -0\nk: 123456789012345678901234567890",
     "f: 5.\ng: .5\nh: 1.0", "s: 'it''s'", "m: |\n  a\n   b\n", "port: \"8080\"", "key with spaces: v",
     "emoji: \"\\u263A\"", "y: y\nn: n\nY: Y", "list:\n- 1\n- -1\n- +1", "tilde: '~'",
+    # layouts the first sniff missed: a value alone on the next line, several spaces, spaced flows
+    "key:\n  yes\n", "a:\n-\n  on\n", "mode:\n  0644\n", "k:   off\n", "k:\tOn\n", "l: [  yes]\n",
+    "m: {  a:  0755}\n", "- - on: x\n", "-   0o17\n", "--- on: x\n", "---   [0755]\n", "---\n- 0755\n",
 ]
 
 
@@ -121,6 +125,62 @@ DOCS = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4)
 def test_generated_documents(doc, flow):
     text = yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True)
     assert meshlint_parse(text) == [reference(text)]
+
+
+def _relayout(text: str, how: str) -> str:
+    """The same document laid out as people write it, not as PyYAML dumps it."""
+    if how == "wide":  # several spaces after `key:` and `-`
+        return re.sub(r"(?m)(:|^ *-) (?=\S)", r"\1   ", text)
+    if how == "next-line":  # `key:` and its value on the next line, indented deeper
+        def move(m: re.Match) -> str:
+            indent = len(m[1]) + (2 if m[2].startswith("- ") else 0) + 2
+            return f"{m[1]}{m[2]}:\n{' ' * indent}{m[3]}"
+        return re.sub(r"(?m)^( *)([^ \n'\"][^:\n'\"]*): ([^|>\n].*)$", move, text)
+    return text
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=DOCS, how=st.sampled_from(["wide", "next-line"]))
+def test_generated_documents_in_other_layouts(doc, how):
+    text = _relayout(yaml.safe_dump(doc, default_flow_style=False, allow_unicode=True), how)
+    try:
+        expected = [reference(text)]
+    except (yaml.YAMLError, ValueError):
+        parsed = meshlint_parse(text)
+        assert parsed and parsed[0][0] == "error", parsed
+        return
+    assert meshlint_parse(text) == expected
+
+
+PLAIN = st.sampled_from(["yes", "No", "on", "OFF", "Off", "y", "n", "0755", "00", "0o17", "0b11", "0x1F", "0x_1F",
+                         "1e3", "6.02E23", "1.5e+3", "12:30", "190:20:30", "1_000", "_1", "2024-01-02", "~", "null",
+                         "true", "False", ".inf", "-.Inf", ".nan", "+12", "-0", "8080", "1.5", "-.5", "5.", "v1",
+                         "name", "nope", "online", "8080:80", "1.2.3"])
+KEY_TEXT = st.sampled_from(["a", "name", "on", "yes", "No", "0755", "1e3", "12:30", "2024-01-02", "8080", "-1"])
+BLOCK_LAYOUTS = ["{k}: {v}", "{k}:   {v}", "{k}:\t{v}", "{k}:\n  {v}", "{k}: {v}   # c"]
+SEQ_LAYOUTS = ["- {v}", "-   {v}", "-\n  {v}", "- - {v}", "- {k}: {v}"]
+FLOW_LAYOUTS = ["[{v}]", "[ {v} ]", "[  {v},{v}]", "[\n  {v}\n]", "{{{k}: {v}}}", "{{ {k}:  {v} }}", "{{{k}:\n  {v}}}"]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=KEY_TEXT, value=PLAIN, layout=st.sampled_from(BLOCK_LAYOUTS + SEQ_LAYOUTS + FLOW_LAYOUTS),
+       nested=st.booleans(), marker=st.booleans())
+def test_hand_written_plain_scalars(key, value, layout, nested, marker):
+    """Plain (unquoted) scalars as people write them, one risky spot per document, in every
+    layout: the sniff must see each spot wherever it sits on the line, or on the next one."""
+    body = layout.format(k=key, v=value)
+    if layout in FLOW_LAYOUTS:
+        body = "x: " + body
+    if nested:
+        body = "top:\n" + "\n".join("  " + line for line in body.splitlines())
+    text = ("---\n" if marker else "") + "kind: Test\n" + body + "\n"
+    try:
+        expected = [reference(text)]
+    except (yaml.YAMLError, ValueError):
+        parsed = meshlint_parse(text)
+        assert parsed and parsed[0][0] == "error", (text, parsed)
+        return
+    assert meshlint_parse(text) == expected, text
 
 
 def test_same_findings_with_and_without_the_fast_path(monkeypatch):

@@ -59,34 +59,46 @@ def _json_parser() -> Any:
 # goes to PyYAML: a plain scalar that YAML 1.1 reads as a boolean (yes/no/on/off) or as a
 # number YAML 1.2 reads differently (leading zero, 0o/0b, underscores, sexagesimal 1:30,
 # exponents, dates), merge keys, anchors, aliases, tags, complex or flow keys, template braces,
-# directives. The patterns are deliberately broad (a false alarm only costs PyYAML's speed)
-# and each starts with a literal, so that one pass over the whole file stays cheap.
-_END = r"(?=[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$)))"  # where a plain scalar ends
-_BOOL = r"(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF)"
+# directives. The patterns are deliberately broad (a false alarm only costs PyYAML's speed).
+#
+# The sniff reads the whole input once more, so it is written for speed: every pattern starts
+# with a literal (the regex engine then skips to its next occurrence in C), repetitions are
+# possessive (`*+`, Python >= 3.11: no backtracking state per line), a one-character gate
+# precedes the alternations, and rare single characters are found with str.find (memchr).
+_END = r"(?=[ \t]*+(?:$|[,\]}#]|:(?:[ \t]|$)))"  # where a plain scalar ends
+_BOOL = r"[yYnNoO][eEoOnNfF][sSfF]?+"  # yes/Yes/YES no/No/NO on/On/ON off/Off/OFF, and a few more
 _NUMBER = (  # whole plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (yaml_rs) type differently
-    r"[-+]?(?:0[0-9_]+(?:\.[0-9_]*)?"  # leading zero: octal in YAML 1.1
-    r"|0[oObBxX][0-9a-fA-F_]*"  # 0o/0b prefixes (and hex with underscores)
-    r"|[0-9._][0-9a-fA-FxX._]*_[0-9a-fA-FxX._]*|_[0-9a-fA-F._]*"  # underscores
-    r"|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"  # sexagesimal 1:30
-    r"|(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+"  # exponents
-    r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"  # a signed leading dot
+    r"[-+]?+(?:0[0-9_]++(?:\.[0-9_]*+)?+"  # leading zero: octal in YAML 1.1
+    r"|0[oObBxX][0-9a-fA-F_]*+"  # 0o/0b prefixes (and hex with underscores)
+    r"|[0-9.][0-9a-fA-FxX.]*+_[0-9a-fA-FxX._]*+|_[0-9a-fA-F._]*+"  # underscores
+    r"|[0-9][0-9_]*+(?::[0-5]?[0-9])++(?:\.[0-9_]*+)?+"  # sexagesimal 1:30
+    r"|(?:[0-9][0-9_]*+)?+(?:\.[0-9_]*+)?+[eE][-+]?+[0-9]++"  # exponents
+    r"|\.[0-9_]++(?:[eE][-+]?+[0-9]++)?+"  # a signed leading dot
     r")"
 )
-_DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?=$|[Tt \t,\]}#])"
-_SCALAR = "(?:(?:" + _BOOL + "|" + _NUMBER + ")" + _END + "|" + _DATE + ")"
-_D = r"[\s\[{,]"  # what can precede a plain scalar (":" and "-" need a space after them)
+_DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?=$|[Tt \t,\]}#:])"
+_GATE = "(?=[yYnNoO0-9+._-])"  # the first character of anything risky
+_SCALAR_BODY = "(?:(?:" + _BOOL + "|" + _NUMBER + ")" + _END + "|" + _DATE + ")"
+_SCALAR = _GATE + _SCALAR_BODY
+_KEY = (  # a block key YAML 1.1 reads as a boolean or a number: `on:`, `0755:`
+    r"(?:" + _BOOL + r"|(?:[0-9+._]|-[^ \n])[^\s:]*+)[ \t]*+:(?:[ \t]|$)"
+)
 _SNIFF_PATTERNS = (
     # a plain scalar in value position: after "key: ", "- ", or inside a flow collection
-    r":[ \t]" + _SCALAR, r"-[ \t]" + _SCALAR, r"\[ ?" + _SCALAR, r"\{ ?" + _SCALAR, r", ?" + _SCALAR,
+    r":[ \t]++" + _SCALAR, r"-[ \t]++" + _SCALAR,
+    r"\[[ \t]*+" + _SCALAR, r"\{[ \t]*+" + _SCALAR, r",[ \t]*+" + _SCALAR,
     # a flow collection that goes on on the next line (its items then start a line)
-    r"[\[{,][ \t]*$",
-    # keys that YAML 1.1 reads as booleans or numbers
-    r"\n *(?:- )?(?=[yYnNoO0-9+._-])(?:[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF|(?:[0-9+._]|-[^ \n])[^\s:]*)"
-    r"[ \t]*:(?:[ \t]|$)",
-    # tags and anchors where a plain scalar starts (context checked by a fixed-width lookbehind)
-    r"!(?<=" + _D + r"!)|&(?<=" + _D + r"&)",
+    r"\[[ \t]*+$", r"\{[ \t]*+$", r",[ \t]*+$",
+    # at the start of a line (or of a list item, or after `---`): a key YAML 1.1 reads as a
+    # boolean or a number, or a value alone on its line (`key:` then `  yes` below it)
+    r"\n[ \t]*+(?:- ++)*+" + _GATE + "(?:" + _KEY + "|" + _SCALAR_BODY + ")",
+    r"\n---[ \t]++(?:- ++)*+" + _GATE + "(?:" + _KEY + "|" + _SCALAR_BODY + ")",
 )
-_LITERALS = ("<<", "{{", "? ", "]:", "}:", "\n%")  # merge keys, templates, complex and flow keys, directives
+# A tag or an anchor only starts a node after one of these characters (or whitespace).
+_NODE_START = "[{,"
+# merge keys, templates, complex and flow keys, directives, each found by its rarer character:
+# (literal, offset of that character in it)
+_LITERALS = (("<<", 0), ("{{", 0), ("? ", 0), ("]:", 0), ("}:", 0), ("\n%", 1))
 _sniffs: list = []  # compiled on first use
 
 
@@ -102,11 +114,21 @@ class Sniffer:
     def __init__(self, text: str) -> None:
         padded = "\n" + text  # so that the first line starts like every other one
         hits = {m.start() for rx in _compiled_sniffs() for m in rx.finditer(padded)}
-        for literal in _LITERALS:
-            pos = padded.find(literal)
+        find = padded.find
+        for literal, offset in _LITERALS:
+            char = literal[offset]
+            pos = find(char)
             while pos >= 0:
-                hits.add(pos)
-                pos = padded.find(literal, pos + 1)
+                if padded.startswith(literal, pos - offset):
+                    hits.add(pos - offset)
+                pos = find(char, pos + 1)
+        for mark in "!&":  # a tag or an anchor where a node starts
+            pos = find(mark)
+            while pos >= 0:
+                before = padded[pos - 1]
+                if before.isspace() or before in _NODE_START:
+                    hits.add(pos)
+                pos = find(mark, pos + 1)
         self.hits = sorted(max(h - 1, 0) for h in hits)
 
     def risky(self, start: int, end: int) -> bool:
