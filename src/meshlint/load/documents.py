@@ -137,7 +137,10 @@ class Sniffer:
 
 
 # A document marker (`---`) or end marker (`...`) at column 0, followed by space or line end.
-_MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+# Searched as "\n---" (a literal first character is found in C; a leading `^` would make the
+# regex engine try every position), with the very first line checked on its own.
+_MARKER = re.compile(r"\n(---|\.\.\.)(?=[ \t\r\n]|$)")
+_FIRST_MARKER = re.compile(r"(---|\.\.\.)(?=[ \t\r\n]|$)")
 
 # Beyond this many nodes once aliases are expanded, a document is an alias bomb
 # ("billion laughs"): a real Kubernetes object is many orders of magnitude smaller.
@@ -161,22 +164,23 @@ def split(source: Source) -> list[Document]:
     start, line, pending = 0, 1, None  # pending: start of a directives-only prefix
     pos_line = 1  # line number at `last`
     last = 0
-    for m in _MARKER.finditer(text):
-        pos_line += text.count("\n", last, m.start())
-        last = m.start()
-        chunk_end = m.start()
-        if _only_directives(text, start, chunk_end):
+    first = _FIRST_MARKER.match(text)
+    markers = ([(0, first.group(1))] if first else []) + [(m.start() + 1, m.group(1)) for m in _MARKER.finditer(text)]
+    for at, marker in markers:
+        pos_line += text.count("\n", last, at)
+        last = at
+        if _only_directives(text, start, at):
             # `%YAML 1.2` and friends: keep them with the document after them
             if pending is None:
                 pending = (start, line)
-        elif start < chunk_end:
+        elif start < at:
             s, ln = pending if pending is not None else (start, line)
-            docs.append(Document(source, s, chunk_end, ln, len(docs)))
+            docs.append(Document(source, s, at, ln, len(docs)))
             pending = None
-        if m.group(1) == "---":
-            start, line = m.start(), pos_line
+        if marker == "---":
+            start, line = at, pos_line
         else:  # `...` ends the document; whatever follows until the next marker is new
-            nl = text.find("\n", m.end())
+            nl = text.find("\n", at + 3)
             start = len(text) if nl < 0 else nl + 1
             line = pos_line + (0 if nl < 0 else 1)
     if start < len(text) or pending is not None:
@@ -186,6 +190,8 @@ def split(source: Source) -> list[Document]:
 
 
 def _only_directives(text: str, start: int, end: int) -> bool:
+    if not text.startswith("%", start) and text.find("\n%", start, end) < 0:
+        return False  # no line starts with `%` (the common case, found without a copy)
     found = False
     for raw in text[start:end].splitlines():
         stripped = raw.strip()
