@@ -277,7 +277,21 @@ OBJECTS: dict[str, Shape] = {
 
 
 def check(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
-    """First field of `raw` whose type does not fit: (path, "a list" ...), or None."""
+    """First field of `raw` whose type does not fit: (path, "a list" ...), or None.
+
+    Every resource goes through a validator generated for its kind (`_compile`): straight-line
+    code that builds no paths. Only when it rejects the resource does the shape walk below run
+    again to find the path and the message, so both always give the same answer."""
+    valid = _validators.get(kind)
+    if valid is None:
+        valid = _validators[kind] = _compile(Map({"metadata": METADATA, **_fields(OBJECTS.get(kind))}))
+    if valid(raw):
+        return None
+    return walk(kind, raw)
+
+
+def walk(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
+    """`check` by walking the shapes: slower, and the reference for the generated validators."""
     error = METADATA.check(raw.get("metadata"), ("metadata",))
     if error:
         return error
@@ -285,6 +299,57 @@ def check(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
     if shape is not None:
         return shape.check(raw, ())
     return None
+
+
+def _fields(shape: Shape | None) -> Mapping[str, Shape]:
+    return shape.fields if isinstance(shape, Map) else {}
+
+
+_validators: dict[str, Any] = {}  # kind key -> generated validator, compiled on first use
+
+
+def _compile(shape: Shape) -> Any:
+    """A function `valid(value) -> bool` for `shape`, as Python source: one nested block per
+    field, exact type tests (`type(v) is dict`). It is never more lenient than `Shape.check`:
+    where it is stricter (a subclass of dict or str), `check` asks the shape walk."""
+    lines: list[str] = ["def valid(v0):"]
+    consts: dict[str, Any] = {}
+
+    def emit(shape: Shape, var: str, depth: int, pad: str) -> None:
+        # `var` is not None here
+        if isinstance(shape, Scalar):
+            name = f"T{len(consts)}"
+            consts[name] = frozenset(shape.types)
+            lines.append(f"{pad}if type({var}) not in {name}: return False")
+        elif isinstance(shape, Map):
+            lines.append(f"{pad}if type({var}) is not dict: return False")
+            for key, sub in shape.fields.items():
+                child = f"v{depth + 1}"
+                lines.append(f"{pad}{child} = {var}.get({key!r})")
+                lines.append(f"{pad}if {child} is not None:")
+                emit(sub, child, depth + 1, pad + "    ")
+                lines.append(f"{pad}    pass")
+        elif isinstance(shape, MapOf):
+            child = f"v{depth + 1}"
+            lines.append(f"{pad}if type({var}) is not dict: return False")
+            lines.append(f"{pad}for {child} in {var}.values():")
+            lines.append(f"{pad}    if {child} is not None:")
+            emit(shape.values, child, depth + 1, pad + "        ")
+            lines.append(f"{pad}        pass")
+        elif isinstance(shape, ListOf):
+            child = f"v{depth + 1}"
+            lines.append(f"{pad}if type({var}) is not list: return False")
+            lines.append(f"{pad}for {child} in {var}:")
+            lines.append(f"{pad}    if {child} is None: return False")
+            emit(shape.items, child, depth + 1, pad + "    ")
+        else:  # pragma: no cover - every shape class is handled above
+            raise TypeError(f"cannot compile {shape!r}")
+
+    emit(shape, "v0", 0, "    ")
+    lines.append("    return True")
+    namespace: dict[str, Any] = dict(consts)
+    exec(compile("\n".join(lines), "<meshlint schema>", "exec"), namespace)  # noqa: S102 - our own source
+    return namespace["valid"]
 
 
 def describe(value: Any) -> str:
