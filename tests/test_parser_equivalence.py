@@ -127,6 +127,18 @@ def test_generated_documents(doc, flow):
     assert meshlint_parse(text) == [reference(text)]
 
 
+@pytest.mark.parametrize("text", [
+    "a: 1\n...\non: x\n",  # a document after an end marker starts without `---`: its first line is risky
+    "a: 1\n...\n%YAML 1.1\n---\nb: yes\n",
+    "x: 1\n---\n&a b: 1\n",
+    "on: x\n---\nb: 1\n",  # the first line of the text has no newline before it
+])
+def test_risky_first_lines_of_documents(text):
+    expected = [nan_safe(yaml.load(doc.text, Loader=yaml.CSafeLoader))
+                for doc in documents.split(Source("t.yaml", text))]
+    assert meshlint_parse(text) == expected
+
+
 def _relayout(text: str, how: str) -> str:
     """The same document laid out as people write it, not as PyYAML dumps it."""
     if how == "wide":  # several spaces after `key:` and `-`

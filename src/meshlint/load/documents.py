@@ -112,24 +112,37 @@ class Sniffer:
     """Offsets in a source where the fast parser and PyYAML might disagree."""
 
     def __init__(self, text: str) -> None:
-        padded = "\n" + text  # so that the first line starts like every other one
-        hits = {m.start() for rx in _compiled_sniffs() for m in rx.finditer(padded)}
-        find = padded.find
+        # Each hit is an offset inside the risky construct, so inside its document. Patterns
+        # that start with "\n" hit at the line after it; the first line of the text, which has
+        # no "\n" before it, is searched again with one (no copy of the whole text).
+        hits: set[int] = set()
+        nl = text.find("\n")
+        head = "\n" + (text if nl < 0 else text[:nl + 1])
+        for rx in _compiled_sniffs():
+            if rx.pattern.startswith("\\n"):
+                hits.update(m.start() + 1 for m in rx.finditer(text))  # the line after the "\n"
+                m = rx.match(head)
+                if m:
+                    hits.add(0)
+            else:
+                hits.update(m.start() for m in rx.finditer(text))
+        find = text.find
         for literal, offset in _LITERALS:
             char = literal[offset]
             pos = find(char)
             while pos >= 0:
-                if padded.startswith(literal, pos - offset):
-                    hits.add(pos - offset)
+                if text.startswith(literal, pos - offset) if pos >= offset else \
+                        literal[0] == "\n" and text.startswith(literal[1:], 0):
+                    hits.add(pos)
                 pos = find(char, pos + 1)
         for mark in "!&":  # a tag or an anchor where a node starts
             pos = find(mark)
             while pos >= 0:
-                before = padded[pos - 1]
+                before = text[pos - 1] if pos else "\n"
                 if before.isspace() or before in _NODE_START:
                     hits.add(pos)
                 pos = find(mark, pos + 1)
-        self.hits = sorted(max(h - 1, 0) for h in hits)
+        self.hits = sorted(hits)
 
     def risky(self, start: int, end: int) -> bool:
         i = bisect.bisect_left(self.hits, start)
