@@ -63,6 +63,46 @@ def test_list_dumps(tmp_path, fmt):
     assert _check([str(path)]) >= 15
 
 
+class _IndentedDumper(yaml.SafeDumper):
+    """Sequences indented under their key (`items:` then `  - `), as some tools write them."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+@pytest.mark.parametrize("indented", [False, True])
+def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_path, indented):
+    """Each item of a block-YAML List is located in its own text (so a finding in a 25,000-item
+    dump reads one item), at the line composing the whole List gives."""
+    from meshlint.load import documents
+    from meshlint.resource import Source
+
+    docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
+    dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
+    text = "# kubectl get -A -o yaml\n" + yaml.dump(dump, Dumper=_IndentedDumper if indented else yaml.SafeDumper,
+                                                     sort_keys=False)
+    entry = "\n  - apiVersion" if indented else "\n- apiVersion"
+    text = text.replace(entry, "\n  # a comment before the first item\n" + entry[1:], 1)
+    second = text.index(entry, text.index(entry) + 1)
+    text = text[:second] + "\n\n# a comment between items" + text[second:]
+    path = tmp_path / "dump.yaml"
+    path.write_text(text)
+    (whole,) = documents.split(Source(str(path), text))
+    items = documents.list_item_documents(whole)
+    assert items is not None and len(items) == len(docs)
+    starts = [d.start for d in items]
+    result = analyse([str(path)], Config())
+    compared = 0
+    for f in result.findings:
+        if f.resource is None:
+            continue
+        assert f.resource.prefix == (0,) and f.resource.document.start in starts
+        i = starts.index(f.resource.document.start)
+        assert f.line == compose_line(whole, ("items", i) + f.path), (i, f.code, f.path)
+        compared += 1
+    assert compared >= 15
+
+
 def test_tricky_layouts(tmp_path):
     text = """\
 # a comment before the document

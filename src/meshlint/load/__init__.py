@@ -199,12 +199,19 @@ def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str
             return
         list_version = value.get("apiVersion")
         item_kind = kind[:-4] if kind != "List" else None
+        # each item as a document of its own, so that locating a finding reads one item
+        item_docs = documents.list_item_documents(doc) if items else None
+        if item_docs is not None and len(item_docs) != len(items):
+            item_docs = None
         for i, item in enumerate(items):
             if isinstance(item, dict) and item_kind and isinstance(list_version, str):
                 # typed lists (`ServiceList`) from the API omit each item's kind and apiVersion
                 if "kind" not in item or "apiVersion" not in item:
                     item = {"apiVersion": list_version, "kind": item_kind, **item}
-            _add_object(out, doc, item, ("items", i), default_namespace)
+            if item_docs is not None:
+                _add_object(out, item_docs[i], item, (0,), default_namespace)
+            else:
+                _add_object(out, doc, item, ("items", i), default_namespace)
         return
     _add_object(out, doc, value, (), default_namespace)
 

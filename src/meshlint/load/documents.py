@@ -237,6 +237,45 @@ def _fast_unchecked(text: str) -> tuple[bool, Any]:
 _ITEMS = re.compile(r"^items:[ \t]*\n", re.M)
 
 
+def list_item_documents(document: Document) -> list[Document] | None:
+    """The items of a block-YAML `kind: List` (`kubectl get -o yaml`), each as a document of
+    its own: its text is the item's `- ` entry, so that finding a line in it reads only that
+    item, not the whole dump. None when the layout is not `items:` followed by `- ` entries.
+    Each item document holds a one-entry sequence: the object is at path (0,) in it."""
+    text = document.text
+    if text.startswith("items:"):
+        at = 0
+    else:
+        at = text.find("\nitems:") + 1
+        if at <= 0:
+            return None
+    line_end = text.find("\n", at)
+    if line_end < 0 or text[at + 6:line_end].strip(" \t\r"):
+        return None  # `items: []` or a flow list: no block entries
+    body = line_end + 1
+    while True:  # the first entry, after any blank or comment lines
+        nl = text.find("\n", body)
+        line = text[body:nl if nl >= 0 else len(text)]
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        if nl < 0:
+            return None
+        body = nl + 1
+    indent = len(line) - len(line.lstrip(" "))
+    if not line.startswith("- ", indent):
+        return None
+    after = re.compile(r"\n {0," + str(indent) + r"}[^ \-\n#\r]").search(text, line_end)
+    end = after.start() + 1 if after else len(text)  # the key after the items (`kind: List`)
+    starts = [body] + [m.start() + 1 for m in re.compile(r"\n" + " " * indent + "- ").finditer(text, body, end)]
+    out = []
+    number = document.line + text.count("\n", 0, body)
+    for i, start in enumerate(starts):
+        stop = starts[i + 1] if i + 1 < len(starts) else end
+        out.append(Document(document.source, document.start + start, document.start + stop, number, document.index))
+        number += text.count("\n", start, stop)
+    return out
+
+
 def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
     """A `kubectl get -o yaml` List with risky spots: parse it item by item, each item fast
     unless the spot is inside it. (True, value), or (False, None) for another layout."""
