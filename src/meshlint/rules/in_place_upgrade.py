@@ -51,10 +51,11 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     namespaces = index.of_kind("Namespace")
     mesh = index.mesh()
     evidence = sorted(mesh.revisions)
-    labelled = [ns for ns in namespaces if ns.labels.get(REV)]
-    if labelled:
-        evidence.append(f"namespace {labelled[0].name} has {REV}={labelled[0].labels[REV]}")
-    tags = [w.name for w in index.of_kind("MutatingWebhookConfiguration") if w.name.startswith(TAG_WEBHOOK_PREFIX)]
+    # the first by name, so that the message does not depend on the order of the input
+    labelled = min((ns for ns in namespaces if ns.labels.get(REV)), key=lambda ns: ns.name, default=None)
+    if labelled is not None:
+        evidence.append(f"namespace {labelled.name} has {REV}={labelled.labels[REV]}")
+    tags = sorted(w.name for w in index.of_kind("MutatingWebhookConfiguration") if w.name.startswith(TAG_WEBHOOK_PREFIX))
     if tags:
         evidence.append(f"webhook {tags[0]}")
     for ns in namespaces:
