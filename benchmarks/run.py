@@ -336,6 +336,16 @@ def findings_summary(services: int, python: str, meshlint: str, timeout: float) 
         return {}
 
 
+def compile_bytecode(python: str, package_dir: str) -> None:
+    """Write meshlint's bytecode cache, as `pip install` does for an installed package.
+
+    An editable install (`make dev`) leaves meshlint as source only, and with
+    PYTHONDONTWRITEBYTECODE set no cache is ever written: every run would compile ~50
+    modules (~40 ms) that PyYAML, installed with its bytecode, does not pay for. compileall
+    writes the cache whatever that variable says."""
+    subprocess.run([python, "-m", "compileall", "-q", package_dir], check=True, stdout=subprocess.DEVNULL)
+
+
 def cold_start(python: str, meshlint: str, runs: int) -> dict:
     small_dir = os.path.join(DATA, "small")
     os.makedirs(small_dir, exist_ok=True)
@@ -515,6 +525,7 @@ def main(argv: list[str] | None = None) -> int:
 
     python, meshlint = tool_paths()
     facts = machine_facts(python)
+    compile_bytecode(python, facts["package_dir"])
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
