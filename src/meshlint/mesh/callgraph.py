@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 from .workloads import Workload
@@ -57,19 +58,22 @@ def candidate_fqdns(token: str, namespace: str, domain: str = "cluster.local") -
     found = split_host_port(token)
     if found is None:
         return []
-    t = found[0]
+    return list(_fqdns(found[0], namespace, domain))
+
+
+def _fqdns(t: str, namespace: str, domain: str) -> tuple[str, ...]:
     parts = t.split(".")
     if not _SERVICE_NAME.match(parts[0]):
-        return []
+        return ()
     if len(parts) == 1:
-        return [f"{parts[0]}.{namespace}.svc.{domain}"]
+        return (f"{parts[0]}.{namespace}.svc.{domain}",)
     if len(parts) == 2:
-        return [f"{parts[0]}.{parts[1]}.svc.{domain}"]
+        return (f"{parts[0]}.{parts[1]}.svc.{domain}",)
     if len(parts) == 3 and parts[2] == "svc":
-        return [f"{parts[0]}.{parts[1]}.svc.{domain}"]
+        return (f"{parts[0]}.{parts[1]}.svc.{domain}",)
     if t.endswith(f".svc.{domain}") and len(parts) == 3 + len(domain.split(".")):
-        return [t]
-    return []
+        return (t,)
+    return ()
 
 
 def mentions(w: Workload, domain: str = "cluster.local", external: frozenset[str] = frozenset()) -> Iterator[Mention]:
@@ -90,16 +94,24 @@ def mentions(w: Workload, domain: str = "cluster.local", external: frozenset[str
 
 
 def _tokens(value: str, namespace: str, path: tuple, domain: str, external: frozenset[str]) -> Iterator[Mention]:
-    for token in _SPLIT.split(value):
-        found = split_host_port(token)
-        if found is None:
-            continue
-        host, port = found
+    for host, port, token, fqdns in _hosts_in(value, namespace, domain):
         if host in external:
             yield Mention(host, path, token, port)
             continue
-        for fqdn in candidate_fqdns(token, namespace, domain):
+        for fqdn in fqdns:
             yield Mention(fqdn, path, token, port)
+
+
+@lru_cache(maxsize=1 << 16)
+def _hosts_in(value: str, namespace: str, domain: str) -> tuple[tuple[str, int | None, str, tuple[str, ...]], ...]:
+    """(host, port, token, candidate FQDNs) of each token of `value` that is a host. Memoised:
+    the same values (`json`, `9090`, `/etc/app/config.yaml`) recur in thousands of pods."""
+    out = []
+    for token in _SPLIT.split(value):
+        found = split_host_port(token)
+        if found is not None:
+            out.append((found[0], found[1], token, _fqdns(found[0], namespace, domain)))
+    return tuple(out)
 
 
 # --- the service call graph -------------------------------------------------------------------
