@@ -70,22 +70,27 @@ class _IndentedDumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
-@pytest.mark.parametrize("indented", [False, True])
-def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_path, indented):
-    """Each item of a block-YAML List is located in its own text (so a finding in a 25,000-item
-    dump reads one item), at the line composing the whole List gives."""
+@pytest.mark.parametrize("form", ["yaml", "yaml-indented", "json"])
+def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_path, form):
+    """Each item of a List dump (block YAML or indented JSON) is located in its own text, so
+    that a finding in a 25,000-item dump reads one item, at the line composing the whole List
+    gives."""
     from meshlint.load import documents
     from meshlint.resource import Source
 
     docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
     dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
-    text = "# kubectl get -A -o yaml\n" + yaml.dump(dump, Dumper=_IndentedDumper if indented else yaml.SafeDumper,
-                                                     sort_keys=False)
-    entry = "\n  - apiVersion" if indented else "\n- apiVersion"
-    text = text.replace(entry, "\n  # a comment before the first item\n" + entry[1:], 1)
-    second = text.index(entry, text.index(entry) + 1)
-    text = text[:second] + "\n\n# a comment between items" + text[second:]
-    path = tmp_path / "dump.yaml"
+    if form == "json":
+        text = json.dumps(dump, indent=4) + "\n"
+    else:
+        indented = form == "yaml-indented"
+        text = "# kubectl get -A -o yaml\n" + yaml.dump(dump, Dumper=_IndentedDumper if indented else yaml.SafeDumper,
+                                                         sort_keys=False)
+        entry = "\n  - apiVersion" if indented else "\n- apiVersion"
+        text = text.replace(entry, "\n  # a comment before the first item\n" + entry[1:], 1)
+        second = text.index(entry, text.index(entry) + 1)
+        text = text[:second] + "\n\n# a comment between items" + text[second:]
+    path = tmp_path / f"dump.{'json' if form == 'json' else 'yaml'}"
     path.write_text(text)
     (whole,) = documents.split(Source(str(path), text))
     items = documents.list_item_documents(whole)
@@ -96,7 +101,7 @@ def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_pa
     for f in result.findings:
         if f.resource is None:
             continue
-        assert f.resource.prefix == (0,) and f.resource.document.start in starts
+        assert f.resource.prefix == (() if form == "json" else (0,)) and f.resource.document.start in starts
         i = starts.index(f.resource.document.start)
         assert f.line == compose_line(whole, ("items", i) + f.path), (i, f.code, f.path)
         compared += 1
@@ -144,3 +149,24 @@ spec:
     path = tmp_path / "odd.yaml"
     path.write_text(text)
     assert _check([str(path)]) >= 5
+
+
+def test_list_item_documents_only_for_layouts_it_can_follow():
+    from meshlint.load import documents
+    from meshlint.resource import Source
+
+    def items(text):
+        (doc,) = documents.split(Source("x", text))
+        found = documents.list_item_documents(doc)
+        return None if found is None else [d.text for d in found]
+
+    two = {"apiVersion": "v1", "kind": "List", "items": [{"kind": "A", "n": {"x": 1}}, {"kind": "B"}]}
+    pretty = json.dumps(two, indent=2)
+    assert items(pretty) == ['    {\n      "kind": "A",\n      "n": {\n        "x": 1\n      }\n    }',
+                             '    {\n      "kind": "B"\n    }']
+    assert items(pretty.replace("\n", "\r\n")) is not None and len(items(pretty.replace("\n", "\r\n"))) == 2
+    assert items(json.dumps(two)) is None  # compact: one line, nothing to follow
+    assert items(json.dumps({**two, "items": []}, indent=2)) is None
+    assert items(json.dumps({**two, "items": [1, 2]}, indent=2)) is None
+    assert items("kind: List\nitems: []\n") is None
+    assert items("kind: List\nitems:\n- a: 1\n- b: 2\n  c: 3\nmetadata: {}\n") == ["- a: 1\n", "- b: 2\n  c: 3\n"]

@@ -203,13 +203,14 @@ def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str
         item_docs = documents.list_item_documents(doc) if items else None
         if item_docs is not None and len(item_docs) != len(items):
             item_docs = None
+        item_path = documents.item_path(item_docs[0]) if item_docs else ()
         for i, item in enumerate(items):
             if isinstance(item, dict) and item_kind and isinstance(list_version, str):
                 # typed lists (`ServiceList`) from the API omit each item's kind and apiVersion
                 if "kind" not in item or "apiVersion" not in item:
                     item = {"apiVersion": list_version, "kind": item_kind, **item}
             if item_docs is not None:
-                _add_object(out, item_docs[i], item, (0,), default_namespace)
+                _add_object(out, item_docs[i], item, item_path, default_namespace)
             else:
                 _add_object(out, doc, item, ("items", i), default_namespace)
         return

@@ -238,10 +238,10 @@ _last_items: list = [None, None]  # (source, start, end), its items: the List pa
 
 
 def list_item_documents(document: Document) -> list[Document] | None:
-    """The items of a block-YAML `kind: List` (`kubectl get -o yaml`), each as a document of
-    its own: its text is the item's `- ` entry, so that finding a line in it reads only that
-    item, not the whole dump. None when the layout is not `items:` followed by `- ` entries.
-    Each item document holds a one-entry sequence: the object is at path (0,) in it.
+    """The items of a `kind: List` (`kubectl get -o yaml` or `-o json`), each as a document of
+    its own, so that finding a line in it reads only that item, not the whole dump. None when
+    the layout is not block YAML `items:` followed by `- ` entries, or indented JSON. A YAML
+    item document holds a one-entry sequence, a JSON one the object (`item_path`).
     The parser and the loader both ask for the List they are at: the last answer is kept."""
     key = _last_items[0]
     if key is not None and key[0] is document.source and key[1:] == (document.start, document.end):
@@ -251,8 +251,49 @@ def list_item_documents(document: Document) -> list[Document] | None:
     return items
 
 
+def item_path(item: Document) -> tuple:
+    """Where the object is inside an item document: (0,) in a YAML `- ` entry, () for JSON."""
+    return () if item.text.lstrip()[:1] == "{" else (0,)
+
+
+_JSON_ITEMS = re.compile(r'\n( *)"items": \[\r?\n')
+
+
+def _json_list_items(document: Document, text: str) -> list[Document] | None:
+    """The items of an indented JSON List (`kubectl get -o json`): each `{` ... `}` object of
+    the `items` array, found by its indentation (a JSON string holds no raw newline)."""
+    m = _JSON_ITEMS.search(text)
+    if m is None:
+        return None
+    pos = m.end()
+    line = text[pos:text.find("\n", pos)]
+    pad = line[:len(line) - len(line.lstrip(" "))]
+    if line.strip() != "{":
+        return None  # an empty array, or items that are not objects
+    close = re.compile(r"\n" + pad + r"\}(,?)(?=\r?\n|$)")
+    out = []
+    number = document.line + text.count("\n", 0, pos)
+    while True:
+        if not text.startswith(pad + "{", pos):
+            return None
+        c = close.search(text, pos)
+        if c is None:
+            return None
+        end = c.start() + 1 + len(pad) + 1  # through the closing brace
+        out.append(Document(document.source, document.start + pos, document.start + end, number, document.index))
+        if not c.group(1):
+            return out  # no comma: the last item
+        nl = text.find("\n", c.end())
+        if nl < 0:
+            return None
+        number += text.count("\n", pos, nl + 1)
+        pos = nl + 1
+
+
 def _list_item_documents(document: Document) -> list[Document] | None:
     text = document.text
+    if text.lstrip()[:1] == "{":
+        return _json_list_items(document, text)
     if text.startswith("items:"):
         at = 0
     else:
