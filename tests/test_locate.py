@@ -70,14 +70,15 @@ class _IndentedDumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
-@pytest.mark.parametrize("form", ["yaml", "yaml-indented", "json"])
-def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_path, form):
+@pytest.mark.parametrize("form", ["yaml", "yaml-indented", "yaml-second-document", "json"])
+def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_path, form, monkeypatch):
     """Each item of a List dump (block YAML or indented JSON) is located in its own text, so
     that a finding in a 25,000-item dump reads one item, at the line composing the whole List
-    gives."""
+    gives. The fast parsers are on, as for a real dump: a YAML List is parsed item by item."""
     from meshlint.load import documents
     from meshlint.resource import Source
 
+    monkeypatch.setattr(documents, "FAST_PATH_MIN_BYTES", 0)
     docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
     dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
     if form == "json":
@@ -90,11 +91,16 @@ def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_pa
         text = text.replace(entry, "\n  # a comment before the first item\n" + entry[1:], 1)
         second = text.index(entry, text.index(entry) + 1)
         text = text[:second] + "\n\n# a comment between items" + text[second:]
+        if form == "yaml-second-document":
+            text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: first\n---\n" + text
     path = tmp_path / f"dump.{'json' if form == 'json' else 'yaml'}"
     path.write_text(text)
-    (whole,) = documents.split(Source(str(path), text))
+    source = Source(str(path), text)
+    whole = documents.split(source)[-1]
     items = documents.list_item_documents(whole)
     assert items is not None and len(items) == len(docs)
+    if form != "json":
+        assert documents._parse_list(whole, documents.Sniffer(text)) == (True, yaml.safe_load(whole.text))
     starts = [d.start for d in items]
     result = analyse([str(path)], Config())
     compared = 0
