@@ -107,7 +107,7 @@ class Run:
         self.seconds, self.peak_kb, self.code, self.out, self.err = seconds, peak_kb, code, out, err
 
 
-def measure(cmd: list[str], timeout: float | None = None) -> Run:
+def measure(cmd: list[str], timeout: float | None = None, cwd: str = REPO) -> Run:
     """Run `cmd`; wall time around the process, its peak RSS from wait4.
 
     Linux carries the peak RSS of the address space a process had before exec() into its
@@ -117,7 +117,7 @@ def measure(cmd: list[str], timeout: float | None = None) -> Run:
     floor of every memory figure (`harness_peak_mb`)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=REPO)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd)
         timer = threading.Timer(timeout, proc.kill) if timeout else None
         if timer:
             timer.start()
@@ -264,9 +264,18 @@ def commands(python: str, meshlint: str, path: str) -> dict[str, list[str]]:
     }
     checkov = shutil.which("checkov")
     if checkov:
-        cmds["checkov"] = [checkov, "-d" if os.path.isdir(path) else "-f", path,
-                           "--framework", "kubernetes", "--quiet", "--compact"]
+        # run from the input's folder with a relative path: checkov silently skips whatever
+        # lies under a hidden directory, and the corpora live in benchmarks/.data/
+        target = "." if os.path.isdir(path) else os.path.basename(path)
+        cmds["checkov"] = [checkov, "-d" if os.path.isdir(path) else "-f", target,
+                           "--framework", "kubernetes", "--quiet", "--compact", "--skip-download"]
     return cmds
+
+
+def workdir(tool: str, path: str) -> str:
+    if tool != "checkov":
+        return REPO
+    return path if os.path.isdir(path) else os.path.dirname(path)
 
 
 def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: float, log,
@@ -283,12 +292,14 @@ def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: 
         problems: list[str] = []
         for i in range(repeat):
             for tool, cmd in cmds.items():  # interleaved, so that drift hits every tool alike
-                r = measure(cmd, timeout)
+                r = measure(cmd, timeout, workdir(tool, path))
                 runs[tool].append(r)
                 log(f"  {services:>6} {form:<9} {tool:<8} run {i + 1}/{repeat}: {r.seconds:7.2f} s "
                     f"{r.peak_kb / 1024:7.0f} MB" + ("" if r.code == 0 else f"  exit {r.code}"))
                 if tool in ("pyyaml", "ml-parse", "check") and r.code != 0:
                     problems.append(f"{tool} exited {r.code}: {r.err.strip()[-300:]}")
+                if tool == "checkov" and r.code == 0 and not r.out.strip():
+                    problems.append("checkov reported nothing at all: did it scan the input?")
         # sanity: everyone saw every resource, meshlint found nothing unparsable
         first = runs["pyyaml"][0].out.split()
         if first and int(first[0]) != meta["resources"]:
