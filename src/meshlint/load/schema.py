@@ -316,7 +316,8 @@ def _compile(shape: Shape) -> Any:
     consts: dict[str, Any] = {}
 
     def emit(shape: Shape, var: str, depth: int, pad: str) -> None:
-        # `var` is not None here
+        # `var` is not None here; every branch emits at least one statement
+        child = f"v{depth + 1}"
         if isinstance(shape, Scalar):
             name = f"T{len(consts)}"
             consts[name] = frozenset(shape.types)
@@ -324,20 +325,15 @@ def _compile(shape: Shape) -> Any:
         elif isinstance(shape, Map):
             lines.append(f"{pad}if type({var}) is not dict: return False")
             for key, sub in shape.fields.items():
-                child = f"v{depth + 1}"
                 lines.append(f"{pad}{child} = {var}.get({key!r})")
                 lines.append(f"{pad}if {child} is not None:")
                 emit(sub, child, depth + 1, pad + "    ")
-                lines.append(f"{pad}    pass")
         elif isinstance(shape, MapOf):
-            child = f"v{depth + 1}"
             lines.append(f"{pad}if type({var}) is not dict: return False")
             lines.append(f"{pad}for {child} in {var}.values():")
             lines.append(f"{pad}    if {child} is not None:")
             emit(shape.values, child, depth + 1, pad + "        ")
-            lines.append(f"{pad}        pass")
         elif isinstance(shape, ListOf):
-            child = f"v{depth + 1}"
             lines.append(f"{pad}if type({var}) is not list: return False")
             lines.append(f"{pad}for {child} in {var}:")
             lines.append(f"{pad}    if {child} is None: return False")
