@@ -9,6 +9,7 @@ findings, with and without the fast path.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -225,3 +226,94 @@ def test_list_dump_is_parsed_item_by_item_when_one_item_is_risky(tmp_path):
     assert ok and value == reference(doc.text)
     modes = [item["metadata"].get("defaultMode") for item in value["items"]]
     assert 420 in modes  # 0644, octal as YAML 1.1 reads it
+
+
+# --- JSON Lists (`kubectl get -o json`) are parsed item by item: the value must be json's ---
+
+def json_parse(text: str):
+    (doc, value, error), = documents.iter_documents(Source("t.json", text), as_json=True, fast=True)
+    return ("error", error.line) if error else nan_safe(value)
+
+
+def json_reference(text: str):
+    try:
+        return nan_safe(json.loads(text))
+    except ValueError:
+        return "invalid"
+
+
+# orjson reads an integer beyond 64 bits (< -2**63 or > 2**64 - 1) as a float, where json
+# keeps it exact (`test_orjson_reads_integers_beyond_64_bits_as_kubernetes_does`): the
+# equivalence is over the integers a Kubernetes object can hold.
+_json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**64 - 1),
+                          st.floats(allow_nan=False, allow_infinity=False),
+                          st.text(alphabet=st.sampled_from('ab{}[]",:\n\\ \u00e9\u0000'), max_size=8))
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.sampled_from(["items", "kind", "a", "metadata", "{"]), inner,
+                                            max_size=3)),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(items=st.lists(_json_values, min_size=1, max_size=4),
+       before=st.dictionaries(st.sampled_from(["apiVersion", "a", "b"]), _json_values, max_size=2),
+       after=st.dictionaries(st.sampled_from(["kind", "metadata", "z"]), _json_values, max_size=2),
+       indent=st.sampled_from([2, 4]), crlf=st.booleans())
+def test_json_lists_parse_as_json_does(items, before, after, indent, crlf):
+    """Whatever the List holds (nested `items` arrays, strings that look like JSON, big ints),
+    the item-by-item parse gives json.loads's value, or leaves the document to the whole parse."""
+    text = json.dumps({**before, "items": items, **after}, indent=indent)
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    expected = json_reference(text)
+    assert json_parse(text) == expected
+    (doc,) = [documents.Document(Source("t.json", text), 0, len(text), 1, 0)]
+    ok, value = documents._parse_json_list(doc, documents._json_parser())
+    if ok:
+        assert nan_safe(value) == expected
+    if all(isinstance(i, dict) and i for i in items):
+        assert ok  # every kubectl-shaped List takes the item-by-item path
+
+
+def test_orjson_reads_integers_beyond_64_bits_as_kubernetes_does():
+    """The one place the fast JSON parser differs from json: an integer beyond 64 bits becomes a
+    float. Kubernetes' own decoder does the same beyond int64 (k8s.io/apimachinery
+    pkg/util/json: an int64 when it fits, else a float64), and no field of a Kubernetes object
+    holds such a number. Finding these would cost a scan of the whole text (~0.5 s on 60 MB)."""
+    text = '{\n  "items": [\n    {\n      "n": 123456789012345678901234567890\n    }\n  ]\n}'
+    big = json_parse(text)["items"][0]["n"]
+    assert isinstance(big, float) and big == 1.2345678901234568e29
+
+
+@pytest.mark.parametrize("text", [
+    # a nested `items` array indented as the List's own first key (odd formatting): not the List's
+    '{\n  "spec": {\n  "items": [\n    {\n      "a": 1\n    }\n  ]\n  },\n  "items": []\n}',
+    '{\n  "kind": "List",\n  "items": [\n    {\n      "a": 1\n    }\n  ],\n  "meta": {\n  "items": [\n'
+    '    {\n      "b": 2\n    }\n  ]\n  }\n}',
+    # NaN in an item: orjson refuses it, json reads it; the whole-document path decides
+    '{\n  "items": [\n    {\n      "a": NaN\n    }\n  ],\n  "kind": "List"\n}',
+    # something between two items that is not JSON: the whole document is invalid
+    '{\n  "items": [\n    {\n      "a": 1\n    },\n    {\n      "b": 2\n    }\n  ] x,\n  "kind": "List"\n}',
+    '{\n  "items": [\n    {\n      "a": 1\n    }\n  ],\n  "kind": "List",\n}',  # a trailing comma
+    '{\n  "items": [\n    {\n      "a": 1\n    },\n    {\n      "b": 2\n    }\n  ],\n  "items": [],\n  "k": 1\n}',
+    # YAML named .json, shaped like a JSON List
+    '{\n  "items": [\n    {\n      a: 1\n    }\n  ],\n  "kind": "List"\n}',
+    '{\n  "items": [\n    {\n      "a": "\\u0000meshlint: the items of this List\\u0000"\n    }\n  ]\n}',
+])
+def test_json_list_traps(text):
+    expected = json_reference(text)
+    got = json_parse(text)
+    if expected == "invalid":
+        assert got == reference(text) if _yaml_ok(text) else got[0] == "error"
+    else:
+        assert got == expected
+
+
+def _yaml_ok(text: str) -> bool:
+    try:
+        yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return False
+    return True

