@@ -62,7 +62,7 @@ class _Lines:
     def __init__(self, text: str, first_line: int) -> None:
         self.lines = text.split("\n")
         self.first = first_line
-        self.sequences: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self.sequences: dict[tuple[int, int], list] = {}  # node -> [items, next line, done?]
         self.mappings: dict[tuple[int, int], list] = {}  # node -> [keys, next line, first?]
 
     def content(self, i: int) -> tuple[int, str] | None:
@@ -224,45 +224,52 @@ class _Scanner:
         state[1], state[2] = i, first
         return found, bool(keys)
 
-    def sequence(self, node: tuple[int, int]) -> list[tuple[int, int]]:
-        """Items of the sequence at `node` -> (line, column where the item's content starts)."""
-        known = self.t.sequences.get(node)
-        if known is not None:
-            return known
-        line, col = node
-        items: list[tuple[int, int]] = []
-        for i in range(line, len(self.t.lines)):
+    def item(self, node: tuple[int, int], index: int) -> tuple[int, int] | None:
+        """Item `index` of the sequence at `node` -> (line, column where its content starts), or
+        None. Scans only as far as that item (a List item's document is one entry: its first
+        line) and remembers where it stopped, as `key` does."""
+        state = self.t.sequences.get(node)
+        if state is None:
+            state = self.t.sequences[node] = [[], node[0], False]  # items, next line, done?
+        items, i, done = state
+        col = node[1]
+        lines = self.t.lines
+        while not done and len(items) <= index:
+            if i >= len(lines):
+                done = True
+                break
             c = self.t.content(i)
+            i += 1
             if c is None:
                 continue
             indent, text = c
             if indent < col:
-                break
-            if indent > col:
+                done = True
+            elif indent > col:
                 continue
-            if text.startswith("- ") or text == "-":
+            elif text.startswith("- ") or text == "-":
                 after = text[1:]
                 inner = len(after) - len(after.lstrip(" "))
                 # a bare "-": the item's content is on the next lines, deeper than the dash
-                items.append((i, col + 1 + inner if after.strip() else col + 1))
+                items.append((i - 1, col + 1 + inner if after.strip() else col + 1))
             elif text[:1] in ("}", "]"):
                 continue  # the end of a JSON object or array item
             elif text.startswith("{") or text.startswith("[") or text[:1] in "\"'0123456789-tfn":
-                items.append((i, col))  # an item of an indented JSON array
+                items.append((i - 1, col))  # an item of an indented JSON array
             else:
-                break
-        self.t.sequences[node] = items
-        return items
+                done = True
+        state[1], state[2] = i, done
+        return items[index] if 0 <= index < len(items) else None
 
     def walk(self, path: tuple) -> int:
         node = self.root()
         line = node[0]
         for step in path:
             if isinstance(step, int):
-                items = self.sequence(node)
-                if not 0 <= step < len(items):
+                found_item = self.item(node, step)
+                if found_item is None:
                     break
-                item_line, item_col = items[step]
+                item_line, item_col = found_item
                 text = self.t.lines[item_line]
                 rest = text[item_col:].strip()
                 line = item_line
