@@ -11,6 +11,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, Iterator
 
 import yaml
@@ -318,16 +319,21 @@ def _list_item_documents(document: Document) -> list[Document] | None:
     indent = len(line) - len(line.lstrip(" "))
     if not line.startswith("- ", indent):
         return None
-    after = re.compile(r"\n {0," + str(indent) + r"}[^ \-\n#\r]").search(text, line_end)
-    end = after.start() + 1 if after else len(text)  # the key after the items (`kind: List`)
-    starts = [body] + [m.start() + 1 for m in re.compile(r"\n" + " " * indent + "- ").finditer(text, body, end)]
-    out = []
-    number = document.line + text.count("\n", 0, body)
-    for i, start in enumerate(starts):
-        stop = starts[i + 1] if i + 1 < len(starts) else end
-        out.append(Document(document.source, document.start + start, document.start + stop, number, document.index))
-        number += text.count("\n", start, stop)
-    return out
+    # One pass over the lines indented no deeper than the entries: an entry (`- ` at their
+    # indentation) starts an item, a line starting with `-` otherwise belongs to the item before
+    # it, anything else is the key after the items (`kind: List`).
+    starts, end = [body], len(text)
+    for m in re.compile(r"\n( {0,%d})(?=[^ \n\r#])" % indent).finditer(text, body):
+        if len(m.group(1)) == indent and text.startswith("- ", m.end()):
+            starts.append(m.start() + 1)
+        elif text[m.end()] != "-":
+            end = m.start() + 1
+            break
+    stops = starts[1:] + [end]
+    lines = accumulate((text.count("\n", a, b) for a, b in zip(starts, stops)),
+                       initial=document.line + text.count("\n", 0, body))
+    source, base, index = document.source, document.start, document.index
+    return [Document(source, base + a, base + b, line, index) for a, b, line in zip(starts, stops, lines)]
 
 
 def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
@@ -353,17 +359,24 @@ def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
     if not (isinstance(kind, str) and kind.endswith("List")) or head.get("items") is not None:
         return False, None  # not a List after all: parse it whole, keys in their order
     values = []
-    for item in items:
+    fast = _fast_parser()
+    append, loads, hits = values.append, fast.loads if fast else None, sniffer.hits
+    for item in items:  # (the hot loop of a dump: `_fast_unchecked` inlined)
         chunk = text[item.start:item.end]
-        ok, value = (False, None) if sniffer.risky(item.start, item.end) else _fast_unchecked(chunk)
-        if not ok:
+        value = None
+        if loads is not None and (not hits or not sniffer.risky(item.start, item.end)):
+            try:
+                value = loads(chunk, parse_datetime=False)
+            except Exception:  # noqa: BLE001 - PyYAML's report (and duplicate keys) below
+                value = None
+        if value is None:
             try:
                 value = yaml.load(chunk, Loader=_Loader)
             except Exception:  # noqa: BLE001 - let the whole-document path report it
                 return False, None
-        if not isinstance(value, list) or len(value) != 1:
+        if value.__class__ is not list or len(value) != 1:
             return False, None
-        values.append(value[0])
+        append(value[0])
     head["items"] = values
     return True, head
 
