@@ -16,6 +16,9 @@ writes into OUT:
                  ``kind: List``, keys sorted, sequences not indented, the fields the API server
                  adds (uid, resourceVersion, creationTimestamp, generation, defaults, status);
 - ``dump.json``  the same as ``kubectl get <kinds> -A -o json`` (4-space indent, sorted keys);
+- ``dump-objects.yaml`` the dump's objects, byte for byte, as a multi-document stream instead of
+                 one List (as ``kubectl get <kind> <name> -o yaml`` per object, concatenated,
+                 prints them): what the List form costs, apart from what its objects cost;
 - ``meta.json``  counts (services, resources per kind, bytes per form) and the generator version.
 
 Everything comes from one ``random.Random`` seeded with the service count and the same N gives
@@ -856,13 +859,14 @@ def generate(services: int, out: str) -> dict:
 
     server = Server(f"meshlint-bench-server-{GENERATOR_VERSION}-{services}")
     items = [server.item(d) for d in sorted(all_docs, key=_sort_key)]
-    with open(os.path.join(tmp, "dump.yaml"), "w", encoding="utf-8", newline="\n") as f:
+    with open(os.path.join(tmp, "dump.yaml"), "w", encoding="utf-8", newline="\n") as f, \
+            open(os.path.join(tmp, "dump-objects.yaml"), "w", encoding="utf-8", newline="\n") as objects:
         f.write("apiVersion: v1\nitems:\n")
         chunk: list[str] = []
         for item in items:
-            lines = emit(item, sort_keys=True, indent_seq=False, ind="  ")
-            lines[0] = "- " + lines[0][2:]
-            chunk.append("\n".join(lines))
+            text = "\n".join(emit(item, sort_keys=True, indent_seq=False))
+            objects.write("---\n" + text + "\n")
+            chunk.append("- " + text.replace("\n", "\n  "))  # (block scalars hold no empty line)
             if len(chunk) >= 1000:
                 f.write("\n".join(chunk) + "\n")
                 chunk = []
@@ -887,7 +891,8 @@ def generate(services: int, out: str) -> dict:
         "resources": len(all_docs),
         "files": len(gen.files),
         "kinds": dict(sorted(kinds.items())),
-        "bytes": {form: size(os.path.join(tmp, form)) for form in ("stream.yaml", "files", "dump.yaml", "dump.json")},
+        "bytes": {form: size(os.path.join(tmp, form))
+                  for form in ("stream.yaml", "files", "dump.yaml", "dump.json", "dump-objects.yaml")},
     }
     with open(os.path.join(tmp, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=2, sort_keys=True)
