@@ -56,6 +56,21 @@ def meshlint_parse(text: str):
     return out
 
 
+def assert_parses_as_pyyaml(text: str) -> None:
+    """meshlint reads `text` as PyYAML does: the same documents, or an error where PyYAML fails
+    (an empty stream and one empty document are the same)."""
+    parsed = meshlint_parse(text)
+    try:
+        expected = [reference(text)]
+    except (yaml.YAMLError, ValueError):
+        assert parsed and parsed[0][0] == "error", (text, parsed)
+        return
+    if expected == [None]:
+        assert parsed in ([], [None]), text
+    else:
+        assert parsed == expected, text
+
+
 def files() -> list[Path]:
     found = sorted((ROOT / "tests" / "rules").glob("*.yaml")) + sorted((ROOT / "examples").rglob("*.yaml"))
     if CORPUS.is_dir():
@@ -97,17 +112,7 @@ TRAPS = [
 
 @pytest.mark.parametrize("text", TRAPS)
 def test_yaml_1_1_traps(text):
-    try:
-        expected = [reference(text)]
-    except (yaml.YAMLError, ValueError):
-        parsed = meshlint_parse(text)
-        assert parsed and parsed[0][0] == "error", parsed
-        return
-    parsed = meshlint_parse(text)
-    if expected == [None]:
-        assert parsed in ([], [None])
-    else:
-        assert parsed == expected
+    assert_parses_as_pyyaml(text)
 
 
 TRICKY = st.sampled_from(["yes", "No", "on", "OFF", "y", "0755", "0o17", "0b11", "1e3", "1.5e+3", "12:30",
@@ -155,14 +160,7 @@ def _relayout(text: str, how: str) -> str:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=DOCS, how=st.sampled_from(["wide", "next-line"]))
 def test_generated_documents_in_other_layouts(doc, how):
-    text = _relayout(yaml.safe_dump(doc, default_flow_style=False, allow_unicode=True), how)
-    try:
-        expected = [reference(text)]
-    except (yaml.YAMLError, ValueError):
-        parsed = meshlint_parse(text)
-        assert parsed and parsed[0][0] == "error", parsed
-        return
-    assert meshlint_parse(text) == expected
+    assert_parses_as_pyyaml(_relayout(yaml.safe_dump(doc, default_flow_style=False, allow_unicode=True), how))
 
 
 PLAIN = st.sampled_from(["yes", "No", "on", "OFF", "Off", "y", "n", "0755", "00", "0o17", "0b11", "0x1F", "0x_1F",
@@ -186,14 +184,7 @@ def test_hand_written_plain_scalars(key, value, layout, nested, marker):
         body = "x: " + body
     if nested:
         body = "top:\n" + "\n".join("  " + line for line in body.splitlines())
-    text = ("---\n" if marker else "") + "kind: Test\n" + body + "\n"
-    try:
-        expected = [reference(text)]
-    except (yaml.YAMLError, ValueError):
-        parsed = meshlint_parse(text)
-        assert parsed and parsed[0][0] == "error", (text, parsed)
-        return
-    assert meshlint_parse(text) == expected, text
+    assert_parses_as_pyyaml(("---\n" if marker else "") + "kind: Test\n" + body + "\n")
 
 
 def test_same_findings_with_and_without_the_fast_path(monkeypatch):
