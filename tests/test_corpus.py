@@ -48,33 +48,11 @@ REQUIRED = {"1": 0.90, "4": 0.90, "2": 0.90, "5": 0.90, "7": 0.90, "8": 0.90}
 YES_NO = {"YES", "YES*", "PARTIAL", "NO", "EXEMPT"}
 
 # (footgun, file) -> why meshlint's verdict differs from the label, after checking Istio.
-KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
-    ("2", "argo-rollouts/examples/traffic-management/rollout-linkerd.yaml"):
-        "The Linkerd-injected Job lives in the one document that does not parse "
-        "(`linkerd.io/inject: {{args.linkerd-enabled}}`, an Argo placeholder); meshlint reports it as "
-        "ML001 and cannot judge a Job it cannot read.",
-    ("5", "istio-tutorial/istiofiles/virtual-service-recommendation-v2_retry.yml"):
-        "The label scores only full storms (attempts > 3 and 5xx). SPEC ML303 flags any explicit retries "
-        "(attempts: 3 here) to a host with no outlierDetection, maxRetries or retryBudget, because "
-        "Istio's retry circuit breaker default is 2^32-1 (pilot/pkg/networking/core/cluster_traffic_policy.go); "
-        "meshlint follows the SPEC.",
-    **{("6", name): "The label flags injected pods that set no proxyCPU/proxyMemory and so use the global "
-                    "defaults; those defaults request 100m CPU and 128Mi memory (Istio's injection template "
-                    "falls back to values.global.proxy.resources), so the sidecar is accounted for. SPEC "
-                    "ML402: stock defaults are not a finding."
-       for name in (
-           "istio-testdata/pkg/config/analysis/analyzers/testdata/deployment-multi-service.yaml",
-           "istio-tutorial/customer/kubernetes/Deployment.yml",
-           "istio-tutorial/recommendation/kubernetes/Deployment-v2.yml",
-           "istio-tutorial/recommendation/kubernetes/Deployment.yml",
-           "istio-tutorial/recommendation/kubernetes/PostgreSQL-deployment.yml",
-       )},
-}
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {}
+# Empty: every label meshlint disagreed with was corrected after review (EXPECTED.md,
+# "Relabelled after review").
 
 UNPARSABLE = {"argo-rollouts/examples/traffic-management/rollout-linkerd.yaml"}
-# Labels whose evidence sits in a document that does not parse (kubectl rejects it as well, so
-# the footgun cannot reach a cluster from this file): reported, but left out of the threshold.
-UNSCORABLE = {("2", "argo-rollouts/examples/traffic-management/rollout-linkerd.yaml")}
 
 RESULTS: dict[str, dict] = defaultdict(lambda: {"agree": 0, "scored": 0, "yn_agree": 0, "yn_scored": 0,
                                                  "disagree": [], "ctx": [0, 0]})
@@ -128,7 +106,7 @@ def test_agreement_with_the_answer_key(verdicts, footgun):
             continue
         stats["scored"] += 1
         agrees = found == (label in POSITIVE)
-        if label in YES_NO and (footgun, name) not in UNSCORABLE:
+        if label in YES_NO:
             stats["yn_scored"] += 1
             stats["yn_agree"] += agrees
         if agrees:
