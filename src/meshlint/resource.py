@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple
 
+# A field's place in a parsed object: mapping keys and sequence indices, outermost first
+# (`("spec", "ports", 0, "name")`).
+FieldPath = tuple[str | int, ...]
+
 # The API group each kind meshlint reads is expected to live in. A kind of the same name in
 # another group (Gateway API's `Gateway`, say) gets a distinct key `group/Kind`, so that rules
 # asking for "Gateway" only ever see Istio's.

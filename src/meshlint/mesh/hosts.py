@@ -18,6 +18,11 @@ MESH_GATEWAY = "mesh"
 DOMAIN = "cluster.local"
 
 
+def service_fqdn(name: str, namespace: str, domain: str = DOMAIN) -> str:
+    """The cluster-local name of Service `name` in `namespace`: `name.namespace.svc.<domain>`."""
+    return f"{name}.{namespace}.svc.{domain}"
+
+
 def resolve_gateway(reference: str, namespace: str) -> tuple[str, str]:
     """A VirtualService `gateways:` entry -> (namespace, name) of the Gateway it names.
 
@@ -36,7 +41,7 @@ def expand_host(host: str, namespace: str, domain: str = DOMAIN) -> str:
     """Istio's ResolveShortnameToFQDN: a host without a dot is a Service in `namespace`."""
     if not host or host == "*" or "." in host or _is_ip(host):
         return host
-    return f"{host}.{namespace}.svc.{domain}"
+    return service_fqdn(host, namespace, domain)
 
 
 def _is_ip(host: str) -> bool:
