@@ -46,10 +46,12 @@ assert os.path.realpath(meshlint.__file__).startswith(os.path.realpath(sys.argv[
 runs = json.load(sys.stdin)
 out = {}
 for key, argv in runs:
-    buffer, errors = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(errors):
+    raw, errors = io.BytesIO(), io.StringIO()
+    stdout = io.TextIOWrapper(raw, encoding="utf-8")  # with a .buffer, as the real one has
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(errors):
         code = main(argv)
-    out[key] = {"exit": code, "stdout": buffer.getvalue()}
+    stdout.flush()
+    out[key] = {"exit": code, "stdout": raw.getvalue().decode("utf-8")}
 json.dump(out, sys.stdout)
 """
 

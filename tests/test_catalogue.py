@@ -47,13 +47,59 @@ def test_doc_page_has_summary_and_sections(rule):
     assert "```" in example, f"{rule.code}: example has no code block"
 
 
-@pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)
-def test_message_and_fix_style(rule):
-    assert rule.message[:1].islower() or rule.message.startswith("{"), rule.code
-    assert not rule.message.endswith("."), rule.code
-    assert rule.fix.endswith("."), rule.code
-    assert rule.fix[:1].isupper(), rule.code
+VARIANTS = [(rule, variant) for rule in rules.ALL for variant in rule.variants]
+
+
+@pytest.mark.parametrize("rule, variant", VARIANTS, ids=[f"{r.code}-{v.name}" for r, v in VARIANTS])
+def test_message_and_fix_style(rule, variant):
+    """Every message a rule can emit: "what is wrong" in lower case without a final period (a
+    message may open with a kind or type as the API spells it: `IstioOperator`, `ExternalName`),
+    and "what to do" as an imperative sentence (ruff's message / fix title split)."""
+    assert re.match(r"[a-z{]|[A-Z][a-z]+[A-Z]\w*\b", variant.message), variant.name
+    assert not variant.message.endswith("."), variant.name
+    assert variant.fix.endswith("."), variant.name
+    assert variant.fix[:1].isupper(), variant.name
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", variant.name), variant.name
     assert rule.summary and not rule.summary.endswith(".")
+
+
+@pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)
+def test_variants_are_declared_once_and_the_first_gives_the_default_severity(rule):
+    names = [v.name for v in rule.variants]
+    assert names and len(set(names)) == len(names), rule.code
+    assert rule.severity is rule.variants[0].severity
+
+
+def test_a_finding_names_its_variant_and_an_undeclared_one_is_refused():
+    from meshlint.finding import Severity, Variant
+    from meshlint.rules import port_protocol_unset as ml101
+
+    f = ml101.RULE.finding(ml101.EXTERNAL_NAME_PORT, None, port=80, name="nothing")
+    assert (f.variant, f.severity, f.message) == (
+        "external-name-port", Severity.WARNING,
+        "ExternalName Service port 80 is named nothing: the proxy may block its TCP traffic")
+    stray = Variant("stray", Severity.ERROR, "not declared", "Declare it.")
+    with pytest.raises(ValueError, match="not declared on the rule"):
+        ml101.RULE.finding(stray, None)
+
+
+def test_every_variant_is_documented_and_in_sarif_rule_metadata():
+    from meshlint.docs import rule_page
+    from meshlint.report.sarif import rule_descriptor
+
+    for rule, variant in VARIANTS:
+        assert f"- `{variant.name}` ({variant.severity.value}): {variant.message}" in rule_page(rule)
+        assert rule_descriptor(rule)["messageStrings"][variant.name] == {"text": variant.message}
+
+
+def test_codes_known_outside_the_rules_come_from_the_rules():
+    """The IST suppression map, the SARIF area tags and the footgun of each rule."""
+    from meshlint.suppress import istio_code_map
+
+    assert istio_code_map(rules.ALL) == {"IST0118": {"ML101"}, "IST0150": {"ML101"}, "IST0132": {"ML103"},
+                                        "IST0101": {"ML102", "ML105"}}
+    assert {rules.area(r).digit for r in rules.ALL} == {"0", "1", "2", "3", "4"}
+    assert sorted({r.footgun for r in rules.ALL if r.footgun}) == list(range(1, 11))
 
 
 @pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)
@@ -80,7 +126,7 @@ def _index_of_every_fixture() -> tuple[Index, Config]:
     for f in FIXTURES.values():
         merged.update(f.config)
     config = from_mapping(merged, rules.BY_CODE)
-    return Index(loaded.resources, loaded.problems, config.env), config
+    return Index(loaded.resources, loaded.problems, config.facts), config
 
 
 @pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)

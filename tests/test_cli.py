@@ -128,8 +128,10 @@ def test_json_shape_is_exactly_the_contract(files):
     assert doc["summary"] == {"files": 1, "resources": 1, "findings": {"error": 1, "warning": 0, "info": 0},
                               "suppressed": 0}
     (f,) = doc["findings"]
-    assert set(f) == {"code", "name", "severity", "resource", "file", "line", "message", "fix", "related"}
+    assert set(f) == {"code", "name", "variant", "severity", "resource", "file", "line", "message", "fix",
+                      "related"}
     assert f["code"] == "ML102" and f["name"] == "gateway-not-found" and f["severity"] == "error"
+    assert f["variant"] == "missing-gateway"
     assert f["resource"] == {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
                              "namespace": "default", "name": "shop"}
     assert f["file"] == str(path) and f["line"] == 7

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from meshlint.config import Config
-from meshlint.engine import analyse
+from meshlint.engine import Inputs, check
 from meshlint.load import documents
 from meshlint.locate import compose_line
 
@@ -39,7 +39,7 @@ def mesh(tmp_path_factory):
 @pytest.fixture(scope="module")
 def results(mesh):
     out, _ = mesh
-    return {form: analyse([str(out / rel)], Config()) for form, rel in FORMS.items()}
+    return {form: check(Inputs([str(out / rel)]), Config()) for form, rel in FORMS.items()}
 
 
 def test_the_mesh_takes_the_fast_paths(mesh):

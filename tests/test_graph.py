@@ -9,8 +9,8 @@ import time
 import pytest
 
 from meshlint.config import Config
-from meshlint.engine import analyse
-from meshlint.index import Env, Index
+from meshlint.engine import Inputs, check
+from meshlint.index import Index
 from meshlint.load import load
 from meshlint.mesh.callgraph import Edge, Graph
 from meshlint.mesh.retries import effective
@@ -168,7 +168,7 @@ def test_ml302_uses_the_max_amplification_option(tmp_path):
     path.write_text(mesh_yaml({"web": ["api:80"], "api": ["db:80"]}))
     from meshlint import rules
     from meshlint.config import from_mapping
-    found = lambda cfg: [f for f in analyse([str(path)], cfg).reported if f.code == "ML302"]
+    found = lambda cfg: [f for f in check(Inputs([str(path)]), cfg).reported if f.code == "ML302"]
     assert found(Config()) == []  # 9x <= 10
     strict = from_mapping({"retry-amplification": {"max-amplification": 5}}, rules.BY_CODE)
     (f,) = found(strict)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from meshlint.config import Config
-from meshlint.engine import analyse
+from meshlint.engine import Inputs, check
 from meshlint.locate import Locator, compose_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ def inputs() -> list[Path]:
 
 
 def _check(paths: list[str]) -> int:
-    result = analyse(paths, Config())
+    result = check(Inputs(paths), Config())
     locator = Locator()
     compared = 0
     for f in result.findings:
@@ -102,7 +102,7 @@ def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_pa
     if form != "json":
         assert documents._parse_list(whole, documents.Sniffer(text)) == (True, yaml.safe_load(whole.text))
     starts = [d.start for d in items]
-    result = analyse([str(path)], Config())
+    result = check(Inputs([str(path)]), Config())
     compared = 0
     for f in result.findings:
         if f.resource is None:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshlint.config import Config
-from meshlint.engine import analyse
+from meshlint.engine import Inputs, check
 from meshlint.load import documents
 from meshlint.resource import Source
 
@@ -192,9 +192,9 @@ def test_same_findings_with_and_without_the_fast_path(monkeypatch):
     if CORPUS.is_dir():
         paths.append(str(CORPUS))
     key = lambda r: [(f.code, f.file, f.line, f.message, f.severity) for f in r.findings]
-    fast = key(analyse(paths, Config()))
+    fast = key(check(Inputs(paths), Config()))
     monkeypatch.setattr(documents, "FAST_PATH_MIN_BYTES", 10**12)
-    slow = key(analyse(paths, Config()))
+    slow = key(check(Inputs(paths), Config()))
     assert fast == slow and len(fast) > 100
 
 

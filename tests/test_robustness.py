@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meshlint.config import Config
-from meshlint.engine import analyse_loaded
+from meshlint.engine import check_loaded
 from meshlint.load import Loaded, _add_document
 from meshlint.resource import Document, Source
 
@@ -75,5 +75,5 @@ def test_rules_never_raise_on_wrong_types(data):
     loaded = Loaded(sources=[source])
     for i, item in enumerate(yaml.safe_load_all(text)):
         _add_document(loaded, Document(source, 0, len(text), 1, i), item, "default")
-    result = analyse_loaded(loaded, Config())
+    result = check_loaded(loaded, Config())
     assert not result.internal_errors, result.internal_errors

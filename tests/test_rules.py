@@ -7,7 +7,7 @@ import pytest
 from fixtures import all_fixtures, compare
 from meshlint import rules
 from meshlint.config import from_mapping
-from meshlint.engine import analyse
+from meshlint.engine import Inputs, check
 
 FIXTURES = all_fixtures()
 
@@ -15,7 +15,7 @@ FIXTURES = all_fixtures()
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.path.stem for f in FIXTURES])
 def test_fixture(fixture):
     config = from_mapping(fixture.config, rules.BY_CODE, where=fixture.path.name)
-    result = analyse([str(fixture.path)], config)
+    result = check(Inputs([str(fixture.path)]), config)
     assert not result.internal_errors, result.internal_errors
     problems = compare(fixture, result.findings)
     assert not problems, f"{fixture.path.name}:\n" + "\n".join(problems)
@@ -38,5 +38,5 @@ def test_findings_do_not_depend_on_the_order_of_the_input(tmp_path):
     for order in (docs, docs[::-1]):
         path = tmp_path / "mesh.yaml"
         path.write_text(yaml.safe_dump_all(order))
-        seen.append(key(analyse([str(path)], from_mapping({}, rules.BY_CODE))))
+        seen.append(key(check(Inputs([str(path)]), from_mapping({}, rules.BY_CODE))))
     assert seen[0] == seen[1] and len(seen[0]) > 15

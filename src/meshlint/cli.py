@@ -12,7 +12,13 @@ import os
 import sys
 from typing import Sequence
 
+from typing import TYPE_CHECKING
+
 from . import __version__
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .engine import GraphResult, Inputs
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -91,35 +97,40 @@ def _input_options(p: argparse.ArgumentParser) -> None:
                    help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
 
 
-def _configure(args: argparse.Namespace):
+def _configure(args: argparse.Namespace) -> "Config":
     """Config from the file, then the command line. Raises ConfigError."""
+    from dataclasses import replace
+
     from . import rules
-    from .configfile import load_config, read_call_graph, read_mesh_config
     from .config import parse_fail_on
+    from .configfile import load_config
 
     config = load_config(args.config, rules.BY_CODE)
     config = config.with_codes(getattr(args, "select", None), getattr(args, "ignore", None), rules.BY_CODE)
     if getattr(args, "fail_on", None):
-        config = _replace(config, fail_on=parse_fail_on(args.fail_on))
+        config = replace(config, fail_on=parse_fail_on(args.fail_on))
     if args.default_namespace:
-        config = _replace(config, default_namespace=args.default_namespace)
-    if args.mesh_config:
-        config = read_mesh_config(args.mesh_config, config)
-    if args.call_graph:
-        config = read_call_graph(args.call_graph, config)
+        config = replace(config, facts=replace(config.facts, default_namespace=args.default_namespace))
     if getattr(args, "namespace", None):
-        config = _replace(config, namespace=args.namespace)
+        config = replace(config, namespace=args.namespace)
     return config
 
 
-def _write(text: str, path: str | None) -> int:
+def _inputs(args: argparse.Namespace) -> "Inputs":
+    from .engine import Inputs
+
+    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph)
+
+
+def _write(data: bytes | str, path: str | None) -> int:
+    data = data.encode() if isinstance(data, str) else data
     if path is None:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return EXIT_OK
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with open(path, "wb") as fh:
+            fh.write(data)
     except OSError as exc:
         return _error(f"cannot write {path}: {exc.strerror or exc}")
     return EXIT_OK
@@ -152,25 +163,28 @@ def _error(message: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from . import engine
     from .config import ConfigError
-    from .engine import analyse, print_internal_errors
     from .load import LoadError
-    from .report import renderer
+    from .load.context_files import ContextFileError
+    from .report import RenderOptions, renderer
 
     try:
         config = _configure(args)
     except ConfigError as exc:
         return _error(str(exc))
+    inputs = _inputs(args)
     if args.show_config:
-        return _show_config(config)
+        return _show_config(inputs, config)
 
     outputs = [(fmt or "text", path) for fmt, path in (getattr(args, "outputs", None) or [])] or [("text", None)]
-    paths = args.paths or ["."]
-    if paths.count("-") > 1:
+    if list(inputs.paths).count("-") > 1:
         return _error("stdin (-) can be read only once")
     progress = _Progress()
     try:
-        result = analyse(paths, config, progress=progress if sys.stderr.isatty() else None)
+        result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None)
+    except ContextFileError as exc:
+        return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
     finally:
@@ -178,12 +192,11 @@ def _check(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"meshlint: note: {note}", file=sys.stderr)
     for fmt, path in outputs:
-        render = renderer(fmt)
-        text = render(result, color=_color(args.color, path)) if fmt == "text" else render(result)
-        if _write(text, path) != EXIT_OK:
+        if _write(renderer(fmt)(result, RenderOptions(color=_color(args.color, path))), path) != EXIT_OK:
             return EXIT_ERROR
     if result.internal_errors:
-        print_internal_errors(result)
+        for error in result.internal_errors:
+            print(f"meshlint: {error}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
 
@@ -227,72 +240,68 @@ class _Progress:
             self._bar.stop()
 
 
-def _show_config(config) -> int:
+def _show_config(inputs: "Inputs", config: "Config") -> int:
     import yaml
 
-    from . import rules
-    from .config import effective
+    from .engine import effective_config
+    from .load.context_files import ContextFileError
 
-    sys.stdout.write(yaml.safe_dump(effective(config, rules.BY_CODE), sort_keys=False, allow_unicode=True))
+    try:
+        shown = effective_config(inputs, config)
+    except ContextFileError as exc:
+        return _error(str(exc))
+    sys.stdout.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True))
     return EXIT_OK
 
 
-def _load_index(args: argparse.Namespace):
-    """(index, None) for graph and simulate, or (None, exit code) after printing the error."""
+def _call_graph(args: argparse.Namespace) -> "tuple[GraphResult | None, int]":
+    """The call graph for graph and simulate, or (None, exit code) after printing the error."""
+    from . import engine
     from .config import ConfigError
-    from .index import Index
-    from .load import LoadError, load
+    from .load import LoadError
+    from .load.context_files import ContextFileError
 
     try:
-        config = _configure(args)
-    except ConfigError as exc:
+        result = engine.graph(_inputs(args), _configure(args))
+    except (ConfigError, ContextFileError) as exc:
         return None, _error(str(exc))
-    paths = args.paths or ["."]
-    try:
-        loaded = load(paths, config.default_namespace)
     except LoadError as exc:
         return None, _error(f"cannot read {exc}")
-    for note in loaded.notes:
+    for note in result.notes:
         print(f"meshlint: note: {note}", file=sys.stderr)
-    for problem in loaded.problems:
-        where = problem.line or problem.document.line
-        print(f"meshlint: warning: {problem.document.source.name}:{where}: {problem.code} {problem.message} "
-              "(skipped; `meshlint check` reports it)", file=sys.stderr)
-    env = _replace(config.env, default_namespace=config.default_namespace)
-    return Index(loaded.resources, loaded.problems, env), None
+    for warning in result.warnings:
+        print(f"meshlint: warning: {warning}", file=sys.stderr)
+    return result, EXIT_OK
 
 
 def _graph(args: argparse.Namespace) -> int:
     from .graph import RENDERERS
-    from .rules.retry_amplification import exposed_hosts
 
-    index, code = _load_index(args)
-    if index is None:
+    result, code = _call_graph(args)
+    if result is None:
         return code
-    graph = index.call_graph()
-    return _write(RENDERERS[args.format](graph, exposed_hosts(index), index.env.domain), args.output)
+    return _write(RENDERERS[args.format](result.graph, result.exposed, result.domain), args.output)
 
 
 def _simulate(args: argparse.Namespace) -> int:
     from .mesh.callgraph import resolve_host, short_names
-    from .rules.retry_amplification import exposed_hosts
 
     if args.rps <= 0 or args.duration <= 0:
         return _error("--rps and --duration must be positive")
-    index, code = _load_index(args)
-    if index is None:
+    result, code = _call_graph(args)
+    if result is None:
         return code
     try:
         from . import simulate
     except ImportError:
         return _error("simulate needs simpy: pip install 'meshlint[simulate]'")
-    graph = index.call_graph()
-    names = short_names(graph.nodes, index.env.domain)
+    graph = result.graph
+    names = short_names(graph.nodes, result.domain)
 
     def find(text: str) -> str | None:
         if text in graph.nodes:
             return text
-        host = resolve_host(text, index.env.default_namespace, index.env.domain)
+        host = resolve_host(text, result.default_namespace, result.domain)
         if host in graph.nodes:
             return host
         matches = [h for h, n in names.items() if n == text]
@@ -307,7 +316,7 @@ def _simulate(args: argparse.Namespace) -> int:
         if entry is None:
             return _error(f"--entry {args.entry}: not a service of the call graph")
     else:
-        entry = simulate.choose_entry(graph, failed, exposed_hosts(index))
+        entry = simulate.choose_entry(graph, failed, result.exposed)
         if entry is None:
             return _error(f"nothing in the call graph calls {names[failed]}")
     try:
@@ -324,12 +333,6 @@ def _simulate(args: argparse.Namespace) -> int:
         except OSError as exc:
             return _error(f"cannot write {args.plot}: {exc.strerror or exc}")
     return _write(text, args.output)
-
-
-def _replace(config, **changes):
-    from dataclasses import replace
-
-    return replace(config, **changes)
 
 
 def _rules(args: argparse.Namespace) -> int:

@@ -1,8 +1,11 @@
-"""Configuration: which rules run, at what severity, with which options, in which environment.
+"""Configuration: what the user decided. Which rules run, at what severity, with which
+options, and the facts about the environment that the files cannot show (`Facts`).
 
 One `Config` comes from the defaults, overlaid by a configuration mapping (a config file, or a
 fixture's header) and then by command-line flags. Every key is validated: an unknown key, a
-wrong type or an unknown code is a `ConfigError` (exit code 2) naming the key.
+wrong type or an unknown code is a `ConfigError` (exit code 2) naming the key. What was read
+(the manifests, the `--mesh-config` file, the `--call-graph` edges) is input, not
+configuration: `load/` reads it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from .finding import Rule, Severity
-from .index import Env
+from .mesh.hosts import DOMAIN
 
 CODE_PREFIX = re.compile(r"^ML\d{0,3}$")
 
@@ -23,13 +26,25 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Facts:
+    """What the user states about the environment that the files cannot show (SPEC §4)."""
+
+    root_namespace: str = "istio-system"
+    injected_namespaces: frozenset[str] = frozenset()
+    known_gateways: frozenset[str] = frozenset()  # "ns/name"
+    native_sidecars: bool = False
+    istio_version: str = ""
+    domain: str = DOMAIN
+    default_namespace: str = "default"  # of resources that set none, as kubectl does
+
+
+@dataclass(frozen=True)
 class Config:
     select: tuple[str, ...] = ("ML",)
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # by rule name
-    env: Env = field(default_factory=Env)
-    default_namespace: str = "default"
+    facts: Facts = field(default_factory=Facts)
     fail_on: Severity | None = Severity.WARNING  # None = never
     ignore_resources: tuple[tuple[tuple[str, ...], str], ...] = ()  # (code prefixes, "Kind ns/name" glob)
     namespace: str | None = None  # report only on this namespace (and cluster-scoped resources)
@@ -96,7 +111,7 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
         raise ConfigError(f"{where}: expected a mapping of settings")
     by_name = {r.name: r for r in rules.values()}
     cfg = base or Config()
-    env = cfg.env
+    facts = cfg.facts
     severity = dict(cfg.severity)
     options = {k: dict(v) for k, v in cfg.options.items()}
     for key, value in data.items():
@@ -118,23 +133,23 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
         elif key == "fail-on":
             cfg = replace(cfg, fail_on=parse_fail_on(value, at))
         elif key == "default-namespace":
-            cfg = replace(cfg, default_namespace=_string(value, at))
+            facts = replace(facts, default_namespace=_string(value, at))
         elif key == "root-namespace":
-            env = replace(env, root_namespace=_string(value, at))
+            facts = replace(facts, root_namespace=_string(value, at))
         elif key == "istio-version":
-            env = replace(env, istio_version=_string(value, at))
+            facts = replace(facts, istio_version=_string(value, at))
         elif key == "native-sidecars":
             if not isinstance(value, bool):
                 raise ConfigError(f"{at}: expected true or false")
-            env = replace(env, native_sidecars=value)
+            facts = replace(facts, native_sidecars=value)
         elif key == "injected-namespaces":
-            env = replace(env, injected_namespaces=frozenset(_strings(value, at)))
+            facts = replace(facts, injected_namespaces=frozenset(_strings(value, at)))
         elif key == "known-gateways":
             gateways = _strings(value, at)
             for gw in gateways:
                 if gw.count("/") != 1 or not all(gw.split("/")):
                     raise ConfigError(f"{at}: {gw!r} is not of the form namespace/name")
-            env = replace(env, known_gateways=frozenset(gateways))
+            facts = replace(facts, known_gateways=frozenset(gateways))
         elif key in by_name:
             rule = by_name[key]
             if not isinstance(value, Mapping):
@@ -152,7 +167,7 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
             cfg = replace(cfg, ignore_resources=tuple(_ignore_resources(value, rules, at)))
         else:
             raise ConfigError(f"{at}: unknown key")
-    return replace(cfg, env=env, severity=severity, options=options, source=where)
+    return replace(cfg, facts=facts, severity=severity, options=options, source=where)
 
 
 def parse_fail_on(value: Any, where: str = "--fail-on") -> Severity | None:
@@ -193,25 +208,26 @@ def _ignore_resources(value: Any, rules: Mapping[str, Rule], where: str) -> list
     return out
 
 
-def effective(config: Config, rules: Mapping[str, Rule]) -> dict[str, Any]:
-    """The effective configuration as a config-file mapping (for --show-config)."""
-    env = config.env
+def effective(config: Config, rules: Mapping[str, Rule], mesh_config: str = "", call_edges: int = 0) -> dict[str, Any]:
+    """The effective configuration as a config-file mapping (for --show-config), with the names
+    of the inputs given beside it (the `--mesh-config` file, the number of `--call-graph` edges)."""
+    facts = config.facts
     return {
         "source": config.source or "(defaults: no configuration file)",
         "select": list(config.select),
         "ignore": list(config.ignore),
         "fail-on": config.fail_on.value if config.fail_on else "never",
-        "default-namespace": config.default_namespace,
+        "default-namespace": facts.default_namespace,
         "namespace": config.namespace or "(all)",
         "severity": {r.code: config.severity_of(r).value for r in rules.values()},
         "ignore-resources": [{"code": ",".join(codes), "resource": glob} for codes, glob in config.ignore_resources],
-        "root-namespace": env.root_namespace,
-        "injected-namespaces": sorted(env.injected_namespaces),
-        "known-gateways": sorted(env.known_gateways),
-        "native-sidecars": env.native_sidecars,
-        "istio-version": env.istio_version or "(unknown)",
-        "mesh-config": env.mesh_config_name if env.mesh_config is not None else "(none)",
-        "call-graph": f"{len(env.call_graph)} edges" if env.call_graph else "(none)",
+        "root-namespace": facts.root_namespace,
+        "injected-namespaces": sorted(facts.injected_namespaces),
+        "known-gateways": sorted(facts.known_gateways),
+        "native-sidecars": facts.native_sidecars,
+        "istio-version": facts.istio_version or "(unknown)",
+        "mesh-config": mesh_config or "(none)",
+        "call-graph": f"{call_edges} edges" if call_edges else "(none)",
         "rules": {r.code: {"name": r.name, "enabled": config.is_enabled(r), **({"options": config.options_for(r)}
                                                                                if r.options else {})}
                   for r in rules.values()},

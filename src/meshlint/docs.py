@@ -32,7 +32,16 @@ def rules_table(rules: Iterable[Rule]) -> str:
 
 def rules_json(rules: Iterable[Rule]) -> str:
     return json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value, "summary": r.summary,
-                        "inputs": sorted(r.inputs), "options": dict(r.options)} for r in rules], indent=2) + "\n"
+                        "inputs": sorted(r.inputs), "options": dict(r.options),
+                        "variants": [{"name": v.name, "severity": v.severity.value, "message": v.message,
+                                      "fix": v.fix} for v in r.variants]}
+                       for r in rules], indent=2) + "\n"
+
+
+def messages(rule: Rule) -> list[str]:
+    """Every message the rule emits, as Markdown list items: the variant's name and severity,
+    its template (`{placeholders}` are filled in each finding) and its fix."""
+    return [f"- `{v.name}` ({v.severity.value}): {v.message}\n  Fix: {v.fix}" for v in rule.variants]
 
 
 def rule_page(rule: Rule) -> str:
@@ -40,7 +49,7 @@ def rule_page(rule: Rule) -> str:
     opts = ""
     if rule.options:
         opts = "\n## Options\n" + "".join(f"- `{k}` (default `{v}`)\n" for k, v in rule.options.items())
-    return f"{head}\n{'=' * len(head)}\n\n{rule.doc}\n{opts}"
+    return f"{head}\n{'=' * len(head)}\n\n{rule.doc}\n\n## Messages\n" + "\n".join(messages(rule)) + f"\n{opts}"
 
 
 def rules_markdown(rules: Iterable[Rule]) -> str:
@@ -56,6 +65,7 @@ def rules_markdown(rules: Iterable[Rule]) -> str:
         out += ["", f'<a id="{anchor(r)}"></a>', "", f"## {r.code} {r.name}", "",
                 f"**{summary.strip()}** Default severity: `{r.severity.value}`. "
                 f"Explain in a terminal: `meshlint rule {r.code}`.", "", body]
+        out += ["", "### Messages", ""] + messages(r)
         if r.options:
             out += ["", "### Options", ""] + [f"- `{k}` (default `{v}`)" for k, v in r.options.items()]
     return "\n".join(out) + "\n"

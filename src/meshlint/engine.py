@@ -1,24 +1,48 @@
-"""The pipeline: sources -> resources -> index -> rules -> findings -> filters -> located.
+"""The engine: one entry point per command, each reading its inputs and building the index once.
 
-Data flows one way. Rules only read the index; suppression and configuration are applied to
-their findings afterwards; reports only see the final list.
+Data flows one way: sources -> resources -> index -> rules -> findings -> severity overrides ->
+scope -> suppression -> located (file and line) -> reports. Rules only read the index; each
+stage after them returns new findings and changes none it was given; reports only see the
+final `Result`.
+
+- `check`: the findings of every enabled rule;
+- `graph`: the service call graph, for `meshlint graph` and the HTML report;
+- `simulate`: a what-if retry storm over that graph;
+- `effective_config`: what `--show-config` prints.
 """
 
 from __future__ import annotations
 
 import gc
-import sys
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO, Callable, Iterable
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Sequence
 
 from . import rules as rule_catalogue
 from . import suppress
-from .config import Config
-from .finding import Finding, Severity
+from .config import Config, effective
+from .finding import Finding, Rule, Severity
 from .index import Index
-from .load import Loaded, load
+from .load import Loaded, Problem, load
+from .load.context_files import ContextFiles, read_context
 from .mesh.namespaces import is_system_namespace
+
+if TYPE_CHECKING:
+    from .mesh.callgraph import Graph
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a command reads: manifest paths (`-` for stdin), and the files that describe their
+    context (`--mesh-config`, `--call-graph`)."""
+
+    paths: Sequence[str]
+    mesh_config: str | None = None
+    call_graph: str | None = None
+    stdin: BinaryIO | None = None
 
 
 @dataclass
@@ -28,7 +52,7 @@ class Result:
     resources: int
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
-    rules: list = field(default_factory=list)  # the rules that ran (enabled by the configuration)
+    rules: list[Rule] = field(default_factory=list)  # the rules that ran (enabled by the configuration)
 
     @property
     def reported(self) -> list[Finding]:
@@ -46,47 +70,57 @@ class Result:
         return any(f.severity.rank >= threshold.rank for f in self.reported)
 
 
-def analyse(paths: Iterable[str], config: Config, stdin: BinaryIO | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Result:
-    """Load `paths` and analyse them. Raises LoadError for unreadable paths.
-
-    The cyclic garbage collector is paused meanwhile: parsing creates millions of containers
-    (trees, no cycles), and every full collection would walk all of them again."""
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Parsing creates millions of containers (trees, no cycles), and every full collection of
+    the cyclic garbage collector would walk all of them again."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return analyse_loaded(load(paths, config.default_namespace, stdin, progress), config)
+        yield
     finally:
         if enabled:
             gc.enable()
 
 
-def analyse_loaded(loaded: Loaded, config: Config) -> Result:
-    env = config.env if config.env.default_namespace == config.default_namespace else \
-        replace(config.env, default_namespace=config.default_namespace)
-    index = Index(loaded.resources, loaded.problems, env)
+def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> Result:
+    """`meshlint check`. Raises LoadError (unreadable path) or ContextFileError."""
+    context = read_context(inputs.mesh_config, inputs.call_graph)
+    with _gc_paused():
+        loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress)
+        return check_loaded(loaded, config, context)
+
+
+def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = ContextFiles()) -> Result:
+    """The findings on what was already loaded."""
+    index = _index(loaded, config, context)
+    enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
+    found, errors = _run(enabled, index, config)
+    in_scope = [f for f in found if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
+    suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
+    located = sorted(_locate(suppressed), key=Finding.sort_key)
+    return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
+                  internal_errors=errors, rules=enabled)
+
+
+def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:
+    return Index(loaded.resources, loaded.problems, config.facts, context.mesh_config, context.call_edges)
+
+
+def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Finding], list[str]]:
+    """Every enabled rule's findings, at the severity the configuration gives its code."""
     findings: list[Finding] = []
     errors: list[str] = []
-    for rule in rule_catalogue.ALL:
-        if not config.is_enabled(rule):
-            continue
+    for rule in enabled:
         options = config.options_for(rule)
         severity = config.severity.get(rule.code)
         try:
             for finding in rule.check(index, options):
-                if severity is not None:
-                    finding.severity = severity
-                findings.append(finding)
+                findings.append(finding if severity is None else replace(finding, severity=severity))
         except Exception:  # noqa: BLE001 - a rule bug must not lose the other rules' findings
             errors.append(f"internal error in rule {rule.code} ({rule.name}); please report it:\n"
                           + traceback.format_exc(limit=-3))
-    findings = [f for f in findings if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
-    suppress.apply(findings, config)
-    _locate(findings)
-    findings.sort(key=Finding.sort_key)
-    return Result(findings, files=len(loaded.sources), resources=loaded.count,
-                  notes=loaded.notes, internal_errors=errors,
-                  rules=[r for r in rule_catalogue.ALL if config.is_enabled(r)])
+    return findings, errors
 
 
 def _in_scope(finding: Finding, namespace: str | None) -> bool:
@@ -101,25 +135,65 @@ def _in_system_namespace(finding: Finding) -> bool:
     return finding.resource is not None and is_system_namespace(finding.resource.namespace)
 
 
-def _locate(findings: list[Finding]) -> None:
-    """Fill in file and line, composing only the documents that have findings."""
+def _locate(findings: list[Finding]) -> list[Finding]:
+    """The findings with file and line, composing only the documents that have findings."""
     if not findings:
-        return
+        return findings
     from .locate import Locator
 
     locator = Locator()
+    out = []
     for f in findings:
         if f.resource is not None:
             doc, path = f.resource.document, f.resource.prefix + f.path
         elif f.document is not None:
             doc, path = f.document, f.path
         else:  # pragma: no cover - every finding has one or the other
+            out.append(f)
             continue
-        f.file = doc.source.name
-        if not f.line:
-            f.line = locator.line(doc, path)
+        out.append(replace(f, file=doc.source.name, line=f.line or locator.line(doc, path)))
+    return out
 
 
-def print_internal_errors(result: Result) -> None:
-    for error in result.internal_errors:
-        print(f"meshlint: {error}", file=sys.stderr)
+# --- graph and simulate --------------------------------------------------------------------
+
+
+@dataclass
+class GraphResult:
+    """The service call graph of the input, with what its reports need beside it."""
+
+    graph: "Graph"
+    exposed: set[str]  # hosts external requests enter through a gateway
+    domain: str
+    default_namespace: str
+    notes: list[str]
+    warnings: list[str]  # input problems, left out of the graph
+
+
+def graph(inputs: Inputs, config: Config) -> GraphResult:
+    """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
+    from .mesh.routes import exposed_hosts
+
+    context = read_context(inputs.mesh_config, inputs.call_graph)
+    with _gc_paused():
+        loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin)
+        index = _index(loaded, config, context)
+        call_graph = index.call_graph()
+    facts = config.facts
+    return GraphResult(call_graph, exposed_hosts(index.of_kind("VirtualService"), facts.domain), facts.domain,
+                       facts.default_namespace, loaded.notes, [_skipped(p) for p in loaded.problems])
+
+
+def _skipped(problem: Problem) -> str:
+    """An input problem as `graph` and `simulate` mention it: the code `check` reports it under."""
+    code = rule_catalogue.FOR_PROBLEM[problem.kind].code
+    where = problem.line or problem.document.line
+    return f"{problem.document.source.name}:{where}: {code} {problem.message} (skipped; `meshlint check` reports it)"
+
+
+def effective_config(inputs: Inputs, config: Config) -> dict:
+    """What `--show-config` prints: the configuration, and the context files given beside it.
+    Raises ContextFileError."""
+    context = read_context(inputs.mesh_config, inputs.call_graph)
+    return effective(config, rule_catalogue.BY_CODE, context.mesh_config.name if context.mesh_config else "",
+                     len(context.call_edges))

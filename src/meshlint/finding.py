@@ -1,4 +1,13 @@
-"""Severity, Finding and Rule: the vocabulary shared by rules, the engine and the reports."""
+"""Severity, Rule, Variant and Finding: the vocabulary shared by rules, the engine and reports.
+
+A rule declares every message it can emit as a `Variant` (a name, a message template, a fix
+text and a severity), the way ruff and istio's `messages.yaml` keep one catalogue: the docs,
+`meshlint rule CODE`, SARIF's rule metadata and the style meta-test all read the variants, so
+no message exists that they do not show.
+
+A `Finding` is immutable. Each stage after the rules (severity overrides, suppression, line
+resolution) returns new findings instead of changing the ones it was given.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,8 @@ import enum
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+
+from .resource import FieldPath
 
 if TYPE_CHECKING:
     from .index import Index
@@ -32,26 +43,87 @@ class Severity(enum.Enum):
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
-@dataclass(slots=True)
+class Applicability(enum.Enum):
+    """How far a fix may be trusted (ruff's `Applicability`): a safe fix removes the footgun and
+    changes nothing else about what traffic does; an unsafe one changes behaviour that a human
+    must approve."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One change to a parsed object: set `value` at `path`, or remove the field there when
+    `remove` is true. `target` names another resource than the finding's (a DestinationRule
+    that the fix of a VirtualService finding changes); None means the finding's own."""
+
+    path: FieldPath
+    value: Any = None
+    remove: bool = False
+    target: "Ref | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """Structured edits that remove a finding, with how far they may be trusted. The `fix`
+    engine applies them to the files; it knows no rule."""
+
+    edits: tuple[Edit, ...]
+    applicability: Applicability
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A fact another source (telemetry, the live cluster) adds to a finding: what it says,
+    the query that found it and the value measured."""
+
+    source: str  # "prometheus", "kube"
+    text: str
+    query: str = ""
+    value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One message a rule emits: `message` and `fix` are format strings filled with the values
+    given to `Rule.finding`."""
+
+    name: str  # kebab-case, unique within the rule
+    severity: Severity
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
-    """One problem. `path` locates the offending field inside `resource`; the engine turns it
-    into `file` and `line` once, after all rules ran (so clean resources never pay for it)."""
+    """One problem. `path` locates the offending field inside `resource` (or inside `document`
+    for input problems that have no resource); the engine resolves it into `file` and `line`
+    once, after all rules ran, so clean resources never pay for it."""
 
     code: str
     name: str
+    variant: str
     severity: Severity
     message: str
     fix: str
     resource: "Resource | None" = None
-    path: tuple = ()
-    document: "Document | None" = None  # for input problems that have no resource
+    path: FieldPath = ()
+    document: "Document | None" = None
     related: tuple["Ref", ...] = ()
+    autofix: Fix | None = None
+    evidence: tuple[Evidence, ...] = ()
     file: str = ""
     line: int = 0
     suppressed: str = ""  # why the finding is suppressed ("" = reported)
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, str, str]:
         return (self.file, self.line, self.code, self.message)
+
+    @property
+    def help(self) -> str:
+        """The help line every text-like report prints under the finding."""
+        return f"{self.fix} (docs: meshlint rule {self.code})"
 
 
 Options = Mapping[str, Any]
@@ -59,21 +131,25 @@ Options = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule: its identity, its texts, the kinds it reads, and its pure check function.
-
-    `message` and `fix` are format strings filled with the keyword arguments given to
-    `finding()`; `options` holds the defaults of the rule's options (config keys under the
-    rule's name)."""
+    """A rule: its identity, the kinds it reads, its pure check function, every message it can
+    emit (`variants`; the first is its main one and gives the rule's default severity), the
+    defaults of its options (config keys under the rule's name), and what other catalogues
+    call the same problem (`istio_codes`: `istioctl analyze` message codes that
+    `galley.istio.io/analyze-suppress` may name) and the footgun it detects (SPEC §5)."""
 
     code: str
     name: str
-    severity: Severity
     summary: str
     inputs: frozenset[str]
-    message: str
-    fix: str
+    variants: tuple[Variant, ...]
     check: Callable[["Index", Options], Iterator[Finding]]
     options: Mapping[str, Any] = field(default_factory=dict)
+    istio_codes: frozenset[str] = frozenset()
+    footgun: int | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return self.variants[0].severity
 
     @property
     def doc(self) -> str:
@@ -81,14 +157,14 @@ class Rule:
         module = sys.modules[self.check.__module__]
         return (module.__doc__ or "").strip()
 
-    def finding(self, resource: "Resource | None", path: tuple = (), *,
-                related: tuple = (), message: str | None = None, fix: str | None = None,
-                severity: Severity | None = None, document: "Document | None" = None,
-                line: int = 0, **values: Any) -> Finding:
+    def finding(self, variant: Variant, resource: "Resource | None", path: FieldPath = (), *,
+                related: tuple["Ref", ...] = (), document: "Document | None" = None, line: int = 0,
+                autofix: Fix | None = None, **values: Any) -> Finding:
+        if variant not in self.variants:
+            raise ValueError(f"{self.code}: variant {variant.name!r} is not declared on the rule")
         return Finding(
-            code=self.code, name=self.name, severity=severity or self.severity,
-            message=(message or self.message).format(**values),
-            fix=(fix or self.fix).format(**values),
+            code=self.code, name=self.name, variant=variant.name, severity=variant.severity,
+            message=variant.message.format(**values), fix=variant.fix.format(**values),
             resource=resource, path=tuple(path), related=tuple(related),
-            document=document, line=line,
+            document=document, line=line, autofix=autofix,
         )

@@ -11,39 +11,24 @@ rule's declared `inputs` are exactly the kinds it uses.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, Iterable, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Generic, Iterable, Iterator, Mapping, Sequence, TypeVar
 
+from .config import Facts
 from .mesh import hosts as hostnames
+from .mesh import routes
 from .mesh.injection import Sidecar, sidecar
 from .mesh.meshconfig import MeshSettings, settings
 from .mesh.peerauth import PeerAuthentications
 from .mesh.workloads import WORKLOAD_KINDS, Workload, is_owned_by_input, pod_template
-from .resource import Ref, Resource
+from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
 if TYPE_CHECKING:
     from .load import Problem
-    from .mesh.callgraph import Graph, Mention
+    from .mesh.callgraph import ExplicitEdge, Graph, Mention
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Env:
-    """Facts about the environment that the files cannot show (config file, SPEC §4)."""
-
-    root_namespace: str = "istio-system"
-    injected_namespaces: frozenset[str] = frozenset()
-    known_gateways: frozenset[str] = frozenset()  # "ns/name"
-    native_sidecars: bool = False
-    istio_version: str = ""
-    domain: str = hostnames.DOMAIN
-    mesh_config: Mapping | None = field(default=None, hash=False, compare=False)  # --mesh-config data
-    mesh_config_name: str = "--mesh-config"
-    mesh_config_document: object = field(default=None, hash=False, compare=False)
-    call_graph: tuple = field(default=(), hash=False, compare=False)  # ExplicitEdge from --call-graph
-    default_namespace: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +43,16 @@ class ServerHost:
 
 
 class Index:
+    """Everything that was read (resources, input problems, the `--mesh-config` file, the
+    `--call-graph` edges) and the facts the user stated about the environment."""
+
     def __init__(self, resources: Iterable[Resource], problems: Sequence["Problem"] = (),
-                 env: Env | None = None) -> None:
-        self.env = env or Env()
+                 facts: Facts | None = None, mesh_config: MeshConfigFile | None = None,
+                 call_edges: Sequence["ExplicitEdge"] = ()) -> None:
+        self.facts = facts or Facts()
         self.problems: Sequence["Problem"] = problems
+        self.call_edges: Sequence["ExplicitEdge"] = call_edges
+        self._mesh_config_file = mesh_config
         self.accessed: set[str] | None = None  # set by tests to record the kinds read
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
         self._by_ref: dict[Ref, Resource] = {}
@@ -101,16 +92,12 @@ class Index:
         self._touch(kind)
         return self._by_name.get((kind, name), [])
 
-    @property
-    def resource_count(self) -> int:
-        return len(self._by_ref)
-
     # -- services and hosts ------------------------------------------------------------------
 
     @cached_property
     def _services_by_host(self) -> Mapping[str, Resource]:
-        domain = self.env.domain
-        return {f"{s.name}.{s.namespace}.svc.{domain}": s for s in self._by_kind.get("Service", [])}
+        domain = self.facts.domain
+        return {hostnames.service_fqdn(s.name, s.namespace, domain): s for s in self._by_kind.get("Service", [])}
 
     def service_for_host(self, fqdn: str) -> Resource | None:
         """The Service whose cluster-local FQDN is `fqdn`."""
@@ -136,7 +123,7 @@ class Index:
         for dr in self._by_kind.get("DestinationRule", []):
             host = dr.spec.get("host")
             if host:
-                table.add(hostnames.expand_host(host, dr.namespace, self.env.domain), dr)
+                table.add(hostnames.expand_host(host, dr.namespace, self.facts.domain), dr)
         return table
 
     def destination_rules_for(self, fqdn: str) -> list[Resource]:
@@ -161,6 +148,14 @@ class Index:
         self._touch("Gateway")
         return [e for e in self._server_hosts.matching(host) if e.namespace in ("*", namespace)]
 
+
+    # -- routing rules -------------------------------------------------------------------------
+
+    def route_rules(self, kinds: tuple[str, ...] = routes.ROUTE_KINDS) -> Iterator[routes.RouteRule]:
+        """Every routing rule of VirtualServices (route lists `kinds`) and Gateway API routes."""
+        self._touch("VirtualService", *GATEWAY_API_ROUTES)
+        gateway_api = [r for kind in GATEWAY_API_ROUTES for r in self._by_kind.get(kind, ())]
+        return routes.route_rules(self._by_kind.get("VirtualService", ()), gateway_api, self.facts.domain, kinds)
 
     # -- workloads, injection, mTLS ---------------------------------------------------------
 
@@ -242,11 +237,11 @@ class Index:
     @cached_property
     def _mesh(self) -> MeshSettings:
         return settings(self._by_kind.get("ConfigMap", ()), self._by_kind.get("IstioOperator", ()),
-                        self.env.root_namespace, self.env.mesh_config, self.env.mesh_config_name,
-                        self.env.mesh_config_document)
+                        self.facts.root_namespace, self._mesh_config_file)
 
     def mesh(self) -> MeshSettings:
-        """Installation settings: MeshConfig, Helm values, injector config, revisions."""
+        """Installation settings: MeshConfig, Helm values, injector config, revisions (from the
+        input's ConfigMaps and IstioOperators, and the `--mesh-config` file)."""
         self._touch("ConfigMap", "IstioOperator")
         return self._mesh
 
@@ -260,13 +255,13 @@ class Index:
         found = self._sidecars.get(id(w))
         if found is None:
             ns = self._by_ref.get(Ref("Namespace", "", w.namespace))
-            found = sidecar(w, ns, self.env.injected_namespaces, self._mesh)
+            found = sidecar(w, ns, self.facts.injected_namespaces, self._mesh)
             self._sidecars[id(w)] = found
         return found
 
     @cached_property
     def _peer_authentications(self) -> PeerAuthentications:
-        return PeerAuthentications(self._by_kind.get("PeerAuthentication", ()), self.env.root_namespace)
+        return PeerAuthentications(self._by_kind.get("PeerAuthentication", ()), self.facts.root_namespace)
 
     def peer_authentications(self) -> PeerAuthentications:
         self._touch("PeerAuthentication")
@@ -278,7 +273,7 @@ class Index:
 
         self._touch("Service")
         seen: dict[str, tuple[Resource, Mention]] = {}
-        for m in mentions(w, self.env.domain):
+        for m in mentions(w, self.facts.domain):
             if m.fqdn in seen:
                 continue
             svc = self._services_by_host.get(m.fqdn)
@@ -293,7 +288,7 @@ class Index:
     def _call_graph(self) -> "Graph":
         from .mesh.callgraph import build
 
-        return build(self, self.env.call_graph, self.env.default_namespace)
+        return build(self, self.call_edges, self.facts.default_namespace)
 
     def call_graph(self) -> "Graph":
         """Services and who calls whom (env values, --call-graph), with the tries per hop."""

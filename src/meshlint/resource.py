@@ -74,6 +74,12 @@ def kind_key(api_version: str, kind: str) -> str:
     return f"{group}/{kind}"
 
 
+def display(kind: str, namespace: str, name: str) -> str:
+    """How a resource is named to users: `Service shop/cart`, or `Namespace shop` when it is
+    cluster-scoped."""
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
 class Ref(NamedTuple):
     """Identity of a resource: kind key, namespace ("" when cluster-scoped), name."""
 
@@ -82,7 +88,11 @@ class Ref(NamedTuple):
     name: str
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+        return display(self.kind, self.namespace, self.name)
+
+    def display(self) -> str:
+        """As users name it: the kind without the group that `kind_key` may have added."""
+        return display(self.kind.rsplit("/", 1)[-1], self.namespace, self.name)
 
 
 @dataclass(eq=False)
@@ -107,6 +117,16 @@ class Document:
     @property
     def text(self) -> str:
         return self.source.text[self.start:self.end]
+
+
+@dataclass(frozen=True, eq=False)
+class MeshConfigFile:
+    """The installation file given with `--mesh-config` (an IstioOperator, a MeshConfig or
+    istiod Helm values): its name as given, its document (findings point into it) and data."""
+
+    name: str
+    document: Document
+    data: Mapping[str, Any]
 
 
 @dataclass(eq=False, slots=True)
@@ -162,5 +182,4 @@ class Resource:
 
     def display(self) -> str:
         """`Service shop/cart` or `Namespace shop` (the original kind name, unqualified)."""
-        kind = self.kind_name or self.ref.kind
-        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
+        return display(self.kind_name or self.ref.kind, self.namespace, self.name)

@@ -6,30 +6,33 @@ can list it as suppressed); it never counts towards the exit code.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 if TYPE_CHECKING:
     from .config import Config
-    from .finding import Finding
+    from .finding import Finding, Rule
 
 ANNOTATION = "meshlint.io/ignore"
 ISTIO_ANNOTATION = "galley.istio.io/analyze-suppress"
-
-# istioctl analyze message codes whose meaning a meshlint rule shares.
-ISTIO_CODES = {
-    "IST0118": ("ML101",),  # PortNameIsNotUnderNamingConvention
-    "IST0150": ("ML101",),  # ExternalNameServiceTypeInvalidPortName
-    "IST0132": ("ML103",),  # VirtualServiceHostNotFoundInGateway
-}
-# IST0101 ReferencedResourceNotFound covers both a missing gateway and a missing subset.
-ISTIO_REFERENCED_NOT_FOUND = "IST0101"
 
 
 def codes_in(annotation: str) -> set[str]:
     return {c.strip().upper() for c in annotation.split(",") if c.strip()}
 
 
-def suppressed_by_annotation(code: str, annotations: dict) -> str:
+def istio_code_map(rules: Iterable["Rule"]) -> dict[str, set[str]]:
+    """`istioctl analyze` message code -> the meshlint codes that share its meaning, as the
+    rules declare them (IST0101 ReferencedResourceNotFound covers a missing gateway and a
+    missing subset: two rules)."""
+    out: dict[str, set[str]] = {}
+    for rule in rules:
+        for istio in rule.istio_codes:
+            out.setdefault(istio, set()).add(rule.code)
+    return out
+
+
+def suppressed_by_annotation(code: str, annotations: Mapping[str, str], istio_codes: Mapping[str, set[str]]) -> str:
     own = annotations.get(ANNOTATION)
     if isinstance(own, str):
         codes = codes_in(own)
@@ -40,22 +43,21 @@ def suppressed_by_annotation(code: str, annotations: dict) -> str:
         codes = codes_in(istio)
         if "*" in codes:
             return f"annotation {ISTIO_ANNOTATION}"
-        mapped = {c for ist in codes for c in ISTIO_CODES.get(ist, ())}
-        if ISTIO_REFERENCED_NOT_FOUND in codes:
-            mapped |= {"ML102", "ML105"}
-        if code in mapped:
+        if any(code in istio_codes.get(ist, ()) for ist in codes):
             return f"annotation {ISTIO_ANNOTATION}"
     return ""
 
 
-def apply(findings: list["Finding"], config: "Config") -> None:
+def apply(findings: Iterable["Finding"], config: "Config", rules: Iterable["Rule"]) -> list["Finding"]:
+    """The findings, each marked with why it is suppressed (unchanged when it is not)."""
+    istio_codes = istio_code_map(rules)
+    out = []
     for f in findings:
         r = f.resource
-        if r is None:
-            continue
-        why = suppressed_by_annotation(f.code, r.annotations)
-        if not why and config.ignore_resources:
-            ident = f"{r.kind_name or r.kind} {r.namespace}/{r.name}" if r.namespace else f"{r.kind_name or r.kind} {r.name}"
-            if config.ignored_resource(f.code, ident):
+        why = ""
+        if r is not None:
+            why = suppressed_by_annotation(f.code, r.annotations, istio_codes)
+            if not why and config.ignore_resources and config.ignored_resource(f.code, r.display()):
                 why = "config ignore-resources"
-        f.suppressed = why
+        out.append(replace(f, suppressed=why) if why else f)
+    return out

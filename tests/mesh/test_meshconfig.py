@@ -19,7 +19,7 @@ import pytest
 
 from meshlint.mesh.meshconfig import (MeshSettings, classify_file, deep_merge, embedded, is_injector_configmap,
                                       is_mesh_configmap, proxy_config, settings)
-from meshlint.resource import Document, Ref, Resource, Source
+from meshlint.resource import Document, MeshConfigFile, Ref, Resource, Source
 
 ROOT = "istio-system"
 
@@ -201,7 +201,7 @@ def test_file_istio_operator():
     data = {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator",
             "spec": {"revision": "blue", "meshConfig": {"trustDomain": "corp"},
                      "values": {"pilot": {"env": {"A": "1"}}}}}
-    s = settings([], [], ROOT, file=data, file_name="install.yaml", file_document=doc)
+    s = settings([], [], ROOT, MeshConfigFile("install.yaml", doc, data))
     assert s.mesh == {"trustDomain": "corp"}
     assert s.mesh_sources == ["install.yaml"]
     assert s.values == {"pilot": {"env": {"A": "1"}}}
@@ -211,13 +211,13 @@ def test_file_istio_operator():
 
 
 def test_file_istio_operator_with_spec_that_is_not_a_mapping():
-    s = settings([], [], ROOT, file={"kind": "IstioOperator", "spec": "oops"})
+    s = settings([], [], ROOT, MeshConfigFile("f.yaml", None, {"kind": "IstioOperator", "spec": "oops"}))
     assert s.mesh == {} and s.values == {} and s.mesh_sources == []
 
 
 def test_file_bare_mesh_config():
     data = {"defaultConfig": {"holdApplicationUntilProxyStarts": True}, "enableAutoMtls": False}
-    s = settings([], [], ROOT, file=data, file_name="mesh.yaml")
+    s = settings([], [], ROOT, MeshConfigFile("mesh.yaml", None, data))
     assert s.mesh == data
     assert s.mesh_sources == ["mesh.yaml"]
     assert s.values == {} and s.value_sources == []
@@ -227,7 +227,7 @@ def test_file_helm_values_with_mesh_config():
     doc = object()
     data = {"meshConfig": {"accessLogFile": "/dev/stdout"}, "global": {"proxy": {"autoInject": "disabled"}},
             "revision": "green"}
-    s = settings([], [], ROOT, file=data, file_name="values.yaml", file_document=doc)
+    s = settings([], [], ROOT, MeshConfigFile("values.yaml", doc, data))
     assert s.mesh == {"accessLogFile": "/dev/stdout"}
     assert s.mesh_sources == ["values.yaml"]
     assert s.values == {"global": {"proxy": {"autoInject": "disabled"}}, "revision": "green"}
@@ -238,14 +238,15 @@ def test_file_helm_values_with_mesh_config():
 
 
 def test_file_helm_values_without_mesh_config():
-    s = settings([], [], ROOT, file={"sidecarInjectorWebhook": {"enableNamespacesByDefault": True}})
+    values = {"sidecarInjectorWebhook": {"enableNamespacesByDefault": True}}
+    s = settings([], [], ROOT, MeshConfigFile("f.yaml", None, values))
     assert s.has_mesh_config is False
     assert s.value("sidecarInjectorWebhook", "enableNamespacesByDefault") is True
 
 
 def test_empty_file_adds_nothing():
-    s = settings([], [], ROOT, file={})
-    assert s == MeshSettings()
+    empty = MeshConfigFile("f.yaml", None, {})
+    assert settings([], [], ROOT, empty) == MeshSettings(file=empty)
 
 
 # --- precedence: ConfigMap < IstioOperator < --mesh-config, dicts deep-merged ------------------
@@ -256,7 +257,7 @@ def test_deep_merge_precedence():
                    "values": {"global": {"x": "op", "y": "op"}}})
     injector = configmap("istio-sidecar-injector", {"values": json.dumps({"global": {"w": "cm", "x": "cm"}})})
     file = {"meshConfig": {"defaultConfig": {"c": "file"}}, "global": {"y": "file"}}
-    s = settings([cm, injector], [op], ROOT, file=file, file_name="f.yaml")
+    s = settings([cm, injector], [op], ROOT, MeshConfigFile("f.yaml", None, file))
     assert s.mesh == {"defaultConfig": {"a": "cm", "b": "op", "c": "file"}, "accessLogFile": "/cm"}
     assert s.values == {"global": {"w": "cm", "x": "op", "y": "file"}}
     assert s.mesh_sources == ["ConfigMap istio-system/istio", "IstioOperator istio-system/installed", "f.yaml"]

@@ -15,7 +15,7 @@ ALL_FORMATS = ("text", "json", "sarif", "junit", "github")
 
 
 def test_formats_are_registered():
-    assert FORMATS == ALL_FORMATS
+    assert tuple(FORMATS) == ALL_FORMATS
     for name in FORMATS:
         assert callable(renderer(name))
     with pytest.raises(ValueError):

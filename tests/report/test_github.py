@@ -100,7 +100,7 @@ def test_escaping_round_trips_through_file_and_message(commands):
 
 
 def test_info_is_a_notice():
-    f = Finding(code="ML104", name="external-host-without-gateway", severity=Severity.INFO,
+    f = Finding(code="ML104", name="external-host-without-gateway", variant="undeclared-egress-host", severity=Severity.INFO,
                 message="host a.example.com: 50% of it, maybe", fix="Declare it.", file="vs.yaml", line=4)
     c = parse(github.annotation(f))
     assert c["cmd"] == "notice"
@@ -109,7 +109,7 @@ def test_info_is_a_notice():
 
 
 def test_windows_paths_use_forward_slashes_and_line_is_at_least_one():
-    f = Finding(code="ML001", name="invalid-yaml", severity=Severity.ERROR, message="bad\r\nthing",
+    f = Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR, message="bad\r\nthing",
                 fix="Fix.", file="deploy\\a,b.yaml", line=0)
     c = parse(github.annotation(f))
     assert c["props"]["file"] == "deploy/a,b.yaml" and c["props"]["line"] == "1"

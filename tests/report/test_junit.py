@@ -11,9 +11,9 @@ from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 
 from meshlint import rules
 from meshlint.config import Config
-from meshlint.engine import Result, analyse
+from meshlint.engine import Inputs, Result, check
 from meshlint.finding import Finding, Severity
-from meshlint.report import junit
+from meshlint.report import RenderOptions, junit
 from mixed_input import ODD_NAME, ODD_PORT
 from test_cli import run
 
@@ -177,23 +177,23 @@ def test_only_the_rules_that_ran_when_the_engine_says_which(tmp_path):
     (tmp_path / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: b}\n"
                                        "spec:\n  ports:\n  - {name: web, port: 80}\n")
     config = Config(select=("ML1",))
-    result = analyse([str(tmp_path / "svc.yaml")], config)
+    result = check(Inputs([str(tmp_path / "svc.yaml")]), config)
     result.rules = [r for r in rules.ALL if config.is_enabled(r)]
-    xml = parse(junit.render(result), tmp_path)
+    xml = parse(junit.render(result, RenderOptions()).decode(), tmp_path)
     assert [s.name for s in xml] == [f"{r.code} {r.name}" for r in rules.ALL if r.code.startswith("ML1")]
     assert (xml.tests, xml.failures) == (5, 1)
 
 
 def test_same_display_in_two_files_is_told_apart(tmp_path):
-    docs = [Finding(code="ML001", name="invalid-yaml", severity=Severity.ERROR, message="m", fix="f.",
+    docs = [Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR, message="m", fix="f.",
                     file=name, line=3) for name in ("a.yaml", "b.yaml")]
-    xml = parse(junit.render(Result(docs, files=2, resources=0)), tmp_path)
+    xml = parse(junit.render(Result(docs, files=2, resources=0), RenderOptions()).decode(), tmp_path)
     assert set(cases(suites(xml)["ML001 invalid-yaml"])) == {"a.yaml:3", "b.yaml:3"}
 
 
 def test_characters_xml_cannot_carry_are_replaced(tmp_path):
-    bad = Finding(code="ML001", name="invalid-yaml", severity=Severity.ERROR,
+    bad = Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR,
                   message="control \x00\x1b char & <tag> \"q\"", fix="Fix it.", file="x.yaml", line=1)
-    xml = parse(junit.render(Result([bad], files=1, resources=0)), tmp_path)
+    xml = parse(junit.render(Result([bad], files=1, resources=0), RenderOptions()).decode(), tmp_path)
     (failure,) = cases(suites(xml)["ML001 invalid-yaml"])["x.yaml:1"].result
     assert failure.message == "control \ufffd\ufffd char & <tag> \"q\""

@@ -20,6 +20,14 @@ from . import documents, schema
 EXTENSIONS = (".yaml", ".yml", ".json")
 
 
+import enum
+
+
+class ProblemKind(enum.Enum):
+    UNPARSABLE = "ML001"
+    INVALID_OBJECT = "ML002"
+
+
 class LoadError(Exception):
     """A path that cannot be read at all (exit code 2)."""
 
@@ -34,6 +42,10 @@ class Problem:
     path: tuple = ()  # field inside the document
     line: int = 0  # explicit line when known (parser errors), else resolved from path
     resource: Resource | None = None
+
+    @property
+    def kind(self) -> ProblemKind:
+        return ProblemKind(self.code)
 
 
 @dataclass

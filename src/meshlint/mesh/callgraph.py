@@ -303,7 +303,7 @@ def build(index: Any, explicit: Iterable[ExplicitEdge] = (), default_namespace: 
     from .retries import effective
     from . import routes
 
-    domain = index.env.domain
+    domain = index.facts.domain
     nodes: dict[str, Resource | None] = {}
     edges: dict[tuple[str, str], Edge] = {}
     services = {f"{s.name}.{s.namespace}.svc.{domain}": s for s in index.of_kind("Service")}

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from ..resource import Resource
+from ..resource import Document, FieldPath, MeshConfigFile, Resource
 
 # MeshConfig top-level keys: a file holding one of these at the top is a bare MeshConfig.
 MESH_CONFIG_KEYS = {"defaultConfig", "defaultHttpRetryPolicy", "enableAutoMtls", "accessLogFile",
@@ -37,8 +37,8 @@ class ValueSource:
     or the `--mesh-config` file's document."""
 
     resource: Resource | None
-    document: Any  # resource.Document of the --mesh-config file, when resource is None
-    prefix: tuple
+    document: Document | None  # the --mesh-config file's, when resource is None
+    prefix: FieldPath
     values: Mapping[str, Any]
 
 
@@ -51,6 +51,7 @@ class MeshSettings:
     mesh_sources: list[str] = field(default_factory=list)  # where MeshConfig was read, for messages
     operators: list[Resource] = field(default_factory=list)
     value_sources: list[ValueSource] = field(default_factory=list)
+    file: MeshConfigFile | None = None  # the --mesh-config file, when one was given
 
     @property
     def has_mesh_config(self) -> bool:
@@ -128,9 +129,8 @@ def classify_file(data: Mapping[str, Any]) -> str:
 
 
 def settings(configmaps: Iterable[Resource], operators: Iterable[Resource], root_namespace: str,
-             file: Mapping[str, Any] | None = None, file_name: str = "--mesh-config",
-             file_document: Any = None) -> MeshSettings:
-    out = MeshSettings()
+             mesh_config: MeshConfigFile | None = None) -> MeshSettings:
+    out = MeshSettings(file=mesh_config)
     for cm in configmaps:
         if is_mesh_configmap(cm, root_namespace):
             mesh, _ = embedded(cm, "mesh")
@@ -152,7 +152,8 @@ def settings(configmaps: Iterable[Resource], operators: Iterable[Resource], root
         out.operators.append(op)
         if isinstance(op.spec.get("values"), dict):
             out.value_sources.append(ValueSource(op, None, ("spec", "values"), op.spec["values"]))
-    if file:
+    if mesh_config is not None and mesh_config.data:
+        file, file_name, file_document = mesh_config.data, mesh_config.name, mesh_config.document
         kind = classify_file(file)
         if kind == "operator":
             spec = file.get("spec")

@@ -9,10 +9,10 @@ Shapes are guaranteed by the load-time schema (`load/schema.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
-from ..resource import Resource
-from .hosts import MESH_GATEWAY
+from ..resource import FieldPath, Resource
+from .hosts import MESH_GATEWAY, expand_host, service_fqdn
 
 ROUTE_KINDS = ("http", "tcp", "tls")
 
@@ -76,6 +76,15 @@ def match_gateways(vs: Resource) -> Iterator[tuple[tuple, str]]:
                         yield ("spec", kind, i, "match", m, "gateways", g), ref
 
 
+def exposed_hosts(virtual_services: Iterable[Resource], domain: str) -> set[str]:
+    """Destinations of VirtualServices bound to a gateway: where external requests enter."""
+    out: set[str] = set()
+    for vs in virtual_services:
+        if any(g != MESH_GATEWAY for g in gateways(vs)):
+            out |= {expand_host(d.host, vs.namespace, domain) for d in destinations(vs)}
+    return out
+
+
 def is_mesh_only(vs: Resource) -> bool:
     """True when the VirtualService applies only to sidecars: no `gateways:` (or only `mesh`)
     and no route that names a gateway in its matches."""
@@ -115,3 +124,59 @@ def backends(route: Resource, index: int, rule: Mapping[str, Any]) -> list[Backe
         out.append(Backend(("spec", "rules", index, "backendRefs", j), index, ref["name"],
                            ref.get("namespace") or route.namespace, ref.get("weight")))
     return out
+
+
+# --- both: one walker over the routing rules of VirtualServices and Gateway API routes -------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A weighted destination of a routing rule (mirrors excluded): its FQDN, the subset (never
+    for Gateway API), the host or backend name as written, and the weight as written."""
+
+    fqdn: str
+    subset: str | None
+    shown: str
+    weight: int | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.shown} (subset {self.subset})" if self.subset else self.shown
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRule:
+    """One routing rule: an `http`/`tcp`/`tls` route of a VirtualService, or a rule of a Gateway
+    API route (`kind` is then the route's kind, e.g. HTTPRoute)."""
+
+    resource: Resource
+    kind: str
+    index: int
+    spec: Mapping[str, Any]
+    targets: tuple[Target, ...]
+
+    @property
+    def gateway_api(self) -> bool:
+        return self.kind not in ROUTE_KINDS
+
+    @property
+    def path(self) -> FieldPath:
+        return ("spec", "rules", self.index) if self.gateway_api else ("spec", self.kind, self.index)
+
+
+def route_rules(virtual_services: Iterable[Resource], gateway_api_routes: Iterable[Resource], domain: str,
+                kinds: tuple[str, ...] = ROUTE_KINDS) -> Iterator[RouteRule]:
+    """Every routing rule with its targets; `kinds` selects the VirtualService route lists (every
+    Gateway API rule is walked)."""
+    for vs in virtual_services:
+        targets: dict[tuple[str, int], list[Target]] = {}
+        for d in destinations(vs, mirrors=False):
+            targets.setdefault((d.kind, d.route), []).append(
+                Target(expand_host(d.host, vs.namespace, domain), d.subset, d.host, d.weight))
+        for kind, i, route in routes(vs, kinds):
+            yield RouteRule(vs, kind, i, route, tuple(targets.get((kind, i), ())))
+    for route in gateway_api_routes:
+        for i, rule in rules(route):
+            yield RouteRule(route, route.kind, i, rule, tuple(
+                Target(service_fqdn(b.name, b.namespace, domain), None, b.name, b.weight)
+                for b in backends(route, i, rule)))

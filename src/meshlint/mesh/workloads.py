@@ -64,10 +64,6 @@ class Workload:
             if isinstance(c, dict):
                 yield i, c
 
-    def has_container(self, name: str) -> bool:
-        return any(c.get("name") == name for _, c in self.containers()) or \
-            any(c.get("name") == name for _, c in self.containers(init=True))
-
     def container_port(self, port: Any) -> int | None:
         """A probe or Service targetPort (number or name) -> the container port number."""
         if isinstance(port, int):
@@ -124,11 +120,6 @@ def is_owned_by_input(resource: Resource, present: set[tuple[str, str, str]]) ->
         if isinstance(owner, dict) and (owner.get("kind"), resource.namespace, owner.get("name")) in present:
             return True
     return False
-
-
-def selector_matches(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    """A Service-style equality selector; an empty selector selects nothing (as for Services)."""
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
 def label_selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:

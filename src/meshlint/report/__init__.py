@@ -1,33 +1,34 @@
-"""Reports: the final list of findings -> bytes, one module per format.
+"""Reports: the final result -> bytes, one module per format, one signature, one registry.
 
-A report knows nothing of rules' internals: it reads findings, the rule catalogue's metadata
-(for formats that carry rule descriptions) and the run's summary.
+Every format is `render(result, options) -> bytes`. A report knows nothing of rules'
+internals: it reads findings, the rule catalogue's metadata (for formats that carry rule
+descriptions) and the run's summary. Modules are imported only when their format is asked for.
 """
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from ..engine import Result
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
+
+@dataclass(frozen=True)
+class RenderOptions:
+    color: bool = False  # ANSI colours, for a terminal (formats for machines ignore it)
 
 
-def renderer(name: str) -> Callable[["Result"], str]:
-    if name == "text":
-        from . import text
-        return text.render
-    if name == "json":
-        from . import json
-        return json.render
-    if name == "sarif":
-        from . import sarif
-        return sarif.render
-    if name == "junit":
-        from . import junit
-        return junit.render
-    if name == "github":
-        from . import github
-        return github.render
-    raise ValueError(f"unknown format {name!r}")
+Renderer = Callable[["Result", RenderOptions], bytes]
+
+# format name -> the module of this package that renders it
+FORMATS: dict[str, str] = {"text": "text", "json": "json", "sarif": "sarif", "junit": "junit", "github": "github"}
+
+
+def renderer(name: str) -> Renderer:
+    module = FORMATS.get(name)
+    if module is None:
+        raise ValueError(f"unknown format {name!r}")
+    render: Renderer = importlib.import_module(f"{__name__}.{module}").render
+    return render

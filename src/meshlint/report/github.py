@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..engine import Result
     from ..finding import Finding
+    from . import RenderOptions
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -38,11 +39,10 @@ def annotation(f: "Finding") -> str:
     else:
         props += [("file", f.file.replace("\\", "/")), ("line", str(line))]
     props.append(("title", f"{f.code} {f.name}"))
-    data = f"{where}{f.message}\nhelp: {f.fix} (docs: meshlint rule {f.code})"
+    data = f"{where}{f.message}\nhelp: {f.help}"
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in props)
     return f"::{COMMANDS[f.severity.value]} {joined}::{escape_data(data)}"
 
 
-def render(result: "Result") -> str:
-    lines = [annotation(f) for f in result.reported]
-    return "".join(line + "\n" for line in lines)
+def render(result: "Result", options: "RenderOptions") -> bytes:
+    return "".join(annotation(f) + "\n" for f in result.reported).encode()

@@ -10,6 +10,7 @@ from .. import __version__
 if TYPE_CHECKING:
     from ..engine import Result
     from ..finding import Finding
+    from . import RenderOptions
 
 
 def finding_dict(f: "Finding") -> dict[str, Any]:
@@ -17,6 +18,7 @@ def finding_dict(f: "Finding") -> dict[str, Any]:
     return {
         "code": f.code,
         "name": f.name,
+        "variant": f.variant,
         "severity": f.severity.value,
         "resource": None if r is None else {
             "apiVersion": r.api_version,
@@ -33,7 +35,7 @@ def finding_dict(f: "Finding") -> dict[str, Any]:
     }
 
 
-def render(result: "Result") -> str:
+def render(result: "Result", options: "RenderOptions") -> bytes:
     doc = {
         "version": __version__,
         "findings": [finding_dict(f) for f in result.reported],
@@ -47,5 +49,5 @@ def render(result: "Result") -> str:
     try:
         import orjson
     except ImportError:  # pragma: no cover
-        return json.dumps(doc, indent=2) + "\n"
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n"
+        return (json.dumps(doc, indent=2) + "\n").encode()
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)

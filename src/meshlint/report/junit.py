@@ -6,8 +6,8 @@ Layout: a `<testsuites name="meshlint">` root with one `<testsuite>` per rule, n
 have no resource), failing with every finding of that rule on that resource; a rule without
 findings is one passing testcase "no findings"; suppressed findings are skipped testcases.
 
-Which rules ran: `result.rules` when the engine provides it (the rules that --select/--ignore
-left enabled), otherwise the whole catalogue.
+Which rules ran: `result.rules` (the rules that --select/--ignore left enabled), or the whole
+catalogue for a result that names none.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .. import rules as catalogue
 if TYPE_CHECKING:
     from ..engine import Result
     from ..finding import Finding, Rule
+    from . import RenderOptions
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 # Characters XML 1.0 cannot carry at all (a parser error message may quote them).
@@ -31,8 +32,8 @@ def _clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def render(result: "Result") -> str:
-    rules: Iterable["Rule"] = getattr(result, "rules", None) or catalogue.ALL
+def render(result: "Result", options: "RenderOptions") -> bytes:
+    rules: Iterable["Rule"] = result.rules or catalogue.ALL
     root = ET.Element("testsuites", name="meshlint")
     by_code: dict[str, list["Finding"]] = {}
     for f in result.findings:
@@ -50,7 +51,7 @@ def render(result: "Result") -> str:
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n").encode()
 
 
 def _suite(root: ET.Element, code: str, name: str, findings: list["Finding"]) -> ET.Element:
@@ -98,7 +99,7 @@ def _failure(case: ET.Element, group: list["Finding"]) -> None:
     lines = []
     for f in group:
         lines.append(f"{_file(f.file)}:{f.line}: {f.code} [{f.severity.value}] {f.message}")
-        lines.append(f"  help: {f.fix} (docs: meshlint rule {f.code})")
+        lines.append(f"  help: {f.help}")
     failure = ET.SubElement(case, "failure", message=message, type=worst)
     failure.text = _clean("\n".join(lines) + "\n")
 

@@ -19,11 +19,12 @@ from urllib.parse import quote
 
 from .. import __version__
 from .. import rules as catalogue
-from ..docs import help_uri, rule_page
+from ..docs import help_uri, messages, rule_page
 
 if TYPE_CHECKING:
     from ..engine import Result
     from ..finding import Finding, Rule
+    from . import RenderOptions
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/meshlint/meshlint"
@@ -32,23 +33,14 @@ SRCROOT = "%SRCROOT%"
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
-# Tags per rule area (the first digit of the code); GitHub shows them as rule tags and treats
-# rules tagged "security" as security alerts, ranked by `security-severity`.
-AREA_TAGS = {
-    "0": ("input",),
-    "1": ("routing",),
-    "2": ("security", "mtls"),
-    "3": ("resilience", "retries"),
-    "4": ("workloads", "operations"),
-}
 # Positions quoted in a message (a parser's "on line 41") move with the text around them.
 _POSITION = re.compile(r"\b(line|column) \d+")
 SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "info": "2.0"}
 MAX_FULL_DESCRIPTION = 1000  # GitHub truncates longer rule descriptions
 
 
-def render(result: "Result") -> str:
-    return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+def render(result: "Result", options: "RenderOptions") -> bytes:
+    return (json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def sarif_log(result: "Result") -> dict[str, Any]:
@@ -73,7 +65,7 @@ def sarif_log(result: "Result") -> dict[str, Any]:
 
 def rule_descriptor(rule: "Rule") -> dict[str, Any]:
     severity = rule.severity.value
-    tags = ["service-mesh", "istio", *AREA_TAGS.get(rule.code[2:3], ())]
+    tags = ["service-mesh", "istio", *catalogue.area(rule).tags]
     properties: dict[str, Any] = {"tags": tags, "precision": "high"}
     if "security" in tags:
         properties["security-severity"] = SECURITY_SEVERITY[severity]
@@ -82,6 +74,7 @@ def rule_descriptor(rule: "Rule") -> dict[str, Any]:
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": full_description(rule)},
+        "messageStrings": {v.name: {"text": v.message} for v in rule.variants},
         "help": {"text": rule_page(rule), "markdown": help_markdown(rule)},
         "helpUri": help_uri(rule),
         "defaultConfiguration": {"level": LEVELS[severity]},
@@ -105,7 +98,7 @@ def full_description(rule: "Rule") -> str:
 def help_markdown(rule: "Rule") -> str:
     summary, _, body = rule.doc.partition("\n")
     out = [f"**{rule.code} {rule.name}** (default severity: `{rule.severity.value}`)", "",
-           summary.strip(), "", body.strip()]
+           summary.strip(), "", body.strip(), "", "## Messages", "", *messages(rule)]
     if rule.options:
         out += ["", "## Options", ""] + [f"- `{k}` (default `{v}`)" for k, v in rule.options.items()]
     out += ["", f"Run `meshlint rule {rule.code}` for this page in a terminal, or see the "
@@ -145,13 +138,14 @@ def _result(f: "Finding", index: dict[str, int], fingerprint: str) -> dict[str, 
         "message": {"text": f"{where}{f.message}\nFix: {f.fix}"},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        "properties": {"variant": f.variant},
     }
     if f.code in index:
         out["ruleIndex"] = index[f.code]
     if f.related:
         out["relatedLocations"] = [
-            {"id": i, "logicalLocations": [_logical(_ref_display(ref))],
-             "message": {"text": f"related: {_ref_display(ref)}"}}
+            {"id": i, "logicalLocations": [_logical(ref.display())],
+             "message": {"text": f"related: {ref.display()}"}}
             for i, ref in enumerate(f.related, start=1)
         ]
     if f.suppressed:
@@ -162,11 +156,6 @@ def _result(f: "Finding", index: dict[str, int], fingerprint: str) -> dict[str, 
 
 def _logical(name: str) -> dict[str, Any]:
     return {"name": name, "fullyQualifiedName": name, "kind": "resource"}
-
-
-def _ref_display(ref) -> str:
-    kind = ref.kind.rsplit("/", 1)[-1]
-    return f"{kind} {ref.namespace}/{ref.name}" if ref.namespace else f"{kind} {ref.name}"
 
 
 def _identity(f: "Finding") -> str:

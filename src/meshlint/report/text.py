@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..engine import Result
     from ..finding import Finding
+    from . import RenderOptions
 
 
 COLORS = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
@@ -24,11 +25,12 @@ def line(f: "Finding", color: bool = False) -> str:
     return f"{f.file}:{f.line}: {f.code} [{sev}] {where}{message}"
 
 
-def render(result: "Result", color: bool = False) -> str:
+def render(result: "Result", options: "RenderOptions") -> bytes:
+    color = options.color
     out = []
     for f in result.reported:
         out.append(line(f, color))
-        help_line = f"  help: {f.fix} (docs: meshlint rule {f.code})"
+        help_line = f"  help: {f.help}"
         out.append(f"{DIM}{help_line}{RESET}" if color else help_line)
     counts = result.counts()
     total = sum(counts.values())
@@ -38,4 +40,4 @@ def render(result: "Result", color: bool = False) -> str:
     noun = "finding" if total == 1 else "findings"
     out.append(f"{total} {noun} ({parts}{tail}) in {result.files} file{'s' if result.files != 1 else ''}, "
                f"{result.resources} resource{'s' if result.resources != 1 else ''}")
-    return "\n".join(out) + "\n"
+    return ("\n".join(out) + "\n").encode()

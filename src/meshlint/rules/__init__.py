@@ -1,8 +1,16 @@
-"""The rule catalogue: every rule, sorted by code. One module per rule, no registration magic."""
+"""The rule catalogue: every rule, sorted by code. One module per rule, no registration magic.
+
+Everything else that knows rules by code asks here: the areas codes are grouped in (SARIF
+tags), the `istioctl analyze` codes each rule shares (suppression), the footgun each detects,
+and which rule reports which kind of input problem.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..finding import Rule
+from ..load import ProblemKind
 from . import (
     aggressive_retries,
     canary_without_outlier_detection,
@@ -47,3 +55,32 @@ ALL: tuple[Rule, ...] = (
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ALL}
+
+
+@dataclass(frozen=True)
+class Area:
+    """The rules whose code starts with `ML<digit>` (SPEC §5)."""
+
+    digit: str
+    title: str
+    tags: tuple[str, ...]  # SARIF rule tags (GitHub treats "security" rules as security alerts)
+
+
+AREAS: tuple[Area, ...] = (
+    Area("0", "Input", ("input",)),
+    Area("1", "Protocol and routing", ("routing",)),
+    Area("2", "Security and mTLS", ("security", "mtls")),
+    Area("3", "Resilience", ("resilience", "retries")),
+    Area("4", "Workloads and operations", ("workloads", "operations")),
+)
+
+
+def area(rule: Rule) -> Area:
+    return next(a for a in AREAS if rule.code[2:3] == a.digit)
+
+
+# The rule that reports each kind of problem the loader finds.
+FOR_PROBLEM: dict[ProblemKind, Rule] = {
+    invalid_yaml.PROBLEM_KIND: invalid_yaml.RULE,
+    invalid_resource.PROBLEM_KIND: invalid_resource.RULE,
+}

@@ -47,84 +47,95 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
-from ..mesh import routes
 from ..mesh.retries import effective, format_seconds, parse_duration, unsafe_conditions
-from ..resource import GATEWAY_API_ROUTES
+from ..mesh.routes import RouteRule
+from ..resource import GATEWAY_API_ROUTES, FieldPath, Resource
 
 
-def _route_name(kind: str, i: int, route) -> str:
-    name = route.get("name")
-    return f'route "{name}"' if isinstance(name, str) and name else f"route {kind}[{i}]"
+def _route_name(rule: RouteRule) -> str:
+    if rule.gateway_api:
+        return f"{rule.kind} rule {rule.index}"
+    name = rule.spec.get("name")
+    return f'route "{name}"' if isinstance(name, str) and name else f"route {rule.kind}[{rule.index}]"
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     limit = options["max-attempts"]
-    for vs in index.of_kind("VirtualService"):
-        for kind, i, route in routes.routes(vs, ("http",)):
-            retries = route.get("retries")
-            if not isinstance(retries, dict):
-                continue
-            policy = effective(retries)
-            if policy.attempts == 0:
-                continue
-            base = ("spec", "http", i, "retries")
-            name = _route_name(kind, i, route)
-            if policy.attempts > limit:
-                yield RULE.finding(vs, base + ("attempts",), route=name, attempts=policy.attempts,
-                                   tries=policy.tries, limit=limit)
-            unsafe = unsafe_conditions(policy.retry_on) if "retryOn" in retries else []
-            if unsafe:
-                yield _unsafe(vs, base + ("retryOn",), name, unsafe)
-            total = policy.per_try_timeout * policy.tries if policy.per_try_timeout else None
-            timeout = parse_duration(route.get("timeout"))
-            if total and timeout and total > timeout:
-                yield RULE.finding(
-                    vs, base + ("perTryTimeout",), severity=Severity.INFO,
-                    message="{route}: perTryTimeout {per} x {tries} tries = {total} exceeds the route "
-                            "timeout {timeout}, so the later tries are cut off",
-                    fix="Lower perTryTimeout or attempts so that perTryTimeout x (attempts + 1) fits in "
-                        "{timeout}, or raise the route timeout.",
-                    route=name, per=format_seconds(policy.per_try_timeout), tries=policy.tries,
-                    total=format_seconds(total), timeout=format_seconds(timeout))
-    for kind in GATEWAY_API_ROUTES:
-        for route in index.of_kind(kind):
-            for i, rule in routes.rules(route):
-                retry = rule.get("retry")
-                if not isinstance(retry, dict):
-                    continue
-                attempts = retry.get("attempts")
-                base = ("spec", "rules", i, "retry")
-                name = f"{kind} rule {i}"
-                if isinstance(attempts, int) and attempts > limit:
-                    yield RULE.finding(route, base + ("attempts",), route=name, attempts=attempts,
-                                       tries=attempts + 1, limit=limit)
-                codes = [str(c) for c in retry.get("codes") or ()]
-                unsafe = unsafe_conditions(codes)
-                if unsafe and attempts != 0:
-                    yield _unsafe(route, base + ("codes", codes.index(unsafe[0])), name, unsafe)
+    for rule in index.route_rules(("http",)):
+        if rule.gateway_api:
+            yield from _gateway_api_retry(rule, limit)
+        else:
+            yield from _istio_retries(rule, limit)
 
 
-def _unsafe(resource, path, name, unsafe) -> Finding:
-    return RULE.finding(
-        resource, path,
-        message="{route} retries on {conditions}: the failed request may already have been processed, so "
-                "retrying repeats it and adds load to a failing service",
-        fix="Retry on connect-failure,refused-stream,unavailable,cancelled,503 (or gateway-error) instead "
-            "of {conditions}.",
-        route=name, conditions=",".join(unsafe))
+def _istio_retries(rule: RouteRule, limit: int) -> Iterator[Finding]:
+    retries = rule.spec.get("retries")
+    if not isinstance(retries, dict):
+        return
+    policy = effective(retries)
+    if policy.attempts == 0:
+        return
+    vs, base, name = rule.resource, rule.path + ("retries",), _route_name(rule)
+    if policy.attempts > limit:
+        yield RULE.finding(TOO_MANY_ATTEMPTS, vs, base + ("attempts",), route=name, attempts=policy.attempts,
+                           tries=policy.tries, limit=limit)
+    unsafe = unsafe_conditions(policy.retry_on) if "retryOn" in retries else []
+    if unsafe:
+        yield _unsafe(vs, base + ("retryOn",), name, unsafe)
+    total = policy.per_try_timeout * policy.tries if policy.per_try_timeout else None
+    timeout = parse_duration(rule.spec.get("timeout"))
+    if total and timeout and total > timeout:
+        yield RULE.finding(
+            TRIES_CUT_OFF, vs, base + ("perTryTimeout",), route=name,
+            per=format_seconds(policy.per_try_timeout), tries=policy.tries,
+            total=format_seconds(total), timeout=format_seconds(timeout))
 
+
+def _gateway_api_retry(rule: RouteRule, limit: int) -> Iterator[Finding]:
+    retry = rule.spec.get("retry")
+    if not isinstance(retry, dict):
+        return
+    attempts = retry.get("attempts")
+    route, base, name = rule.resource, rule.path + ("retry",), _route_name(rule)
+    if isinstance(attempts, int) and attempts > limit:
+        yield RULE.finding(TOO_MANY_ATTEMPTS, route, base + ("attempts",), route=name, attempts=attempts,
+                           tries=attempts + 1, limit=limit)
+    codes = [str(c) for c in retry.get("codes") or ()]
+    unsafe = unsafe_conditions(codes)
+    if unsafe and attempts != 0:
+        yield _unsafe(route, base + ("codes", codes.index(unsafe[0])), name, unsafe)
+
+
+def _unsafe(resource: Resource, path: FieldPath, name: str, unsafe: list[str]) -> Finding:
+    return RULE.finding(UNSAFE_RETRY_ON, resource, path, route=name, conditions=",".join(unsafe))
+
+
+TOO_MANY_ATTEMPTS = Variant(
+    "too-many-attempts", Severity.WARNING,
+    "{route} retries up to {attempts} times ({tries} tries per request), more than max-attempts {limit}",
+    "Lower attempts to {limit} or fewer; retries multiply at every layer of the call chain.")
+UNSAFE_RETRY_ON = Variant(
+    "unsafe-retry-on", Severity.WARNING,
+    "{route} retries on {conditions}: the failed request may already have been processed, so retrying "
+    "repeats it and adds load to a failing service",
+    "Retry on connect-failure,refused-stream,unavailable,cancelled,503 (or gateway-error) instead of "
+    "{conditions}.")
+TRIES_CUT_OFF = Variant(
+    "tries-cut-off", Severity.INFO,
+    "{route}: perTryTimeout {per} x {tries} tries = {total} exceeds the route timeout {timeout}, so the "
+    "later tries are cut off",
+    "Lower perTryTimeout or attempts so that perTryTimeout x (attempts + 1) fits in {timeout}, or raise "
+    "the route timeout.")
 
 RULE = Rule(
     code="ML301",
     name="aggressive-retries",
-    severity=Severity.WARNING,
     summary="Route retries too often or retries unsafe server errors",
     inputs=frozenset({"VirtualService", *GATEWAY_API_ROUTES}),
-    message="{route} retries up to {attempts} times ({tries} tries per request), more than "
-            "max-attempts {limit}",
-    fix="Lower attempts to {limit} or fewer; retries multiply at every layer of the call chain.",
+    variants=(TOO_MANY_ATTEMPTS, UNSAFE_RETRY_ON, TRIES_CUT_OFF),
     check=check,
     options={"max-attempts": 3},
+    footgun=5,
 )

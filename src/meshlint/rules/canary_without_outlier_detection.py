@@ -45,74 +45,49 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
-from ..mesh import routes
-from ..mesh.hosts import expand_host
+from ..mesh.routes import Target
 from ..mesh.trafficpolicy import has_outlier_detection
 from ..resource import GATEWAY_API_ROUTES
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    domain = index.env.domain
-    for vs in index.of_kind("VirtualService"):
-        split: dict[tuple, list] = {}
-        for d in routes.destinations(vs, mirrors=False):
-            split.setdefault((d.kind, d.route), []).append(d)
-        for (kind, i), dests in split.items():
-            if len(dests) < 2:
-                continue
-            targets = [((expand_host(d.host, vs.namespace, domain), d.subset), d) for d in dests]
-            missing = _missing(index, targets)
-            if missing:
-                weights = "/".join(str(d.weight if d.weight is not None else "-") for d in dests)
-                yield RULE.finding(vs, ("spec", kind, i, "route"), related=_related(index, targets),
-                                   weights=weights, n=len(dests), missing=", ".join(missing),
-                                   first=missing[0].split(" ")[0])
-    for kind in GATEWAY_API_ROUTES:
-        for route in index.of_kind(kind):
-            for i, rule in routes.rules(route):
-                backends = routes.backends(route, i, rule)
-                if len(backends) < 2:
-                    continue
-                targets = [((f"{b.name}.{b.namespace}.svc.{domain}", None), b) for b in backends]
-                missing = _missing(index, targets)
-                if missing:
-                    weights = "/".join(str(b.weight if b.weight is not None else 1) for b in backends)
-                    yield RULE.finding(route, ("spec", "rules", i, "backendRefs"), related=_related(index, targets),
-                                       weights=weights, n=len(backends), missing=", ".join(missing),
-                                       first=missing[0].split(" ")[0])
+    for rule in index.route_rules():
+        if len(rule.targets) < 2:
+            continue
+        missing = _missing(index, rule.targets)
+        if not missing:
+            continue
+        default_weight = 1 if rule.gateway_api else "-"  # Gateway API's default weight is 1
+        weights = "/".join(str(t.weight if t.weight is not None else default_weight) for t in rule.targets)
+        path = rule.path + (("backendRefs",) if rule.gateway_api else ("route",))
+        related = tuple(dict.fromkeys(dr.ref for t in rule.targets for dr in index.destination_rules_for(t.fqdn)))
+        yield RULE.finding(UNGUARDED_SPLIT, rule.resource, path, related=related, weights=weights,
+                           n=len(rule.targets), missing=", ".join(missing), first=missing[0].split(" ")[0])
 
 
-def _label(target) -> str:
-    host = getattr(target, "host", None) or getattr(target, "name")
-    subset = getattr(target, "subset", None)
-    return f"{host} (subset {subset})" if subset else host
-
-
-def _missing(index: Index, targets) -> list[str]:
+def _missing(index: Index, targets: tuple[Target, ...]) -> list[str]:
     out = []
-    for (fqdn, subset), target in targets:
-        if not has_outlier_detection(index.destination_rules_for(fqdn), subset):
-            label = _label(target)
-            if label not in out:
-                out.append(label)
+    for t in targets:
+        if not has_outlier_detection(index.destination_rules_for(t.fqdn), t.subset) and t.label not in out:
+            out.append(t.label)
     return out
 
 
-def _related(index: Index, targets) -> tuple:
-    return tuple(dict.fromkeys(dr.ref for (fqdn, _), _t in targets for dr in index.destination_rules_for(fqdn)))
-
+UNGUARDED_SPLIT = Variant(
+    "unguarded-split", Severity.WARNING,
+    "traffic split {weights} across {n} destinations, but {missing} has no outlierDetection: when a "
+    "canary fails, Istio keeps sending it its share",
+    "Add trafficPolicy.outlierDetection to the DestinationRule for {first} (or to every subset in the "
+    "split).")
 
 RULE = Rule(
     code="ML304",
     name="canary-without-outlier-detection",
-    severity=Severity.WARNING,
     summary="Weighted traffic split without outlier detection",
     inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
-    message="traffic split {weights} across {n} destinations, but {missing} has no outlierDetection: "
-            "when a canary fails, Istio keeps sending it its share",
-    fix="Add trafficPolicy.outlierDetection to the DestinationRule for {first} (or to every subset "
-        "in the split).",
+    variants=(UNGUARDED_SPLIT,),
     check=check,
+    footgun=8,
 )

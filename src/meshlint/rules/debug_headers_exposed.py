@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY
@@ -92,19 +92,19 @@ def _old_istio(version: str) -> bool:
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     mesh = index.mesh()
-    root = index.env.root_namespace
+    root = index.facts.root_namespace
     filters = index.of_kind("EnvoyFilter")
     suppressing = {ef.namespace for ef in filters if True in _find(ef.spec.get("configPatches"), SUPPRESS)}
     for ef in filters:
         for i, patch in enumerate(ef.spec.get("configPatches") or ()):
             if False in _find(patch.get("patch"), SUPPRESS):
-                yield RULE.finding(
-                    ef, ("spec", "configPatches", i),
-                    message="patch {n} sets the router's suppress_envoy_headers: false, so responses carry "
-                            "x-envoy-* headers",
-                    fix="Set suppress_envoy_headers: true, or remove the patch.", n=i)
-    severity = Severity.WARNING if mesh.has_mesh_config else Severity.INFO
-    old = _old_istio(index.env.istio_version)
+                yield RULE.finding(ENVOYFILTER_UNSUPPRESSES, ef, ("spec", "configPatches", i), n=i)
+    # with the mesh config in the input the headers are known to be on; without it, Istio's
+    # default is assumed (info); before Istio 1.20 the switch does not exist
+    variant = {(True, False): GATEWAY_HEADERS, (False, False): GATEWAY_HEADERS_BY_DEFAULT,
+               (True, True): GATEWAY_HEADERS_OLD_ISTIO,
+               (False, True): GATEWAY_HEADERS_OLD_ISTIO_BY_DEFAULT}[
+        (mesh.has_mesh_config, _old_istio(index.facts.istio_version))]
     for gw in index.of_kind("Gateway"):
         servers = [(i, s) for i, s in enumerate(gw.spec.get("servers") or ())
                    if str((s.get("port") or {}).get("protocol", "")).upper() in HTTP_PROTOCOLS]
@@ -121,11 +121,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             "no mesh config in the input, so Istio's default applies"
         i, server = servers[0]
         yield RULE.finding(
-            gw, ("spec", "servers", i, "port"), severity=severity,
-            related=tuple(p.resource.ref for p in pods[:3]),
-            protocol=(server.get("port") or {}).get("protocol"), where=where,
-            fix="Upgrade to Istio >= 1.20 and set envoyDebugHeaders.disabled: true, or add an EnvoyFilter "
-                "setting the gateway router's suppress_envoy_headers: true." if old else None)
+            variant, gw, ("spec", "servers", i, "port"), related=tuple(p.resource.ref for p in pods[:3]),
+            protocol=(server.get("port") or {}).get("protocol"), where=where)
     for vs in index.of_kind("VirtualService"):
         if all(g == MESH_GATEWAY for g in routes.gateways(vs)) and routes.is_mesh_only(vs):
             continue
@@ -140,23 +137,37 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 for op in ("add", "set"):
                     for name in response.get(op) or {}:
                         if isinstance(name, str) and name.lower().startswith("x-envoy-"):
-                            yield RULE.finding(
-                                vs, path + ("response", op, name),
-                                message="the gateway route {op}s response header {name}: Envoy internals leak "
-                                        "to external clients",
-                                fix="Do not send x-envoy-* headers to clients; remove the header from "
-                                    "headers.response.{op}.", op=op, name=name)
+                            yield RULE.finding(ROUTE_ADDS_ENVOY_HEADER, vs, path + ("response", op, name),
+                                               op=op, name=name)
 
+
+_ENTRY_POINT = ("{protocol} server is an external entry point and envoyDebugHeaders are not disabled "
+                "({where}): responses carry x-envoy-upstream-service-time and other x-envoy-* headers")
+_DISABLE = ("Set meshConfig.defaultConfig.proxyHeaders.envoyDebugHeaders.disabled: true (or in the "
+            "gateway pods' proxy.istio.io/config annotation).")
+_UPGRADE = ("Upgrade to Istio >= 1.20 and set envoyDebugHeaders.disabled: true, or add an EnvoyFilter "
+            "setting the gateway router's suppress_envoy_headers: true.")
+GATEWAY_HEADERS = Variant("gateway-headers", Severity.WARNING, _ENTRY_POINT, _DISABLE)
+GATEWAY_HEADERS_BY_DEFAULT = Variant("gateway-headers-by-default", Severity.INFO, _ENTRY_POINT, _DISABLE)
+GATEWAY_HEADERS_OLD_ISTIO = Variant("gateway-headers-old-istio", Severity.WARNING, _ENTRY_POINT, _UPGRADE)
+GATEWAY_HEADERS_OLD_ISTIO_BY_DEFAULT = Variant("gateway-headers-old-istio-by-default", Severity.INFO,
+                                               _ENTRY_POINT, _UPGRADE)
+ENVOYFILTER_UNSUPPRESSES = Variant(
+    "envoyfilter-unsuppresses", Severity.WARNING,
+    "patch {n} sets the router's suppress_envoy_headers: false, so responses carry x-envoy-* headers",
+    "Set suppress_envoy_headers: true, or remove the patch.")
+ROUTE_ADDS_ENVOY_HEADER = Variant(
+    "route-adds-envoy-header", Severity.WARNING,
+    "the gateway route {op}s response header {name}: Envoy internals leak to external clients",
+    "Do not send x-envoy-* headers to clients; remove the header from headers.response.{op}.")
 
 RULE = Rule(
     code="ML203",
     name="debug-headers-exposed",
-    severity=Severity.WARNING,
     summary="Ingress gateway exposes Envoy debug headers",
     inputs=frozenset({"Gateway", "VirtualService", "EnvoyFilter", "ConfigMap", "IstioOperator", *WORKLOAD_KINDS}),
-    message="{protocol} server is an external entry point and envoyDebugHeaders are not disabled ({where}): "
-            "responses carry x-envoy-upstream-service-time and other x-envoy-* headers",
-    fix="Set meshConfig.defaultConfig.proxyHeaders.envoyDebugHeaders.disabled: true (or in the gateway "
-        "pods' proxy.istio.io/config annotation).",
+    variants=(GATEWAY_HEADERS, GATEWAY_HEADERS_BY_DEFAULT, GATEWAY_HEADERS_OLD_ISTIO,
+              GATEWAY_HEADERS_OLD_ISTIO_BY_DEFAULT, ENVOYFILTER_UNSUPPRESSES, ROUTE_ADDS_ENVOY_HEADER),
     check=check,
+    footgun=10,
 )

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 
 RELATIVE = ("INSERT_BEFORE", "INSERT_AFTER")
@@ -61,25 +61,30 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             proxy = match.get("proxy") or {}
             if not proxy.get("proxyVersion"):
                 path = ("spec", "configPatches", i, "match") if "match" in patch else ("spec", "configPatches", i)
-                yield RULE.finding(ef, path, n=i, apply=patch.get("applyTo") or "?")
+                yield RULE.finding(NO_PROXY_VERSION, ef, path, n=i, apply=patch.get("applyTo") or "?")
             operation = (patch.get("patch") or {}).get("operation")
             if operation in RELATIVE and not has_priority:
-                yield RULE.finding(
-                    ef, ("spec", "configPatches", i, "patch", "operation"),
-                    message="patch {n} uses {op} without spec.priority: its position depends on the order "
-                            "in which EnvoyFilters are applied",
-                    fix="Set spec.priority so the order of relative patches is explicit.",
-                    n=i, op=operation)
+                yield RULE.finding(RELATIVE_WITHOUT_PRIORITY, ef, ("spec", "configPatches", i, "patch", "operation"),
+                                   n=i, op=operation)
 
+
+NO_PROXY_VERSION = Variant(
+    "no-proxy-version", Severity.WARNING,
+    "patch {n} ({apply}) has no match.proxy.proxyVersion: it applies to every proxy version and can "
+    "silently stop working, or break traffic, after an upgrade",
+    "Add match.proxy.proxyVersion (e.g. '^1\\.22.*') for the version this patch was tested with.")
+RELATIVE_WITHOUT_PRIORITY = Variant(
+    "relative-without-priority", Severity.WARNING,
+    "patch {n} uses {op} without spec.priority: its position depends on the order in which EnvoyFilters "
+    "are applied",
+    "Set spec.priority so the order of relative patches is explicit.")
 
 RULE = Rule(
     code="ML404",
     name="envoyfilter-unpinned",
-    severity=Severity.WARNING,
     summary="EnvoyFilter patch not pinned to a proxy version",
     inputs=frozenset({"EnvoyFilter"}),
-    message="patch {n} ({apply}) has no match.proxy.proxyVersion: it applies to every proxy version "
-            "and can silently stop working, or break traffic, after an upgrade",
-    fix="Add match.proxy.proxyVersion (e.g. '^1\\.22.*') for the version this patch was tested with.",
+    variants=(NO_PROXY_VERSION, RELATIVE_WITHOUT_PRIORITY),
     check=check,
+    footgun=9,
 )

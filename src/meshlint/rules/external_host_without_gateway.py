@@ -43,14 +43,14 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
-from ..mesh.hosts import expand_host, is_cluster_local
+from ..mesh.hosts import expand_host, is_cluster_local, service_fqdn
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    domain = index.env.domain
+    domain = index.facts.domain
     for vs in index.of_kind("VirtualService"):
         if not routes.is_mesh_only(vs):
             continue
@@ -67,35 +67,37 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if served:
                 gateways = sorted({f"{e.gateway.namespace}/{e.gateway.name}" for e in served})
                 related = tuple(dict.fromkeys(e.gateway.ref for e in served))
-                yield RULE.finding(vs, ("spec", "hosts", i), related=related,
+                yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related,
                                    host=host, gateways=", ".join(gateways), first=gateways[0])
             elif not local and not declared:
-                yield RULE.finding(
-                    vs, ("spec", "hosts", i), severity=Severity.INFO,
-                    message="host {host} is not a cluster Service, no Gateway serves it and no "
-                            "ServiceEntry declares it; these mesh-only routes apply to egress "
-                            "traffic only",
-                    fix="Declare the host with a ServiceEntry if this is egress routing, or bind "
-                        "the VirtualService to the Gateway that should serve it.",
-                    host=host)
+                yield RULE.finding(UNDECLARED_EGRESS_HOST, vs, ("spec", "hosts", i), host=host)
 
 
 def _names_service(index: Index, host: str) -> bool:
     """`name.ns` (or `name.ns.svc`) naming a Service in the input is cluster-local too."""
     parts = host.split(".")
     return len(parts) in (2, 3) and (len(parts) == 2 or parts[2] == "svc") and \
-        index.service_for_host(f"{parts[0]}.{parts[1]}.svc.{index.env.domain}") is not None
+        index.service_for_host(service_fqdn(parts[0], parts[1], index.facts.domain)) is not None
 
+
+GATEWAY_BYPASSED = Variant(
+    "gateway-bypassed", Severity.WARNING,
+    "host {host} is served by Gateway {gateways}, but this VirtualService is not bound to it: "
+    "traffic entering through the gateway ignores these routes while in-mesh traffic follows them",
+    "Add {first} (and mesh, to keep in-mesh callers) to spec.gateways.")
+UNDECLARED_EGRESS_HOST = Variant(
+    "undeclared-egress-host", Severity.INFO,
+    "host {host} is not a cluster Service, no Gateway serves it and no ServiceEntry declares it; "
+    "these mesh-only routes apply to egress traffic only",
+    "Declare the host with a ServiceEntry if this is egress routing, or bind the VirtualService to "
+    "the Gateway that should serve it.")
 
 RULE = Rule(
     code="ML104",
     name="external-host-without-gateway",
-    severity=Severity.WARNING,
     summary="Mesh-only VirtualService for a host a Gateway serves",
     inputs=frozenset({"VirtualService", "Gateway", "ServiceEntry", "Service"}),
-    message="host {host} is served by Gateway {gateways}, but this VirtualService is not bound "
-            "to it: traffic entering through the gateway ignores these routes while in-mesh "
-            "traffic follows them",
-    fix="Add {first} (and mesh, to keep in-mesh callers) to spec.gateways.",
+    variants=(GATEWAY_BYPASSED, UNDECLARED_EGRESS_HOST),
     check=check,
+    footgun=4,
 )

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, resolve_gateway
@@ -56,7 +56,7 @@ GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    known = index.env.known_gateways
+    known = index.facts.known_gateways
     for vs in index.of_kind("VirtualService"):
         refs = [(("spec", "gateways", i), ref) for i, ref in enumerate(vs.spec.get("gateways") or ())]
         refs += list(routes.match_gateways(vs))
@@ -71,7 +71,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if elsewhere:
                 hint = f"; a Gateway of that name exists in namespace {elsewhere[0].namespace}"
             target = f"{elsewhere[0].namespace}/{name}" if elsewhere else f"{ns}/{name}"
-            yield RULE.finding(vs, path, related=tuple(g.ref for g in elsewhere),
+            yield RULE.finding(MISSING_GATEWAY, vs, path, related=tuple(g.ref for g in elsewhere),
                                ref=ref, resolved=f"{ns}/{name}", hint=hint, target=target)
     for kind in GATEWAY_API_ROUTES:
         for route in index.of_kind(kind):
@@ -82,13 +82,7 @@ def _route_parents(index: Index, route, known) -> Iterator[Finding]:
     """Gateway API: parentRefs that name no Gateway, or no parentRefs at all."""
     parents = route.spec.get("parentRefs")
     if not parents:
-        yield RULE.finding(
-            route, ("spec",),
-            message="{kind} has no parentRefs: it is attached to no Gateway (or Service) and "
-                    "routes nothing",
-            fix="Add the parentRefs of the Gateway (or, for mesh routing, the Service) this "
-                "route belongs to.",
-            kind=route.kind_name)
+        yield RULE.finding(NO_PARENT_REFS, route, ("spec",), kind=route.kind_name)
         return
     for i, parent in enumerate(parents):
         if parent.get("group", GATEWAY_API_GROUP) != GATEWAY_API_GROUP or parent.get("kind", "Gateway") != "Gateway":
@@ -102,23 +96,33 @@ def _route_parents(index: Index, route, known) -> Iterator[Finding]:
         elsewhere = [g for g in index.named(K8S_GATEWAY, name) if g.namespace != ns]
         hint = f"; a Gateway of that name exists in namespace {elsewhere[0].namespace}" if elsewhere else ""
         yield RULE.finding(
-            route, ("spec", "parentRefs", i),
-            message='parentRef "{name}" resolves to Gateway {resolved}, which does not exist{hint}; '
-                    "the route is attached to nothing there",
-            fix="Point parentRefs at an existing Gateway (set its namespace), create {resolved}, or "
-                "add it to known-gateways if it is managed elsewhere.",
-            related=tuple(g.ref for g in elsewhere), name=name, resolved=f"{ns}/{name}", hint=hint)
+            MISSING_PARENT_GATEWAY, route, ("spec", "parentRefs", i), related=tuple(g.ref for g in elsewhere), name=name, resolved=f"{ns}/{name}", hint=hint)
 
+
+MISSING_GATEWAY = Variant(
+    "missing-gateway", Severity.ERROR,
+    'gateway "{ref}" resolves to {resolved}, which does not exist{hint}; traffic through that '
+    "gateway ignores this VirtualService",
+    "Reference the Gateway as {target} (namespace/name), create it, or add it to known-gateways "
+    "if it is managed elsewhere.")
+NO_PARENT_REFS = Variant(
+    "no-parent-refs", Severity.ERROR,
+    "{kind} has no parentRefs: it is attached to no Gateway (or Service) and routes nothing",
+    "Add the parentRefs of the Gateway (or, for mesh routing, the Service) this route belongs to.")
+MISSING_PARENT_GATEWAY = Variant(
+    "missing-parent-gateway", Severity.ERROR,
+    'parentRef "{name}" resolves to Gateway {resolved}, which does not exist{hint}; the route is '
+    "attached to nothing there",
+    "Point parentRefs at an existing Gateway (set its namespace), create {resolved}, or add it to "
+    "known-gateways if it is managed elsewhere.")
 
 RULE = Rule(
     code="ML102",
     name="gateway-not-found",
-    severity=Severity.ERROR,
     summary="VirtualService or route bound to a Gateway that does not exist",
     inputs=frozenset({"VirtualService", "Gateway", K8S_GATEWAY, *GATEWAY_API_ROUTES}),
-    message='gateway "{ref}" resolves to {resolved}, which does not exist{hint}; traffic through '
-            "that gateway ignores this VirtualService",
-    fix="Reference the Gateway as {target} (namespace/name), create it, or add it to "
-        "known-gateways if it is managed elsewhere.",
+    variants=(MISSING_GATEWAY, NO_PARENT_REFS, MISSING_PARENT_GATEWAY),
     check=check,
+    istio_codes=frozenset({"IST0101"}),  # ReferencedResourceNotFound (a gateway)
+    footgun=4,
 )

@@ -44,13 +44,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
-from ..mesh.hosts import MESH_GATEWAY, expand_host, matches, resolve_gateway, split_server_host
+from ..mesh.hosts import MESH_GATEWAY, expand_host, matches, resolve_gateway, split_server_host, visible_server_hosts
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    domain = index.env.domain
+    domain = index.facts.domain
     for vs in index.of_kind("VirtualService"):
         vs_hosts = [expand_host(h, vs.namespace, domain) for h in vs.spec.get("hosts") or ()]
         for i, ref in enumerate(vs.spec.get("gateways") or ()):
@@ -60,12 +60,12 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             gw = index.get("Gateway", ns, name)
             if gw is None:
                 continue  # ML102
-            server_hosts = [split_server_host(h, gw.namespace)
-                            for server in gw.spec.get("servers") or () for h in server.get("hosts") or ()]
-            visible = [h for hns, h in server_hosts if hns in ("*", vs.namespace)]
+            raw_hosts = [h for server in gw.spec.get("servers") or () for h in server.get("hosts") or ()]
+            visible = visible_server_hosts(raw_hosts, gw.namespace, vs.namespace)
             if any(matches(g, h) for g in visible for h in vs_hosts):
                 continue
             shown = ", ".join(vs.spec.get("hosts") or ()) or "(none)"
+            server_hosts = [split_server_host(h, gw.namespace) for h in raw_hosts]
             elsewhere = sorted({hns for hns, h in server_hosts if hns not in ("*", vs.namespace)
                                 and any(matches(h, v) for v in vs_hosts)})
             if elsewhere:
@@ -74,19 +74,23 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             else:
                 offered = ", ".join(sorted({h for _, h in server_hosts})) or "no hosts"
                 why = f"it serves {offered}"
-            yield RULE.finding(vs, ("spec", "gateways", i), related=(gw.ref,),
+            yield RULE.finding(HOST_NOT_SERVED, vs, ("spec", "gateways", i), related=(gw.ref,),
                                hosts=shown, gateway=f"{gw.namespace}/{gw.name}", why=why)
 
+
+HOST_NOT_SERVED = Variant(
+    "host-not-served", Severity.WARNING,
+    "hosts {hosts} are not served by Gateway {gateway} ({why}); the gateway drops this binding",
+    "Add the host to a server of {gateway} with a namespace prefix that admits this VirtualService, "
+    "or drop {gateway} from spec.gateways.")
 
 RULE = Rule(
     code="ML103",
     name="host-not-in-gateway",
-    severity=Severity.WARNING,
     summary="VirtualService host not served by its Gateway",
     inputs=frozenset({"VirtualService", "Gateway"}),
-    message="hosts {hosts} are not served by Gateway {gateway} ({why}); the gateway drops this "
-            "binding",
-    fix="Add the host to a server of {gateway} with a namespace prefix that admits this "
-        "VirtualService, or drop {gateway} from spec.gateways.",
+    variants=(HOST_NOT_SERVED,),
     check=check,
+    istio_codes=frozenset({"IST0132"}),  # VirtualServiceHostNotFoundInGateway
+    footgun=4,
 )

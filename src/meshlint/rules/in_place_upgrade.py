@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 
 INJECTION, REV = "istio-injection", "istio.io/rev"
@@ -61,53 +61,59 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     for ns in namespaces:
         labels = ns.labels
         if INJECTION in labels and REV in labels:
-            yield RULE.finding(ns, ("metadata", "labels", REV), name=ns.name,
+            yield RULE.finding(BOTH_LABELS, ns, ("metadata", "labels", REV), name=ns.name,
                                value=labels[INJECTION], rev=labels[REV])
         elif labels.get(INJECTION) == "enabled" and evidence:
             yield RULE.finding(
-                ns, ("metadata", "labels", INJECTION),
-                message="namespace {name} uses istio-injection=enabled while revisions are in use ({why}): "
-                        "it follows the default revision and is upgraded in place with everything on it",
-                fix="Replace istio-injection=enabled with istio.io/rev=<revision or tag>.",
-                name=ns.name, why=", ".join(_revision_words(evidence)))
+                LEGACY_LABEL_WITH_REVISIONS, ns, ("metadata", "labels", INJECTION), name=ns.name, why=", ".join(_revision_words(evidence)))
         elif labels.get(INJECTION) == "enabled":
-            yield RULE.finding(
-                ns, ("metadata", "labels", INJECTION), severity=Severity.INFO,
-                message="namespace {name} uses istio-injection=enabled: it always follows the default "
-                        "control plane, so its proxies can only be upgraded in place",
-                fix="Install the control plane with a revision and label the namespace "
-                    "istio.io/rev=<revision or tag> instead.",
-                name=ns.name)
+            yield RULE.finding(LEGACY_LABEL, ns, ("metadata", "labels", INJECTION), name=ns.name)
     for op in mesh.operators:
         if not op.spec.get("revision") and op.spec.get("profile") not in ("empty", "remote"):
-            yield RULE.finding(
-                op, ("spec",), severity=Severity.INFO,
-                message="IstioOperator {name} installs the control plane without a revision: it can only "
-                        "be upgraded in place",
-                fix="Set spec.revision (e.g. 1-24) and move namespaces with istio.io/rev labels.",
-                name=op.name)
-    document = index.env.mesh_config_document
-    data = index.env.mesh_config
-    if document is not None and isinstance(data, dict) and data.get("kind") != "IstioOperator" \
-            and isinstance(data.get("meshConfig") or data.get("pilot"), dict) and not data.get("revision"):
-        yield RULE.finding(
-            None, (), document=document, severity=Severity.INFO,
-            message="istiod Helm values without a revision: the control plane can only be upgraded in place",
-            fix="Set revision (e.g. 1-24) in the values and move namespaces with istio.io/rev labels.")
+            yield RULE.finding(OPERATOR_WITHOUT_REVISION, op, ("spec",), name=op.name)
+    installation = mesh.file
+    if installation is not None and installation.data.get("kind") != "IstioOperator" \
+            and isinstance(installation.data.get("meshConfig") or installation.data.get("pilot"), dict) \
+            and not installation.data.get("revision"):
+        yield RULE.finding(VALUES_WITHOUT_REVISION, None, (), document=installation.document)
 
 
 def _revision_words(evidence: list[str]) -> list[str]:
     return [e if " " in e else f"revision {e}" for e in evidence]
 
 
+BOTH_LABELS = Variant(
+    "both-labels", Severity.WARNING,
+    "namespace {name} has both istio-injection={value} and istio.io/rev={rev}: the revision label is "
+    "ignored",
+    "Remove the istio-injection label and keep istio.io/rev.")
+LEGACY_LABEL_WITH_REVISIONS = Variant(
+    "legacy-label-with-revisions", Severity.WARNING,
+    "namespace {name} uses istio-injection=enabled while revisions are in use ({why}): it follows the "
+    "default revision and is upgraded in place with everything on it",
+    "Replace istio-injection=enabled with istio.io/rev=<revision or tag>.")
+LEGACY_LABEL = Variant(
+    "legacy-label", Severity.INFO,
+    "namespace {name} uses istio-injection=enabled: it always follows the default control plane, so "
+    "its proxies can only be upgraded in place",
+    "Install the control plane with a revision and label the namespace istio.io/rev=<revision or tag> "
+    "instead.")
+OPERATOR_WITHOUT_REVISION = Variant(
+    "operator-without-revision", Severity.INFO,
+    "IstioOperator {name} installs the control plane without a revision: it can only be upgraded in place",
+    "Set spec.revision (e.g. 1-24) and move namespaces with istio.io/rev labels.")
+VALUES_WITHOUT_REVISION = Variant(
+    "values-without-revision", Severity.INFO,
+    "istiod Helm values without a revision: the control plane can only be upgraded in place",
+    "Set revision (e.g. 1-24) in the values and move namespaces with istio.io/rev labels.")
+
 RULE = Rule(
     code="ML403",
     name="in-place-upgrade",
-    severity=Severity.WARNING,
     summary="Namespace or install that only allows in-place Istio upgrades",
     inputs=frozenset({"Namespace", "ConfigMap", "IstioOperator", "MutatingWebhookConfiguration"}),
-    message="namespace {name} has both istio-injection={value} and istio.io/rev={rev}: the revision "
-            "label is ignored",
-    fix="Remove the istio-injection label and keep istio.io/rev.",
+    variants=(BOTH_LABELS, LEGACY_LABEL_WITH_REVISIONS, LEGACY_LABEL, OPERATOR_WITHOUT_REVISION,
+              VALUES_WITHOUT_REVISION),
     check=check,
+    footgun=9,
 )

@@ -33,28 +33,33 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
+from ..load import ProblemKind
+
+PROBLEM_KIND = ProblemKind.INVALID_OBJECT
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     for problem in index.problems:
         if problem.code == RULE.code:
             if problem.resource is not None:
-                yield RULE.finding(problem.resource, problem.path[len(problem.resource.prefix):],
+                yield RULE.finding(INVALID_OBJECT, problem.resource, problem.path[len(problem.resource.prefix):],
                                    problem=problem.message)
             else:
-                yield RULE.finding(None, problem.path, document=problem.document, problem=problem.message)
+                yield RULE.finding(INVALID_OBJECT, None, problem.path, document=problem.document, problem=problem.message)
 
+
+INVALID_OBJECT = Variant(
+    "invalid-object", Severity.ERROR, "{problem}",
+    "Give the field the type the Kubernetes API expects (quote strings, unquote numbers); "
+    "the resource was not analysed.")
 
 RULE = Rule(
     code="ML002",
     name="invalid-resource",
-    severity=Severity.ERROR,
     summary="A document is not a valid Kubernetes object",
     inputs=frozenset(),
-    message="{problem}",
-    fix="Give the field the type the Kubernetes API expects (quote strings, unquote numbers); "
-        "the resource was not analysed.",
+    variants=(INVALID_OBJECT,),
     check=check,
 )

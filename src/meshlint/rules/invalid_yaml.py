@@ -29,24 +29,28 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
+from ..load import ProblemKind
+
+PROBLEM_KIND = ProblemKind.UNPARSABLE
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     for problem in index.problems:
         if problem.code == RULE.code:
-            yield RULE.finding(None, problem.path, document=problem.document, line=problem.line,
+            yield RULE.finding(SYNTAX_ERROR, None, problem.path, document=problem.document, line=problem.line,
                                problem=problem.message)
 
+
+SYNTAX_ERROR = Variant("syntax-error", Severity.ERROR, "{problem}",
+                       "Correct the syntax at this line; the document was not analysed.")
 
 RULE = Rule(
     code="ML001",
     name="invalid-yaml",
-    severity=Severity.ERROR,
     summary="A document is not valid YAML or JSON",
     inputs=frozenset(),
-    message="{problem}",
-    fix="Correct the syntax at this line; the document was not analysed.",
+    variants=(SYNTAX_ERROR,),
     check=check,
 )

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.workloads import BATCH_KINDS, WORKLOAD_KINDS, Workload
 
@@ -74,7 +74,7 @@ def _native_by_values(index: Index) -> bool:
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    native_everywhere = index.env.native_sidecars or _native_by_values(index)
+    native_everywhere = index.facts.native_sidecars or _native_by_values(index)
     for w in index.workloads():
         if w.kind not in BATCH_KINDS:
             continue
@@ -87,29 +87,35 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 continue
             if "quitquitquit" in commands:
                 continue
-            yield RULE.finding(w.resource, w.path, kind=w.resource.kind_name, reason=sc.reason,
+            yield RULE.finding(ISTIO_SIDECAR, w.resource, w.path, kind=w.resource.kind_name, reason=sc.reason,
                                proxy="Istio sidecar")
         elif sc.mesh == "linkerd":
             if str(w.annotations.get(LINKERD_NATIVE, "")).lower() == "true":
                 continue
             if "linkerd-await" in commands and "--shutdown" in commands:
                 continue
-            yield RULE.finding(
-                w.resource, w.path, kind=w.resource.kind_name, reason=sc.reason, proxy="Linkerd proxy",
-                fix="Wrap the command in `linkerd-await --shutdown --`, or set the annotation "
-                    f'{LINKERD_NATIVE}: "true" (Kubernetes >= 1.28).')
+            yield RULE.finding(LINKERD_PROXY, w.resource, w.path, kind=w.resource.kind_name, reason=sc.reason,
+                               proxy="Linkerd proxy")
 
+
+_NEVER_COMPLETES = ("the pod gets an {proxy} ({reason}) that keeps running after the job's containers exit, "
+                    "so the Job never completes")
+ISTIO_SIDECAR = Variant(
+    "istio-sidecar", Severity.ERROR, _NEVER_COMPLETES,
+    'Set the pod annotation sidecar.istio.io/nativeSidecar: "true" (Kubernetes >= 1.28), call curl -fsS '
+    "-XPOST http://127.0.0.1:15020/quitquitquit when the work is done, or opt out with the pod label "
+    'sidecar.istio.io/inject: "false".')
+LINKERD_PROXY = Variant(
+    "linkerd-proxy", Severity.ERROR, _NEVER_COMPLETES,
+    f'Wrap the command in `linkerd-await --shutdown --`, or set the annotation {LINKERD_NATIVE}: "true" '
+    "(Kubernetes >= 1.28).")
 
 RULE = Rule(
     code="ML401",
     name="job-sidecar-injected",
-    severity=Severity.ERROR,
     summary="Job or CronJob gets a sidecar that keeps it from completing",
     inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator"}),
-    message="the pod gets an {proxy} ({reason}) that keeps running after the job's containers "
-            "exit, so the Job never completes",
-    fix='Set the pod annotation sidecar.istio.io/nativeSidecar: "true" (Kubernetes >= 1.28), call '
-        "curl -fsS -XPOST http://127.0.0.1:15020/quitquitquit when the work is done, or opt out with "
-        'the pod label sidecar.istio.io/inject: "false".',
+    variants=(ISTIO_SIDECAR, LINKERD_PROXY),
     check=check,
+    footgun=2,
 )

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.protocol import UNSUPPORTED, port_protocol
 
@@ -68,39 +68,43 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             protocol = port_protocol(number, name, port.get("protocol"), app)
             if external and (name == "tcp" or protocol == UNSUPPORTED):
                 yield RULE.finding(
-                    svc, ("spec", "ports", i),
-                    message="ExternalName Service port {port} is named {name}: the proxy may block "
-                            "its TCP traffic",
-                    fix="Name the port for its real protocol (http-, https-, tls-...), not tcp or an "
-                        "unrecognised name.",
-                    port=number, name=f'"{name}"' if name else "nothing")
+                    EXTERNAL_NAME_PORT, svc, ("spec", "ports", i), port=number, name=f'"{name}"' if name else "nothing")
                 continue
             if protocol != UNSUPPORTED:
                 continue
             if app is not None:
                 yield RULE.finding(
-                    svc, ("spec", "ports", i, "appProtocol"),
-                    message='port {port} has appProtocol "{app}", which Istio does not recognise and '
-                            "uses instead of the port name{shadowed}; Istio will sniff the protocol",
-                    fix="Set appProtocol to a protocol Istio knows (http, http2, grpc, tcp, tls, "
-                        "kubernetes.io/h2c ...), or remove it.",
-                    port=number, app=app, shadowed=f' "{name}"' if name else "")
+                    UNKNOWN_APP_PROTOCOL, svc, ("spec", "ports", i, "appProtocol"), port=number, app=app, shadowed=f' "{name}"' if name else "")
             else:
                 what = f'is named "{name}", which is not a protocol prefix,' if name else "has no name"
-                yield RULE.finding(svc, ("spec", "ports", i), port=number, what=what,
+                yield RULE.finding(SNIFFED, svc, ("spec", "ports", i), port=number, what=what,
                                    suggestion=f"http-{name}" if name else "http-<suffix>")
 
+
+SNIFFED = Variant(
+    "sniffed", Severity.WARNING,
+    "port {port} {what} and has no appProtocol; Istio will sniff the protocol, so L7 routing, "
+    "retries and request metrics depend on detection and server-first protocols hang",
+    "Name the port {suggestion} (or grpc-, tcp-... for its real protocol), or set appProtocol: http.")
+UNKNOWN_APP_PROTOCOL = Variant(
+    "unknown-app-protocol", Severity.WARNING,
+    'port {port} has appProtocol "{app}", which Istio does not recognise and uses instead of the '
+    "port name{shadowed}; Istio will sniff the protocol",
+    "Set appProtocol to a protocol Istio knows (http, http2, grpc, tcp, tls, kubernetes.io/h2c ...), "
+    "or remove it.")
+EXTERNAL_NAME_PORT = Variant(
+    "external-name-port", Severity.WARNING,
+    "ExternalName Service port {port} is named {name}: the proxy may block its TCP traffic",
+    "Name the port for its real protocol (http-, https-, tls-...), not tcp or an unrecognised name.")
 
 RULE = Rule(
     code="ML101",
     name="port-protocol-unset",
-    severity=Severity.WARNING,
     summary="Service port without a protocol Istio recognises",
     inputs=frozenset({"Service"}),
-    message="port {port} {what} and has no appProtocol; Istio will sniff the protocol, so L7 "
-            "routing, retries and request metrics depend on detection and server-first "
-            "protocols hang",
-    fix="Name the port {suggestion} (or grpc-, tcp-... for its real protocol), or set "
-        "appProtocol: http.",
+    variants=(SNIFFED, UNKNOWN_APP_PROTOCOL, EXTERNAL_NAME_PORT),
     check=check,
+    # IST0118 PortNameIsNotUnderNamingConvention, IST0150 ExternalNameServiceTypeInvalidPortName
+    istio_codes=frozenset({"IST0118", "IST0150"}),
+    footgun=1,
 )

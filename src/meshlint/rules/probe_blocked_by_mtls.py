@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.injection import INJECT
 from ..mesh.peerauth import STRICT
@@ -97,7 +97,7 @@ def _context_unknown(index: Index, w) -> bool:
     """Nothing in the input says whether the pod gets a sidecar or runs under STRICT."""
     opted_out = str(w.labels.get(INJECT, w.annotations.get(INJECT, ""))).lower() in ("false", "no", "n", "off")
     return not opted_out and w.spec.get("hostNetwork") is not True \
-        and index.get("Namespace", "", w.namespace) is None and w.namespace not in index.env.injected_namespaces \
+        and index.get("Namespace", "", w.namespace) is None and w.namespace not in index.facts.injected_namespaces \
         and not index.has_kind("PeerAuthentication")
 
 
@@ -112,18 +112,12 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if REWRITE in w.annotations and not sc.live and not sc.ambient and _context_unknown(index, w):
                 for path, probe_name, kind, port in _probes(w):
                     yield RULE.finding(
-                        w.resource, path, severity=Severity.INFO,
-                        message="probe rewriting is off ({why}) for this {probe} {kind} on port {port}: if the pod "
-                                "gets a sidecar under STRICT mTLS (namespace {ns} and its PeerAuthentications are "
-                                "not in the input), kubelet's plaintext probe is rejected",
-                        fix="Remove the rewriteAppHTTPProbers opt-out or use an exec probe; list injected "
-                            "namespaces under injected-namespaces to let meshlint decide.",
-                        why=why, probe=probe_name, kind=kind, port=port, ns=w.namespace)
+                        PROBE_AT_RISK, w.resource, path, why=why, probe=probe_name, kind=kind, port=port, ns=w.namespace)
             continue
         for path, probe_name, kind, port in _probes(w):
             mode = pas.mode(w.namespace, w.labels, port if isinstance(port, int) else None)
             if mode.mode == STRICT:
-                yield RULE.finding(w.resource, path, related=(mode.policy.ref,), probe=probe_name, kind=kind,
+                yield RULE.finding(PROBE_BLOCKED, w.resource, path, related=(mode.policy.ref,), probe=probe_name, kind=kind,
                                    port=port, why=why, pa=f"{mode.policy.namespace}/{mode.policy.name}")
     for svc in index.of_kind("Service"):
         if svc.spec.get("type") not in ("LoadBalancer", "NodePort"):
@@ -134,11 +128,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             mode = _strict_target(pas, w, svc)
             if mode is not None:
                 yield RULE.finding(
-                    svc, ("spec", "type"), related=(w.resource.ref, mode.policy.ref),
-                    message="{type} Service selects {workload}, which PeerAuthentication {pa} makes STRICT: "
-                            "cloud load-balancer health checks and traffic arrive in plaintext and are rejected",
-                    fix="Expose the workload through an Istio ingress gateway, or set a PERMISSIVE "
-                        "portLevelMtls for the Service's target ports.",
+                    LOAD_BALANCER_TO_STRICT, svc, ("spec", "type"), related=(w.resource.ref, mode.policy.ref),
                     type=svc.spec["type"], workload=w.display(), pa=f"{mode.policy.namespace}/{mode.policy.name}")
                 break
 
@@ -153,16 +143,33 @@ def _strict_target(pas, w, svc):
     return None
 
 
+PROBE_BLOCKED = Variant(
+    "probe-blocked", Severity.ERROR,
+    "{probe} {kind} on port {port} is sent by kubelet in plaintext, but probe rewriting is off ({why}) "
+    "and PeerAuthentication {pa} makes the port STRICT: the probe always fails",
+    "Remove the rewriteAppHTTPProbers opt-out (Istio rewrites probes by default), use an exec probe, "
+    "or set a PERMISSIVE portLevelMtls for the probe port.")
+PROBE_AT_RISK = Variant(
+    "probe-at-risk", Severity.INFO,
+    "probe rewriting is off ({why}) for this {probe} {kind} on port {port}: if the pod gets a sidecar "
+    "under STRICT mTLS (namespace {ns} and its PeerAuthentications are not in the input), kubelet's "
+    "plaintext probe is rejected",
+    "Remove the rewriteAppHTTPProbers opt-out or use an exec probe; list injected namespaces under "
+    "injected-namespaces to let meshlint decide.")
+LOAD_BALANCER_TO_STRICT = Variant(
+    "load-balancer-to-strict", Severity.ERROR,
+    "{type} Service selects {workload}, which PeerAuthentication {pa} makes STRICT: cloud "
+    "load-balancer health checks and traffic arrive in plaintext and are rejected",
+    "Expose the workload through an Istio ingress gateway, or set a PERMISSIVE portLevelMtls for the "
+    "Service's target ports.")
+
 RULE = Rule(
     code="ML202",
     name="probe-blocked-by-mtls",
-    severity=Severity.ERROR,
     summary="Plaintext health check against a STRICT mTLS port",
     inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator", "PeerAuthentication",
                       "Service"}),
-    message="{probe} {kind} on port {port} is sent by kubelet in plaintext, but probe rewriting is off "
-            "({why}) and PeerAuthentication {pa} makes the port STRICT: the probe always fails",
-    fix="Remove the rewriteAppHTTPProbers opt-out (Istio rewrites probes by default), use an exec "
-        "probe, or set a PERMISSIVE portLevelMtls for the probe port.",
+    variants=(PROBE_BLOCKED, PROBE_AT_RISK, LOAD_BALANCER_TO_STRICT),
     check=check,
+    footgun=7,
 )

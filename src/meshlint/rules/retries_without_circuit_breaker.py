@@ -43,40 +43,36 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
-from ..mesh import routes
-from ..mesh.hosts import expand_host
 from ..mesh.retries import effective
 from ..mesh.trafficpolicy import has_circuit_breaker
-from ..resource import GATEWAY_API_ROUTES
+from ..resource import GATEWAY_API_ROUTES, FieldPath, Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    domain = index.env.domain
-    for vs in index.of_kind("VirtualService"):
-        for kind, i, route in routes.routes(vs, ("http",)):
-            retries = route.get("retries")
+    for rule in index.route_rules(("http",)):
+        attempts: int | None
+        if rule.gateway_api:
+            retry = rule.spec.get("retry")
+            if not isinstance(retry, dict) or retry.get("attempts") == 0:
+                continue
+            attempts = retry["attempts"] if isinstance(retry.get("attempts"), int) else None
+            path = rule.path + ("retry",)
+        else:
+            retries = rule.spec.get("retries")
             if not isinstance(retries, dict) or effective(retries).attempts < 1:
                 continue
-            targets = {}
-            for d in routes.destinations(vs, mirrors=False):
-                if d.kind == "http" and d.route == i:
-                    targets.setdefault((expand_host(d.host, vs.namespace, domain), d.subset), d.host)
-            yield from _report(index, vs, ("spec", "http", i, "retries"), effective(retries).attempts, targets)
-    for kind in GATEWAY_API_ROUTES:
-        for route in index.of_kind(kind):
-            for i, rule in routes.rules(route):
-                retry = rule.get("retry")
-                if not isinstance(retry, dict) or retry.get("attempts") == 0:
-                    continue
-                targets = {(f"{b.name}.{b.namespace}.svc.{domain}", None): b.name for b in routes.backends(route, i, rule)}
-                attempts = retry.get("attempts")
-                yield from _report(index, route, ("spec", "rules", i, "retry"),
-                                   attempts if isinstance(attempts, int) else None, targets)
+            attempts = effective(retries).attempts
+            path = rule.path + ("retries",)
+        targets: dict[tuple[str, str | None], str] = {}
+        for t in rule.targets:
+            targets.setdefault((t.fqdn, t.subset), t.shown)
+        yield from _report(index, rule.resource, path, attempts, targets)
 
 
-def _report(index: Index, resource, path, attempts, targets) -> Iterator[Finding]:
+def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | None,
+            targets: dict[tuple[str, str | None], str]) -> Iterator[Finding]:
     bare, related = [], []
     for (fqdn, subset), shown in targets.items():
         rules = index.destination_rules_for(fqdn)
@@ -85,21 +81,25 @@ def _report(index: Index, resource, path, attempts, targets) -> Iterator[Finding
         bare.append(f"{shown} (subset {subset})" if subset else shown)
         related += [dr.ref for dr in rules]
     if bare:
-        yield RULE.finding(resource, path, related=tuple(dict.fromkeys(related)),
+        yield RULE.finding(UNPROTECTED_RETRIES, resource, path, related=tuple(dict.fromkeys(related)),
                            times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
                            first=bare[0].split(" ")[0])
 
 
+UNPROTECTED_RETRIES = Variant(
+    "unprotected-retries", Severity.WARNING,
+    "retries {times} to {hosts}, which no circuit breaker protects: no DestinationRule sets "
+    "outlierDetection, connectionPool.http.maxRetries or a retryBudget (Istio's default retry limit is "
+    "2^32-1, i.e. none)",
+    "Add outlierDetection and connectionPool.http.maxRetries (or a retryBudget) to the DestinationRule "
+    "for {first}.")
+
 RULE = Rule(
     code="ML303",
     name="retries-without-circuit-breaker",
-    severity=Severity.WARNING,
     summary="Retries to a host without outlier detection, maxRetries or a retry budget",
     inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
-    message="retries {times} to {hosts}, which no circuit breaker protects: no DestinationRule sets "
-            "outlierDetection, connectionPool.http.maxRetries or a retryBudget (Istio's default retry "
-            "limit is 2^32-1, i.e. none)",
-    fix="Add outlierDetection and connectionPool.http.maxRetries (or a retryBudget) to the "
-        "DestinationRule for {first}.",
+    variants=(UNPROTECTED_RETRIES,),
     check=check,
+    footgun=5,
 )

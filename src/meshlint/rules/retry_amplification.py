@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, expand_host
@@ -67,24 +67,15 @@ if TYPE_CHECKING:
     from ..mesh.callgraph import Edge, PathResult
 
 
-def exposed_hosts(index: Index) -> set[str]:
-    """Destinations of VirtualServices bound to a gateway: where external requests enter."""
-    out = set()
-    for vs in index.of_kind("VirtualService"):
-        if any(g != MESH_GATEWAY for g in routes.gateways(vs)):
-            out |= {expand_host(d.host, vs.namespace, index.env.domain) for d in routes.destinations(vs)}
-    return out
-
-
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    if not index.workloads() and not index.env.call_graph:
+    if not index.workloads() and not index.call_edges:
         return  # nothing calls anything: no graph to build (and no need to import its module)
     from ..mesh.callgraph import short_names
 
     limit = float(options["max-amplification"])
     graph = index.call_graph()
-    names = short_names(graph.nodes, index.env.domain)
-    for path in graph.worst_paths(exposed_hosts(index)):
+    names = short_names(graph.nodes, index.facts.domain)
+    for path in graph.worst_paths(routes.exposed_hosts(index.of_kind("VirtualService"), index.facts.domain)):
         if path.amplification <= limit:
             continue
         resource, where, document = _location(graph, path)
@@ -96,7 +87,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         factors = " x ".join(str(e.tries) for e in path.edges)
         related = tuple(dict.fromkeys(e.route.ref for e in path.edges if e.route is not None))
         yield RULE.finding(
-            resource, where, document=document, related=related,
+            AMPLIFICATION, resource, where, document=document, related=related,
             chain=" → ".join(names[h] for h in path.hosts), factor=f"{path.amplification:g}",
             bottom=names[path.hosts[-1]], factors=factors, capped=capped, limit=f"{limit:g}",
             hop=f"{names[hop.source]} → {names[hop.target]}", tries=hop.tries, without=f"{without:g}")
@@ -109,11 +100,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         resource, where, document = (first, ("metadata", "name"), None) if first is not None else \
             (edge.evidence[0].resource, edge.evidence[0].path, edge.evidence[0].document)
         yield RULE.finding(
-            resource, where, document=document, severity=Severity.INFO,
-            message="call cycle {cycle}: a failure can be retried around the loop; amplification is computed "
-                    "without following it",
-            fix="Break the cycle or disable retries (attempts: 0) on one of its hops.",
-            cycle=" → ".join(names[h] for h in cycle))
+            RETRY_CYCLE, resource, where, document=document, cycle=" → ".join(names[h] for h in cycle))
 
 
 def _location(graph, path: "PathResult"):
@@ -134,17 +121,25 @@ def _cheapest_hop(path: "PathResult") -> tuple["Edge", float]:
     return best, best_value
 
 
+AMPLIFICATION = Variant(
+    "amplification", Severity.WARNING,
+    "{chain}: up to {factor}x at {bottom} ({factors} tries per hop{capped}), above max-amplification {limit}",
+    "Set retries.attempts: 0 (or a retryBudget) on the {hop} hop ({tries} tries): the path drops to "
+    "{without}x.")
+RETRY_CYCLE = Variant(
+    "retry-cycle", Severity.INFO,
+    "call cycle {cycle}: a failure can be retried around the loop; amplification is computed without "
+    "following it",
+    "Break the cycle or disable retries (attempts: 0) on one of its hops.")
+
 RULE = Rule(
     code="ML302",
     name="retry-amplification",
-    severity=Severity.WARNING,
     summary="Retries multiply along a call path beyond the limit",
     inputs=frozenset({"Service", "ServiceEntry", "VirtualService", "DestinationRule", "ConfigMap", "IstioOperator",
                       "Namespace", *WORKLOAD_KINDS}),
-    message="{chain}: up to {factor}x at {bottom} ({factors} tries per hop{capped}), above max-amplification "
-            "{limit}",
-    fix="Set retries.attempts: 0 (or a retryBudget) on the {hop} hop ({tries} tries): the path drops to "
-        "{without}x.",
+    variants=(AMPLIFICATION, RETRY_CYCLE),
     check=check,
     options={"max-amplification": 10.0},
+    footgun=5,
 )

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.workloads import WORKLOAD_KINDS
 
@@ -78,7 +78,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if not bare:
             continue
         shown = ", ".join(PREFIX + a for a in present)
-        yield RULE.finding(w.resource, w.metadata_path + ("annotations", PREFIX + present[0]),
+        yield RULE.finding(PARTIAL_ANNOTATIONS, w.resource, w.metadata_path + ("annotations", PREFIX + present[0]),
                            set=shown, missing=" and ".join(bare),
                            suggestion=", ".join(f"{PREFIX}{REQUEST[r]}" for r in bare))
     for source in index.mesh().value_sources:
@@ -87,11 +87,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if isinstance(resources, dict) and not resources.get("requests"):
             # inside a ConfigMap the values are JSON text: point at the key that holds them
             path = source.prefix if source.prefix[:1] == ("data",) else source.prefix + ("global", "proxy", "resources")
-            yield RULE.finding(
-                source.resource, path, document=source.document,
-                message="global proxy resources (values.global.proxy.resources) set no requests: every "
-                        "injected sidecar runs without a CPU or memory request",
-                fix="Add requests (e.g. cpu: 100m, memory: 128Mi) to global.proxy.resources.")
+            yield RULE.finding(GLOBAL_WITHOUT_REQUESTS, source.resource, path, document=source.document)
 
 
 LINKERD_REQUESTS = {"memory": "config.linkerd.io/proxy-memory-request", "cpu": "config.linkerd.io/proxy-cpu-request"}
@@ -104,11 +100,7 @@ def _linkerd(index: Index, w) -> Iterator[Finding]:
     if missing:
         path = w.metadata_path + ("annotations",) if w.annotations else w.path
         yield RULE.finding(
-            w.resource, path,
-            message="the Linkerd proxy gets no {missing} request: Linkerd's defaults request nothing unless "
-                    "config.linkerd.io/proxy-*-request annotations (or install values) set them",
-            fix="Annotate the pod template (or its Namespace) with {keys}.",
-            missing=" or ".join(missing), keys=", ".join(LINKERD_REQUESTS[r] for r in missing))
+            LINKERD_WITHOUT_REQUESTS, w.resource, path, missing=" or ".join(missing), keys=", ".join(LINKERD_REQUESTS[r] for r in missing))
 
 
 def _live(w) -> Iterator[Finding]:
@@ -119,21 +111,36 @@ def _live(w) -> Iterator[Finding]:
         missing = [r for r in ("memory", "cpu") if r not in requests]
         if missing:
             yield RULE.finding(
-                w.resource, w.spec_path + ("containers", i),
-                message="the running istio-proxy container has no {missing} request",
-                fix="Set sidecar.istio.io/proxyCPU and sidecar.istio.io/proxyMemory on the pod template, "
-                    "or requests in global.proxy.resources, and restart the pods.",
-                missing=" or ".join(missing))
+                LIVE_WITHOUT_REQUESTS, w.resource, w.spec_path + ("containers", i), missing=" or ".join(missing))
 
+
+PARTIAL_ANNOTATIONS = Variant(
+    "partial-annotations", Severity.WARNING,
+    "{set} replaces the global proxy resources entirely, leaving the sidecar with no {missing} request "
+    "or limit",
+    "Also set {suggestion} on the pod template.")
+GLOBAL_WITHOUT_REQUESTS = Variant(
+    "global-without-requests", Severity.WARNING,
+    "global proxy resources (values.global.proxy.resources) set no requests: every injected sidecar "
+    "runs without a CPU or memory request",
+    "Add requests (e.g. cpu: 100m, memory: 128Mi) to global.proxy.resources.")
+LINKERD_WITHOUT_REQUESTS = Variant(
+    "linkerd-without-requests", Severity.WARNING,
+    "the Linkerd proxy gets no {missing} request: Linkerd's defaults request nothing unless "
+    "config.linkerd.io/proxy-*-request annotations (or install values) set them",
+    "Annotate the pod template (or its Namespace) with {keys}.")
+LIVE_WITHOUT_REQUESTS = Variant(
+    "live-without-requests", Severity.WARNING,
+    "the running istio-proxy container has no {missing} request",
+    "Set sidecar.istio.io/proxyCPU and sidecar.istio.io/proxyMemory on the pod template, or requests in "
+    "global.proxy.resources, and restart the pods.")
 
 RULE = Rule(
     code="ML402",
     name="sidecar-resources-unset",
-    severity=Severity.WARNING,
     summary="Sidecar proxy without CPU or memory requests",
     inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator"}),
-    message="{set} replaces the global proxy resources entirely, leaving the sidecar with no {missing} "
-            "request or limit",
-    fix="Also set {suggestion} on the pod template.",
+    variants=(PARTIAL_ANNOTATIONS, GLOBAL_WITHOUT_REQUESTS, LINKERD_WITHOUT_REQUESTS, LIVE_WITHOUT_REQUESTS),
     check=check,
+    footgun=6,
 )

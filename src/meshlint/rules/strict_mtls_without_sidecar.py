@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.hosts import expand_host
 from ..mesh.peerauth import STRICT
@@ -74,7 +74,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             continue
         strict = pas.strict_somewhere(w.namespace, w.labels)
         if strict is not None:
-            yield RULE.finding(w.resource, w.path or ("metadata",), related=(strict.policy.ref,),
+            yield RULE.finding(IN_STRICT_SCOPE, w.resource, w.path or ("metadata",), related=(strict.policy.ref,),
                                kind=w.resource.kind_name, reason=sc.reason, pa=_pa(strict))
             continue
         for svc, mention in index.calls(w):
@@ -83,15 +83,11 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 mode = pas.strict_somewhere(target.namespace, target.labels)
                 if mode is not None and index.sidecar(target).istio:
                     yield RULE.finding(
-                        w.resource, mention.path, related=(svc.ref, mode.policy.ref),
-                        message="the pod has no sidecar ({reason}) but calls {service}, which "
-                                "PeerAuthentication {pa} makes STRICT: its plaintext requests are rejected",
-                        fix="Inject a sidecar into this workload, or give {service} a PERMISSIVE "
-                            "portLevelMtls for the port it calls.",
+                        CALLS_STRICT_WORKLOAD, w.resource, mention.path, related=(svc.ref, mode.policy.ref),
                         kind=w.resource.kind_name, reason=sc.reason,
                         service=f"{svc.namespace}/{svc.name}", pa=_pa(mode))
                     break
-    domain = index.env.domain
+    domain = index.facts.domain
     for dr in index.of_kind("DestinationRule"):
         host = dr.spec.get("host")
         if not host:
@@ -104,11 +100,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             continue
         for path in _istio_mutual(dr):
             yield RULE.finding(
-                dr, path, related=(svc.ref,),
-                message="tls.mode ISTIO_MUTUAL for {host}, whose workloads have no sidecar ({reason}): "
-                        "they cannot terminate Istio mTLS, so requests to them fail",
-                fix="Use tls.mode DISABLE for {host} (or drop tls and let auto-mTLS send plaintext).",
-                host=host, reason=index.sidecar(targets[0]).reason)
+                ISTIO_MUTUAL_WITHOUT_SIDECAR, dr, path, related=(svc.ref,), host=host, reason=index.sidecar(targets[0]).reason)
 
 
 def _istio_mutual(dr) -> Iterator[tuple]:
@@ -124,16 +116,31 @@ def _istio_mutual(dr) -> Iterator[tuple]:
             yield ("spec", "subsets", i, "trafficPolicy", "tls", "mode")
 
 
+IN_STRICT_SCOPE = Variant(
+    "in-strict-scope", Severity.ERROR,
+    "the pod has no sidecar ({reason}) but PeerAuthentication {pa} makes it STRICT: the policy is not "
+    "enforced on it, and its plaintext calls to STRICT workloads are rejected",
+    "Inject a sidecar (remove the opt-out or label the namespace) or use ambient mode; keep workloads "
+    "that must stay outside the mesh out of STRICT scope.")
+CALLS_STRICT_WORKLOAD = Variant(
+    "calls-strict-workload", Severity.ERROR,
+    "the pod has no sidecar ({reason}) but calls {service}, which PeerAuthentication {pa} makes "
+    "STRICT: its plaintext requests are rejected",
+    "Inject a sidecar into this workload, or give {service} a PERMISSIVE portLevelMtls for the port "
+    "it calls.")
+ISTIO_MUTUAL_WITHOUT_SIDECAR = Variant(
+    "istio-mutual-without-sidecar", Severity.ERROR,
+    "tls.mode ISTIO_MUTUAL for {host}, whose workloads have no sidecar ({reason}): they cannot "
+    "terminate Istio mTLS, so requests to them fail",
+    "Use tls.mode DISABLE for {host} (or drop tls and let auto-mTLS send plaintext).")
+
 RULE = Rule(
     code="ML201",
     name="strict-mtls-without-sidecar",
-    severity=Severity.ERROR,
     summary="STRICT mTLS in scope of a workload without a sidecar",
     inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator", "PeerAuthentication",
                       "Service", "DestinationRule"}),
-    message="the pod has no sidecar ({reason}) but PeerAuthentication {pa} makes it STRICT: the policy "
-            "is not enforced on it, and its plaintext calls to STRICT workloads are rejected",
-    fix="Inject a sidecar (remove the opt-out or label the namespace) or use ambient mode; keep "
-        "workloads that must stay outside the mesh out of STRICT scope.",
+    variants=(IN_STRICT_SCOPE, CALLS_STRICT_WORKLOAD, ISTIO_MUTUAL_WITHOUT_SIDECAR),
     check=check,
+    footgun=3,
 )

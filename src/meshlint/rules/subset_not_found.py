@@ -42,14 +42,14 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..finding import Finding, Options, Rule, Severity
+from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import expand_host
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    domain = index.env.domain
+    domain = index.facts.domain
     for vs in index.of_kind("VirtualService"):
         for dest in routes.destinations(vs):
             if not dest.subset:
@@ -64,19 +64,21 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 where = f"DestinationRule {rules[0].namespace}/{rules[0].name} defines {names}"
             else:
                 where = "no DestinationRule for that host is in the input"
-            yield RULE.finding(vs, dest.path + ("subset",), related=tuple(dr.ref for dr in rules),
+            yield RULE.finding(MISSING_SUBSET, vs, dest.path + ("subset",), related=tuple(dr.ref for dr in rules),
                                subset=dest.subset, host=dest.host, where=where)
 
+
+MISSING_SUBSET = Variant(
+    "missing-subset", Severity.ERROR,
+    'subset "{subset}" of host {host} is not defined ({where}); requests routed there fail with 503 NR',
+    'Define subset "{subset}" in the DestinationRule for {host}, or route to a subset that exists.')
 
 RULE = Rule(
     code="ML105",
     name="subset-not-found",
-    severity=Severity.ERROR,
     summary="Route destination names an undefined subset",
     inputs=frozenset({"VirtualService", "DestinationRule"}),
-    message='subset "{subset}" of host {host} is not defined ({where}); requests routed there '
-            "fail with 503 NR",
-    fix='Define subset "{subset}" in the DestinationRule for {host}, or route to a subset that '
-        "exists.",
+    variants=(MISSING_SUBSET,),
     check=check,
+    istio_codes=frozenset({"IST0101"}),  # ReferencedResourceNotFound (a subset)
 )

@@ -1,0 +1,78 @@
+"""The files that describe the manifests' context: `--mesh-config` and `--call-graph`.
+
+They are inputs, read like the manifests and handed to the index beside them; unlike a
+manifest, a broken one ends the run (exit code 2), because the user named it to be relied on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..resource import Document, MeshConfigFile
+
+if TYPE_CHECKING:
+    from ..mesh.callgraph import ExplicitEdge
+
+
+class ContextFileError(Exception):
+    """A `--mesh-config` or `--call-graph` file that cannot be used (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class ContextFiles:
+    mesh_config: MeshConfigFile | None = None
+    call_edges: tuple["ExplicitEdge", ...] = ()
+
+
+def read_context(mesh_config: str | None, call_graph: str | None) -> ContextFiles:
+    return ContextFiles(read_mesh_config(mesh_config) if mesh_config else None,
+                        read_call_graph(call_graph) if call_graph else ())
+
+
+def _single_document(path: str, option: str) -> tuple[Document, dict[str, Any]]:
+    """Read a one-document YAML/JSON file given to `option`: (document, mapping)."""
+    from . import LoadError, documents, read_source
+
+    try:
+        source, problem = read_source(path)
+    except LoadError as exc:
+        raise ContextFileError(f"{option}: cannot read {exc}") from None
+    if problem is not None:
+        raise ContextFileError(f"{option} {path}: {problem.message}")
+    parsed = [(d, v, e) for d, v, e in documents.iter_documents(source, path.lower().endswith(".json"))
+              if e is not None or v is not None]
+    if not parsed:
+        raise ContextFileError(f"{option} {path}: the file is empty")
+    document, value, error = parsed[0]
+    if error is not None:
+        raise ContextFileError(f"{option} {path}:{error.line}: {error.message}")
+    if not isinstance(value, dict):
+        raise ContextFileError(f"{option} {path}: expected a mapping")
+    return document, value
+
+
+def read_mesh_config(path: str) -> MeshConfigFile:
+    """`--mesh-config FILE`: an IstioOperator, a MeshConfig or istiod Helm values (YAML/JSON).
+    Its document is kept so that findings can point into it."""
+    document, value = _single_document(path, "--mesh-config")
+    return MeshConfigFile(path, document, value)
+
+
+def read_call_graph(path: str) -> tuple["ExplicitEdge", ...]:
+    """`--call-graph FILE`: `edges: [{from: frontend.shop, to: cart.shop}, ...]` (YAML or JSON).
+    Each edge keeps its position so that findings can point at it."""
+    from ..locate import Locator
+    from ..mesh.callgraph import ExplicitEdge
+
+    document, value = _single_document(path, "--call-graph")
+    if set(value) - {"edges"} or not isinstance(value.get("edges"), list):
+        raise ContextFileError(f"--call-graph {path}: expected `edges: [{{from: a.ns, to: b.ns}}, ...]`")
+    edges = []
+    for i, item in enumerate(value["edges"]):
+        if not isinstance(item, dict) or set(item) != {"from", "to"} or \
+                not all(isinstance(item[k], str) and item[k].strip() for k in ("from", "to")):
+            line = Locator().line(document, ("edges", i))
+            raise ContextFileError(f"--call-graph {path}:{line}: edge {i} must be {{from: host, to: host}}")
+        edges.append(ExplicitEdge(item["from"], item["to"], document, ("edges", i)))
+    return tuple(edges)
