@@ -1,11 +1,11 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   - create .venv, install meshlint, run it on the bundled examples/ mesh
-#   make test   - install the dev dependencies and run the whole test suite
+#   make test   - install the dev dependencies, run the linters and the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install dev docs clean bench
+.PHONY: demo test lint install dev docs clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ dev: $(VENV)/.dev-installed
 demo: install
 	$(BIN)/meshlint check examples/ --fail-on never
 
-test: dev
+test: dev lint
 	$(BIN)/python -m pytest
+
+# ruff (style, imports, likely bugs) and mypy (types), as configured in pyproject.toml
+lint: dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 
 # Speed and memory against PyYAML's C parser on generated meshes (see benchmarks/README.md);
 # not part of `make test`. Options: make bench BENCH_ARGS="--sizes 1000,5000 --repeat 3"

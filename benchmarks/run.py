@@ -2,6 +2,7 @@
 """meshlint benchmark (issue #6): meshlint against the parsing floor, on generated meshes.
 
     python benchmarks/run.py [--sizes 1000,5000,25000] [--repeat 3] [--quick] [--json FILE]
+                             [--against REV]
 
 For each size, generates (once, cached in benchmarks/.data/) a mesh with generate.py and, for
 each input form (one multi-document stream, a directory of files, a `kubectl get -A -o yaml`
@@ -13,6 +14,9 @@ List dump, the same as `-o json`), times in separate processes, interleaved, on 
              fastest parser meshlint uses, schema checks)
   check      `meshlint check PATH --format json --output /dev/null --fail-on never`, end to end
   checkov    `checkov --framework kubernetes --quiet --compact`, only when checkov is on PATH
+  check@REV  with --against REV: the same `meshlint check` of git revision REV (checked out
+             into a temporary worktree, same interpreter and dependencies), so that a change
+             is measured against its base in the same run, on the same machine
 
 Wall time is measured around each process (interpreter start-up included), peak memory is the
 process's own maximum resident set size (`os.wait4`). The figures reported are medians over
@@ -81,6 +85,9 @@ loaded = load([sys.argv[1]])
 print(len(loaded.resources), len(loaded.problems))
 """
 
+# `meshlint ...` from whatever meshlint PYTHONPATH holds, as the console script starts it
+LAUNCH = "import sys; from meshlint.cli import main; sys.exit(main(sys.argv[1:]))"
+
 SMALL_SERVICE = """\
 apiVersion: v1
 kind: Service
@@ -108,7 +115,7 @@ class Run:
         self.seconds, self.peak_kb, self.code, self.out, self.err = seconds, peak_kb, code, out, err
 
 
-def measure(cmd: list[str], timeout: float | None = None, cwd: str = REPO) -> Run:
+def measure(cmd: list[str], timeout: float | None = None, cwd: str = REPO, env: dict | None = None) -> Run:
     """Run `cmd`; wall time around the process, its peak RSS from wait4.
 
     Linux carries the peak RSS of the address space a process had before exec() into its
@@ -118,7 +125,7 @@ def measure(cmd: list[str], timeout: float | None = None, cwd: str = REPO) -> Ru
     floor of every memory figure (`harness_peak_mb`)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env)
         timer = threading.Timer(timeout, proc.kill) if timeout else None
         if timer:
             timer.start()
@@ -257,12 +264,36 @@ def warm_cache(path: str) -> None:
 
 # --- the benchmark -----------------------------------------------------------------------------
 
+class Base:
+    """--against REV: that revision checked out beside this one, run by the same interpreter."""
+
+    def __init__(self, rev: str, python: str) -> None:
+        self.rev = rev
+        self.tmp = tempfile.mkdtemp(prefix="meshlint-base-")
+        self.tree = os.path.join(self.tmp, "tree")
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", self.tree, rev], cwd=REPO, check=True)
+        self.package_dir = os.path.join(self.tree, "src", "meshlint")
+        compile_bytecode(python, self.package_dir)
+        self.env = dict(os.environ, PYTHONPATH=os.path.join(self.tree, "src"))
+        self.tool = f"check@{rev}"
+
+    def close(self) -> None:
+        subprocess.run(["git", "worktree", "remove", "--force", self.tree], cwd=REPO, check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+BASE: Base | None = None
+
+
 def commands(python: str, meshlint: str, path: str) -> dict[str, list[str]]:
+    check = ["check", path, "--format", "json", "--output", os.devnull, "--fail-on", "never"]
     cmds = {
         "pyyaml": [python, "-c", PYYAML_PARSE, path],
         "ml-parse": [python, "-c", MESHLINT_PARSE, path],
-        "check": [meshlint, "check", path, "--format", "json", "--output", os.devnull, "--fail-on", "never"],
+        "check": [meshlint, *check],
     }
+    if BASE is not None:
+        cmds[BASE.tool] = [python, "-c", LAUNCH, *check]
     checkov = shutil.which("checkov")
     if checkov:
         # run from the input's folder with a relative path: checkov silently skips whatever
@@ -293,11 +324,11 @@ def bench_size(services: int, repeat: int, python: str, meshlint: str, timeout: 
         problems: list[str] = []
         for i in range(repeat):
             for tool, cmd in cmds.items():  # interleaved, so that drift hits every tool alike
-                r = measure(cmd, timeout, workdir(tool, path))
+                r = measure(cmd, timeout, workdir(tool, path), BASE.env if BASE and tool == BASE.tool else None)
                 runs[tool].append(r)
                 log(f"  {services:>6} {form:<9} {tool:<8} run {i + 1}/{repeat}: {r.seconds:7.2f} s "
                     f"{r.peak_kb / 1024:7.0f} MB" + ("" if r.code == 0 else f"  exit {r.code}"))
-                if tool in ("pyyaml", "ml-parse", "check") and r.code != 0:
+                if tool in ("pyyaml", "ml-parse", "check", BASE.tool if BASE else "") and r.code != 0:
                     problems.append(f"{tool} exited {r.code}: {r.err.strip()[-300:]}")
                 if tool == "checkov" and r.code == 0 and not r.out.strip():
                     problems.append("checkov reported nothing at all: did it scan the input?")
@@ -366,20 +397,29 @@ def cold_start(python: str, meshlint: str, runs: int) -> dict:
         f.write(SMALL_SERVICE)
     cmds = {"meshlint check small.yaml": [meshlint, "check", small],
             "python -c 'import yaml'": [python, "-c", "import yaml"]}
+    envs: dict[str, dict | None] = dict.fromkeys(cmds)
+    if BASE is not None:  # both through the same launcher, so that only the code differs
+        cmds["launched"] = [python, "-c", LAUNCH, "check", small]
+        cmds["base"] = [python, "-c", LAUNCH, "check", small]
+        envs.update(launched=dict(os.environ, PYTHONPATH=os.path.join(REPO, "src")), base=BASE.env)
     times: dict[str, list[float]] = {k: [] for k in cmds}
     codes = {}
-    for cmd in cmds.values():  # warm-up: bytecode caches, page cache
-        measure(cmd)
+    for name, cmd in cmds.items():  # warm-up: bytecode caches, page cache
+        measure(cmd, env=envs[name])
     for _ in range(runs):
         for name, cmd in cmds.items():
-            r = measure(cmd)
+            r = measure(cmd, env=envs[name])
             times[name].append(r.seconds)
             codes[name] = r.code
-    a, b = (median(times[k]) for k in cmds)
+    a, b = median(times["meshlint check small.yaml"]), median(times["python -c 'import yaml'"])
     if codes["meshlint check small.yaml"] != 0:
         print(f"WARNING: meshlint check small.yaml exited {codes['meshlint check small.yaml']}", file=sys.stderr)
         a = float("nan")
-    return {"meshlint_s": a, "import_yaml_s": b, "ratio": a / b, "runs": runs, "exit_code": codes["meshlint check small.yaml"]}
+    out = {"meshlint_s": a, "import_yaml_s": b, "ratio": a / b, "runs": runs,
+           "exit_code": codes["meshlint check small.yaml"]}
+    if BASE is not None:
+        out["against"] = {"rev": BASE.rev, "this_s": median(times["launched"]), "base_s": median(times["base"])}
+    return out
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -491,10 +531,23 @@ def report(rows: list[dict], cold: dict | None, findings: dict, facts: dict) -> 
                     parts.append(f"{lo // 1000}k->{hi // 1000}k {b['check']['seconds'] / a['check']['seconds']:.2f}x "
                                  f"(pyyaml {b['pyyaml']['seconds'] / a['pyyaml']['seconds']:.2f}x)")
             lines.append(f"  {form:<12} " + ", ".join(parts))
+    if BASE is not None:
+        lines.append("")
+        lines.append(f"against {BASE.rev} (same run; this tree / {BASE.rev}, time and peak memory of `check`):")
+        for r in rows:
+            if BASE.tool in r:
+                this, base = r["check"], r[BASE.tool]
+                lines.append(f"  {r['services']:>6} {r['form']:<12} {this['seconds']:6.2f} s / {base['seconds']:6.2f} s "
+                             f"= {this['seconds'] / base['seconds']:.2f}x   {this['peak_mb']:5.0f} MB / "
+                             f"{base['peak_mb']:5.0f} MB = {this['peak_mb'] / base['peak_mb']:.2f}x")
     if cold:
         lines.append("")
         lines.append(f"cold start (median of {cold['runs']}): meshlint check small.yaml {cold['meshlint_s'] * 1000:.0f} ms, "
                      f"python -c 'import yaml' {cold['import_yaml_s'] * 1000:.0f} ms")
+        if "against" in cold:
+            a = cold["against"]
+            lines.append(f"cold start against {a['rev']} (both through `python -c`): {a['this_s'] * 1000:.0f} ms / "
+                         f"{a['base_s'] * 1000:.0f} ms = {a['this_s'] / a['base_s']:.2f}x")
     for services, f in sorted(findings.items()):
         if f:
             lines.append(f"findings on the {services}-service stream: {f['total']} "
@@ -528,6 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cold-runs", type=int, help="runs of the cold-start comparison (default: 10, 0 skips it)")
     p.add_argument("--timeout", type=float, default=3600, help="seconds before one measured process is killed")
     p.add_argument("--json", metavar="FILE", help="also write every number to FILE")
+    p.add_argument("--against", metavar="REV",
+                   help="also measure `meshlint check` of git revision REV, interleaved, in the same run")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat = "1000", 1
@@ -544,7 +599,17 @@ def main(argv: list[str] | None = None) -> int:
     python, meshlint = tool_paths()
     facts = machine_facts(python)
     compile_bytecode(python, facts["package_dir"])
+    global BASE
+    if args.against:
+        BASE = Base(args.against, python)
+    try:
+        return _run(args, plan, python, meshlint, facts)
+    finally:
+        if BASE is not None:
+            BASE.close()
 
+
+def _run(args: argparse.Namespace, plan: list[tuple[int, int]], python: str, meshlint: str, facts: dict) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
