@@ -540,8 +540,10 @@ class Gen:
         cport = {"containerPort": port, "name": "http" if proto == "http" else proto}
         container = {
             "name": name.split("-")[0] if self.chance(0.5) else "app",
-            "image": f"registry.example.com/{ns}/{name}:{rng.randrange(1, 4)}.{rng.randrange(0, 30)}.{rng.randrange(0, 12)}",
-            "ports": [cport] + ([{"containerPort": 9091, "name": "metrics"}] if "prometheus.io/port" in annotations else []),
+            "image": f"registry.example.com/{ns}/{name}:"
+                     f"{rng.randrange(1, 4)}.{rng.randrange(0, 30)}.{rng.randrange(0, 12)}",
+            "ports": [cport] + ([{"containerPort": 9091, "name": "metrics"}]
+                                if "prometheus.io/port" in annotations else []),
             "env": env,
             "resources": {"requests": {"cpu": self.pick(["50m", "100m", "250m", "500m"]), "memory": memory[0]},
                           "limits": {"memory": memory[1]}},
@@ -787,7 +789,8 @@ class Server:
                              "currentMetrics": [{"type": "Resource", "resource": {
                                  "name": "cpu", "current": {"averageUtilization": rng.randrange(5, 60),
                                                             "averageValue": f"{rng.randrange(5, 400)}m"}}}],
-                             "conditions": [{"lastTransitionTime": created, "message": "recommended size matches current size",
+                             "conditions": [{"lastTransitionTime": created,
+                                             "message": "recommended size matches current size",
                                              "reason": "ReadyForNewScale", "status": "True", "type": "AbleToScale"}]}
         elif kind == "PodDisruptionBudget":
             obj["status"] = {"currentHealthy": 2, "desiredHealthy": 1, "disruptionsAllowed": 1,

@@ -192,8 +192,11 @@ print(json.dumps(facts))
             mem_gb = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
     except (OSError, ValueError, IndexError):
         pass
-    commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "src"], capture_output=True, text=True).stdout.strip()
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", REPO, *args], capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "--", "src")
     facts.update({
         "nproc": os.cpu_count(), "cpu": cpu, "memory_gb": mem_gb, "os": f"{platform.system()} {platform.release()}",
         "meshlint_commit": commit + ("+uncommitted changes in src/" if dirty else ""),
@@ -449,7 +452,8 @@ def table(rows: list[dict], markdown: bool = False) -> list[str]:
     cols = COLUMNS + (CHECKOV_COLUMNS if any("checkov" in r for r in rows) else [])
     cells = [[name for name, _ in cols]] + [[value(r) for _, value in cols] for r in rows]
     if markdown:
-        out = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join("---:" if i not in (1,) else "---" for i in range(len(cols))) + "|"]
+        align = "|" + "|".join("---:" if i not in (1,) else "---" for i in range(len(cols))) + "|"
+        out = ["| " + " | ".join(cells[0]) + " |", align]
         return out + ["| " + " | ".join(c) + " |" for c in cells[1:]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
     return ["  ".join(c.ljust(w) if i == 1 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
@@ -474,7 +478,8 @@ def evaluate(rows: list[dict], cold: dict | None) -> list[tuple[str, str, str]]:
         t = s["check"]["seconds"] / s["pyyaml"]["seconds"]
         m = s["check"]["peak_mb"] / s["pyyaml"]["peak_mb"]
         out.append((f"check time <= {T_TIME}x PyYAML parse ({label} stream)", f"{t:.2f}x", verdict(t, T_TIME)))
-        out.append((f"check peak memory <= {T_MEMORY}x PyYAML parse ({label} stream)", f"{m:.2f}x", verdict(m, T_MEMORY)))
+        out.append((f"check peak memory <= {T_MEMORY}x PyYAML parse ({label} stream)", f"{m:.2f}x",
+                    verdict(m, T_MEMORY)))
     for lo, hi in ((1000, 5000), (5000, 25000)):
         a, b = get.get((lo, "stream")), get.get((hi, "stream"))
         name = f"scaling {lo // 1000}k->{hi // 1000}k services <= {T_SCALING}x (check, stream)"
@@ -511,7 +516,8 @@ def report(rows: list[dict], cold: dict | None, findings: dict, facts: dict) -> 
                  f"PyYAML {facts['pyyaml']} (libyaml {'yes' if facts['libyaml'] else 'NO'}), "
                  f"yaml-rs {facts.get('yaml-rs')}, orjson {facts.get('orjson')}")
     lines.append(f"{facts['cpu']}, {facts['nproc']} CPUs, {facts['memory_gb']} GB, {facts['os']}, {facts['date']}")
-    lines.append(f"(memory figures are exact above {facts['harness_peak_mb']:.0f} MB, the peak of this harness process)")
+    lines.append(f"(memory figures are exact above {facts['harness_peak_mb']:.0f} MB, "
+                 "the peak of this harness process)")
     lines.append("")
     lines.extend(table(rows))
     if not has_checkov:
@@ -537,12 +543,14 @@ def report(rows: list[dict], cold: dict | None, findings: dict, facts: dict) -> 
         for r in rows:
             if BASE.tool in r:
                 this, base = r["check"], r[BASE.tool]
-                lines.append(f"  {r['services']:>6} {r['form']:<12} {this['seconds']:6.2f} s / {base['seconds']:6.2f} s "
-                             f"= {this['seconds'] / base['seconds']:.2f}x   {this['peak_mb']:5.0f} MB / "
-                             f"{base['peak_mb']:5.0f} MB = {this['peak_mb'] / base['peak_mb']:.2f}x")
+                lines.append(f"  {r['services']:>6} {r['form']:<12} {this['seconds']:6.2f} s / "
+                             f"{base['seconds']:6.2f} s = {this['seconds'] / base['seconds']:.2f}x   "
+                             f"{this['peak_mb']:5.0f} MB / {base['peak_mb']:5.0f} MB = "
+                             f"{this['peak_mb'] / base['peak_mb']:.2f}x")
     if cold:
         lines.append("")
-        lines.append(f"cold start (median of {cold['runs']}): meshlint check small.yaml {cold['meshlint_s'] * 1000:.0f} ms, "
+        lines.append(f"cold start (median of {cold['runs']}): meshlint check small.yaml "
+                     f"{cold['meshlint_s'] * 1000:.0f} ms, "
                      f"python -c 'import yaml' {cold['import_yaml_s'] * 1000:.0f} ms")
         if "against" in cold:
             a = cold["against"]

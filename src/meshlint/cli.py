@@ -12,11 +12,13 @@ import os
 import sys
 from typing import Sequence
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 
 if TYPE_CHECKING:
+    import rich.progress
+
     from .config import Config
     from .engine import GraphResult, Inputs
 
@@ -26,7 +28,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 class _FormatAction(argparse.Action):
     """`--format F` starts a new output; `--output FILE` sends the latest one to FILE."""
 
-    def __call__(self, parser, namespace, value, option_string=None):  # type: ignore[override]
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any,
+                 option_string: str | None = None) -> None:
         outputs = getattr(namespace, "outputs", None) or []
         if option_string in ("--format", "-f"):
             outputs.append([value, None])
@@ -219,8 +222,8 @@ class _Progress:
         self._clock = time.monotonic
         self._start = self._clock()
         self._delay = float(os.environ.get("MESHLINT_PROGRESS_DELAY", "1.0"))
-        self._bar = None
-        self._task = None
+        self._bar: "rich.progress.Progress | None" = None
+        self._task: "rich.progress.TaskID | None" = None
 
     def __call__(self, done: int, total: int) -> None:
         if self._bar is None:
@@ -233,7 +236,8 @@ class _Progress:
                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
             self._bar.start()
             self._task = self._bar.add_task("read", total=total)
-        self._bar.update(self._task, completed=done)
+        if self._task is not None:
+            self._bar.update(self._task, completed=done)
 
     def close(self) -> None:
         if self._bar is not None:

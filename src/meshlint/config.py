@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from .finding import Rule, Severity
 from .mesh.hosts import DOMAIN
@@ -67,7 +68,7 @@ class Config:
         return {**rule.options, **self.options.get(rule.name, {})}
 
     def with_codes(self, select: list[str] | None, ignore: list[str] | None,
-                   rules: Mapping[str, Rule]) -> "Config":
+                   rules: Mapping[str, Rule]) -> Config:
         out = self
         if select:
             out = replace(out, select=tuple(parse_codes(select, rules, "--select")))

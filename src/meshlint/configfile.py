@@ -7,8 +7,9 @@ a `[tool.meshlint]` table) in the working directory or one of its parents.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .config import Config, ConfigError, from_mapping
 from .finding import Rule
@@ -75,5 +76,5 @@ def load_config(explicit: str | None, rules: Mapping[str, Rule]) -> Config:
         if found is None:
             return Config()
         path = found
-    shown = os.path.relpath(path) if not explicit else explicit
+    shown = explicit if explicit else os.path.relpath(path)
     return from_mapping(read(path), rules, where=shown)

@@ -7,7 +7,7 @@ A rule's doc page is its module docstring (summary line, `## Why it matters`, `#
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from .finding import Rule
 

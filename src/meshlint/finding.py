@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .resource import FieldPath
 
@@ -33,7 +34,7 @@ class Severity(enum.Enum):
         return _RANK[self]
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         try:
             return cls(text.strip().lower())
         except ValueError:
@@ -61,7 +62,7 @@ class Edit:
     path: FieldPath
     value: Any = None
     remove: bool = False
-    target: "Ref | None" = None
+    target: Ref | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +108,10 @@ class Finding:
     severity: Severity
     message: str
     fix: str
-    resource: "Resource | None" = None
+    resource: Resource | None = None
     path: FieldPath = ()
-    document: "Document | None" = None
-    related: tuple["Ref", ...] = ()
+    document: Document | None = None
+    related: tuple[Ref, ...] = ()
     autofix: Fix | None = None
     evidence: tuple[Evidence, ...] = ()
     file: str = ""
@@ -142,7 +143,7 @@ class Rule:
     summary: str
     inputs: frozenset[str]
     variants: tuple[Variant, ...]
-    check: Callable[["Index", Options], Iterator[Finding]]
+    check: Callable[[Index, Options], Iterator[Finding]]
     options: Mapping[str, Any] = field(default_factory=dict)
     istio_codes: frozenset[str] = frozenset()
     footgun: int | None = None
@@ -157,8 +158,8 @@ class Rule:
         module = sys.modules[self.check.__module__]
         return (module.__doc__ or "").strip()
 
-    def finding(self, variant: Variant, resource: "Resource | None", path: FieldPath = (), *,
-                related: tuple["Ref", ...] = (), document: "Document | None" = None, line: int = 0,
+    def finding(self, variant: Variant, resource: Resource | None, path: FieldPath = (), *,
+                related: tuple[Ref, ...] = (), document: Document | None = None, line: int = 0,
                 autofix: Fix | None = None, **values: Any) -> Finding:
         if variant not in self.variants:
             raise ValueError(f"{self.code}: variant {variant.name!r} is not declared on the rule")

@@ -6,8 +6,9 @@ can list it as suppressed); it never counts towards the exit code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config import Config
@@ -21,7 +22,7 @@ def codes_in(annotation: str) -> set[str]:
     return {c.strip().upper() for c in annotation.split(",") if c.strip()}
 
 
-def istio_code_map(rules: Iterable["Rule"]) -> dict[str, set[str]]:
+def istio_code_map(rules: Iterable[Rule]) -> dict[str, set[str]]:
     """`istioctl analyze` message code -> the meshlint codes that share its meaning, as the
     rules declare them (IST0101 ReferencedResourceNotFound covers a missing gateway and a
     missing subset: two rules)."""
@@ -48,7 +49,7 @@ def suppressed_by_annotation(code: str, annotations: Mapping[str, str], istio_co
     return ""
 
 
-def apply(findings: Iterable["Finding"], config: "Config", rules: Iterable["Rule"]) -> list["Finding"]:
+def apply(findings: Iterable[Finding], config: Config, rules: Iterable[Rule]) -> list[Finding]:
     """The findings, each marked with why it is suppressed (unchanged when it is not)."""
     istio_codes = istio_code_map(rules)
     out = []

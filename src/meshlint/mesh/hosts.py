@@ -12,7 +12,7 @@ Mirrors istio/istio:
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 MESH_GATEWAY = "mesh"
 DOMAIN = "cluster.local"

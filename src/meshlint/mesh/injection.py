@@ -31,8 +31,8 @@ the Namespace; `disabled` on the pod opts out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from ..resource import Resource
 from .meshconfig import MeshSettings

@@ -15,8 +15,9 @@ Everything here is pure: `settings()` takes resources and returns a `MeshSetting
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..resource import Resource
 
@@ -30,6 +31,14 @@ class Mode:
     mode: str
     policy: Resource | None  # the PeerAuthentication that decided it (None = Istio's default)
     path: tuple = ()  # the field in that policy
+
+    @property
+    def decided_by(self) -> Resource:
+        """The PeerAuthentication that set a mode no default gives (STRICT: Istio's default is
+        PERMISSIVE)."""
+        if self.policy is None:
+            raise ValueError(f"{self.mode} is Istio's default: no PeerAuthentication decided it")
+        return self.policy
 
     def describe(self) -> str:
         if self.policy is None:
@@ -48,7 +57,7 @@ def _mode_of(mtls: Any) -> str:
 def _age_key(pa: Resource, order: int) -> tuple:
     ts = pa.metadata.get("creationTimestamp")
     if isinstance(ts, _dt.datetime):
-        ts = (ts if ts.tzinfo else ts.replace(tzinfo=_dt.timezone.utc)).astimezone(_dt.timezone.utc)
+        ts = (ts if ts.tzinfo else ts.replace(tzinfo=_dt.UTC)).astimezone(_dt.UTC)
         ts = ts.strftime("%Y-%m-%dT%H:%M:%SZ")
     elif ts is not None and not isinstance(ts, str):
         ts = str(ts)
@@ -76,7 +85,8 @@ class PeerAuthentications:
         self._selective = {ns: [(pa, m) for _, pa, m in sorted(items, key=lambda t: t[0])]
                            for ns, items in selective.items()}
 
-    def applicable(self, namespace: str, labels: Mapping[str, str]) -> tuple[Resource | None, Resource | None, Resource | None]:
+    def applicable(self, namespace: str,
+                   labels: Mapping[str, str]) -> tuple[Resource | None, Resource | None, Resource | None]:
         """(mesh, namespace, workload) level policies for a pod."""
         mesh = self._wide.get(self.root)
         ns = self._wide.get(namespace) if namespace != self.root else None

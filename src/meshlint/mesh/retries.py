@@ -16,8 +16,9 @@ route builder that calls it:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_ATTEMPTS = 2
 DEFAULT_RETRY_ON = ("connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes", "503")
@@ -60,9 +61,7 @@ def unsafe_conditions(conditions: tuple[str, ...] | list[str]) -> list[str]:
     numeric 5xx status other than 503 (the request may have been processed)."""
     out = []
     for c in conditions:
-        if c.lower() == "5xx":
-            out.append(c)
-        elif c.isdigit() and 500 <= int(c) <= 599 and int(c) != 503:
+        if c.lower() == "5xx" or c.isdigit() and 500 <= int(c) <= 599 and int(c) != 503:
             out.append(c)
     return out
 

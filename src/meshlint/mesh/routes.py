@@ -8,8 +8,9 @@ Shapes are guaranteed by the load-time schema (`load/schema.py`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from ..resource import FieldPath, Resource
 from .hosts import MESH_GATEWAY, expand_host, service_fqdn
@@ -175,8 +176,8 @@ def route_rules(virtual_services: Iterable[Resource], gateway_api_routes: Iterab
                 Target(expand_host(d.host, vs.namespace, domain), d.subset, d.host, d.weight))
         for kind, i, route in routes(vs, kinds):
             yield RouteRule(vs, kind, i, route, tuple(targets.get((kind, i), ())))
-    for route in gateway_api_routes:
-        for i, rule in rules(route):
-            yield RouteRule(route, route.kind, i, rule, tuple(
+    for gateway_api_route in gateway_api_routes:
+        for i, rule in rules(gateway_api_route):
+            yield RouteRule(gateway_api_route, gateway_api_route.kind, i, rule, tuple(
                 Target(service_fqdn(b.name, b.namespace, domain), None, b.name, b.weight)
-                for b in backends(route, i, rule)))
+                for b in backends(gateway_api_route, i, rule)))

@@ -8,8 +8,9 @@ are skipped so that one workload is reported once, on the object a user edits.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from ..resource import Resource
 
@@ -109,8 +110,8 @@ def pod_template(resource: Resource) -> Workload | None:
         node = node.get(step) if isinstance(node, dict) else None
     if not isinstance(node, dict):
         return None  # e.g. a Rollout with workloadRef: no template of its own
-    meta = node.get("metadata") if isinstance(node.get("metadata"), dict) else {}
-    spec = node.get("spec") if isinstance(node.get("spec"), dict) else {}
+    meta: Mapping[str, Any] = node["metadata"] if isinstance(node.get("metadata"), dict) else {}
+    spec: Mapping[str, Any] = node["spec"] if isinstance(node.get("spec"), dict) else {}
     return Workload(resource, path, meta.get("labels") or {}, meta.get("annotations") or {}, spec)
 
 
@@ -138,7 +139,7 @@ def label_selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
     for expr in expressions:
         if not isinstance(expr, dict):
             return False
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        key, op, values = str(expr.get("key")), expr.get("operator"), expr.get("values") or []
         if op == "In" and labels.get(key) not in values:
             return False
         if op == "NotIn" and key in labels and labels[key] in values:

@@ -8,8 +8,9 @@ descriptions) and the run's summary. Modules are imported only when their format
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..engine import Result

@@ -30,7 +30,7 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(f: "Finding") -> str:
+def annotation(f: Finding) -> str:
     where = f"{f.resource.display()}: " if f.resource is not None else ""
     line = max(1, f.line)
     props: list[tuple[str, str]] = []
@@ -44,5 +44,5 @@ def annotation(f: "Finding") -> str:
     return f"::{COMMANDS[f.severity.value]} {joined}::{escape_data(data)}"
 
 
-def render(result: "Result", options: "RenderOptions") -> bytes:
+def render(result: Result, options: RenderOptions) -> bytes:
     return "".join(annotation(f) + "\n" for f in result.reported).encode()

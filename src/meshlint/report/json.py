@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from . import RenderOptions
 
 
-def finding_dict(f: "Finding") -> dict[str, Any]:
+def finding_dict(f: Finding) -> dict[str, Any]:
     r = f.resource
     return {
         "code": f.code,
@@ -35,7 +35,7 @@ def finding_dict(f: "Finding") -> dict[str, Any]:
     }
 
 
-def render(result: "Result", options: "RenderOptions") -> bytes:
+def render(result: Result, options: RenderOptions) -> bytes:
     doc = {
         "version": __version__,
         "findings": [finding_dict(f) for f in result.reported],

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from .. import rules as catalogue
 
@@ -32,10 +33,10 @@ def _clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def render(result: "Result", options: "RenderOptions") -> bytes:
-    rules: Iterable["Rule"] = result.rules or catalogue.ALL
+def render(result: Result, options: RenderOptions) -> bytes:
+    rules: Iterable[Rule] = result.rules or catalogue.ALL
     root = ET.Element("testsuites", name="meshlint")
-    by_code: dict[str, list["Finding"]] = {}
+    by_code: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_code.setdefault(f.code, []).append(f)
     known = [r.code for r in rules]
@@ -54,10 +55,10 @@ def render(result: "Result", options: "RenderOptions") -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n").encode()
 
 
-def _suite(root: ET.Element, code: str, name: str, findings: list["Finding"]) -> ET.Element:
+def _suite(root: ET.Element, code: str, name: str, findings: list[Finding]) -> ET.Element:
     classname = f"{code} {name}"
     suite = ET.SubElement(root, "testsuite", name=classname)
-    groups: dict[tuple, list["Finding"]] = {}
+    groups: dict[tuple, list[Finding]] = {}
     for f in findings:  # sorted by file and line: testcases come in file order
         groups.setdefault(_subject(f) + (f.file, bool(f.suppressed)), []).append(f)
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -82,14 +83,14 @@ def _suite(root: ET.Element, code: str, name: str, findings: list["Finding"]) ->
     return suite
 
 
-def _subject(f: "Finding") -> tuple[str, tuple]:
+def _subject(f: Finding) -> tuple[str, tuple]:
     if f.resource is not None:
         r = f.resource
         return r.display(), (r.kind, r.namespace, r.name)
     return f"{_file(f.file)}:{f.line}", ()
 
 
-def _failure(case: ET.Element, group: list["Finding"]) -> None:
+def _failure(case: ET.Element, group: list[Finding]) -> None:
     worst = max(group, key=lambda f: _RANK[f.severity.value]).severity.value
     if len(group) == 1:
         message = group[0].message

@@ -39,11 +39,11 @@ SECURITY_SEVERITY = {"error": "8.0", "warning": "5.0", "info": "2.0"}
 MAX_FULL_DESCRIPTION = 1000  # GitHub truncates longer rule descriptions
 
 
-def render(result: "Result", options: "RenderOptions") -> bytes:
+def render(result: Result, options: RenderOptions) -> bytes:
     return (json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def sarif_log(result: "Result") -> dict[str, Any]:
+def sarif_log(result: Result) -> dict[str, Any]:
     rules = list(catalogue.ALL)
     index = {rule.code: i for i, rule in enumerate(rules)}
     fingerprints = _fingerprints(result.findings)
@@ -63,7 +63,7 @@ def sarif_log(result: "Result") -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def rule_descriptor(rule: "Rule") -> dict[str, Any]:
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
     severity = rule.severity.value
     tags = ["service-mesh", "istio", *catalogue.area(rule).tags]
     properties: dict[str, Any] = {"tags": tags, "precision": "high"}
@@ -82,7 +82,7 @@ def rule_descriptor(rule: "Rule") -> dict[str, Any]:
     }
 
 
-def full_description(rule: "Rule") -> str:
+def full_description(rule: Rule) -> str:
     """The doc page's introduction: the summary line and the paragraph(s) before `## Why`,
     joined into plain sentences (rule docs wrap at 100 columns)."""
     intro = rule.doc.split("\n## ", 1)[0]
@@ -95,7 +95,7 @@ def full_description(rule: "Rule") -> str:
     return text[:MAX_FULL_DESCRIPTION - 1].rsplit(" ", 1)[0] + "…"
 
 
-def help_markdown(rule: "Rule") -> str:
+def help_markdown(rule: Rule) -> str:
     summary, _, body = rule.doc.partition("\n")
     out = [f"**{rule.code} {rule.name}** (default severity: `{rule.severity.value}`)", "",
            summary.strip(), "", body.strip(), "", "## Messages", "", *messages(rule)]
@@ -122,7 +122,7 @@ def artifact_location(file: str) -> dict[str, Any]:
     return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
 
 
-def _result(f: "Finding", index: dict[str, int], fingerprint: str) -> dict[str, Any]:
+def _result(f: Finding, index: dict[str, int], fingerprint: str) -> dict[str, Any]:
     where = f"{f.resource.display()}: " if f.resource is not None else ""
     location: dict[str, Any] = {
         "physicalLocation": {
@@ -158,7 +158,7 @@ def _logical(name: str) -> dict[str, Any]:
     return {"name": name, "fullyQualifiedName": name, "kind": "resource"}
 
 
-def _identity(f: "Finding") -> str:
+def _identity(f: Finding) -> str:
     """What a finding is about, independent of its line: the rule, the resource (or, for input
     problems without one, the file) and the message, without the positions it quotes."""
     if f.resource is not None:
@@ -170,7 +170,7 @@ def _identity(f: "Finding") -> str:
     return f"{f.code}\0{subject}\0{message}"
 
 
-def _fingerprints(findings: list["Finding"]) -> list[str]:
+def _fingerprints(findings: list[Finding]) -> list[str]:
     """A stable hash per finding, so code scanning can follow it across runs when lines move.
     Identical findings (same rule, resource and message) are told apart by their order."""
     seen: dict[str, int] = {}
@@ -184,7 +184,7 @@ def _fingerprints(findings: list["Finding"]) -> list[str]:
     return out
 
 
-def _invocation(result: "Result") -> dict[str, Any]:
+def _invocation(result: Result) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": not result.internal_errors}
     notifications = [{"level": "error", "message": {"text": e}} for e in result.internal_errors]
     notifications += [{"level": "note", "message": {"text": n}} for n in result.notes]

@@ -14,7 +14,7 @@ COLORS = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def line(f: "Finding", color: bool = False) -> str:
+def line(f: Finding, color: bool = False) -> str:
     """One finding on one line (newlines inside values are shown as \\n)."""
     where = f"{f.resource.display()}: " if f.resource is not None else ""
     message = f.message.replace("\r", "\\r").replace("\n", "\\n")
@@ -25,7 +25,7 @@ def line(f: "Finding", color: bool = False) -> str:
     return f"{f.file}:{f.line}: {f.code} [{sev}] {where}{message}"
 
 
-def render(result: "Result", options: "RenderOptions") -> bytes:
+def render(result: Result, options: RenderOptions) -> bytes:
     color = options.color
     out = []
     for f in result.reported:

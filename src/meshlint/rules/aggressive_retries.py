@@ -45,7 +45,7 @@ non-idempotent operations only where the application is idempotent.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -84,12 +84,13 @@ def _istio_retries(rule: RouteRule, limit: int) -> Iterator[Finding]:
     unsafe = unsafe_conditions(policy.retry_on) if "retryOn" in retries else []
     if unsafe:
         yield _unsafe(vs, base + ("retryOn",), name, unsafe)
-    total = policy.per_try_timeout * policy.tries if policy.per_try_timeout else None
+    per_try = policy.per_try_timeout
+    total = per_try * policy.tries if per_try else None
     timeout = parse_duration(rule.spec.get("timeout"))
-    if total and timeout and total > timeout:
+    if per_try and total and timeout and total > timeout:
         yield RULE.finding(
             TRIES_CUT_OFF, vs, base + ("perTryTimeout",), route=name,
-            per=format_seconds(policy.per_try_timeout), tries=policy.tries,
+            per=format_seconds(per_try), tries=policy.tries,
             total=format_seconds(total), timeout=format_seconds(timeout))
 
 

@@ -43,7 +43,7 @@ Add `trafficPolicy.outlierDetection` to the DestinationRule of every host in the
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index

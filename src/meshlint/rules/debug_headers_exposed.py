@@ -49,7 +49,8 @@ the gateway pods' `proxy.istio.io/config` annotation). Before Istio 1.20, set th
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -57,6 +58,7 @@ from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY
 from ..mesh.meshconfig import proxy_config
 from ..mesh.workloads import WORKLOAD_KINDS
+from ..resource import FieldPath
 
 HTTP_PROTOCOLS = {"HTTP", "HTTPS", "HTTP2", "GRPC", "GRPC-WEB"}
 SUPPRESS = "suppress_envoy_headers"
@@ -126,8 +128,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     for vs in index.of_kind("VirtualService"):
         if all(g == MESH_GATEWAY for g in routes.gateways(vs)) and routes.is_mesh_only(vs):
             continue
-        for kind, i, route in routes.routes(vs, ("http",)):
-            places = [(("spec", "http", i, "headers"), route.get("headers"))]
+        for _kind, i, route in routes.routes(vs, ("http",)):
+            places: list[tuple[FieldPath, Any]] = [(("spec", "http", i, "headers"), route.get("headers"))]
             places += [(("spec", "http", i, "route", j, "headers"), r.get("headers"))
                        for j, r in enumerate(route.get("route") or ()) if isinstance(r, dict)]
             for path, headers in places:

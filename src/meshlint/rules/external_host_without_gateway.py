@@ -41,7 +41,7 @@ in-mesh callers too), or declare an external host with a ServiceEntry.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index

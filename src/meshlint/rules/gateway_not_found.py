@@ -44,7 +44,7 @@ Gateway API route the `parentRefs` it should attach to.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -96,7 +96,8 @@ def _route_parents(index: Index, route, known) -> Iterator[Finding]:
         elsewhere = [g for g in index.named(K8S_GATEWAY, name) if g.namespace != ns]
         hint = f"; a Gateway of that name exists in namespace {elsewhere[0].namespace}" if elsewhere else ""
         yield RULE.finding(
-            MISSING_PARENT_GATEWAY, route, ("spec", "parentRefs", i), related=tuple(g.ref for g in elsewhere), name=name, resolved=f"{ns}/{name}", hint=hint)
+            MISSING_PARENT_GATEWAY, route, ("spec", "parentRefs", i), related=tuple(g.ref for g in elsewhere),
+            name=name, resolved=f"{ns}/{name}", hint=hint)
 
 
 MISSING_GATEWAY = Variant(

@@ -42,7 +42,7 @@ the VirtualService's namespace), or bind the VirtualService to the Gateway that 
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index

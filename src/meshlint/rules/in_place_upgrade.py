@@ -38,7 +38,7 @@ drop `istio-injection`, and install the control plane with a `revision`.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -55,7 +55,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     labelled = min((ns for ns in namespaces if ns.labels.get(REV)), key=lambda ns: ns.name, default=None)
     if labelled is not None:
         evidence.append(f"namespace {labelled.name} has {REV}={labelled.labels[REV]}")
-    tags = sorted(w.name for w in index.of_kind("MutatingWebhookConfiguration") if w.name.startswith(TAG_WEBHOOK_PREFIX))
+    tags = sorted(w.name for w in index.of_kind("MutatingWebhookConfiguration")
+                  if w.name.startswith(TAG_WEBHOOK_PREFIX))
     if tags:
         evidence.append(f"webhook {tags[0]}")
     for ns in namespaces:
@@ -65,7 +66,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                                value=labels[INJECTION], rev=labels[REV])
         elif labels.get(INJECTION) == "enabled" and evidence:
             yield RULE.finding(
-                LEGACY_LABEL_WITH_REVISIONS, ns, ("metadata", "labels", INJECTION), name=ns.name, why=", ".join(_revision_words(evidence)))
+                LEGACY_LABEL_WITH_REVISIONS, ns, ("metadata", "labels", INJECTION), name=ns.name,
+                why=", ".join(_revision_words(evidence)))
         elif labels.get(INJECTION) == "enabled":
             yield RULE.finding(LEGACY_LABEL, ns, ("metadata", "labels", INJECTION), name=ns.name)
     for op in mesh.operators:

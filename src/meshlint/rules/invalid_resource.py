@@ -31,7 +31,7 @@ without quotes, and use lists (`- item`) where a list is expected.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -47,7 +47,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 yield RULE.finding(INVALID_OBJECT, problem.resource, problem.path[len(problem.resource.prefix):],
                                    problem=problem.message)
             else:
-                yield RULE.finding(INVALID_OBJECT, None, problem.path, document=problem.document, problem=problem.message)
+                yield RULE.finding(INVALID_OBJECT, None, problem.path, document=problem.document,
+                                   problem=problem.message)
 
 
 INVALID_OBJECT = Variant(

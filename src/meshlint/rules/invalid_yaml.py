@@ -27,7 +27,7 @@ the same place; quote values that contain `: `, `#` or start with `*`, `&`, `!`,
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index

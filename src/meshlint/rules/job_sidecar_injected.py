@@ -51,7 +51,7 @@ with the label `sidecar.istio.io/inject: "false"` when it needs no mesh traffic.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index

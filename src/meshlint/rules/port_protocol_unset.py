@@ -44,7 +44,7 @@ declare it explicitly as `tcp`.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -74,7 +74,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 continue
             if app is not None:
                 yield RULE.finding(
-                    UNKNOWN_APP_PROTOCOL, svc, ("spec", "ports", i, "appProtocol"), port=number, app=app, shadowed=f' "{name}"' if name else "")
+                    UNKNOWN_APP_PROTOCOL, svc, ("spec", "ports", i, "appProtocol"), port=number, app=app,
+                    shadowed=f' "{name}"' if name else "")
             else:
                 what = f'is named "{name}", which is not a protocol prefix,' if name else "has no name"
                 yield RULE.finding(SNIFFED, svc, ("spec", "ports", i), port=number, what=what,

@@ -51,7 +51,7 @@ pods, or make the Service's target ports PERMISSIVE.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -112,13 +112,15 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if REWRITE in w.annotations and not sc.live and not sc.ambient and _context_unknown(index, w):
                 for path, probe_name, kind, port in _probes(w):
                     yield RULE.finding(
-                        PROBE_AT_RISK, w.resource, path, why=why, probe=probe_name, kind=kind, port=port, ns=w.namespace)
+                        PROBE_AT_RISK, w.resource, path, why=why, probe=probe_name, kind=kind, port=port,
+                        ns=w.namespace)
             continue
         for path, probe_name, kind, port in _probes(w):
             mode = pas.mode(w.namespace, w.labels, port if isinstance(port, int) else None)
             if mode.mode == STRICT:
-                yield RULE.finding(PROBE_BLOCKED, w.resource, path, related=(mode.policy.ref,), probe=probe_name, kind=kind,
-                                   port=port, why=why, pa=f"{mode.policy.namespace}/{mode.policy.name}")
+                policy = mode.decided_by
+                yield RULE.finding(PROBE_BLOCKED, w.resource, path, related=(policy.ref,), probe=probe_name,
+                                   kind=kind, port=port, why=why, pa=f"{policy.namespace}/{policy.name}")
     for svc in index.of_kind("Service"):
         if svc.spec.get("type") not in ("LoadBalancer", "NodePort"):
             continue
@@ -128,8 +130,9 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             mode = _strict_target(pas, w, svc)
             if mode is not None:
                 yield RULE.finding(
-                    LOAD_BALANCER_TO_STRICT, svc, ("spec", "type"), related=(w.resource.ref, mode.policy.ref),
-                    type=svc.spec["type"], workload=w.display(), pa=f"{mode.policy.namespace}/{mode.policy.name}")
+                    LOAD_BALANCER_TO_STRICT, svc, ("spec", "type"), related=(w.resource.ref, mode.decided_by.ref),
+                    type=svc.spec["type"], workload=w.display(),
+                    pa=f"{mode.decided_by.namespace}/{mode.decided_by.name}")
                 break
 
 

@@ -41,7 +41,7 @@ Add `outlierDetection` (e.g. `consecutive5xxErrors: 5`, `interval: 10s`, `baseEj
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index

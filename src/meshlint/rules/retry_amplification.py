@@ -55,12 +55,12 @@ retries stay a fraction of the traffic. `meshlint graph` shows every path, `mesh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
-from ..mesh.hosts import MESH_GATEWAY, expand_host
 from ..mesh.workloads import WORKLOAD_KINDS
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             RETRY_CYCLE, resource, where, document=document, cycle=" → ".join(names[h] for h in cycle))
 
 
-def _location(graph, path: "PathResult"):
+def _location(graph, path: PathResult):
     node = graph.nodes.get(path.hosts[0])
     if node is not None:
         return node, ("metadata", "name"), None
@@ -111,7 +111,7 @@ def _location(graph, path: "PathResult"):
     return ev.resource, ev.path, ev.document
 
 
-def _cheapest_hop(path: "PathResult") -> tuple["Edge", float]:
+def _cheapest_hop(path: PathResult) -> tuple[Edge, float]:
     """The one hop whose retries, switched off, lower the path the most (deepest on a tie)."""
     best, best_value = path.edges[-1], path.amplification
     for e in path.edges:

@@ -47,7 +47,7 @@ you set a limit annotation, and give `global.proxy.resources` a `requests` block
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -100,7 +100,8 @@ def _linkerd(index: Index, w) -> Iterator[Finding]:
     if missing:
         path = w.metadata_path + ("annotations",) if w.annotations else w.path
         yield RULE.finding(
-            LINKERD_WITHOUT_REQUESTS, w.resource, path, missing=" or ".join(missing), keys=", ".join(LINKERD_REQUESTS[r] for r in missing))
+            LINKERD_WITHOUT_REQUESTS, w.resource, path, missing=" or ".join(missing),
+            keys=", ".join(LINKERD_REQUESTS[r] for r in missing))
 
 
 def _live(w) -> Iterator[Finding]:

@@ -53,17 +53,17 @@ ambient mode; if it must stay outside the mesh, give the workloads it calls a PE
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.hosts import expand_host
-from ..mesh.peerauth import STRICT
+from ..mesh.peerauth import Mode
 from ..mesh.workloads import WORKLOAD_KINDS
 
 
-def _pa(mode) -> str:
-    return f"{mode.policy.namespace}/{mode.policy.name}"
+def _pa(mode: Mode) -> str:
+    return f"{mode.decided_by.namespace}/{mode.decided_by.name}"
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
@@ -74,7 +74,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             continue
         strict = pas.strict_somewhere(w.namespace, w.labels)
         if strict is not None:
-            yield RULE.finding(IN_STRICT_SCOPE, w.resource, w.path or ("metadata",), related=(strict.policy.ref,),
+            yield RULE.finding(IN_STRICT_SCOPE, w.resource, w.path or ("metadata",), related=(strict.decided_by.ref,),
                                kind=w.resource.kind_name, reason=sc.reason, pa=_pa(strict))
             continue
         for svc, mention in index.calls(w):
@@ -83,7 +83,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 mode = pas.strict_somewhere(target.namespace, target.labels)
                 if mode is not None and index.sidecar(target).istio:
                     yield RULE.finding(
-                        CALLS_STRICT_WORKLOAD, w.resource, mention.path, related=(svc.ref, mode.policy.ref),
+                        CALLS_STRICT_WORKLOAD, w.resource, mention.path, related=(svc.ref, mode.decided_by.ref),
                         kind=w.resource.kind_name, reason=sc.reason,
                         service=f"{svc.namespace}/{svc.name}", pa=_pa(mode))
                     break
@@ -92,15 +92,16 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         host = dr.spec.get("host")
         if not host:
             continue
-        svc = index.service_for_host(expand_host(host, dr.namespace, domain))
-        if svc is None:
+        destination = index.service_for_host(expand_host(host, dr.namespace, domain))
+        if destination is None:
             continue
-        targets = index.workloads_of(svc)
+        targets = index.workloads_of(destination)
         if not targets or any(index.sidecar(t).meshed for t in targets):
             continue
         for path in _istio_mutual(dr):
             yield RULE.finding(
-                ISTIO_MUTUAL_WITHOUT_SIDECAR, dr, path, related=(svc.ref,), host=host, reason=index.sidecar(targets[0]).reason)
+                ISTIO_MUTUAL_WITHOUT_SIDECAR, dr, path, related=(destination.ref,), host=host,
+                reason=index.sidecar(targets[0]).reason)
 
 
 def _istio_mutual(dr) -> Iterator[tuple]:
