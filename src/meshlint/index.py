@@ -138,13 +138,16 @@ class Index:
         table: HostTable[ServerHost] = HostTable()
         for gw in self._by_kind.get("Gateway", []):
             for s, server in enumerate(gw.spec.get("servers") or ()):
+                if not hostnames.routes_virtual_services(server):
+                    continue
                 for i, raw in enumerate(server.get("hosts") or ()):
                     ns, name = hostnames.split_server_host(raw, gw.namespace)
                     table.add(name, ServerHost(gw, s, i, ns, name))
         return table
 
     def gateway_hosts_matching(self, host: str, namespace: str) -> list[ServerHost]:
-        """Gateway server hosts that a VirtualService in `namespace` with `host` would bind."""
+        """Gateway server hosts that a VirtualService in `namespace` with `host` would bind, on
+        the servers that route by VirtualServices."""
         self._touch("Gateway")
         return [e for e in self._server_hosts.matching(host) if e.namespace in ("*", namespace)]
 

@@ -12,7 +12,8 @@ Mirrors istio/istio:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 MESH_GATEWAY = "mesh"
 DOMAIN = "cluster.local"
@@ -85,6 +86,28 @@ def visible_server_hosts(server_hosts: Iterable[str], gateway_namespace: str, na
         if ns == "*" or ns == namespace:
             out.append(name)
     return out
+
+
+def _server_tls_mode(server: Mapping[str, Any]) -> str:
+    tls = server.get("tls")
+    mode = tls.get("mode") if isinstance(tls, dict) else None
+    return mode.upper() if isinstance(mode, str) else ""
+
+
+def routes_virtual_services(server: Mapping[str, Any]) -> bool:
+    """Does a Gateway server route by VirtualServices? Not with `tls.mode: AUTO_PASSTHROUGH`
+    (the east-west gateway of a multi-cluster mesh): it forwards by SNI, whose name encodes the
+    destination service, subset and port, and never consults a VirtualService (istio/api
+    `networking/v1alpha3/gateway.proto`, ServerTLSSettings AUTO_PASSTHROUGH)."""
+    return _server_tls_mode(server) != "AUTO_PASSTHROUGH"
+
+
+def accepts_external_clients(server: Mapping[str, Any]) -> bool:
+    """Can clients outside the mesh connect to a Gateway server? Not with `tls.mode:
+    ISTIO_MUTUAL`: it requires a client certificate issued by the mesh's CA, so only workloads
+    with a sidecar reach it (an egress gateway, or a gateway between meshed workloads; istio/api
+    `networking/v1alpha3/gateway.proto`, ServerTLSSettings ISTIO_MUTUAL)."""
+    return _server_tls_mode(server) != "ISTIO_MUTUAL"
 
 
 def is_cluster_local(host: str, domain: str = DOMAIN) -> bool:

@@ -1,6 +1,8 @@
 """An ingress gateway sends Envoy's debug headers to clients outside the mesh.
 
-An Istio Gateway with an HTTP/HTTPS server is an external entry point. Its proxies' headers
+An Istio Gateway with an HTTP/HTTPS server is an external entry point, unless the server's
+`tls.mode` is `ISTIO_MUTUAL`: only clients with a mesh certificate reach it (an egress
+gateway), so nothing outside the mesh sees its headers. Its proxies' headers
 come from `meshConfig.defaultConfig.proxyHeaders` (ConfigMap `istio` in the root namespace,
 IstioOperator `spec.meshConfig`, or `--mesh-config`), overlaid by the gateway pods'
 `proxy.istio.io/config` annotation. Unless `proxyHeaders.envoyDebugHeaders.disabled: true`
@@ -55,7 +57,7 @@ from typing import Any
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
-from ..mesh.hosts import MESH_GATEWAY
+from ..mesh.hosts import MESH_GATEWAY, accepts_external_clients
 from ..mesh.meshconfig import proxy_config
 from ..mesh.workloads import WORKLOAD_KINDS
 from ..resource import FieldPath
@@ -109,7 +111,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         (mesh.has_mesh_config, _old_istio(index.facts.istio_version))]
     for gw in index.of_kind("Gateway"):
         servers = [(i, s) for i, s in enumerate(gw.spec.get("servers") or ())
-                   if str((s.get("port") or {}).get("protocol", "")).upper() in HTTP_PROTOCOLS]
+                   if str((s.get("port") or {}).get("protocol", "")).upper() in HTTP_PROTOCOLS
+                   and accepts_external_clients(s)]
         if not servers:
             continue
         if root in suppressing or gw.namespace in suppressing:

@@ -5,7 +5,9 @@ of its hosts is served by an Istio Gateway in the input (a server host that matc
 admits the VirtualService's namespace), requests that enter through that gateway do not see
 these rules at all. A Gateway server that accepts any host (`*`) counts only for hosts that
 are neither cluster-local nor declared by a ServiceEntry: a catch-all server is no reason to
-expose the in-mesh routing of `reviews`, or the egress routing of `api.github.com`.
+expose the in-mesh routing of `reviews`, or the egress routing of `api.github.com`. A server
+with `tls.mode: AUTO_PASSTHROUGH` (a multi-cluster east-west gateway serving `*.local`) counts
+for nothing: it forwards by SNI and never consults a VirtualService.
 
 With severity info instead: the host is not cluster-local, no Gateway serves it and no
 ServiceEntry declares it. Routing egress traffic this way can be intended, but without a
