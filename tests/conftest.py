@@ -288,7 +288,3 @@ def pytest_terminal_summary(terminalreporter, config):
     for lines in config.stash.get(END_OF_RUN, []):
         for line in lines():
             terminalreporter.write_line(line)
-    corpus = sys.modules.get("test_corpus")
-    if corpus is not None:
-        for line in corpus.summary_lines():
-            terminalreporter.write_line(line)
