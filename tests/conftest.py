@@ -31,8 +31,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
-sys.path.insert(0, str(Path(__file__).parent))  # until no test module imports another (issue #11)
-
 # --- the command line ----------------------------------------------------------------------------
 
 Run = Callable[..., subprocess.CompletedProcess]
