@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import all_fixtures
 from meshlint import rules
 from meshlint.config import Config, from_mapping
 from meshlint.docs import rules_markdown
@@ -15,8 +14,13 @@ from meshlint.index import Index
 from meshlint.load import load
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = {f.code: f for f in all_fixtures() if "__" not in f.path.stem}  # main fixture per rule
 SECTIONS = ("## Why it matters", "## Example", "## Fix")
+
+
+@pytest.fixture(scope="module")
+def main_fixtures(rule_fixtures) -> dict:
+    """Code -> the rule's main fixture (tests/rules/<CODE>_<name>.yaml, not a __variant)."""
+    return {f.code: f for f in rule_fixtures if "__" not in f.path.stem}
 
 
 def test_codes_unique_well_formed_and_sorted():
@@ -103,8 +107,8 @@ def test_codes_known_outside_the_rules_come_from_the_rules():
 
 
 @pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)
-def test_every_rule_has_a_fixture_with_bad_and_clean_documents(rule):
-    fixture = FIXTURES.get(rule.code)
+def test_every_rule_has_a_fixture_with_bad_and_clean_documents(rule, main_fixtures):
+    fixture = main_fixtures.get(rule.code)
     assert fixture is not None, f"no tests/rules/{rule.code}_{rule.name.replace('-', '_')}.yaml"
     assert fixture.path.stem == f"{rule.code}_{rule.name.replace('-', '_')}"
     assert any(e.code == rule.code for e in fixture.expectations), f"{rule.code}: no expect marker"
@@ -113,25 +117,25 @@ def test_every_rule_has_a_fixture_with_bad_and_clean_documents(rule):
     start, clean = 1, 0
     for number, line in enumerate(lines + ["---"], start=1):
         if line.startswith("---"):
-            body = [l for l in lines[start - 1:number - 1] if l.strip() and not l.lstrip().startswith("#")]
+            body = [text for text in lines[start - 1:number - 1] if text.strip() and not text.lstrip().startswith("#")]
             if body and not any(start <= m < number for m in marked):
                 clean += 1
             start = number + 1
     assert clean >= 1, f"{rule.code}: every document of the fixture has a finding; add a near-miss"
 
 
-def _index_of_every_fixture() -> tuple[Index, Config]:
-    loaded = load([str(f.path) for f in all_fixtures()] + [str(ROOT / "examples")])
+def _index_of_every_fixture(rule_fixtures, main_fixtures) -> tuple[Index, Config]:
+    loaded = load([str(f.path) for f in rule_fixtures] + [str(ROOT / "examples")])
     merged: dict = {}
-    for f in FIXTURES.values():
+    for f in main_fixtures.values():
         merged.update(f.config)
     config = from_mapping(merged, rules.BY_CODE)
     return Index(loaded.resources, loaded.problems, config.facts), config
 
 
 @pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)
-def test_declared_inputs_are_the_kinds_read(rule):
-    index, config = _index_of_every_fixture()
+def test_declared_inputs_are_the_kinds_read(rule, rule_fixtures, main_fixtures):
+    index, config = _index_of_every_fixture(rule_fixtures, main_fixtures)
     index.accessed = set()
     findings = list(rule.check(index, config.options_for(rule)))
     assert findings, f"{rule.code} found nothing over all fixtures"

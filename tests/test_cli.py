@@ -1,103 +1,20 @@
-"""The command line as a user runs it: a subprocess, real files, exit codes, output shapes."""
+"""The command line as a user runs it: a subprocess, real files, exit codes, output shapes (the
+`run`, `files` and `manifests` fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-CLEAN = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: cart
-  namespace: shop
-spec:
-  selector: {app: cart}
-  ports:
-  - name: http
-    port: 80
-"""
-
-WARNING = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: cart
-  namespace: shop
-spec:
-  selector: {app: cart}
-  ports:
-  - name: http
-    port: 80
-  - name: web
-    port: 8080
-"""
-
-INFO_ONLY = """\
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: github
-  namespace: shop
-spec:
-  hosts: [api.github.com]
-  http:
-  - timeout: 5s
-    route:
-    - destination: {host: api.github.com}
-"""
-
-ERROR = """\
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: shop
-spec:
-  hosts: [shop.example.com]
-  gateways: [public]
-  http:
-  - route:
-    - destination: {host: frontend}
-"""
-
-
-def run(*args: str, input: str | bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    data = input.encode() if isinstance(input, str) else input
-    proc = subprocess.run([sys.executable, "-m", "meshlint", *args], input=data, capture_output=True,
-                          cwd=cwd, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    proc.stdout = proc.stdout.decode()
-    proc.stderr = proc.stderr.decode()
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
-@pytest.fixture
-def files(tmp_path):
-    def write(name: str, text: str | bytes) -> Path:
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text)
-        return path
-    return write
-
 
 FORMATS = ["text", "json"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_exit_codes_are_identical_in_every_format(files, fmt):
-    clean, warn, info, err = (files("c.yaml", CLEAN), files("w.yaml", WARNING),
-                              files("i.yaml", INFO_ONLY), files("e.yaml", ERROR))
+def test_exit_codes_are_identical_in_every_format(files, fmt, run, manifests):
+    clean, warn, info, err = (files("c.yaml", manifests["clean"]), files("w.yaml", manifests["warning"]),
+                              files("i.yaml", manifests["info_only"]), files("e.yaml", manifests["error"]))
     assert run("check", str(clean), "--format", fmt).returncode == 0
     assert run("check", str(warn), "--format", fmt).returncode == 1
     assert run("check", str(warn), "--format", fmt, "--fail-on", "error").returncode == 0
@@ -108,8 +25,8 @@ def test_exit_codes_are_identical_in_every_format(files, fmt):
     assert run("check", "/does/not/exist", "--format", fmt).returncode == 2
 
 
-def test_text_format_line_and_help(files):
-    path = files("w.yaml", WARNING)
+def test_text_format_line_and_help(files, run, manifests):
+    path = files("w.yaml", manifests["warning"])
     out = run("check", str(path)).stdout.splitlines()
     assert out[0] == (f"{path}:11: ML101 [warning] Service shop/cart: port 8080 is named \"web\", which is not "
                       "a protocol prefix, and has no appProtocol; Istio will sniff the protocol, so L7 routing, "
@@ -118,8 +35,8 @@ def test_text_format_line_and_help(files):
     assert out[-1] == "1 finding (0 error, 1 warning, 0 info) in 1 file, 1 resource"
 
 
-def test_json_shape_is_exactly_the_contract(files):
-    path = files("e.yaml", ERROR)
+def test_json_shape_is_exactly_the_contract(files, run, manifests):
+    path = files("e.yaml", manifests["error"])
     proc = run("check", str(path), "--format", "json")
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
@@ -139,7 +56,7 @@ def test_json_shape_is_exactly_the_contract(files):
     assert f["related"] == []
 
 
-def test_related_resources_in_json(files):
+def test_related_resources_in_json(files, run):
     path = files("gw.yaml", """\
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -165,15 +82,16 @@ spec:
     assert f["related"] == [{"kind": "Gateway", "namespace": "istio-system", "name": "public"}]
 
 
-def test_stdin_is_read_and_named_dash():
-    proc = run("check", "-", "--format", "json", input=WARNING)
+def test_stdin_is_read_and_named_dash(run, manifests):
+    proc = run("check", "-", "--format", "json", input=manifests["warning"])
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert doc["findings"][0]["file"] == "-" and doc["findings"][0]["line"] == 11
 
 
-def test_malformed_file_gives_findings_not_a_traceback(files):
-    path = files("bad.yaml", WARNING + "---\nkind: [unclosed\n---\n" + CLEAN.replace("cart", "other"))
+def test_malformed_file_gives_findings_not_a_traceback(files, run, manifests):
+    other = manifests["clean"].replace("cart", "other")
+    path = files("bad.yaml", manifests["warning"] + "---\nkind: [unclosed\n---\n" + other)
     proc = run("check", str(path), "--format", "json")
     assert proc.returncode == 1
     codes = [(f["code"], f["line"]) for f in json.loads(proc.stdout)["findings"]]
@@ -185,7 +103,7 @@ def test_malformed_file_gives_findings_not_a_traceback(files):
     (b"\x00\x01\x02binary\x00", "binary file"),
     (b"apiVersion: v1\nkind: Service\nmetadata:\n  name: caf\xe9\n", "not valid UTF-8"),
 ])
-def test_undecodable_files_are_findings(files, content, expect):
+def test_undecodable_files_are_findings(files, content, expect, run):
     path = files("odd.yaml", content)
     proc = run("check", str(path), "--format", "json")
     assert proc.returncode == 1
@@ -193,51 +111,51 @@ def test_undecodable_files_are_findings(files, content, expect):
     assert f["code"] == "ML001" and expect in f["message"]
 
 
-def test_non_utf8_document_does_not_hide_the_others(files):
-    path = files("mixed.yaml", WARNING.encode() + b"---\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n")
+def test_non_utf8_document_does_not_hide_the_others(files, run, manifests):
+    path = files("mixed.yaml", manifests["warning"].encode() + b"---\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n")
     doc = json.loads(run("check", str(path), "--format", "json").stdout)
     assert sorted(f["code"] for f in doc["findings"]) == ["ML001", "ML101"]
     ml001 = next(f for f in doc["findings"] if f["code"] == "ML001")
     assert ml001["line"] == 15
 
 
-def test_utf16_and_bom_are_decoded(files):
-    path = files("u16.yaml", WARNING.encode("utf-16"))
+def test_utf16_and_bom_are_decoded(files, run, manifests):
+    path = files("u16.yaml", manifests["warning"].encode("utf-16"))
     assert run("check", str(path)).returncode == 1
-    path = files("bom.yaml", b"\xef\xbb\xbf" + WARNING.encode())
+    path = files("bom.yaml", b"\xef\xbb\xbf" + manifests["warning"].encode())
     assert json.loads(run("check", str(path), "--format", "json").stdout)["findings"][0]["line"] == 11
 
 
-def test_empty_file_is_a_note_not_an_error(files):
+def test_empty_file_is_a_note_not_an_error(files, run):
     path = files("empty.yaml", "")
     proc = run("check", str(path))
     assert proc.returncode == 0
     assert "no documents" in proc.stderr
 
 
-def test_alias_bomb_is_refused_quickly(files):
+def test_alias_bomb_is_refused_quickly(files, run, manifests):
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i, name in enumerate("bcdefghi"):
         prev = "abcdefghi"[i]
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
-    bomb = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n" + "\n".join("  " + l for l in lines)
-    path = files("bomb.yaml", bomb + "\n---\n" + WARNING)
+    bomb = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n" + "\n".join("  " + line for line in lines)
+    path = files("bomb.yaml", bomb + "\n---\n" + manifests["warning"])
     proc = run("check", str(path), "--format", "json")
     codes = sorted(f["code"] for f in json.loads(proc.stdout)["findings"])
     assert codes == ["ML001", "ML101"]
     assert "alias bomb" in proc.stdout
 
 
-def test_deep_nesting_is_a_finding(files):
+def test_deep_nesting_is_a_finding(files, run):
     path = files("deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n")
     proc = run("check", str(path), "--format", "json")
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["findings"][0]["code"] == "ML001"
 
 
-def test_directory_walk_skips_other_files_and_survives_symlink_loops(files, tmp_path):
-    files("deploy/a.yaml", WARNING)
-    files("deploy/nested/b.yml", CLEAN)
+def test_directory_walk_skips_other_files_and_survives_symlink_loops(files, tmp_path, run, manifests):
+    files("deploy/a.yaml", manifests["warning"])
+    files("deploy/nested/b.yml", manifests["clean"])
     files("deploy/nested/c.json", json.dumps({"apiVersion": "v1", "kind": "List", "items": []}))
     files("deploy/README.md", "# docs")
     os.symlink(tmp_path / "deploy", tmp_path / "deploy" / "nested" / "loop")
@@ -247,7 +165,7 @@ def test_directory_walk_skips_other_files_and_survives_symlink_loops(files, tmp_
     assert "skipped 1 file(s)" in proc.stderr and "README.md" in proc.stderr
 
 
-def test_kubectl_json_list_dump(files):
+def test_kubectl_json_list_dump(files, run):
     dump = {"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a", "namespace": "shop"},
          "spec": {"ports": [{"name": "http", "port": 80}]}},
@@ -261,7 +179,7 @@ def test_kubectl_json_list_dump(files):
     assert path.read_text().splitlines()[f["line"] - 1].strip() == '"name": "web",'
 
 
-def test_typed_list_items_inherit_kind(files):
+def test_typed_list_items_inherit_kind(files, run):
     path = files("svcs.yaml", """\
 apiVersion: v1
 kind: ServiceList
@@ -277,15 +195,18 @@ items:
     assert f["resource"]["kind"] == "Service" and f["line"] == 7
 
 
-def test_default_namespace_flag(files):
-    path = files("w.yaml", WARNING.replace("  namespace: shop\n", ""))
+def test_default_namespace_flag(files, run, manifests):
+    path = files("w.yaml", manifests["warning"].replace("  namespace: shop\n", ""))
     doc = json.loads(run("check", str(path), "--format", "json", "--default-namespace", "prod").stdout)
     assert doc["findings"][0]["resource"]["namespace"] == "prod"
 
 
-def test_select_and_ignore_prefixes(files):
-    path = files("both.yaml", WARNING + "---\n" + ERROR)
-    codes = lambda *a: sorted(f["code"] for f in json.loads(run("check", str(path), "-f", "json", *a).stdout)["findings"])
+def test_select_and_ignore_prefixes(files, run, manifests):
+    path = files("both.yaml", manifests["warning"] + "---\n" + manifests["error"])
+
+    def codes(*a):
+        return sorted(f["code"] for f in json.loads(run("check", str(path), "-f", "json", *a).stdout)["findings"])
+
     assert codes() == ["ML101", "ML102"]
     assert codes("--select", "ML101") == ["ML101"]
     assert codes("--ignore", "ML1") == []
@@ -295,13 +216,13 @@ def test_select_and_ignore_prefixes(files):
 
 @pytest.mark.parametrize("args", [["--select", "ML999"], ["--ignore", "XX1"], ["--fail-on", "fatal"],
                                   ["--format", "yaml"]])
-def test_usage_errors_exit_2(files, args):
-    proc = run("check", str(files("c.yaml", CLEAN)), *args)
+def test_usage_errors_exit_2(files, args, run, manifests):
+    proc = run("check", str(files("c.yaml", manifests["clean"])), *args)
     assert proc.returncode == 2 and proc.stderr
 
 
-def test_several_outputs_in_one_run(files, tmp_path):
-    path = files("w.yaml", WARNING)
+def test_several_outputs_in_one_run(files, tmp_path, run, manifests):
+    path = files("w.yaml", manifests["warning"])
     out = tmp_path / "report.json"
     proc = run("check", str(path), "--format", "text", "--format", "json", "--output", str(out))
     assert proc.returncode == 1
@@ -309,7 +230,7 @@ def test_several_outputs_in_one_run(files, tmp_path):
     assert json.loads(out.read_text())["findings"][0]["code"] == "ML101"
 
 
-def test_rules_and_rule_commands():
+def test_rules_and_rule_commands(run):
     proc = run("rules")
     assert proc.returncode == 0
     assert "ML101" in proc.stdout and "port-protocol-unset" in proc.stdout
@@ -323,8 +244,8 @@ def test_rules_and_rule_commands():
     assert [r["code"] for r in listed][:3] == ["ML001", "ML002", "ML101"]
 
 
-def test_config_file_is_discovered_and_validated(files, tmp_path):
-    path = files("w.yaml", WARNING)
+def test_config_file_is_discovered_and_validated(files, tmp_path, run, manifests):
+    path = files("w.yaml", manifests["warning"])
     files(".meshlint.yaml", "ignore: [ML101]\n")
     assert run("check", str(path), cwd=tmp_path).returncode == 0
     files(".meshlint.yaml", "bogus-key: 1\n")
@@ -332,12 +253,12 @@ def test_config_file_is_discovered_and_validated(files, tmp_path):
     assert proc.returncode == 2 and "bogus-key: unknown key" in proc.stderr
 
 
-def test_no_command_prints_help_and_exits_2():
+def test_no_command_prints_help_and_exits_2(run):
     proc = run()
     assert proc.returncode == 2 and "check" in proc.stderr
 
 
-def test_mesh_config_file_overlays_the_installation(files, tmp_path):
+def test_mesh_config_file_overlays_the_installation(files, tmp_path, run):
     gateway = files("gw.yaml", """\
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -348,7 +269,10 @@ spec:
   - port: {number: 80, name: http, protocol: HTTP}
     hosts: ["*"]
 """)
-    findings = lambda *a: json.loads(run("check", str(gateway), "-f", "json", "--select", "ML2,ML4", *a).stdout)["findings"]
+
+    def findings(*a):
+        return json.loads(run("check", str(gateway), "-f", "json", "--select", "ML2,ML4", *a).stdout)["findings"]
+
     (default,) = findings()
     assert default["code"] == "ML203" and default["severity"] == "info"
     exposed = files("exposed.yaml", "defaultConfig:\n  proxyHeaders:\n    server: {disabled: true}\n")
@@ -375,8 +299,8 @@ meshConfig:
     ("a: [unclosed\n", "invalid YAML"),
     ("", "empty"),
 ])
-def test_bad_mesh_config_is_a_configuration_error(files, content, expect):
-    path = files("c.yaml", CLEAN)
+def test_bad_mesh_config_is_a_configuration_error(files, content, expect, run, manifests):
+    path = files("c.yaml", manifests["clean"])
     mesh = files("mesh.yaml", content)
     proc = run("check", str(path), "--mesh-config", str(mesh))
     assert proc.returncode == 2 and expect in proc.stderr

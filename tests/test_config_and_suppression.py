@@ -8,41 +8,42 @@ import pty
 import select
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from test_cli import CLEAN, ERROR, ROOT, WARNING, run
 
-
-def findings(*args, cwd=None):
-    proc = run("check", *args, "--format", "json", cwd=cwd)
-    return json.loads(proc.stdout), proc.returncode
+@pytest.fixture
+def findings(run):
+    """`findings(*args, cwd=None)`: `meshlint check ARGS --format json` as (document, exit code)."""
+    def check(*args, cwd=None):
+        proc = run("check", *args, "--format", "json", cwd=cwd)
+        return json.loads(proc.stdout), proc.returncode
+    return check
 
 
 # --- configuration ---------------------------------------------------------------------------
 
-def test_config_is_found_in_a_parent_directory(tmp_path):
+def test_config_is_found_in_a_parent_directory(tmp_path, findings, manifests):
     (tmp_path / ".meshlint.yaml").write_text("ignore: [ML101]\n")
     sub = tmp_path / "deploy" / "shop"
     sub.mkdir(parents=True)
-    (sub / "svc.yaml").write_text(WARNING)
+    (sub / "svc.yaml").write_text(manifests["warning"])
     doc, code = findings("svc.yaml", cwd=sub)
     assert code == 0 and doc["findings"] == []
 
 
-def test_pyproject_tool_table(tmp_path):
+def test_pyproject_tool_table(tmp_path, findings, manifests):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.meshlint]\nfail-on = "error"\n')
-    (tmp_path / "svc.yaml").write_text(WARNING)
+    (tmp_path / "svc.yaml").write_text(manifests["warning"])
     doc, code = findings("svc.yaml", cwd=tmp_path)
     assert code == 0 and [f["code"] for f in doc["findings"]] == ["ML101"]
 
 
-def test_explicit_config_and_options_and_severity(tmp_path):
+def test_explicit_config_and_options_and_severity(tmp_path, findings, manifests):
     cfg = tmp_path / "ci.yaml"
     cfg.write_text("severity: {ML101: error}\naggressive-retries: {max-attempts: 1}\nfail-on: error\n")
-    (tmp_path / "svc.yaml").write_text(WARNING)
+    (tmp_path / "svc.yaml").write_text(manifests["warning"])
     doc, code = findings(str(tmp_path / "svc.yaml"), "--config", str(cfg))
     assert code == 1 and doc["findings"][0]["severity"] == "error"
 
@@ -66,21 +67,21 @@ def test_explicit_config_and_options_and_severity(tmp_path):
     ("- a list\n", "expected a mapping of settings"),
     ("select: [unclosed\n", "invalid YAML"),
 ])
-def test_configuration_errors_name_the_file_and_key(tmp_path, content, expect):
+def test_configuration_errors_name_the_file_and_key(tmp_path, content, expect, run, manifests):
     (tmp_path / ".meshlint.yaml").write_text(content)
-    (tmp_path / "svc.yaml").write_text(CLEAN)
+    (tmp_path / "svc.yaml").write_text(manifests["clean"])
     proc = run("check", "svc.yaml", cwd=tmp_path)
     assert proc.returncode == 2
     assert ".meshlint.yaml" in proc.stderr and expect in proc.stderr, proc.stderr
 
 
-def test_missing_config_file_is_exit_2(tmp_path):
-    (tmp_path / "svc.yaml").write_text(CLEAN)
+def test_missing_config_file_is_exit_2(tmp_path, run, manifests):
+    (tmp_path / "svc.yaml").write_text(manifests["clean"])
     proc = run("check", "svc.yaml", "--config", "nope.yaml", cwd=tmp_path)
     assert proc.returncode == 2 and "nope.yaml: no such configuration file" in proc.stderr
 
 
-def test_show_config_prints_the_effective_configuration(tmp_path):
+def test_show_config_prints_the_effective_configuration(tmp_path, run):
     (tmp_path / ".meshlint.yaml").write_text("ignore: [ML104]\nknown-gateways: [edge/public]\n"
                                              "retry-amplification: {max-amplification: 5}\n")
     proc = run("check", "--show-config", "--namespace", "shop", cwd=tmp_path)
@@ -94,14 +95,19 @@ def test_show_config_prints_the_effective_configuration(tmp_path):
 
 # --- suppression ---------------------------------------------------------------------------------
 
-def annotated(value: str, key: str = "meshlint.io/ignore") -> str:
-    return WARNING.replace("  namespace: shop\n", f"  namespace: shop\n  annotations:\n    {key}: \"{value}\"\n")
+@pytest.fixture
+def annotated(manifests):
+    """`annotated(value, key="meshlint.io/ignore")`: the warning manifest with that annotation."""
+    def annotate(value: str, key: str = "meshlint.io/ignore") -> str:
+        return manifests["warning"].replace("  namespace: shop\n",
+                                            f"  namespace: shop\n  annotations:\n    {key}: \"{value}\"\n")
+    return annotate
 
 
 @pytest.mark.parametrize("value,suppressed", [
     ("ML101", True), (" ML104 , ml101 ", True), ("*", True), ("ML104", False), ("ML10", False),
 ])
-def test_meshlint_ignore_annotation(tmp_path, value, suppressed):
+def test_meshlint_ignore_annotation(tmp_path, value, suppressed, findings, annotated):
     (tmp_path / "svc.yaml").write_text(annotated(value))
     doc, code = findings(str(tmp_path / "svc.yaml"))
     assert (doc["findings"] == []) is suppressed
@@ -111,23 +117,24 @@ def test_meshlint_ignore_annotation(tmp_path, value, suppressed):
 
 @pytest.mark.parametrize("value,suppressed", [("IST0118", True), ("IST0101,IST0118", True), ("*", True),
                                               ("IST0132", False)])
-def test_istioctl_suppress_annotation_maps_codes(tmp_path, value, suppressed):
+def test_istioctl_suppress_annotation_maps_codes(tmp_path, value, suppressed, findings, annotated):
     (tmp_path / "svc.yaml").write_text(annotated(value, "galley.istio.io/analyze-suppress"))
     doc, _ = findings(str(tmp_path / "svc.yaml"))
     assert (doc["findings"] == []) is suppressed
 
 
-def test_istioctl_ist0101_maps_to_missing_gateways_and_subsets(tmp_path):
-    vs = ERROR.replace("  name: shop\n", "  name: shop\n  annotations:\n    galley.istio.io/analyze-suppress: IST0101\n")
+def test_istioctl_ist0101_maps_to_missing_gateways_and_subsets(tmp_path, findings, manifests):
+    vs = manifests["error"].replace(
+        "  name: shop\n", "  name: shop\n  annotations:\n    galley.istio.io/analyze-suppress: IST0101\n")
     (tmp_path / "vs.yaml").write_text(vs)
     doc, code = findings(str(tmp_path / "vs.yaml"), "--select", "ML102")
     assert doc["findings"] == [] and doc["summary"]["suppressed"] == 1 and code == 0
 
 
-def test_ignore_resources_globs(tmp_path):
+def test_ignore_resources_globs(tmp_path, run, findings, manifests):
     (tmp_path / ".meshlint.yaml").write_text(
         'ignore-resources:\n- {code: ML1, resource: "Service shop/ca*"}\n- {resource: "VirtualService */shop"}\n')
-    (tmp_path / "a.yaml").write_text(WARNING + "---\n" + ERROR)
+    (tmp_path / "a.yaml").write_text(manifests["warning"] + "---\n" + manifests["error"])
     doc, code = findings("a.yaml", cwd=tmp_path)
     assert doc["findings"] == [] and doc["summary"]["suppressed"] == 2 and code == 0
     text = run("check", "a.yaml", cwd=tmp_path).stdout
@@ -136,7 +143,7 @@ def test_ignore_resources_globs(tmp_path):
 
 # --- scope ---------------------------------------------------------------------------------------
 
-def test_namespace_scope_keeps_analysis_global(tmp_path):
+def test_namespace_scope_keeps_analysis_global(tmp_path, run, findings):
     gateway = """\
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -172,7 +179,10 @@ metadata: {name: payments, labels: {istio-injection: enabled, istio.io/rev: cana
     everything, _ = findings(str(tmp_path / "m.yaml"), "-A")
     shop, _ = findings(str(tmp_path / "m.yaml"), "--namespace", "shop")
     payments, _ = findings(str(tmp_path / "m.yaml"), "-n", "payments")
-    codes = lambda d: sorted((f["code"], (f["resource"] or {}).get("namespace")) for f in d["findings"])
+
+    def codes(d):
+        return sorted((f["code"], (f["resource"] or {}).get("namespace")) for f in d["findings"])
+
     assert ("ML103", "payments") in codes(everything)
     # the Gateway in edge was analysed (shop's VS binds fine) but is not reported on
     assert all(ns in ("shop", None) for _, ns in codes(shop))
@@ -183,32 +193,36 @@ metadata: {name: payments, labels: {istio-injection: enabled, istio.io/rev: cana
 
 # --- terminal habits -----------------------------------------------------------------------------
 
-def run_on_tty(args, env_extra=None, timeout=60) -> bytes:
-    """Run the CLI with stdout and stderr on a pseudo-terminal; return everything it printed."""
-    master, slave = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env_extra or {})}
-    env.pop("NO_COLOR", None) if "NO_COLOR" not in (env_extra or {}) else None
-    proc = subprocess.Popen([sys.executable, "-m", "meshlint", *args], stdout=slave, stderr=slave,
-                            stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
-    os.close(slave)
-    out = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], timeout)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    proc.wait(timeout=timeout)
-    os.close(master)
-    return out
+@pytest.fixture
+def run_on_tty(root):
+    """`run_on_tty(args, env_extra=None, timeout=60)`: run the CLI in the repository with stdout and
+    stderr on a pseudo-terminal; return everything it printed."""
+    def run_tty(args, env_extra=None, timeout=60) -> bytes:
+        master, slave = pty.openpty()
+        env = {**os.environ, "PYTHONPATH": str(root / "src"), **(env_extra or {})}
+        env.pop("NO_COLOR", None) if "NO_COLOR" not in (env_extra or {}) else None
+        proc = subprocess.Popen([sys.executable, "-m", "meshlint", *args], stdout=slave, stderr=slave,
+                                stdin=subprocess.DEVNULL, env=env, cwd=root)
+        os.close(slave)
+        out = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], timeout)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        proc.wait(timeout=timeout)
+        os.close(master)
+        return out
+    return run_tty
 
 
-def test_colour_on_a_terminal_and_never_with_no_color():
+def test_colour_on_a_terminal_and_never_with_no_color(run, run_on_tty):
     coloured = run_on_tty(["check", "examples", "--select", "ML101"])
     assert b"\x1b[33m[warning]\x1b[0m" in coloured
     plain = run_on_tty(["check", "examples", "--select", "ML101"], {"NO_COLOR": "1"})
@@ -217,7 +231,7 @@ def test_colour_on_a_terminal_and_never_with_no_color():
     assert "\x1b[" not in piped
 
 
-def test_progress_bar_only_on_a_terminal():
+def test_progress_bar_only_on_a_terminal(run, run_on_tty):
     shown = run_on_tty(["check", "examples", "--fail-on", "never"], {"MESHLINT_PROGRESS_DELAY": "0"})
     assert b"meshlint: reading" in shown
     piped = run("check", "examples", "--fail-on", "never")
@@ -226,16 +240,16 @@ def test_progress_bar_only_on_a_terminal():
 
 # --- habits: the pre-commit hook and the CI recipes -----------------------------------------------
 
-def test_pre_commit_hooks_file():
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+def test_pre_commit_hooks_file(root):
+    hooks = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
     by_id = {h["id"]: h for h in hooks}
     assert by_id["meshlint"]["entry"] == "meshlint check" and by_id["meshlint"]["language"] == "python"
     assert set(by_id["meshlint"]["types_or"]) == {"yaml", "json"}
     assert by_id["meshlint-repo"]["pass_filenames"] is False
 
 
-def test_ci_recipes_use_real_options():
-    text = (ROOT / "docs" / "ci.md").read_text()
+def test_ci_recipes_use_real_options(root):
+    text = (root / "docs" / "ci.md").read_text()
     for needle in ("upload-sarif", "--format sarif --output meshlint.sarif", "--format github",
                    "reports:\n      junit: meshlint-junit.xml", "--format junit --output meshlint-junit.xml"):
         assert needle in text

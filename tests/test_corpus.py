@@ -1,8 +1,8 @@
 """The real-world corpus: ../shared/corpus/ (200 public manifests, hand-labelled per footgun).
 
 Each file is analysed alone, as a user would check one file: no crash on any of them, and per
-footgun the agreement with EXPECTED.json is computed and printed at the end of the run (see
-conftest.py). Labels: YES/PARTIAL count as positive; NO/EXEMPT/N/A as negative; YES* (a
+footgun the agreement with EXPECTED.json is computed and printed at the end of the run (through
+conftest.py's end_of_run_summary). Labels: YES/PARTIAL count as positive; NO/EXEMPT/N/A as negative; YES* (a
 well-known port such as 3306, which Istio treats as TCP) counts as negative because SPEC §5
 ML101 follows Istio there; CTX depends on context outside the file and is listed, not scored.
 
@@ -43,9 +43,6 @@ KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {}
 
 UNPARSABLE = {"argo-rollouts/examples/traffic-management/rollout-linkerd.yaml"}
 
-RESULTS: dict[str, dict] = defaultdict(lambda: {"agree": 0, "scored": 0, "yn_agree": 0, "yn_scored": 0,
-                                                 "disagree": [], "ctx": [0, 0]})
-
 
 def _implemented(codes: set[str]) -> bool:
     return bool(codes & set(rules.BY_CODE))
@@ -65,6 +62,15 @@ def verdicts():
     return out
 
 
+@pytest.fixture(scope="module")
+def results(end_of_run_summary) -> dict[str, dict]:
+    """Footgun -> agreement counts, filled by the tests and printed at the end of the run."""
+    stats: dict[str, dict] = defaultdict(lambda: {"agree": 0, "scored": 0, "yn_agree": 0, "yn_scored": 0,
+                                                  "disagree": [], "ctx": [0, 0]})
+    end_of_run_summary(lambda: summary_lines(stats))
+    return stats
+
+
 def test_every_corpus_file_is_analysed_without_a_crash(verdicts):
     assert len(verdicts) == 200
     for name, result in verdicts.items():
@@ -78,12 +84,12 @@ def test_every_corpus_file_is_analysed_without_a_crash(verdicts):
 
 
 @pytest.mark.parametrize("footgun", sorted(FOOTGUN_CODES, key=int))
-def test_agreement_with_the_answer_key(verdicts, footgun):
+def test_agreement_with_the_answer_key(verdicts, results, footgun):
     codes = FOOTGUN_CODES[footgun]
     if not _implemented(codes):
-        RESULTS[footgun]["missing"] = True
+        results[footgun]["missing"] = True
         pytest.skip(f"no rule for footgun {footgun} yet ({', '.join(sorted(codes))})")
-    stats = RESULTS[footgun]
+    stats = results[footgun]
     unexpected = []
     for name in FILES:
         label = EXPECTED["files"][name]["footguns"][footgun]["verdict"]
@@ -110,13 +116,13 @@ def test_agreement_with_the_answer_key(verdicts, footgun):
         assert stats["yn_agree"] / stats["yn_scored"] >= REQUIRED[footgun], stats
 
 
-def summary_lines() -> list[str]:
-    if not RESULTS:
+def summary_lines(results: dict[str, dict]) -> list[str]:
+    if not results:
         return []
     lines = ["corpus agreement per footgun (scored = YES/PARTIAL/NO/EXEMPT/N/A/YES* labels; "
              "CTX = context-dependent, found/not found):"]
     for footgun in sorted(FOOTGUN_CODES, key=int):
-        stats = RESULTS.get(footgun)
+        stats = results.get(footgun)
         codes = ",".join(sorted(FOOTGUN_CODES[footgun]))
         if stats is None:
             continue

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import pytest
@@ -14,7 +13,6 @@ from meshlint.index import Index
 from meshlint.load import load
 from meshlint.mesh.callgraph import Edge, Graph
 from meshlint.mesh.retries import effective
-from test_cli import run
 
 
 def graph_of(edges: dict[tuple[str, str], int]) -> Graph:
@@ -62,45 +60,9 @@ def test_capped_amplification_uses_retry_budgets():
     assert p.amplification == 15 and p.capped_amplification == pytest.approx(3.6)
 
 
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-  selector: {{app: {name}}}
-  ports: [{{name: http, port: 80}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: {ns}}}
-spec:
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - name: app
-        image: ghcr.io/example/{name}:1.0.0
-        env: [{env}]
-"""
-
-
-def _service_name(target: str) -> str:
-    return re.match(r"(?:[a-z]+:/+)?([a-z0-9-]+)", target).group(1)
-
-
-def mesh_yaml(calls: dict[str, list[str]], ns: str = "shop") -> str:
-    names = sorted(set(calls) | {_service_name(c) for cs in calls.values() for c in cs})
-    docs = [f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels: {{istio-injection: enabled}}\n"]
-    for name in names:
-        env = ", ".join(f"{{name: DEP_{i}, value: '{target}'}}" for i, target in enumerate(calls.get(name, [])))
-        docs.append(SERVICE.format(name=name, ns=ns, env=env))
-    return "---\n".join(docs)
-
-
 @pytest.mark.parametrize("form", ["cart", "cart:80", "cart.shop", "cart.shop.svc", "cart.shop.svc.cluster.local:80",
                                   "http://cart.shop:80/api", "grpc://cart:80", "dns:///cart.shop:80"])
-def test_env_forms_make_edges(tmp_path, form):
+def test_env_forms_make_edges(tmp_path, form, mesh_yaml):
     path = tmp_path / "m.yaml"
     path.write_text(mesh_yaml({"web": [form]}))
     graph = Index(load([str(path)]).resources).call_graph()
@@ -108,7 +70,7 @@ def test_env_forms_make_edges(tmp_path, form):
     assert graph.edges[list(graph.edges)[0]].origins == ["env"]
 
 
-def test_graph_json_shape(tmp_path):
+def test_graph_json_shape(tmp_path, run, mesh_yaml):
     path = tmp_path / "m.yaml"
     path.write_text(mesh_yaml({"web": ["api:80"], "api": ["db:80"]}))
     proc = run("graph", str(path), "--format", "json")
@@ -123,7 +85,7 @@ def test_graph_json_shape(tmp_path):
     assert doc["cycles"] == []
 
 
-def test_graph_text_dot_mermaid(tmp_path):
+def test_graph_text_dot_mermaid(tmp_path, run, mesh_yaml):
     path = tmp_path / "m.yaml"
     path.write_text(mesh_yaml({"web": ["api:80"], "api": ["web:80"]}))
     text = run("graph", str(path)).stdout
@@ -134,7 +96,7 @@ def test_graph_text_dot_mermaid(tmp_path):
     assert mermaid.startswith("graph LR") and "-->|3x|" in mermaid
 
 
-def test_call_graph_file_edges_and_external_leaves(tmp_path):
+def test_call_graph_file_edges_and_external_leaves(tmp_path, run):
     cg = tmp_path / "edges.yaml"
     cg.write_text("edges:\n- {from: web.shop, to: api.shop}\n- {from: api.shop, to: payments.example.com}\n")
     proc = run("graph", str(tmp_path), "--call-graph", str(cg), "-f", "json")
@@ -144,7 +106,7 @@ def test_call_graph_file_edges_and_external_leaves(tmp_path):
     assert doc["paths"][0]["amplification"] == 9.0
 
 
-def test_five_thousand_services_stay_linear(tmp_path):
+def test_five_thousand_services_stay_linear(tmp_path, mesh_yaml):
     """5,000 services in 50 layers of 100, each calling two services of the next layer."""
     calls = {}
     for layer in range(49):
@@ -163,7 +125,7 @@ def test_five_thousand_services_stay_linear(tmp_path):
     print(f"5,000-service graph: {elapsed:.2f}s")
 
 
-def test_ml302_uses_the_max_amplification_option(tmp_path):
+def test_ml302_uses_the_max_amplification_option(tmp_path, mesh_yaml):
     path = tmp_path / "m.yaml"
     path.write_text(mesh_yaml({"web": ["api:80"], "api": ["db:80"]}))
     from meshlint import rules

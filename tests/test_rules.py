@@ -1,24 +1,19 @@
-"""One parametrised runner over every rule fixture (see fixtures.py for the format)."""
+"""One parametrised runner over every rule fixture (conftest.py gives one `rule_fixture` per
+tests/rules/*.yaml and describes the format)."""
 
 from __future__ import annotations
 
-import pytest
-
-from fixtures import all_fixtures, compare
 from meshlint import rules
 from meshlint.config import from_mapping
 from meshlint.engine import Inputs, check
 
-FIXTURES = all_fixtures()
 
-
-@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.path.stem for f in FIXTURES])
-def test_fixture(fixture):
-    config = from_mapping(fixture.config, rules.BY_CODE, where=fixture.path.name)
-    result = check(Inputs([str(fixture.path)]), config)
+def test_fixture(rule_fixture):
+    config = from_mapping(rule_fixture.config, rules.BY_CODE, where=rule_fixture.path.name)
+    result = check(Inputs([str(rule_fixture.path)]), config)
     assert not result.internal_errors, result.internal_errors
-    problems = compare(fixture, result.findings)
-    assert not problems, f"{fixture.path.name}:\n" + "\n".join(problems)
+    problems = rule_fixture.compare(result.findings)
+    assert not problems, f"{rule_fixture.path.name}:\n" + "\n".join(problems)
 
 
 def test_findings_do_not_depend_on_the_order_of_the_input(tmp_path):
@@ -33,7 +28,9 @@ def test_findings_do_not_depend_on_the_order_of_the_input(tmp_path):
     docs += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
              for name, labels in (("zz-rev", {"istio.io/rev": "1-24"}), ("aa-rev", {"istio.io/rev": "1-24"}),
                                   ("old-injection", {"istio-injection": "enabled"}))]
-    key = lambda r: sorted((f.code, f.message, str(f.resource.ref) if f.resource else "") for f in r.findings)
+    def key(r):
+        return sorted((f.code, f.message, str(f.resource.ref) if f.resource else "") for f in r.findings)
+
     seen = []
     for order in (docs, docs[::-1]):
         path = tmp_path / "mesh.yaml"

@@ -10,8 +10,6 @@ import pytest
 from meshlint.mesh.callgraph import Edge, Graph
 from meshlint.mesh.retries import effective
 from meshlint.simulate import Simulation
-from test_cli import run
-from test_graph import mesh_yaml
 
 
 def chain(depth: int, retries: dict | None, **limits) -> tuple[Graph, list[str]]:
@@ -89,7 +87,7 @@ def test_the_suggested_fixes_lower_the_storm():
     assert fixed.amplification(hosts[-1]) < 1
 
 
-def test_cli_json_shape_and_plot(tmp_path):
+def test_cli_json_shape_and_plot(tmp_path, run, mesh_yaml):
     path = tmp_path / "m.yaml"
     path.write_text(mesh_yaml({"web": ["api:80"], "api": ["db:80"]}))
     png = tmp_path / "load.png"
@@ -106,7 +104,7 @@ def test_cli_json_shape_and_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cli_text_and_errors(tmp_path):
+def test_cli_text_and_errors(tmp_path, run, mesh_yaml):
     path = tmp_path / "m.yaml"
     path.write_text(mesh_yaml({"web": ["api:80"], "api": ["db:80"]}))
     text = run("simulate", str(path), "--fail", "db", "--duration", "2").stdout

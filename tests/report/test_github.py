@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from meshlint.finding import Finding, Severity
 from meshlint.report import github
-from mixed_input import ODD_NAME, ODD_PORT
 
 # actions/runner ActionCommand.TryParseV2: `::name k=v,k=v::data`, properties end at the
 # first `::`; escaped values never contain `:` or `,`.
@@ -90,18 +89,19 @@ def test_stdin_findings_have_no_file(commands):
     assert piped["raw"].startswith("::warning title=ML101 port-protocol-unset::stdin:7: Service stdin-ns/piped: ")
 
 
-def test_escaping_round_trips_through_file_and_message(commands):
-    (odd,) = [c for c in commands if c["props"].get("file") == ODD_NAME]
+def test_escaping_round_trips_through_file_and_message(commands, workspace):
+    (odd,) = [c for c in commands if c["props"].get("file") == workspace.odd_name]
     raw = odd["raw"]
     assert raw.startswith("::warning file=odd/weird%2Cname%3Av1.yaml,line=9,title=ML101 port-protocol-unset::")
     assert 'is named "100%25,a:b%0Aline2"' in raw  # data keeps `,` and `:`, escapes % and newline
-    assert f'Service edge/escapes: port 8080 is named "{ODD_PORT}"' in odd["data"]
+    assert f'Service edge/escapes: port 8080 is named "{workspace.odd_port}"' in odd["data"]
     assert "\r" not in raw
 
 
 def test_info_is_a_notice():
-    f = Finding(code="ML104", name="external-host-without-gateway", variant="undeclared-egress-host", severity=Severity.INFO,
-                message="host a.example.com: 50% of it, maybe", fix="Declare it.", file="vs.yaml", line=4)
+    f = Finding(code="ML104", name="external-host-without-gateway", variant="undeclared-egress-host",
+                severity=Severity.INFO, message="host a.example.com: 50% of it, maybe", fix="Declare it.",
+                file="vs.yaml", line=4)
     c = parse(github.annotation(f))
     assert c["cmd"] == "notice"
     assert c["props"] == {"file": "vs.yaml", "line": "4", "title": "ML104 external-host-without-gateway"}
@@ -109,8 +109,8 @@ def test_info_is_a_notice():
 
 
 def test_windows_paths_use_forward_slashes_and_line_is_at_least_one():
-    f = Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR, message="bad\r\nthing",
-                fix="Fix.", file="deploy\\a,b.yaml", line=0)
+    f = Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR,
+                message="bad\r\nthing", fix="Fix.", file="deploy\\a,b.yaml", line=0)
     c = parse(github.annotation(f))
     assert c["props"]["file"] == "deploy/a,b.yaml" and c["props"]["line"] == "1"
     assert c["data"].startswith("bad\r\nthing\n")

@@ -14,8 +14,6 @@ from meshlint.config import Config
 from meshlint.engine import Inputs, Result, check
 from meshlint.finding import Finding, Severity
 from meshlint.report import RenderOptions, junit
-from mixed_input import ODD_NAME, ODD_PORT
-from test_cli import run
 
 
 def parse(text: str, tmp_path: Path) -> JUnitXml:
@@ -129,13 +127,13 @@ def test_input_problems_are_named_by_file_and_line(report):
     assert "mixed.yaml:37: ML002 [error] Service has no metadata.name" in ml002["mixed.yaml:37"].result[0].text
 
 
-def test_stdin_and_escapes(report):
+def test_stdin_and_escapes(report, workspace):
     ml101 = cases(suites(report)["ML101 port-protocol-unset"])
     piped = ml101["Service stdin-ns/piped"]
     assert piped.result[0].text.startswith('stdin:7: ML101 [warning] port 7000 is named "custom"')
     odd = ml101["Service edge/escapes"]
-    assert f'is named "{ODD_PORT}"' in odd.result[0].message  # newline kept through the attribute
-    assert odd.result[0].text.startswith(f"{ODD_NAME}:9: ML101 [warning]")
+    assert f'is named "{workspace.odd_port}"' in odd.result[0].message  # newline kept through the attribute
+    assert odd.result[0].text.startswith(f"{workspace.odd_name}:9: ML101 [warning]")
 
 
 def test_suppressed_findings_are_skipped_testcases(report):
@@ -163,7 +161,7 @@ def test_rules_without_findings_pass(report, findings):
             assert "no findings" not in cases(by_name[f"{rule.code} {rule.name}"])
 
 
-def test_clean_run_is_all_passing(tmp_path):
+def test_clean_run_is_all_passing(tmp_path, run):
     (tmp_path / "ok.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: b}\n"
                                       "spec:\n  ports:\n  - {name: http, port: 80}\n")
     proc = run("check", "ok.yaml", "--format", "junit", cwd=tmp_path)
@@ -185,8 +183,8 @@ def test_only_the_rules_that_ran_when_the_engine_says_which(tmp_path):
 
 
 def test_same_display_in_two_files_is_told_apart(tmp_path):
-    docs = [Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR, message="m", fix="f.",
-                    file=name, line=3) for name in ("a.yaml", "b.yaml")]
+    docs = [Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR, message="m",
+                    fix="f.", file=name, line=3) for name in ("a.yaml", "b.yaml")]
     xml = parse(junit.render(Result(docs, files=2, resources=0), RenderOptions()).decode(), tmp_path)
     assert set(cases(suites(xml)["ML001 invalid-yaml"])) == {"a.yaml:3", "b.yaml:3"}
 

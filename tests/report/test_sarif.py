@@ -11,8 +11,6 @@ import pytest
 
 from meshlint import __version__, docs, rules
 from meshlint.report import sarif
-from mixed_input import ODD_NAME, ODD_PORT
-from test_cli import INFO_ONLY, ROOT, run
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -168,10 +166,10 @@ def test_stdin_findings_point_at_stdin(log):
     assert "uriBaseId" not in piped["locations"][0]["physicalLocation"]["artifactLocation"]
 
 
-def test_escapes_survive_in_json(log):
+def test_escapes_survive_in_json(log, workspace):
     results = {where(r): r for r in log["runs"][0]["results"]}
-    odd = results[("ML101", ODD_NAME, 9)]
-    assert f'port 8080 is named "{ODD_PORT}"' in odd["message"]["text"]
+    odd = results[("ML101", workspace.odd_name, 9)]
+    assert f'port 8080 is named "{workspace.odd_port}"' in odd["message"]["text"]
 
 
 def test_related_resources_are_logical_locations(log, reported):
@@ -228,28 +226,28 @@ key: [unclosed
 """
 
 
-def sarif_of(tmp_path: Path, text: str) -> list[dict]:
+def sarif_of(run, tmp_path: Path, text: str) -> list[dict]:
     (tmp_path / "svc.yaml").write_text(text)
     proc = run("check", "svc.yaml", "-f", "sarif", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     return json.loads(proc.stdout)["runs"][0]["results"]
 
 
-def test_fingerprints_follow_findings_when_lines_move(tmp_path):
-    before = sarif_of(tmp_path, SERVICE)
-    after = sarif_of(tmp_path, "# a comment\n# and another\n\n" + SERVICE)
+def test_fingerprints_follow_findings_when_lines_move(tmp_path, run):
+    before = sarif_of(run, tmp_path, SERVICE)
+    after = sarif_of(run, tmp_path, "# a comment\n# and another\n\n" + SERVICE)
     assert [r["ruleId"] for r in before] == ["ML101", "ML101", "ML001"]
     assert [where(r)[2] + 3 for r in before] == [where(r)[2] for r in after]
     fp = sarif.FINGERPRINT_KEY
     assert [r["partialFingerprints"][fp] for r in before] == [r["partialFingerprints"][fp] for r in after]
-    renamed = sarif_of(tmp_path, SERVICE.replace("cart", "basket"))
+    renamed = sarif_of(run, tmp_path, SERVICE.replace("cart", "basket"))
     # A different resource is a different finding; the resource-less ML001 keeps its identity.
     assert renamed[0]["partialFingerprints"][fp] != before[0]["partialFingerprints"][fp]
     assert renamed[2]["partialFingerprints"][fp] == before[2]["partialFingerprints"][fp]
 
 
-def test_internal_notes_become_notifications(schema):
-    proc = run("check", "examples", "-f", "sarif", cwd=ROOT)
+def test_internal_notes_become_notifications(schema, run, root):
+    proc = run("check", "examples", "-f", "sarif", cwd=root)
     doc = json.loads(proc.stdout)
     validate(doc, schema)
     invocation = doc["runs"][0]["invocations"][0]
@@ -259,7 +257,7 @@ def test_internal_notes_become_notifications(schema):
     assert any("examples/README.md" in n["message"]["text"] for n in notes)
 
 
-def test_clean_input_is_a_valid_log_with_no_results(tmp_path, schema):
+def test_clean_input_is_a_valid_log_with_no_results(tmp_path, schema, run):
     (tmp_path / "ok.yaml").write_text(SERVICE.split("---")[0].replace("web", "http-web").replace("admin", "grpc"))
     proc = run("check", "ok.yaml", "-f", "sarif", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout
@@ -282,8 +280,8 @@ def test_artifact_location(file, expected):
     assert sarif.artifact_location(file) == expected
 
 
-def test_info_findings_are_notes(schema):
-    proc = run("check", "-", "-f", "sarif", "--fail-on", "info", input=INFO_ONLY)
+def test_info_findings_are_notes(schema, run, manifests):
+    proc = run("check", "-", "-f", "sarif", "--fail-on", "info", input=manifests["info_only"])
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     validate(doc, schema)
