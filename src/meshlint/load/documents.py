@@ -218,13 +218,6 @@ def _only_directives(text: str, start: int, end: int) -> bool:
     return found
 
 
-def fast_parse(text: str) -> tuple[bool, Any]:
-    """(True, value) when the fast parser may and did parse `text` exactly as PyYAML would."""
-    if not _fast_parser() or Sniffer(text).hits:
-        return False, None
-    return _fast_unchecked(text)
-
-
 def _fast_unchecked(text: str) -> tuple[bool, Any]:
     try:
         value = _fast.loads(text, parse_datetime=False)
