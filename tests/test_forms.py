@@ -18,7 +18,7 @@ import pytest
 
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
-from meshlint.load import documents
+from meshlint.load import parse
 from meshlint.locate import compose_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def results(mesh):
 def test_the_mesh_takes_the_fast_paths(mesh):
     out, meta = mesh
     for rel in ("stream.yaml", "dump.yaml", "dump.json", "dump-objects.yaml"):
-        assert (out / rel).stat().st_size > documents.FAST_PATH_MIN_BYTES, rel
+        assert (out / rel).stat().st_size > parse.FAST_PATH_MIN_BYTES, rel
     assert meta["resources"] > 500
 
 

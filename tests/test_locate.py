@@ -75,10 +75,12 @@ def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_pa
     """Each item of a List dump (block YAML or indented JSON) is located in its own text, so
     that a finding in a 25,000-item dump reads one item, at the line composing the whole List
     gives. The fast parsers are on, as for a real dump: a YAML List is parsed item by item."""
-    from meshlint.load import documents
+    from meshlint.load import lists, parse
+    from meshlint.load.sniff import Sniffer
+    from meshlint.load.split import split
     from meshlint.resource import Source
 
-    monkeypatch.setattr(documents, "FAST_PATH_MIN_BYTES", 0)
+    monkeypatch.setattr(parse, "FAST_PATH_MIN_BYTES", 0)
     docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
     dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
     if form == "json":
@@ -96,11 +98,11 @@ def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_pa
     path = tmp_path / f"dump.{'json' if form == 'json' else 'yaml'}"
     path.write_text(text)
     source = Source(str(path), text)
-    whole = documents.split(source)[-1]
-    items = documents.list_item_documents(whole)
+    whole = split(source)[-1]
+    items = lists.list_item_documents(whole)
     assert items is not None and len(items) == len(docs)
     if form != "json":
-        assert documents._parse_list(whole, documents.Sniffer(text)) == (True, yaml.safe_load(whole.text))
+        assert parse._parse_list(whole, Sniffer(text)) == (True, yaml.safe_load(whole.text))
     starts = [d.start for d in items]
     result = check(Inputs([str(path)]), Config())
     compared = 0
@@ -158,12 +160,13 @@ spec:
 
 
 def test_list_item_documents_only_for_layouts_it_can_follow():
-    from meshlint.load import documents
+    from meshlint.load import lists
+    from meshlint.load.split import split
     from meshlint.resource import Source
 
     def items(text):
-        (doc,) = documents.split(Source("x", text))
-        found = documents.list_item_documents(doc)
+        (doc,) = split(Source("x", text))
+        found = lists.list_item_documents(doc)
         return None if found is None else [d.text for d in found]
 
     two = {"apiVersion": "v1", "kind": "List", "items": [{"kind": "A", "n": {"x": 1}}, {"kind": "B"}]}

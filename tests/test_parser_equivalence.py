@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
-from meshlint.load import documents
-from meshlint.resource import Source
+from meshlint.load import parse
+from meshlint.load.sniff import Sniffer
+from meshlint.load.split import split
+from meshlint.resource import Document, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -30,7 +32,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 @pytest.fixture(autouse=True)
 def fast_path_everywhere(monkeypatch):
     """Small inputs normally skip the fast parser (import cost); here every input takes it."""
-    monkeypatch.setattr(documents, "FAST_PATH_MIN_BYTES", 0)
+    monkeypatch.setattr(parse, "FAST_PATH_MIN_BYTES", 0)
 
 
 def nan_safe(value):
@@ -51,7 +53,7 @@ def reference(text: str):
 def meshlint_parse(text: str):
     source = Source("t.yaml", text)
     out = []
-    for doc, value, error in documents.iter_documents(source, as_json=False):
+    for doc, value, error in parse.iter_documents(source, as_json=False):
         out.append(("error", error.line) if error else nan_safe(value))
     return out
 
@@ -79,13 +81,13 @@ def files() -> list[Path]:
 
 
 def test_fast_parser_is_installed():
-    assert documents._fast_parser(), "yaml-rs is a dependency: the fast path must be active"
+    assert parse._fast_parser(), "yaml-rs is a dependency: the fast path must be active"
 
 
 @pytest.mark.parametrize("path", files(), ids=lambda p: str(p.relative_to(ROOT.parent)))
 def test_every_document_parses_as_pyyaml_does(path):
     source = Source(str(path), path.read_text(encoding="utf-8"))
-    for doc, value, error in documents.iter_documents(source, as_json=False):
+    for doc, value, error in parse.iter_documents(source, as_json=False):
         try:
             expected = reference(doc.text)
         except (yaml.YAMLError, ValueError):
@@ -141,7 +143,7 @@ def test_generated_documents(doc, flow):
 ])
 def test_risky_first_lines_of_documents(text):
     expected = [nan_safe(yaml.load(doc.text, Loader=yaml.CSafeLoader))
-                for doc in documents.split(Source("t.yaml", text))]
+                for doc in split(Source("t.yaml", text))]
     assert meshlint_parse(text) == expected
 
 
@@ -193,7 +195,7 @@ def test_same_findings_with_and_without_the_fast_path(monkeypatch):
         paths.append(str(CORPUS))
     key = lambda r: [(f.code, f.file, f.line, f.message, f.severity) for f in r.findings]
     fast = key(check(Inputs(paths), Config()))
-    monkeypatch.setattr(documents, "FAST_PATH_MIN_BYTES", 10**12)
+    monkeypatch.setattr(parse, "FAST_PATH_MIN_BYTES", 10**12)
     slow = key(check(Inputs(paths), Config()))
     assert fast == slow and len(fast) > 100
 
@@ -208,12 +210,12 @@ def test_list_dump_is_parsed_item_by_item_when_one_item_is_risky(tmp_path):
                           sort_keys=False, width=10**6)
     risky = text.replace("\n    name: payment\n", "\n    name: payment\n    defaultMode: 0644\n", 1)
     assert risky != text
-    padding = "# " + "x" * documents.FAST_PATH_MIN_BYTES + "\n"  # large enough for the fast path
+    padding = "# " + "x" * parse.FAST_PATH_MIN_BYTES + "\n"  # large enough for the fast path
     source = Source("dump.yaml", padding + risky)
-    sniffer = documents.Sniffer(source.text)
-    (doc,) = documents.split(source)
+    sniffer = Sniffer(source.text)
+    (doc,) = split(source)
     assert sniffer.risky(doc.start, doc.end)
-    ok, value = documents._parse_list(doc, sniffer)
+    ok, value = parse._parse_list(doc, sniffer)
     assert ok and value == reference(doc.text)
     modes = [item["metadata"].get("defaultMode") for item in value["items"]]
     assert 420 in modes  # 0644, octal as YAML 1.1 reads it
@@ -222,7 +224,7 @@ def test_list_dump_is_parsed_item_by_item_when_one_item_is_risky(tmp_path):
 # --- JSON Lists (`kubectl get -o json`) are parsed item by item: the value must be json's ---
 
 def json_parse(text: str):
-    (doc, value, error), = documents.iter_documents(Source("t.json", text), as_json=True, fast=True)
+    (doc, value, error), = parse.iter_documents(Source("t.json", text), as_json=True, fast=True)
     return ("error", error.line) if error else nan_safe(value)
 
 
@@ -260,8 +262,8 @@ def test_json_lists_parse_as_json_does(items, before, after, indent, crlf):
         text = text.replace("\n", "\r\n")
     expected = json_reference(text)
     assert json_parse(text) == expected
-    (doc,) = [documents.Document(Source("t.json", text), 0, len(text), 1, 0)]
-    ok, value = documents._parse_json_list(doc, documents._json_parser())
+    (doc,) = [Document(Source("t.json", text), 0, len(text), 1, 0)]
+    ok, value = parse._parse_json_list(doc, parse._json_parser())
     if ok:
         assert nan_safe(value) == expected
     if all(isinstance(i, dict) and i for i in items):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable
 
 from ..resource import CLUSTER_SCOPED, Document, Ref, Resource, Source, kind_key
-from . import documents, schema
+from . import lists, parse, schema
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -152,7 +152,7 @@ def load(paths: Iterable[str], default_namespace: str = "default",
         out.notes.append(f"skipped {len(skipped)} file(s) that are not .yaml/.yml/.json: {example}")
     # the fast parsers pay for their import on inputs of some size: decide on the whole input
     total = sum(_size(path) for path in files)
-    fast = total >= documents.FAST_PATH_MIN_BYTES or None  # None: decide per source (stdin)
+    fast = total >= parse.FAST_PATH_MIN_BYTES or None  # None: decide per source (stdin)
     for number, path in enumerate(files):
         if progress is not None:
             progress(number, len(files))
@@ -169,7 +169,7 @@ def load(paths: Iterable[str], default_namespace: str = "default",
             continue
         first = re.search(r"\S", source.text)
         as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
-        for doc, value, error in documents.iter_documents(source, as_json, fast):
+        for doc, value, error in parse.iter_documents(source, as_json, fast):
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
@@ -212,10 +212,10 @@ def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str
         list_version = value.get("apiVersion")
         item_kind = kind[:-4] if kind != "List" else None
         # each item as a document of its own, so that locating a finding reads one item
-        item_docs = documents.list_item_documents(doc) if items else None
+        item_docs = lists.list_item_documents(doc) if items else None
         if item_docs is not None and len(item_docs) != len(items):
             item_docs = None
-        item_path = documents.item_path(item_docs[0]) if item_docs else ()
+        item_path = lists.item_path(item_docs[0]) if item_docs else ()
         for i, item in enumerate(items):
             if isinstance(item, dict) and item_kind and isinstance(list_version, str):
                 # typed lists (`ServiceList`) from the API omit each item's kind and apiVersion

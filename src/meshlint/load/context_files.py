@@ -32,7 +32,8 @@ def read_context(mesh_config: str | None, call_graph: str | None) -> ContextFile
 
 def _single_document(path: str, option: str) -> tuple[Document, dict[str, Any]]:
     """Read a one-document YAML/JSON file given to `option`: (document, mapping)."""
-    from . import LoadError, documents, read_source
+    from . import LoadError, read_source
+    from .parse import iter_documents
 
     try:
         source, problem = read_source(path)
@@ -40,7 +41,7 @@ def _single_document(path: str, option: str) -> tuple[Document, dict[str, Any]]:
         raise ContextFileError(f"{option}: cannot read {exc}") from None
     if problem is not None:
         raise ContextFileError(f"{option} {path}: {problem.message}")
-    parsed = [(d, v, e) for d, v, e in documents.iter_documents(source, path.lower().endswith(".json"))
+    parsed = [(d, v, e) for d, v, e in iter_documents(source, path.lower().endswith(".json"))
               if e is not None or v is not None]
     if not parsed:
         raise ContextFileError(f"{option} {path}: the file is empty")

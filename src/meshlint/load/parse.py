@@ -1,0 +1,294 @@
+"""Parsing one document: PyYAML, the fast parsers (yaml_rs behind the sniff, orjson), Lists item
+by item, the alias-bomb guard and the line of an error; and `iter_documents`, a source's
+documents parsed.
+
+Each document is parsed separately so that a syntax error in one of them is reported at the
+parser's line (ML001) while the others are still analysed. PyYAML's libyaml-backed loader is
+used when available.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+
+from ..resource import Document, Source
+from .lists import list_item_documents
+from .sniff import Sniffer
+from .split import split
+
+try:  # libyaml C loader: an order of magnitude faster than the pure-Python one
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+# Below this size a source goes straight to PyYAML / json: the fast parsers (yaml_rs, a Rust
+# YAML parser ~5x faster than PyYAML's C loader, and orjson) cost more to import (~15 ms
+# each) than they save, and `meshlint check one-file.yaml` must start fast (pre-commit).
+FAST_PATH_MIN_BYTES = 64 * 1024
+
+_fast: Any = None  # yaml_rs, once imported; False when it is not installed
+_json_fast: Any = None  # orjson, likewise
+
+
+def _fast_parser() -> Any:
+    global _fast
+    if _fast is None:
+        try:
+            import yaml_rs
+        except ImportError:  # pragma: no cover - the fast path is optional
+            _fast = False
+        else:
+            _fast = yaml_rs
+    return _fast
+
+
+def _json_parser() -> Any:
+    global _json_fast
+    if _json_fast is None:
+        try:
+            import orjson
+        except ImportError:  # pragma: no cover
+            _json_fast = False
+        else:
+            _json_fast = orjson
+    return _json_fast
+
+
+# Beyond this many nodes once aliases are expanded, a document is an alias bomb
+# ("billion laughs"): a real Kubernetes object is many orders of magnitude smaller.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+@dataclass(slots=True)
+class ParseError:
+    """A document that could not be parsed: 1-based line in its source, and why."""
+
+    document: Document
+    line: int
+    message: str
+
+
+def _fast_unchecked(text: str) -> tuple[bool, Any]:
+    try:
+        value = _fast.loads(text, parse_datetime=False)
+    except Exception:  # noqa: BLE001 - errors (and duplicate keys) get PyYAML's exact report
+        return False, None
+    if not isinstance(value, (dict, list)):
+        return False, None  # a bare scalar (or empty) document: let PyYAML type it
+    return True, value
+
+
+def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
+    """A large `kind: List` (`kubectl get -o yaml`): parse it item by item, each item with the
+    fast parser unless a risky spot is inside it. Many small calls are faster than one call
+    that builds the whole dump at once (~25% on a 5,000-service dump), and a risky spot costs
+    one item, not the whole dump. (True, value), or (False, None) for another layout."""
+    items = list_item_documents(document)
+    if not items:
+        return False, None
+    text, base = document.source.text, document.start
+    first, last = items[0].start, items[-1].end
+    # the List without its entries: `items:` is left without a value
+    head_text = text[base:first] + text[last:document.end]
+    risky = sniffer.risky(base, first) or sniffer.risky(last, document.end)
+    head_ok, head = (False, None) if risky else _fast_unchecked(head_text)
+    if not head_ok:
+        try:
+            head = yaml.load(head_text, Loader=_Loader)
+        except Exception:  # noqa: BLE001 - let the whole-document path report it
+            return False, None
+    kind = head.get("kind") if isinstance(head, dict) else None
+    if not (isinstance(kind, str) and kind.endswith("List")) or head.get("items") is not None:
+        return False, None  # not a List after all: parse it whole, keys in their order
+    values = []
+    fast = _fast_parser()
+    append, loads, hits = values.append, fast.loads if fast else None, sniffer.hits
+    for item in items:  # (the hot loop of a dump: `_fast_unchecked` inlined)
+        chunk = text[item.start:item.end]
+        value = None
+        if loads is not None and (not hits or not sniffer.risky(item.start, item.end)):
+            try:
+                value = loads(chunk, parse_datetime=False)
+            except Exception:  # noqa: BLE001 - PyYAML's report (and duplicate keys) below
+                value = None
+        if value is None:
+            try:
+                value = yaml.load(chunk, Loader=_Loader)
+            except Exception:  # noqa: BLE001 - let the whole-document path report it
+                return False, None
+        if value.__class__ is not list or len(value) != 1:
+            return False, None
+        append(value[0])
+    head["items"] = values
+    return True, head
+
+
+def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, ParseError | None]:
+    """Parse one document. Returns (value, None) or (None, error). With the source's `sniffer`,
+    a document the fast parser may read exactly as PyYAML goes through it; a large List is
+    parsed item by item."""
+    text = document.text
+    ok, value = False, None
+    if sniffer is not None:
+        if document.end - document.start > FAST_PATH_MIN_BYTES and "\nitems:" in text:
+            ok, value = _parse_list(document, sniffer)
+        if not ok and not sniffer.risky(document.start, document.end):
+            ok, value = _fast_unchecked(text)
+    if ok:
+        return value, None
+    try:
+        value = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = document.line + (mark.line if mark is not None else 0)
+        what = " ".join(p for p in (exc.problem, exc.context) if p) or str(exc)
+        if exc.context and exc.problem and exc.context_mark and exc.problem_mark \
+                and exc.context_mark.line != exc.problem_mark.line:
+            what = f"{exc.problem} ({exc.context} on line {document.line + exc.context_mark.line})"
+        return None, ParseError(document, line, f"invalid YAML: {what}")
+    except yaml.reader.ReaderError as exc:
+        line = document.line + text.count("\n", 0, max(exc.position, 0))
+        return None, ParseError(document, line, f"invalid YAML: character {exc.character!r} is not allowed")
+    except RecursionError:
+        return None, ParseError(document, document.line, "invalid YAML: nesting is too deep")
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        # e.g. a timestamp with month 13: the constructor raises ValueError without a mark
+        return None, ParseError(document, _failing_scalar_line(document), f"invalid YAML: {exc}")
+    if _ANCHOR.search(text) and _expanded_size(value) > MAX_EXPANDED_NODES:
+        return None, ParseError(
+            document, document.line,
+            f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through YAML aliases "
+            "(an alias bomb); refusing to analyse it")
+    return value, None
+
+
+# Stands in for the entries of a JSON List while its head is parsed (`_parse_json_list`):
+# a string no real List holds, so finding it proves which `items` array was cut out.
+_ITEMS_MARK = "\u0000meshlint: the items of this List\u0000"
+_ITEMS_MARK_JSON = json.dumps(_ITEMS_MARK)
+
+
+def _parse_json_list(document: Document, fast: Any) -> tuple[bool, Any]:
+    """A large indented JSON List (`kubectl get -o json`): parse it item by item with the fast
+    parser. The value is exactly the whole parse's (JSON has one meaning), but the parser never
+    holds the whole dump at once (~90 MB less at the peak on a 5,000-service dump).
+    (True, value), or (False, None) for another layout or anything the fast parser refuses."""
+    items = list_item_documents(document)
+    if not items:
+        return False, None
+    text = document.source.text
+    first, last = items[0].start, items[-1].end
+    try:
+        # the List with one marker string in place of its entries: `"items": [ "<mark>" ]`
+        head = fast.loads(text[document.start:first] + _ITEMS_MARK_JSON + text[last:document.end])
+        if not isinstance(head, dict) or head.get("items") != [_ITEMS_MARK]:
+            return False, None  # the cut was not the List's own `items`
+        head["items"] = [fast.loads(text[item.start:item.end]) for item in items]
+    except Exception:  # noqa: BLE001 - the whole-document path decides (and reports)
+        return False, None
+    return True, head
+
+
+def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseError | None]:
+    """Parse a JSON document; on failure, try it as YAML (it may be YAML named .json)."""
+    big = document.end - document.start >= FAST_PATH_MIN_BYTES
+    fast = _json_parser() if fast_path or big else None
+    if fast:
+        if big and '"items": [' in document.text:
+            ok, value = _parse_json_list(document, fast)
+            if ok:
+                return value, None
+        try:
+            return fast.loads(document.text), None
+        except Exception:  # noqa: BLE001 - let the standard parser report it (or accept it)
+            pass
+    try:
+        return json.loads(document.text), None
+    except RecursionError:
+        return None, ParseError(document, document.line, "invalid JSON: nesting is too deep")
+    except json.JSONDecodeError as exc:
+        value, error = parse(document)
+        if error is None:
+            return value, None
+        return None, ParseError(document, document.line + exc.lineno - 1, f"invalid JSON: {exc.msg}")
+
+
+_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
+
+
+def _expanded_size(value: Any) -> int:
+    """Node count with aliases expanded, computed in linear time over the distinct nodes."""
+    memo: dict[int, int] = {}
+
+    def size(v: Any) -> int:
+        if isinstance(v, dict):
+            key = id(v)
+            if key not in memo:
+                memo[key] = 0  # a recursive alias counts once (and cannot recurse forever)
+                memo[key] = 1 + sum(size(x) for x in v.values())
+            return memo[key]
+        if isinstance(v, list):
+            key = id(v)
+            if key not in memo:
+                memo[key] = 0
+                memo[key] = 1 + sum(size(x) for x in v)
+            return memo[key]
+        return 1
+
+    try:
+        return size(value)
+    except RecursionError:
+        return MAX_EXPANDED_NODES + 1
+
+
+def _failing_scalar_line(document: Document) -> int:
+    """Line of the first scalar the safe constructor rejects (errors without a mark)."""
+    try:
+        root = yaml.compose(document.text, Loader=_Loader)
+    except Exception:  # noqa: BLE001
+        root = None
+    constructor = yaml.SafeLoader("")
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                constructor.construct_object(node)
+            except Exception:  # noqa: BLE001 - this is the node we are looking for
+                return document.line + node.start_mark.line
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return _first_content_line(document)
+
+
+def _first_content_line(document: Document) -> int:
+    for offset, raw in enumerate(document.text.splitlines()):
+        stripped = raw.strip()
+        if stripped and not stripped.startswith("#") and stripped != "---":
+            return document.line + offset
+    return document.line
+
+
+def iter_documents(source: Source, as_json: bool,
+                   fast: bool | None = None) -> Iterator[tuple[Document, Any, ParseError | None]]:
+    """The documents of a source, parsed. `fast`: use the fast parsers (default: when this
+    source alone is large enough; the loader decides on the size of the whole input)."""
+    if fast is None:
+        fast = len(source.text) >= FAST_PATH_MIN_BYTES
+    if as_json:
+        doc = Document(source, 0, len(source.text), 1, 0)
+        value, error = parse_json(doc, fast)
+        yield doc, value, error
+        return
+    use_fast = fast and _fast_parser()
+    sniffer = Sniffer(source.text) if use_fast else None
+    for doc in split(source):
+        value, error = parse(doc, sniffer)
+        yield doc, value, error
