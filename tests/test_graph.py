@@ -130,7 +130,9 @@ def test_ml302_uses_the_max_amplification_option(tmp_path, mesh_yaml):
     path.write_text(mesh_yaml({"web": ["api:80"], "api": ["db:80"]}))
     from meshlint import rules
     from meshlint.config import from_mapping
-    found = lambda cfg: [f for f in check(Inputs([str(path)]), cfg).reported if f.code == "ML302"]
+    def found(cfg):
+        return [f for f in check(Inputs([str(path)]), cfg).reported if f.code == "ML302"]
+
     assert found(Config()) == []  # 9x <= 10
     strict = from_mapping({"retry-amplification": {"max-amplification": 5}}, rules.BY_CODE)
     (f,) = found(strict)

@@ -53,7 +53,7 @@ def reference(text: str):
 def meshlint_parse(text: str):
     source = Source("t.yaml", text)
     out = []
-    for doc, value, error in parse.iter_documents(source, as_json=False):
+    for _doc, value, error in parse.iter_documents(source, as_json=False):
         out.append(("error", error.line) if error else nan_safe(value))
     return out
 
@@ -193,7 +193,9 @@ def test_same_findings_with_and_without_the_fast_path(monkeypatch):
     paths = [str(ROOT / "examples"), str(ROOT / "tests" / "rules")]
     if CORPUS.is_dir():
         paths.append(str(CORPUS))
-    key = lambda r: [(f.code, f.file, f.line, f.message, f.severity) for f in r.findings]
+    def key(r):
+        return [(f.code, f.file, f.line, f.message, f.severity) for f in r.findings]
+
     fast = key(check(Inputs(paths), Config()))
     monkeypatch.setattr(parse, "FAST_PATH_MIN_BYTES", 10**12)
     slow = key(check(Inputs(paths), Config()))
@@ -204,7 +206,6 @@ def test_list_dump_is_parsed_item_by_item_when_one_item_is_risky(tmp_path):
     """A `kubectl get -o yaml` List where one item holds a YAML 1.1 trap (an octal mode): the
     other items still go through the fast parser, the risky one through PyYAML; the result is
     PyYAML's."""
-    import json as _json
     docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
     text = yaml.safe_dump({"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}},
                           sort_keys=False, width=10**6)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
-
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -44,7 +43,8 @@ class _FormatAction(argparse.Action):
 def _parser() -> argparse.ArgumentParser:
     from .report import FORMATS
 
-    p = argparse.ArgumentParser(prog="meshlint", description="Catch service-mesh footguns before they reach production.")
+    p = argparse.ArgumentParser(prog="meshlint",
+                                description="Catch service-mesh footguns before they reach production.")
     p.add_argument("--version", action="version", version=f"meshlint {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -100,7 +100,7 @@ def _input_options(p: argparse.ArgumentParser) -> None:
                    help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
 
 
-def _configure(args: argparse.Namespace) -> "Config":
+def _configure(args: argparse.Namespace) -> Config:
     """Config from the file, then the command line. Raises ConfigError."""
     from dataclasses import replace
 
@@ -119,7 +119,7 @@ def _configure(args: argparse.Namespace) -> "Config":
     return config
 
 
-def _inputs(args: argparse.Namespace) -> "Inputs":
+def _inputs(args: argparse.Namespace) -> Inputs:
     from .engine import Inputs
 
     return Inputs(args.paths or ["."], args.mesh_config, args.call_graph)
@@ -222,8 +222,8 @@ class _Progress:
         self._clock = time.monotonic
         self._start = self._clock()
         self._delay = float(os.environ.get("MESHLINT_PROGRESS_DELAY", "1.0"))
-        self._bar: "rich.progress.Progress | None" = None
-        self._task: "rich.progress.TaskID | None" = None
+        self._bar: rich.progress.Progress | None = None
+        self._task: rich.progress.TaskID | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if self._bar is None:
@@ -244,7 +244,7 @@ class _Progress:
             self._bar.stop()
 
 
-def _show_config(inputs: "Inputs", config: "Config") -> int:
+def _show_config(inputs: Inputs, config: Config) -> int:
     import yaml
 
     from .engine import effective_config
@@ -258,7 +258,7 @@ def _show_config(inputs: "Inputs", config: "Config") -> int:
     return EXIT_OK
 
 
-def _call_graph(args: argparse.Namespace) -> "tuple[GraphResult | None, int]":
+def _call_graph(args: argparse.Namespace) -> tuple[GraphResult | None, int]:
     """The call graph for graph and simulate, or (None, exit code) after printing the error."""
     from . import engine
     from .config import ConfigError
@@ -324,14 +324,15 @@ def _simulate(args: argparse.Namespace) -> int:
         if entry is None:
             return _error(f"nothing in the call graph calls {names[failed]}")
     try:
-        runs = [simulate.Simulation(graph, entry, failed, args.status, args.rps, args.duration, fixed).run()
-                for fixed in (False, True)]
+        current, fixed = (simulate.Simulation(graph, entry, failed, args.status, args.rps, args.duration,
+                                              with_fixes).run() for with_fixes in (False, True))
     except simulate.TooLarge as exc:
         return _error(str(exc))
-    text = simulate.render_json(*runs) if args.format == "json" else simulate.render_text(*runs, names)
+    text = simulate.render_json(current, fixed) if args.format == "json" else \
+        simulate.render_text(current, fixed, names)
     if args.plot:
         try:
-            simulate.plot(*runs, names, args.plot)
+            simulate.plot(current, fixed, names, args.plot)
         except ImportError:
             return _error("--plot needs matplotlib: pip install 'meshlint[plot]'")
         except OSError as exc:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import gc
 import traceback
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import rules as rule_catalogue
 from . import suppress
@@ -91,7 +92,10 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> R
         return check_loaded(loaded, config, context)
 
 
-def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = ContextFiles()) -> Result:
+NO_CONTEXT = ContextFiles()
+
+
+def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT) -> Result:
     """The findings on what was already loaded."""
     index = _index(loaded, config, context)
     enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
@@ -117,7 +121,7 @@ def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Findin
         try:
             for finding in rule.check(index, options):
                 findings.append(finding if severity is None else replace(finding, severity=severity))
-        except Exception:  # noqa: BLE001 - a rule bug must not lose the other rules' findings
+        except Exception:
             errors.append(f"internal error in rule {rule.code} ({rule.name}); please report it:\n"
                           + traceback.format_exc(limit=-3))
     return findings, errors
@@ -162,7 +166,7 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 class GraphResult:
     """The service call graph of the input, with what its reports need beside it."""
 
-    graph: "Graph"
+    graph: Graph
     exposed: set[str]  # hosts external requests enter through a gateway
     domain: str
     default_namespace: str

@@ -11,9 +11,10 @@ rule's declared `inputs` are exactly the kinds it uses.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from .config import Facts
 from .mesh import hosts as hostnames
@@ -26,7 +27,8 @@ from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
 if TYPE_CHECKING:
     from .load import Problem
-    from .mesh.callgraph import ExplicitEdge, Graph, Mention
+    from .mesh.callgraph import ExplicitEdge, Graph
+    from .mesh.mentions import Mention
 
 T = TypeVar("T")
 
@@ -46,12 +48,12 @@ class Index:
     """Everything that was read (resources, input problems, the `--mesh-config` file, the
     `--call-graph` edges) and the facts the user stated about the environment."""
 
-    def __init__(self, resources: Iterable[Resource], problems: Sequence["Problem"] = (),
+    def __init__(self, resources: Iterable[Resource], problems: Sequence[Problem] = (),
                  facts: Facts | None = None, mesh_config: MeshConfigFile | None = None,
-                 call_edges: Sequence["ExplicitEdge"] = ()) -> None:
+                 call_edges: Sequence[ExplicitEdge] = ()) -> None:
         self.facts = facts or Facts()
-        self.problems: Sequence["Problem"] = problems
-        self.call_edges: Sequence["ExplicitEdge"] = call_edges
+        self.problems: Sequence[Problem] = problems
+        self.call_edges: Sequence[ExplicitEdge] = call_edges
         self._mesh_config_file = mesh_config
         self.accessed: set[str] | None = None  # set by tests to record the kinds read
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
@@ -105,7 +107,7 @@ class Index:
         return self._services_by_host.get(fqdn)
 
     @cached_property
-    def _service_entry_hosts(self) -> "HostTable[Resource]":
+    def _service_entry_hosts(self) -> HostTable[Resource]:
         table: HostTable[Resource] = HostTable()
         for se in self._by_kind.get("ServiceEntry", []):
             for h in se.spec.get("hosts") or ():
@@ -118,7 +120,7 @@ class Index:
         return self._service_entry_hosts.matching(host)
 
     @cached_property
-    def _destination_rules(self) -> "HostTable[Resource]":
+    def _destination_rules(self) -> HostTable[Resource]:
         table: HostTable[Resource] = HostTable()
         for dr in self._by_kind.get("DestinationRule", []):
             host = dr.spec.get("host")
@@ -134,7 +136,7 @@ class Index:
     # -- gateways ------------------------------------------------------------------------------
 
     @cached_property
-    def _server_hosts(self) -> "HostTable[ServerHost]":
+    def _server_hosts(self) -> HostTable[ServerHost]:
         table: HostTable[ServerHost] = HostTable()
         for gw in self._by_kind.get("Gateway", []):
             for s, server in enumerate(gw.spec.get("servers") or ()):
@@ -270,9 +272,9 @@ class Index:
         self._touch("PeerAuthentication")
         return self._peer_authentications
 
-    def calls(self, w: Workload) -> "list[tuple[Resource, Mention]]":
+    def calls(self, w: Workload) -> list[tuple[Resource, Mention]]:
         """Services the workload names in its env values and args (first mention of each)."""
-        from .mesh.callgraph import mentions
+        from .mesh.mentions import mentions
 
         self._touch("Service")
         seen: dict[str, tuple[Resource, Mention]] = {}
@@ -288,12 +290,12 @@ class Index:
     # -- the call graph ---------------------------------------------------------------------------
 
     @cached_property
-    def _call_graph(self) -> "Graph":
-        from .mesh.callgraph import build
+    def _call_graph(self) -> Graph:
+        from .mesh.callgraph_builder import build
 
-        return build(self, self.call_edges, self.facts.default_namespace)
+        return build(self, self.facts.domain, self.call_edges, self.facts.default_namespace)
 
-    def call_graph(self) -> "Graph":
+    def call_graph(self) -> Graph:
         """Services and who calls whom (env values, --call-graph), with the tries per hop."""
         self._touch("Service", "ServiceEntry", "VirtualService", "DestinationRule", "ConfigMap", "IstioOperator",
                     "Namespace", *WORKLOAD_KINDS)

@@ -23,13 +23,14 @@ import yaml
 
 from .resource import Document
 
+_CParser: Any
 try:
-    from yaml.cyaml import CParser as _CParser
+    from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML without libyaml
     _CParser = None
 
 if _CParser is not None:
-    class _PositionLoader(_CParser):  # type: ignore[misc, valid-type]
+    class _PositionLoader(_CParser):
         """libyaml composer without tag resolution: positions are all we need here."""
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
@@ -333,7 +334,7 @@ class Locator:
     def _compose(document: Document) -> Any:
         try:
             return _compose_text(document.text)
-        except Exception:  # noqa: BLE001 - a document we cannot compose has no finer lines
+        except Exception:
             return None
 
     @staticmethod

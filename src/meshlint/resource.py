@@ -7,8 +7,9 @@ resolved later, and only for resources that have findings (see `locate.py`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 # A field's place in a parsed object: mapping keys and sequence indices, outermost first
 # (`("spec", "ports", 0, "name")`).

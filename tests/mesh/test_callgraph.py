@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from meshlint.mesh.callgraph import candidate_fqdns, mentions
+from meshlint.mesh.mentions import candidate_fqdns, mentions
 from meshlint.mesh.workloads import pod_template
 from meshlint.resource import Document, Ref, Resource, Source
 

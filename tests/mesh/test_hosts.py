@@ -5,8 +5,14 @@ pkg/config/host/name_test.go)."""
 import pytest
 
 from meshlint.index import HostTable
-from meshlint.mesh.hosts import (expand_host, is_cluster_local, matches, resolve_gateway,
-                                 split_server_host, visible_server_hosts)
+from meshlint.mesh.hosts import (
+    expand_host,
+    is_cluster_local,
+    matches,
+    resolve_gateway,
+    split_server_host,
+    visible_server_hosts,
+)
 
 
 @pytest.mark.parametrize("ref,ns,expected", [

@@ -17,8 +17,16 @@ import json
 
 import pytest
 
-from meshlint.mesh.meshconfig import (MeshSettings, classify_file, deep_merge, embedded, is_injector_configmap,
-                                      is_mesh_configmap, proxy_config, settings)
+from meshlint.mesh.meshconfig import (
+    MeshSettings,
+    classify_file,
+    deep_merge,
+    embedded,
+    is_injector_configmap,
+    is_mesh_configmap,
+    proxy_config,
+    settings,
+)
 from meshlint.resource import Document, MeshConfigFile, Ref, Resource, Source
 
 ROOT = "istio-system"
@@ -311,7 +319,8 @@ def test_selectors_prefer_the_injector_config():
     both = MeshSettings(injector={"neverInjectSelector": [{"matchLabels": {"a": "1"}}]},
                         values={"sidecarInjectorWebhook": {"neverInjectSelector": [{"matchLabels": {"b": "2"}}]}})
     assert both.selectors("neverInjectSelector") == [{"matchLabels": {"a": "1"}}]
-    values_only = MeshSettings(values={"sidecarInjectorWebhook": {"alwaysInjectSelector": [{"matchLabels": {"b": "2"}}]}})
+    always = {"alwaysInjectSelector": [{"matchLabels": {"b": "2"}}]}
+    values_only = MeshSettings(values={"sidecarInjectorWebhook": always})
     assert values_only.selectors("alwaysInjectSelector") == [{"matchLabels": {"b": "2"}}]
     assert values_only.selectors("neverInjectSelector") == []
     assert MeshSettings(injector={"neverInjectSelector": "oops"}).selectors("neverInjectSelector") == []

@@ -140,8 +140,8 @@ T1, T2 = "2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z"
     ([pa("old-other", "shop", "DISABLE", selector={"app": "web"}, ts=T1),
       pa("new", "shop", "STRICT", selector={"app": "cart"}, ts=T2)], ("STRICT", "new")),
     # datetime objects (what PyYAML makes of an unquoted timestamp)
-    ([pa("new", "shop", "STRICT", ts=dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)),
-      pa("old", "shop", "DISABLE", ts=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))], ("DISABLE", "old")),
+    ([pa("new", "shop", "STRICT", ts=dt.datetime(2024, 6, 1, tzinfo=dt.UTC)),
+      pa("old", "shop", "DISABLE", ts=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))], ("DISABLE", "old")),
     # naive datetimes are UTC; aware ones are converted (02:00+02:00 == 00:00Z, before 00:30Z)
     ([pa("str", "shop", "STRICT", ts="2024-01-01T00:30:00Z"),
       pa("aware", "shop", "DISABLE", ts=dt.datetime(2024, 1, 1, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))))],

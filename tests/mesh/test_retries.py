@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from meshlint.mesh.retries import (DEFAULT_ATTEMPTS, DEFAULT_RETRY_ON, RetryPolicy, effective, format_seconds,
-                                   parse_duration, split_retry_on, unsafe_conditions)
+from meshlint.mesh.retries import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_RETRY_ON,
+    RetryPolicy,
+    effective,
+    format_seconds,
+    parse_duration,
+    split_retry_on,
+    unsafe_conditions,
+)
 
 # DefaultPolicy: NumRetries 2, RetryOn "connect-failure,refused-stream,unavailable,cancelled,
 # retriable-status-codes", RetriableStatusCodes [503]

@@ -10,7 +10,7 @@ Formats: text (worst paths first, then every edge with its tries, source and ret
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..mesh.callgraph import Edge, Graph, PathResult, short_names
 

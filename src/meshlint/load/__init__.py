@@ -7,20 +7,19 @@ document is still loaded. Only an unreadable path is an error (exit code 2).
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable
+from typing import Any, BinaryIO
 
 from ..resource import CLUSTER_SCOPED, Document, Ref, Resource, Source, kind_key
 from . import lists, parse, schema
 
 EXTENSIONS = (".yaml", ".yml", ".json")
-
-
-import enum
 
 
 class ProblemKind(enum.Enum):
@@ -217,10 +216,10 @@ def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str
             item_docs = None
         item_path = lists.item_path(item_docs[0]) if item_docs else ()
         for i, item in enumerate(items):
-            if isinstance(item, dict) and item_kind and isinstance(list_version, str):
-                # typed lists (`ServiceList`) from the API omit each item's kind and apiVersion
-                if "kind" not in item or "apiVersion" not in item:
-                    item = {"apiVersion": list_version, "kind": item_kind, **item}
+            # typed lists (`ServiceList`) from the API omit each item's kind and apiVersion
+            if isinstance(item, dict) and item_kind and isinstance(list_version, str) \
+                    and ("kind" not in item or "apiVersion" not in item):
+                item = {"apiVersion": list_version, "kind": item_kind, **item}
             if item_docs is not None:
                 _add_object(out, item_docs[i], item, item_path, default_namespace)
             else:
@@ -245,6 +244,7 @@ def _add_object(out: Loaded, doc: Document, obj: Any, prefix: tuple, default_nam
         where = prefix + (("metadata",) if "metadata.name" in missing and isinstance(meta, dict) else ())
         out.problems.append(Problem("ML002", doc, f"{label} has no {', '.join(missing)}", path=where))
         return
+    assert isinstance(meta, dict) and isinstance(name, str)  # a name was found in it above
     api_version, kind = obj["apiVersion"], obj["kind"]
     key = kind_key(api_version, kind)
     namespace = meta.get("namespace")
@@ -274,6 +274,7 @@ def _embedded_errors(cm: Resource) -> list[tuple[str, str]]:
     from ..mesh.meshconfig import embedded
 
     name = cm.name
+    keys: tuple[str, ...]
     if name.startswith("istio-sidecar-injector"):
         keys = ("config", "values")
     elif name == "istio" or name.startswith("istio-"):

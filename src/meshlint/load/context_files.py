@@ -22,7 +22,7 @@ class ContextFileError(Exception):
 @dataclass(frozen=True)
 class ContextFiles:
     mesh_config: MeshConfigFile | None = None
-    call_edges: tuple["ExplicitEdge", ...] = ()
+    call_edges: tuple[ExplicitEdge, ...] = ()
 
 
 def read_context(mesh_config: str | None, call_graph: str | None) -> ContextFiles:
@@ -60,7 +60,7 @@ def read_mesh_config(path: str) -> MeshConfigFile:
     return MeshConfigFile(path, document, value)
 
 
-def read_call_graph(path: str) -> tuple["ExplicitEdge", ...]:
+def read_call_graph(path: str) -> tuple[ExplicitEdge, ...]:
     """`--call-graph FILE`: `edges: [{from: frontend.shop, to: cart.shop}, ...]` (YAML or JSON).
     Each edge keeps its position so that findings can point at it."""
     from ..locate import Locator

@@ -100,7 +100,7 @@ def _list_item_documents(document: Document) -> list[Document] | None:
     # indentation) starts an item, a line starting with `-` otherwise belongs to the item before
     # it, anything else is the key after the items (`kind: List`).
     starts, end = [body], len(text)
-    for m in re.compile(r"\n( {0,%d})(?=[^ \n\r#])" % indent).finditer(text, body):
+    for m in re.compile(rf"\n( {{0,{indent}}})(?=[^ \n\r#])").finditer(text, body):
         if len(m.group(1)) == indent and text.startswith("- ", m.end()):
             starts.append(m.start() + 1)
         elif text[m.end()] != "-":

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -21,6 +22,7 @@ from .lists import list_item_documents
 from .sniff import Sniffer
 from .split import split
 
+_Loader: Any
 try:  # libyaml C loader: an order of magnitude faster than the pure-Python one
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
@@ -76,7 +78,7 @@ class ParseError:
 def _fast_unchecked(text: str) -> tuple[bool, Any]:
     try:
         value = _fast.loads(text, parse_datetime=False)
-    except Exception:  # noqa: BLE001 - errors (and duplicate keys) get PyYAML's exact report
+    except Exception:
         return False, None
     if not isinstance(value, (dict, list)):
         return False, None  # a bare scalar (or empty) document: let PyYAML type it
@@ -96,16 +98,17 @@ def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
     # the List without its entries: `items:` is left without a value
     head_text = text[base:first] + text[last:document.end]
     risky = sniffer.risky(base, first) or sniffer.risky(last, document.end)
+    head: Any
     head_ok, head = (False, None) if risky else _fast_unchecked(head_text)
     if not head_ok:
         try:
             head = yaml.load(head_text, Loader=_Loader)
-        except Exception:  # noqa: BLE001 - let the whole-document path report it
+        except Exception:
             return False, None
     kind = head.get("kind") if isinstance(head, dict) else None
     if not (isinstance(kind, str) and kind.endswith("List")) or head.get("items") is not None:
         return False, None  # not a List after all: parse it whole, keys in their order
-    values = []
+    values: list[Any] = []
     fast = _fast_parser()
     append, loads, hits = values.append, fast.loads if fast else None, sniffer.hits
     for item in items:  # (the hot loop of a dump: `_fast_unchecked` inlined)
@@ -114,12 +117,12 @@ def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
         if loads is not None and (not hits or not sniffer.risky(item.start, item.end)):
             try:
                 value = loads(chunk, parse_datetime=False)
-            except Exception:  # noqa: BLE001 - PyYAML's report (and duplicate keys) below
+            except Exception:
                 value = None
         if value is None:
             try:
                 value = yaml.load(chunk, Loader=_Loader)
-            except Exception:  # noqa: BLE001 - let the whole-document path report it
+            except Exception:
                 return False, None
         if value.__class__ is not list or len(value) != 1:
             return False, None
@@ -189,7 +192,7 @@ def _parse_json_list(document: Document, fast: Any) -> tuple[bool, Any]:
         if not isinstance(head, dict) or head.get("items") != [_ITEMS_MARK]:
             return False, None  # the cut was not the List's own `items`
         head["items"] = [fast.loads(text[item.start:item.end]) for item in items]
-    except Exception:  # noqa: BLE001 - the whole-document path decides (and reports)
+    except Exception:
         return False, None
     return True, head
 
@@ -205,7 +208,7 @@ def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseE
                 return value, None
         try:
             return fast.loads(document.text), None
-        except Exception:  # noqa: BLE001 - let the standard parser report it (or accept it)
+        except Exception:
             pass
     try:
         return json.loads(document.text), None
@@ -250,7 +253,7 @@ def _failing_scalar_line(document: Document) -> int:
     """Line of the first scalar the safe constructor rejects (errors without a mark)."""
     try:
         root = yaml.compose(document.text, Loader=_Loader)
-    except Exception:  # noqa: BLE001
+    except Exception:
         root = None
     constructor = yaml.SafeLoader("")
     stack = [root] if root is not None else []
@@ -259,7 +262,7 @@ def _failing_scalar_line(document: Document) -> int:
         if isinstance(node, yaml.ScalarNode):
             try:
                 constructor.construct_object(node)
-            except Exception:  # noqa: BLE001 - this is the node we are looking for
+            except Exception:
                 return document.line + node.start_mark.line
         elif isinstance(node, yaml.MappingNode):
             stack.extend(n for pair in reversed(node.value) for n in reversed(pair))

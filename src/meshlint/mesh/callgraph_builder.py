@@ -1,0 +1,172 @@
+"""Building the service call graph from the index: the edges that env values, args and the
+`--call-graph` file name, and each hop's tries from the VirtualService routes its caller's
+sidecar uses (Istio's default without one), capped by the destination's retry budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from ..resource import Resource
+from . import routes
+from .callgraph import Edge, EdgeSource, ExplicitEdge, Graph, resolve_host, workload_node
+from .hosts import expand_host, service_fqdn
+from .injection import Sidecar
+from .mentions import mentions
+from .meshconfig import MeshSettings
+from .protocol import port_protocol
+from .retries import RetryPolicy, effective, parse_duration
+from .workloads import Workload
+
+NON_HTTP = {"TCP", "UDP", "TLS", "HTTPS", "Mongo", "Redis", "MySQL"}  # the sidecar sees no HTTP: no retries
+
+
+class MeshView(Protocol):
+    """What the builder reads: the lookups of `meshlint.index.Index` it needs, no more."""
+
+    def of_kind(self, kind: str) -> list[Resource]: ...
+    def workloads(self) -> list[Workload]: ...
+    def services_of(self, w: Workload) -> list[Resource]: ...
+    def workloads_of(self, service: Resource) -> list[Workload]: ...
+    def sidecar(self, w: Workload) -> Sidecar: ...
+    def mesh(self) -> MeshSettings: ...
+    def destination_rules_for(self, fqdn: str) -> list[Resource]: ...
+    def service_entries_for(self, host: str) -> list[Resource]: ...
+
+
+def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
+          default_namespace: str = "default") -> Graph:
+    """The service call graph of everything the index holds."""
+    nodes: dict[str, Resource | None] = {}
+    edges: dict[tuple[str, str], Edge] = {}
+    services = {service_fqdn(s.name, s.namespace, domain): s for s in index.of_kind("Service")}
+    external = frozenset(h for se in index.of_kind("ServiceEntry") for h in se.spec.get("hosts") or ()
+                         if isinstance(h, str) and not h.startswith("*"))
+
+    callers_of: dict[str, Resource] = {}  # workload nodes: key -> workload resource
+
+    def add(a: str, b: str, ev: EdgeSource, port: int | None) -> None:
+        if a == b:
+            return
+        nodes.setdefault(a, services.get(a, callers_of.get(a)))
+        nodes.setdefault(b, services.get(b))
+        edge = edges.get((a, b))
+        if edge is None:
+            edge = edges[(a, b)] = Edge(a, b, [], port=port)
+        edge.evidence.append(ev)
+
+    for w in index.workloads():
+        callers = [service_fqdn(s.name, s.namespace, domain) for s in index.services_of(w)]
+        if not callers:
+            key = workload_node(w)
+            callers_of[key] = w.resource
+            callers = [key]
+        for m in mentions(w, domain, external):
+            if m.fqdn not in services and m.fqdn not in external:
+                continue
+            for caller in callers:
+                add(caller, m.fqdn, EdgeSource("env", w.resource, m.path), m.port)
+    for e in explicit:
+        a = resolve_host(e.source, default_namespace, domain)
+        b = resolve_host(e.target, default_namespace, domain)
+        add(a, b, EdgeSource("call-graph", None, e.path, e.document), None)
+
+    # retries: the VirtualServices that sidecars use for each host
+    vs_by_host: dict[str, list[Resource]] = {}
+    for vs in index.of_kind("VirtualService"):
+        if vs.spec.get("gateways") and "mesh" not in vs.spec["gateways"]:
+            continue  # gateway-only: not applied to sidecar callers
+        for h in vs.spec.get("hosts") or ():
+            vs_by_host.setdefault(expand_host(h, vs.namespace, domain), []).append(vs)
+    mesh_default = index.mesh().mesh.get("defaultHttpRetryPolicy")
+    retrying = _istio_callers(index, nodes, services)
+    for edge in edges.values():
+        target = edge.target
+        if not retrying.get(edge.source, True):
+            edge.tries, edge.capped_tries = 1, 1.0
+            edge.note = "the caller has no Istio sidecar: Istio does not retry its requests"
+            continue
+        if not _speaks_http(services.get(target), edge.port, index, target, port_protocol):
+            edge.tries, edge.capped_tries, edge.note = 1, 1.0, "not HTTP: no retries"
+            continue
+        candidates: list[tuple[int, RetryPolicy, Resource | None, tuple, float | None]] = []
+        for vs in vs_by_host.get(target, ()):
+            for _kind, i, route in routes.routes(vs, ("http",)):
+                policy = effective(route.get("retries") if isinstance(route.get("retries"), dict) else None,
+                                   mesh_default if isinstance(mesh_default, dict) else None)
+                path = ("spec", "http", i, "retries") if "retries" in route else ("spec", "http", i)
+                candidates.append((policy.tries, policy, vs, path, parse_duration(route.get("timeout"))))
+        if not candidates:
+            policy = effective(None, mesh_default if isinstance(mesh_default, dict) else None)
+            candidates.append((policy.tries, policy, None, (), None))
+        worst = max(candidates, key=lambda c: c[0])
+        edge.tries, edge.policy, edge.route, edge.route_path, edge.timeout = worst
+        distinct = sorted({c[0] for c in candidates})
+        if len(distinct) > 1:
+            edge.note = f"{len(candidates)} routes differ ({'/'.join(map(str, distinct))} tries); the worst is used"
+        _limits(edge, index.destination_rules_for(target))
+    return Graph(nodes, edges)
+
+
+def _limits(edge: Edge, rules: list[Resource]) -> None:
+    """The destination's retry limits: retry budget (which caps the hop's extra load: capped
+    tries = 1 + percent/100), maxRetries (concurrent retries) and outlier detection."""
+    for dr in rules:
+        policy: Mapping[str, Any] = dr.spec["trafficPolicy"] if isinstance(dr.spec.get("trafficPolicy"), dict) else {}
+        budget = policy.get("retryBudget")
+        if isinstance(budget, dict):
+            percent = budget.get("percent")
+            percent = percent.get("value") if isinstance(percent, dict) else percent
+            edge.budget_percent = float(percent) if isinstance(percent, (int, float)) else 20.0
+            minimum = budget.get("minRetryConcurrency")
+            edge.min_retry_concurrency = minimum if isinstance(minimum, int) else 3
+        pool = policy.get("connectionPool")
+        http = pool.get("http") if isinstance(pool, dict) else None
+        if isinstance(http, dict) and isinstance(http.get("maxRetries"), int):
+            edge.max_retries = http["maxRetries"]
+        if isinstance(policy.get("outlierDetection"), dict):
+            edge.outlier = policy["outlierDetection"]
+    words = []
+    edge.capped_tries = float(edge.tries)
+    if edge.budget_percent is not None:
+        edge.capped_tries = min(edge.capped_tries, 1.0 + edge.budget_percent / 100.0)
+        words.append(f"retryBudget {edge.budget_percent:g}%")
+    if edge.max_retries is not None:
+        words.append(f"maxRetries {edge.max_retries} concurrent")
+    edge.budget = ", ".join(words)
+
+
+def _istio_callers(index: MeshView, nodes: Mapping[str, Resource | None],
+                   services: Mapping[str, Resource]) -> dict[str, bool]:
+    """Whether each caller node's requests go through an Istio sidecar, which is what retries.
+    Callers whose workloads are not in the input (a call-graph file, an external client) are
+    assumed to be meshed: the worst case."""
+    out: dict[str, bool] = {}
+    by_resource = {id(w.resource): w for w in index.workloads()}
+    for host, resource in nodes.items():
+        if resource is None:
+            continue
+        if host in services:
+            workloads = index.workloads_of(resource)
+        else:
+            workloads = [by_resource[id(resource)]] if id(resource) in by_resource else []
+        if workloads:
+            out[host] = any(index.sidecar(w).istio for w in workloads)
+    return out
+
+
+def _speaks_http(service: Resource | None, port: int | None, index: MeshView, host: str,
+                 port_protocol: Callable[..., str]) -> bool:
+    if service is None:
+        entries = index.service_entries_for(host)
+        protocols = [str(p.get("protocol", "")).upper() for se in entries for p in se.spec.get("ports") or ()
+                     if isinstance(p, dict) and (port is None or p.get("number") == port)]
+        return not protocols or any(p not in {x.upper() for x in NON_HTTP} for p in protocols)
+    ports = [p for p in service.spec.get("ports") or () if isinstance(p, dict)]
+    if port is not None:
+        ports = [p for p in ports if p.get("port") == port] or ports
+    if not ports:
+        return True
+    return any(port_protocol(p.get("port"), p.get("name"), p.get("protocol"), p.get("appProtocol")) not in NON_HTTP
+               for p in ports)
