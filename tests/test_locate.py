@@ -109,11 +109,14 @@ def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_pa
     path.write_text(text)
     source = Source(str(path), text)
     whole = split(source)[-1]
-    items = lists.list_item_documents(whole)
+    items = lists.item_documents(whole)
     assert items is not None and len(items) == len(docs)
     if form != "json":
-        assert parse._parse_list(whole, Sniffer(text)) == (True, yaml.safe_load(whole.text))
+        assert parse._parse_list(whole, Sniffer(text), items) == (True, yaml.safe_load(whole.text))
     starts = [d.start for d in items]
+    for fast in (True, False):  # cut for the item-by-item parse, or after the whole parse
+        *_, (_, _, _, handed) = parse.iter_documents(source, form == "json", fast)
+        assert handed is not None and [d.start for d in handed] == starts, fast
     result = check(Inputs([str(path)]), Config())
     compared = 0
     for f in result.findings:
@@ -176,7 +179,7 @@ def test_list_item_documents_only_for_layouts_it_can_follow():
 
     def items(text):
         (doc,) = split(Source("x", text))
-        found = lists.list_item_documents(doc)
+        found = lists.item_documents(doc)
         return None if found is None else [d.text for d in found]
 
     two = {"apiVersion": "v1", "kind": "List", "items": [{"kind": "A", "n": {"x": 1}}, {"kind": "B"}]}

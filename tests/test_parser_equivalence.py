@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
-from meshlint.load import parse
+from meshlint.load import lists, parse
 from meshlint.load.sniff import Sniffer
 from meshlint.load.split import split
 from meshlint.resource import Document, Source
@@ -53,7 +53,7 @@ def reference(text: str):
 def meshlint_parse(text: str):
     source = Source("t.yaml", text)
     out = []
-    for _doc, value, error in parse.iter_documents(source, as_json=False):
+    for _doc, value, error, _items in parse.iter_documents(source, as_json=False):
         out.append(("error", error.line) if error else nan_safe(value))
     return out
 
@@ -87,7 +87,7 @@ def test_fast_parser_is_installed():
 @pytest.mark.parametrize("path", files(), ids=lambda p: str(p.relative_to(ROOT.parent)))
 def test_every_document_parses_as_pyyaml_does(path):
     source = Source(str(path), path.read_text(encoding="utf-8"))
-    for doc, value, error in parse.iter_documents(source, as_json=False):
+    for doc, value, error, _ in parse.iter_documents(source, as_json=False):
         try:
             expected = reference(doc.text)
         except (yaml.YAMLError, ValueError):
@@ -216,7 +216,7 @@ def test_list_dump_is_parsed_item_by_item_when_one_item_is_risky(tmp_path):
     sniffer = Sniffer(source.text)
     (doc,) = split(source)
     assert sniffer.risky(doc.start, doc.end)
-    ok, value = parse._parse_list(doc, sniffer)
+    ok, value = parse._parse_list(doc, sniffer, lists.item_documents(doc))
     assert ok and value == reference(doc.text)
     modes = [item["metadata"].get("defaultMode") for item in value["items"]]
     assert 420 in modes  # 0644, octal as YAML 1.1 reads it
@@ -225,7 +225,7 @@ def test_list_dump_is_parsed_item_by_item_when_one_item_is_risky(tmp_path):
 # --- JSON Lists (`kubectl get -o json`) are parsed item by item: the value must be json's ---
 
 def json_parse(text: str):
-    (doc, value, error), = parse.iter_documents(Source("t.json", text), as_json=True, fast=True)
+    (doc, value, error, _), = parse.iter_documents(Source("t.json", text), as_json=True, fast=True)
     return ("error", error.line) if error else nan_safe(value)
 
 
@@ -264,7 +264,8 @@ def test_json_lists_parse_as_json_does(items, before, after, indent, crlf):
     expected = json_reference(text)
     assert json_parse(text) == expected
     (doc,) = [Document(Source("t.json", text), 0, len(text), 1, 0)]
-    ok, value = parse._parse_json_list(doc, parse._json_parser())
+    item_docs = lists.item_documents(doc)
+    ok, value = parse._parse_json_list(doc, parse._json_parser(), item_docs) if item_docs else (False, None)
     if ok:
         assert nan_safe(value) == expected
     if all(isinstance(i, dict) and i for i in items):

@@ -168,13 +168,13 @@ def load(paths: Iterable[str], default_namespace: str = "default",
             continue
         first = re.search(r"\S", source.text)
         as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
-        for doc, value, error in parse.iter_documents(source, as_json, fast):
+        for doc, value, error, items in parse.iter_documents(source, as_json, fast):
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
                 out.problems.append(Problem("ML001", doc, error.message, line=error.line))
                 continue
-            _add_document(out, doc, value, default_namespace)
+            _add_document(out, doc, value, default_namespace, items)
 
     return out
 
@@ -192,7 +192,8 @@ def _contains_line(doc: Document, line: int) -> bool:
     return doc.line <= line <= doc.line + doc.text.count("\n")
 
 
-def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str) -> None:
+def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str,
+                  item_docs: list[Document] | None = None) -> None:
     if value is None:
         return  # empty, or comments only
     if not isinstance(value, dict):
@@ -210,8 +211,8 @@ def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str
             return
         list_version = value.get("apiVersion")
         item_kind = kind[:-4] if kind != "List" else None
-        # each item as a document of its own, so that locating a finding reads one item
-        item_docs = lists.list_item_documents(doc) if items else None
+        # each item as a document of its own (as the parser cut them), so that locating a
+        # finding reads one item
         if item_docs is not None and len(item_docs) != len(items):
             item_docs = None
         item_path = lists.item_path(item_docs[0]) if item_docs else ()

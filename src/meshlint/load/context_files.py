@@ -41,7 +41,7 @@ def _single_document(path: str, option: str) -> tuple[Document, dict[str, Any]]:
         raise ContextFileError(f"{option}: cannot read {exc}") from None
     if problem is not None:
         raise ContextFileError(f"{option} {path}: {problem.message}")
-    parsed = [(d, v, e) for d, v, e in iter_documents(source, path.lower().endswith(".json"))
+    parsed = [(d, v, e) for d, v, e, _ in iter_documents(source, path.lower().endswith(".json"))
               if e is not None or v is not None]
     if not parsed:
         raise ContextFileError(f"{option} {path}: the file is empty")

@@ -12,23 +12,6 @@ from itertools import accumulate
 
 from ..resource import Document
 
-_last_items: list = [None, None]  # (source, start, end), its items: the List parsed last
-
-
-def list_item_documents(document: Document) -> list[Document] | None:
-    """The items of a `kind: List` (`kubectl get -o yaml` or `-o json`), each as a document of
-    its own, so that finding a line in it reads only that item, not the whole dump. None when
-    the layout is not block YAML `items:` followed by `- ` entries, or indented JSON. A YAML
-    item document holds a one-entry sequence, a JSON one the object (`item_path`).
-    The parser and the loader both ask for the List they are at: the last answer is kept."""
-    key = _last_items[0]
-    if key is not None and key[0] is document.source and key[1:] == (document.start, document.end):
-        return _last_items[1]
-    items = _list_item_documents(document)
-    _last_items[:] = [(document.source, document.start, document.end), items]
-    return items
-
-
 def item_path(item: Document) -> tuple:
     """Where the object is inside an item document: (0,) in a YAML `- ` entry, () for JSON."""
     return () if item.text.lstrip()[:1] == "{" else (0,)
@@ -71,7 +54,11 @@ def _json_list_items(document: Document, text: str) -> list[Document] | None:
         pos = nl + 1
 
 
-def _list_item_documents(document: Document) -> list[Document] | None:
+def item_documents(document: Document) -> list[Document] | None:
+    """The items of a `kind: List` (`kubectl get -o yaml` or `-o json`), each as a document of
+    its own, so that finding a line in it reads only that item, not the whole dump. None when
+    the layout is not block YAML `items:` followed by `- ` entries, or indented JSON. A YAML
+    item document holds a one-entry sequence, a JSON one the object (`item_path`)."""
     text = document.text
     if text.lstrip()[:1] == "{":
         return _json_list_items(document, text)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from ..resource import Document, Source
-from .lists import list_item_documents
+from . import lists
 from .sniff import Sniffer
 from .split import split
 
@@ -61,6 +61,10 @@ def _json_parser() -> Any:
     return _json_fast
 
 
+# The item documents of a `*List` (`lists.item_documents`); None for any other document, or a
+# List whose layout the slicing does not follow.
+ItemDocuments = list[Document] | None
+
 # Beyond this many nodes once aliases are expanded, a document is an alias bomb
 # ("billion laughs"): a real Kubernetes object is many orders of magnitude smaller.
 MAX_EXPANDED_NODES = 1_000_000
@@ -85,14 +89,12 @@ def _fast_unchecked(text: str) -> tuple[bool, Any]:
     return True, value
 
 
-def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
-    """A large `kind: List` (`kubectl get -o yaml`): parse it item by item, each item with the
-    fast parser unless a risky spot is inside it. Many small calls are faster than one call
-    that builds the whole dump at once (~25% on a 5,000-service dump), and a risky spot costs
-    one item, not the whole dump. (True, value), or (False, None) for another layout."""
-    items = list_item_documents(document)
-    if not items:
-        return False, None
+def _parse_list(document: Document, sniffer: Sniffer, items: list[Document]) -> tuple[bool, Any]:
+    """A large `kind: List` (`kubectl get -o yaml`) cut into its item documents: parse it item by
+    item, each item with the fast parser unless a risky spot is inside it. Many small calls are
+    faster than one call that builds the whole dump at once (~25% on a 5,000-service dump), and
+    a risky spot costs one item, not the whole dump. (True, value), or (False, None) for
+    another layout."""
     text, base = document.source.text, document.start
     first, last = items[0].start, items[-1].end
     # the List without its entries: `items:` is left without a value
@@ -131,19 +133,25 @@ def _parse_list(document: Document, sniffer: Sniffer) -> tuple[bool, Any]:
     return True, head
 
 
-def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, ParseError | None]:
-    """Parse one document. Returns (value, None) or (None, error). With the source's `sniffer`,
-    a document the fast parser may read exactly as PyYAML goes through it; a large List is
-    parsed item by item."""
+def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, ParseError | None, ItemDocuments]:
+    """Parse one document. Returns (value, None, items) or (None, error, None), where `items`
+    are the item documents of a `*List` (`lists.item_documents`), cut once for the parse and
+    the loader. With the source's `sniffer`, a document the fast parser may read exactly as
+    PyYAML goes through it; a large List is parsed item by item."""
     text = document.text
     ok, value = False, None
+    items, sliced = None, False
     if sniffer is not None:
         if document.end - document.start > FAST_PATH_MIN_BYTES and "\nitems:" in text:
-            ok, value = _parse_list(document, sniffer)
+            items, sliced = lists.item_documents(document), True
+            if items:
+                ok, value = _parse_list(document, sniffer, items)
         if not ok and not sniffer.risky(document.start, document.end):
             ok, value = _fast_unchecked(text)
     if ok:
-        return value, None
+        if not sliced and value.__class__ is dict and "items" in value:
+            items = _items_of_list(document, value)
+        return value, None, items
     try:
         value = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -153,21 +161,32 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
         if exc.context and exc.problem and exc.context_mark and exc.problem_mark \
                 and exc.context_mark.line != exc.problem_mark.line:
             what = f"{exc.problem} ({exc.context} on line {document.line + exc.context_mark.line})"
-        return None, ParseError(document, line, f"invalid YAML: {what}")
+        return None, ParseError(document, line, f"invalid YAML: {what}"), None
     except yaml.reader.ReaderError as exc:
         line = document.line + text.count("\n", 0, max(exc.position, 0))
-        return None, ParseError(document, line, f"invalid YAML: character {exc.character!r} is not allowed")
+        return None, ParseError(document, line, f"invalid YAML: character {exc.character!r} is not allowed"), None
     except RecursionError:
-        return None, ParseError(document, document.line, "invalid YAML: nesting is too deep")
+        return None, ParseError(document, document.line, "invalid YAML: nesting is too deep"), None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
         # e.g. a timestamp with month 13: the constructor raises ValueError without a mark
-        return None, ParseError(document, _failing_scalar_line(document), f"invalid YAML: {exc}")
+        return None, ParseError(document, _failing_scalar_line(document), f"invalid YAML: {exc}"), None
     if _ANCHOR.search(text) and _expanded_size(value) > MAX_EXPANDED_NODES:
         return None, ParseError(
             document, document.line,
             f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through YAML aliases "
-            "(an alias bomb); refusing to analyse it")
-    return value, None
+            "(an alias bomb); refusing to analyse it"), None
+    if not sliced and value.__class__ is dict and "items" in value:
+        items = _items_of_list(document, value)
+    return value, None, items
+
+
+def _items_of_list(document: Document, value: dict[str, Any]) -> ItemDocuments:
+    """The item documents of a `*List` that was parsed whole (small, or another layout than
+    the item-by-item parse reads), so that the loader locates each item in its own text."""
+    kind, items = value.get("kind"), value.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list) and items:
+        return lists.item_documents(document)
+    return None
 
 
 # Stands in for the entries of a JSON List while its head is parsed (`_parse_json_list`):
@@ -176,14 +195,12 @@ _ITEMS_MARK = "\u0000meshlint: the items of this List\u0000"
 _ITEMS_MARK_JSON = json.dumps(_ITEMS_MARK)
 
 
-def _parse_json_list(document: Document, fast: Any) -> tuple[bool, Any]:
-    """A large indented JSON List (`kubectl get -o json`): parse it item by item with the fast
-    parser. The value is exactly the whole parse's (JSON has one meaning), but the parser never
-    holds the whole dump at once (~90 MB less at the peak on a 5,000-service dump).
-    (True, value), or (False, None) for another layout or anything the fast parser refuses."""
-    items = list_item_documents(document)
-    if not items:
-        return False, None
+def _parse_json_list(document: Document, fast: Any, items: list[Document]) -> tuple[bool, Any]:
+    """A large indented JSON List (`kubectl get -o json`) cut into its item documents: parse it
+    item by item with the fast parser. The value is exactly the whole parse's (JSON has one
+    meaning), but the parser never holds the whole dump at once (~90 MB less at the peak on a
+    5,000-service dump). (True, value), or (False, None) for another layout or anything the
+    fast parser refuses."""
     text = document.source.text
     first, last = items[0].start, items[-1].end
     try:
@@ -197,28 +214,35 @@ def _parse_json_list(document: Document, fast: Any) -> tuple[bool, Any]:
     return True, head
 
 
-def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseError | None]:
-    """Parse a JSON document; on failure, try it as YAML (it may be YAML named .json)."""
+def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseError | None, ItemDocuments]:
+    """Parse a JSON document, as `parse` does (value, error, the item documents of a `*List`);
+    on failure, try it as YAML (it may be YAML named .json)."""
     big = document.end - document.start >= FAST_PATH_MIN_BYTES
     fast = _json_parser() if fast_path or big else None
+    items, sliced = None, False
     if fast:
         if big and '"items": [' in document.text:
-            ok, value = _parse_json_list(document, fast)
-            if ok:
-                return value, None
+            items, sliced = lists.item_documents(document), True
+            if items:
+                ok, value = _parse_json_list(document, fast, items)
+                if ok:
+                    return value, None, items
         try:
-            return fast.loads(document.text), None
-        except Exception:
+            value = fast.loads(document.text)
+        except Exception:  # let the standard parser report it (or accept it)
             pass
+        else:
+            return value, None, items if sliced or value.__class__ is not dict else _items_of_list(document, value)
     try:
-        return json.loads(document.text), None
+        value = json.loads(document.text)
     except RecursionError:
-        return None, ParseError(document, document.line, "invalid JSON: nesting is too deep")
+        return None, ParseError(document, document.line, "invalid JSON: nesting is too deep"), None
     except json.JSONDecodeError as exc:
-        value, error = parse(document)
+        value, error, yaml_items = parse(document)
         if error is None:
-            return value, None
-        return None, ParseError(document, document.line + exc.lineno - 1, f"invalid JSON: {exc.msg}")
+            return value, None, yaml_items
+        return None, ParseError(document, document.line + exc.lineno - 1, f"invalid JSON: {exc.msg}"), None
+    return value, None, items if sliced or value.__class__ is not dict else _items_of_list(document, value)
 
 
 _ANCHOR = re.compile(r"&[^\s,\[\]{}]")
@@ -280,18 +304,19 @@ def _first_content_line(document: Document) -> int:
 
 
 def iter_documents(source: Source, as_json: bool,
-                   fast: bool | None = None) -> Iterator[tuple[Document, Any, ParseError | None]]:
-    """The documents of a source, parsed. `fast`: use the fast parsers (default: when this
-    source alone is large enough; the loader decides on the size of the whole input)."""
+                   fast: bool | None = None) -> Iterator[tuple[Document, Any, ParseError | None, ItemDocuments]]:
+    """The documents of a source, parsed: (document, value, error, the item documents of a
+    `*List`). `fast`: use the fast parsers (default: when this source alone is large enough;
+    the loader decides on the size of the whole input)."""
     if fast is None:
         fast = len(source.text) >= FAST_PATH_MIN_BYTES
     if as_json:
         doc = Document(source, 0, len(source.text), 1, 0)
-        value, error = parse_json(doc, fast)
-        yield doc, value, error
+        value, error, items = parse_json(doc, fast)
+        yield doc, value, error, items
         return
     use_fast = fast and _fast_parser()
     sniffer = Sniffer(source.text) if use_fast else None
     for doc in split(source):
-        value, error = parse(doc, sniffer)
-        yield doc, value, error
+        value, error, items = parse(doc, sniffer)
+        yield doc, value, error, items
