@@ -192,3 +192,13 @@ def test_list_item_documents_only_for_layouts_it_can_follow():
     assert items(json.dumps({**two, "items": [1, 2]}, indent=2)) is None
     assert items("kind: List\nitems: []\n") is None
     assert items("kind: List\nitems:\n- a: 1\n- b: 2\n  c: 3\nmetadata: {}\n") == ["- a: 1\n", "- b: 2\n  c: 3\n"]
+
+
+def test_a_document_without_finer_positions_is_located_at_its_first_content_line():
+    """Where the parser and the locator report a document they cannot follow: the line after
+    blank, comment and `---` lines (the document's own first line when it holds nothing)."""
+    from meshlint.resource import Document, Source
+
+    text = "# a comment\n\n---\n  # another\nkind: A\n"
+    assert Document(Source("x", text), 0, len(text), 5, 0).first_content_line() == 9
+    assert Document(Source("x", "# only\n\n"), 0, 8, 5, 0).first_content_line() == 5

@@ -340,7 +340,7 @@ class Locator:
     @staticmethod
     def _from_nodes(document: Document, node: Any, path: tuple) -> int:
         if node is None:
-            return _first_line(document)
+            return document.first_content_line()
         line = node.start_mark.line
         for step in path:
             if isinstance(node, yaml.MappingNode):
@@ -363,11 +363,3 @@ class Locator:
 def compose_line(document: Document, path: tuple) -> int:
     """The line by composing the document (the reference the scanner is tested against)."""
     return Locator._from_nodes(document, Locator._compose(document), path)
-
-
-def _first_line(document: Document) -> int:
-    for offset, raw in enumerate(document.text.splitlines()):
-        stripped = raw.strip()
-        if stripped and not stripped.startswith("#") and stripped != "---":
-            return document.line + offset
-    return document.line

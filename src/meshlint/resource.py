@@ -119,6 +119,15 @@ class Document:
     def text(self) -> str:
         return self.source.text[self.start:self.end]
 
+    def first_content_line(self) -> int:
+        """The line of the document's first content (not blank, a comment or `---`): where a
+        problem without a finer position is reported."""
+        for offset, raw in enumerate(self.text.splitlines()):
+            stripped = raw.strip()
+            if stripped and not stripped.startswith("#") and stripped != "---":
+                return self.line + offset
+        return self.line
+
 
 @dataclass(frozen=True, eq=False)
 class MeshConfigFile:

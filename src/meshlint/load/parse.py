@@ -292,15 +292,7 @@ def _failing_scalar_line(document: Document) -> int:
             stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
-    return _first_content_line(document)
-
-
-def _first_content_line(document: Document) -> int:
-    for offset, raw in enumerate(document.text.splitlines()):
-        stripped = raw.strip()
-        if stripped and not stripped.startswith("#") and stripped != "---":
-            return document.line + offset
-    return document.line
+    return document.first_content_line()
 
 
 def iter_documents(source: Source, as_json: bool,
