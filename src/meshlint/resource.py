@@ -174,7 +174,7 @@ class Resource:
     @property
     def labels(self) -> Mapping[str, str]:
         labels = self._meta.get("labels")
-        return labels if isinstance(labels, dict) else {}  # not a dict: an ML002 resource
+        return labels if isinstance(labels, dict) else {}  # not a dict: an invalid object
 
     @property
     def annotations(self) -> Mapping[str, str]:

@@ -1,8 +1,9 @@
 """Sources -> resources: files, directories, stdin; YAML streams, JSON, `*List` dumps.
 
-Nothing here raises on bad input: unparsable documents become ML001 problems, documents that
-are not Kubernetes objects (or whose fields have the wrong type) ML002 problems, and every other
-document is still loaded. Only an unreadable path is an error (exit code 2).
+Nothing here raises on bad input: unparsable documents become UNPARSABLE problems, documents
+that are not Kubernetes objects (or whose fields have the wrong type) INVALID_OBJECT problems,
+and every other document is still loaded. Only an unreadable path is an error (exit code 2).
+Which rule reports a kind of problem, under which code, is the rules' business (`rules/`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 
 
 class ProblemKind(enum.Enum):
-    UNPARSABLE = "ML001"
-    INVALID_OBJECT = "ML002"
+    """What is wrong with an input the loader could not turn into a resource."""
+
+    UNPARSABLE = "unparsable"  # not text, not valid YAML/JSON, or an alias bomb
+    INVALID_OBJECT = "invalid-object"  # not a Kubernetes object, or a field of the wrong type
 
 
 class LoadError(Exception):
@@ -33,18 +36,15 @@ class LoadError(Exception):
 
 @dataclass(slots=True)
 class Problem:
-    """Bad input found while loading: ML001 (unparsable) or ML002 (not a valid object)."""
+    """Bad input found while loading: a document that does not parse, or an object that is
+    not valid."""
 
-    code: str
+    kind: ProblemKind
     document: Document
     message: str
     path: tuple = ()  # field inside the document
     line: int = 0  # explicit line when known (parser errors), else resolved from path
     resource: Resource | None = None
-
-    @property
-    def kind(self) -> ProblemKind:
-        return ProblemKind(self.code)
 
 
 @dataclass
@@ -103,7 +103,7 @@ def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> 
 
 
 def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Problem | None]:
-    """Read and decode one input. Undecodable bytes give an ML001 problem (the text is kept,
+    """Read and decode one input. Undecodable bytes give an UNPARSABLE problem (the text is kept,
     with replacement characters, so the other documents of the file are still analysed)."""
     if path == "-":
         data = (stdin or sys.stdin.buffer).read()
@@ -116,7 +116,7 @@ def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Probl
     source = Source(path, text, None if path == "-" else path)
     if why:
         doc = Document(source, 0, len(text), 1, 0)
-        return source, Problem("ML001", doc, why, line=problem_line)
+        return source, Problem(ProblemKind.UNPARSABLE, doc, why, line=problem_line)
     return source, None
 
 
@@ -172,7 +172,7 @@ def load(paths: Iterable[str], default_namespace: str = "default",
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
-                out.problems.append(Problem("ML001", doc, error.message, line=error.line))
+                out.problems.append(Problem(ProblemKind.UNPARSABLE, doc, error.message, line=error.line))
                 continue
             _add_document(out, doc, value, default_namespace, items)
 
@@ -198,7 +198,7 @@ def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str
         return  # empty, or comments only
     if not isinstance(value, dict):
         what = "a list" if isinstance(value, list) else schema.describe(value)
-        out.problems.append(Problem("ML002", doc, f"document is {what}, not a Kubernetes object"))
+        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, doc, f"document is {what}, not a Kubernetes object"))
         return
     kind = value.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and "items" in value:
@@ -206,7 +206,7 @@ def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str
         if items is None:
             return
         if not isinstance(items, list):
-            out.problems.append(Problem("ML002", doc, f"{kind} items must be a list, not {schema.describe(items)}",
+            out.problems.append(Problem(ProblemKind.INVALID_OBJECT, doc, f"{kind} items must be a list, not {schema.describe(items)}",
                                         path=("items",)))
             return
         list_version = value.get("apiVersion")
@@ -232,7 +232,7 @@ def _add_document(out: Loaded, doc: Document, value: Any, default_namespace: str
 def _add_object(out: Loaded, doc: Document, obj: Any, prefix: tuple, default_namespace: str) -> None:
     out.count += 1
     if not isinstance(obj, dict):
-        out.problems.append(Problem("ML002", doc, f"list item is {schema.describe(obj)}, not a Kubernetes object",
+        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, doc, f"list item is {schema.describe(obj)}, not a Kubernetes object",
                                     path=prefix))
         return
     missing = [f for f in ("apiVersion", "kind") if not isinstance(obj.get(f), str) or not obj.get(f)]
@@ -243,7 +243,7 @@ def _add_object(out: Loaded, doc: Document, obj: Any, prefix: tuple, default_nam
     if missing:
         label = obj.get("kind") if isinstance(obj.get("kind"), str) else "document"
         where = prefix + (("metadata",) if "metadata.name" in missing and isinstance(meta, dict) else ())
-        out.problems.append(Problem("ML002", doc, f"{label} has no {', '.join(missing)}", path=where))
+        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, doc, f"{label} has no {', '.join(missing)}", path=where))
         return
     assert isinstance(meta, dict) and isinstance(name, str)  # a name was found in it above
     api_version, kind = obj["apiVersion"], obj["kind"]
@@ -260,12 +260,12 @@ def _add_object(out: Loaded, doc: Document, obj: Any, prefix: tuple, default_nam
         path, expected = error
         value = _get(obj, path)
         field_name = _dotted(path)
-        out.problems.append(Problem("ML002", doc, f"{field_name} must be {expected}, not {schema.describe(value)}",
+        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, doc, f"{field_name} must be {expected}, not {schema.describe(value)}",
                                     path=prefix + path, resource=resource))
         return
     if key == "ConfigMap":
         for data_key, why in _embedded_errors(resource):
-            out.problems.append(Problem("ML002", doc, why, path=prefix + ("data", data_key), resource=resource))
+            out.problems.append(Problem(ProblemKind.INVALID_OBJECT, doc, why, path=prefix + ("data", data_key), resource=resource))
             return
     out.resources.append(resource)
 

@@ -3,7 +3,7 @@ by item, the alias-bomb guard and the line of an error; and `iter_documents`, a 
 documents parsed.
 
 Each document is parsed separately so that a syntax error in one of them is reported at the
-parser's line (ML001) while the others are still analysed. PyYAML's libyaml-backed loader is
+parser's line (an UNPARSABLE problem) while the others are still analysed. PyYAML's libyaml-backed loader is
 used when available.
 """
 

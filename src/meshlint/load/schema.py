@@ -1,9 +1,9 @@
-"""The shape of every field a rule reads, checked once at load time (ML002).
+"""The shape of every field a rule reads, checked once at load time (INVALID_OBJECT problems).
 
 Rules can then trust types: `ports` is a list of mappings, `attempts` an integer. A resource
-whose fields do not fit is reported (ML002, pointing at the field) and kept out of the index,
-so no rule ever sees it. `None` (an empty YAML value) always counts as absent, as it does for
-the Kubernetes API server.
+whose fields do not fit is reported (an INVALID_OBJECT problem, pointing at the field) and kept
+out of the index, so no rule ever sees it. `None` (an empty YAML value) always counts as
+absent, as it does for the Kubernetes API server.
 
 Only fields that rules read are declared; everything else is passed through untouched.
 """

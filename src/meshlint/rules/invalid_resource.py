@@ -42,7 +42,7 @@ PROBLEM_KIND = ProblemKind.INVALID_OBJECT
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     for problem in index.problems:
-        if problem.code == RULE.code:
+        if problem.kind is PROBLEM_KIND:
             if problem.resource is not None:
                 yield RULE.finding(INVALID_OBJECT, problem.resource, problem.path[len(problem.resource.prefix):],
                                    problem=problem.message)

@@ -38,7 +38,7 @@ PROBLEM_KIND = ProblemKind.UNPARSABLE
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     for problem in index.problems:
-        if problem.code == RULE.code:
+        if problem.kind is PROBLEM_KIND:
             yield RULE.finding(SYNTAX_ERROR, None, problem.path, document=problem.document, line=problem.line,
                                problem=problem.message)
 
