@@ -9,7 +9,7 @@ import pytest
 
 from meshlint.config import Config
 from meshlint.finding import Applicability, Edit, Evidence, Fix
-from meshlint.resource import Document, Ref, Resource, Source
+from meshlint.resource import Document, FileOrigin, Ref, Resource, Source
 from meshlint.rules import port_protocol_unset as ml101
 from meshlint.suppress import apply
 
@@ -19,7 +19,7 @@ def _service(annotations: dict[str, str]) -> Resource:
            "metadata": {"name": "cart", "namespace": "shop", "annotations": annotations}}
     source = Source("svc.yaml", "")
     return Resource(raw=raw, ref=Ref("Service", "shop", "cart"), api_version="v1",
-                    document=Document(source, 0, 0, 1, 0), kind_name="Service", _meta=raw["metadata"])
+                    origin=FileOrigin(Document(source, 0, 0, 1, 0)), kind_name="Service", _meta=raw["metadata"])
 
 
 def test_a_finding_cannot_be_changed_in_place():

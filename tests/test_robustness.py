@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from meshlint.config import Config
 from meshlint.engine import check_loaded
-from meshlint.load import Loaded, _add_document
-from meshlint.resource import Document, Source
+from meshlint.load import Loaded
+from meshlint.load.objects import add_value
+from meshlint.resource import Document, FileOrigin, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 def _load_docs() -> list[dict]:
@@ -74,6 +75,6 @@ def test_rules_never_raise_on_wrong_types(data):
     source = Source("fuzz.yaml", text)
     loaded = Loaded(sources=[source])
     for i, item in enumerate(yaml.safe_load_all(text)):
-        _add_document(loaded, Document(source, 0, len(text), 1, i), item, "default")
+        add_value(loaded, item, FileOrigin(Document(source, 0, len(text), 1, i)), "default")
     result = check_loaded(loaded, Config())
     assert not result.internal_errors, result.internal_errors

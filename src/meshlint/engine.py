@@ -28,6 +28,7 @@ from .index import Index
 from .load import Loaded, Problem, load
 from .load.context_files import ContextFiles, read_context
 from .mesh.namespaces import is_system_namespace
+from .resource import FileOrigin
 
 if TYPE_CHECKING:
     from .mesh.callgraph import Graph
@@ -149,7 +150,11 @@ def _locate(findings: list[Finding]) -> list[Finding]:
     out = []
     for f in findings:
         if f.resource is not None:
-            doc, path = f.resource.document, f.resource.prefix + f.path
+            origin = f.resource.origin
+            if not isinstance(origin, FileOrigin):  # a live object: no text to point into (yet)
+                out.append(replace(f, file="", line=0))
+                continue
+            doc, path = origin.document, origin.prefix + f.path
         elif f.document is not None:
             doc, path = f.document, f.path
         else:  # pragma: no cover - every finding has one or the other
@@ -191,8 +196,12 @@ def graph(inputs: Inputs, config: Config) -> GraphResult:
 def _skipped(problem: Problem) -> str:
     """An input problem as `graph` and `simulate` mention it: the code `check` reports it under."""
     code = rule_catalogue.FOR_PROBLEM[problem.kind].code
-    where = problem.line or problem.document.line
-    return f"{problem.document.source.name}:{where}: {code} {problem.message} (skipped; `meshlint check` reports it)"
+    origin = problem.origin
+    if isinstance(origin, FileOrigin):
+        where = f"{origin.document.source.name}:{problem.line or origin.document.line}"
+    else:  # a live object has no file: name the kube context it was read through
+        where = f"context {origin.context}"
+    return f"{where}: {code} {problem.message} (skipped; `meshlint check` reports it)"
 
 
 def effective_config(inputs: Inputs, config: Config) -> dict:

@@ -1,8 +1,9 @@
 """Resources as read from the input: a raw dict plus where it came from.
 
 A `Resource` keeps the parsed document untouched (plain dicts and lists, no per-node objects);
-its origin tells which file and document it came from so that exact line numbers can be
-resolved later, and only for resources that have findings (see `locate.py`).
+its origin tells where it came from: a file's document (`FileOrigin`), so that exact line
+numbers can be resolved later, and only for resources that have findings (see `locate.py`),
+or a live cluster (`LiveOrigin`), which has no text to point into.
 """
 
 from __future__ import annotations
@@ -139,21 +140,51 @@ class MeshConfigFile:
     data: Mapping[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class FileOrigin:
+    """An object read from a file: its document, and the path of the object inside it.
+
+    `prefix` is empty for a plain document, `("items", 3)` for the fourth item of a
+    `kind: List`, and the object's place in its item document (`lists.item_path`) when the List
+    was cut into one document per item.
+    """
+
+    document: Document
+    prefix: FieldPath = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOrigin:
+    """An object read from a live cluster: the kube context it was read through. It has no
+    text, so its findings have no file and line."""
+
+    context: str
+
+
+Origin = FileOrigin | LiveOrigin
+
+
 @dataclass(eq=False, slots=True)
 class Resource:
-    """A Kubernetes object: the raw parsed mapping and its origin.
-
-    `prefix` is the path of the object inside its document: empty for a plain document,
-    `("items", 3)` for the fourth item of a `kind: List`.
-    """
+    """A Kubernetes object: the raw parsed mapping and its origin."""
 
     raw: Mapping[str, Any]
     ref: Ref
     api_version: str
-    document: Document
-    prefix: tuple = ()
+    origin: Origin
     kind_name: str = ""
     _meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def document(self) -> Document | None:
+        """The file's document the object was read from; None for a live object."""
+        return self.origin.document if isinstance(self.origin, FileOrigin) else None
+
+    @property
+    def prefix(self) -> FieldPath:
+        """The path of the object inside its document (`FileOrigin.prefix`); () for a live
+        object, whose fields start at its top."""
+        return self.origin.prefix if isinstance(self.origin, FileOrigin) else ()
 
     @property
     def kind(self) -> str:
@@ -188,7 +219,8 @@ class Resource:
 
     @property
     def file(self) -> str:
-        return self.document.source.name
+        """The name of the file the object was read from; "" for a live object."""
+        return self.origin.document.source.name if isinstance(self.origin, FileOrigin) else ""
 
     def display(self) -> str:
         """`Service shop/cart` or `Namespace shop` (the original kind name, unqualified)."""

@@ -14,7 +14,7 @@ import pytest
 
 from meshlint.mesh.mentions import candidate_fqdns, mentions
 from meshlint.mesh.workloads import pod_template
-from meshlint.resource import Document, Ref, Resource, Source
+from meshlint.resource import Document, FileOrigin, Ref, Resource, Source
 
 CART = "cart.shop.svc.cluster.local"
 
@@ -107,7 +107,7 @@ def workload(kind: str, body: dict, ns: str = "shop"):
     meta = {"name": "frontend", "namespace": ns}
     raw = {"apiVersion": "v1", "kind": kind, "metadata": meta, **body}
     r = Resource(raw=raw, ref=Ref(kind, ns, "frontend"), api_version="v1",
-                 document=Document(Source("t.yaml", ""), 0, 0, 1, 0), kind_name=kind, _meta=meta)
+                 origin=FileOrigin(Document(Source("t.yaml", ""), 0, 0, 1, 0)), kind_name=kind, _meta=meta)
     w = pod_template(r)
     assert w is not None
     return w

@@ -17,7 +17,7 @@ import pytest
 from meshlint.mesh.injection import Sidecar, istio_sidecar, linkerd_sidecar, namespace_labels, sidecar
 from meshlint.mesh.meshconfig import MeshSettings
 from meshlint.mesh.workloads import pod_template
-from meshlint.resource import Document, Ref, Resource, Source
+from meshlint.resource import Document, FileOrigin, Ref, Resource, Source
 
 NS = "shop"
 INJECT = "sidecar.istio.io/inject"
@@ -31,7 +31,7 @@ def resource(raw: dict) -> Resource:
     kind = raw["kind"]
     return Resource(raw=raw, ref=Ref(kind, meta.get("namespace", ""), meta["name"]),
                     api_version=raw.get("apiVersion", "v1"),
-                    document=Document(Source("t.yaml", ""), 0, 0, 1, 0), kind_name=kind, _meta=meta)
+                    origin=FileOrigin(Document(Source("t.yaml", ""), 0, 0, 1, 0)), kind_name=kind, _meta=meta)
 
 
 def namespace(name: str = NS, labels: dict | None = None, annotations: dict | None = None) -> Resource:

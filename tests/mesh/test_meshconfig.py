@@ -27,7 +27,7 @@ from meshlint.mesh.meshconfig import (
     proxy_config,
     settings,
 )
-from meshlint.resource import Document, MeshConfigFile, Ref, Resource, Source
+from meshlint.resource import Document, FileOrigin, MeshConfigFile, Ref, Resource, Source
 
 ROOT = "istio-system"
 
@@ -36,7 +36,7 @@ def resource(kind: str, name: str, ns: str, body: dict, api: str = "v1") -> Reso
     meta = {"name": name, "namespace": ns}
     raw = {"apiVersion": api, "kind": kind, "metadata": meta, **body}
     return Resource(raw=raw, ref=Ref(kind, ns, name), api_version=api,
-                    document=Document(Source("t.yaml", ""), 0, 0, 1, 0), kind_name=kind, _meta=meta)
+                    origin=FileOrigin(Document(Source("t.yaml", ""), 0, 0, 1, 0)), kind_name=kind, _meta=meta)
 
 
 def configmap(name: str, data: dict, ns: str = ROOT) -> Resource:

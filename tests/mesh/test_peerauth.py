@@ -16,7 +16,7 @@ import datetime as dt
 import pytest
 
 from meshlint.mesh.peerauth import PeerAuthentications
-from meshlint.resource import Document, Ref, Resource, Source
+from meshlint.resource import Document, FileOrigin, Ref, Resource, Source
 
 ROOT = "istio-system"
 LABELS = {"app": "cart", "version": "v1"}
@@ -38,7 +38,7 @@ def pa(name: str, ns: str, mode: str | None = None, selector: dict | None = None
         spec["portLevelMtls"] = ports
     raw = {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": meta, "spec": spec}
     return Resource(raw=raw, ref=Ref("PeerAuthentication", ns, name), api_version=raw["apiVersion"],
-                    document=Document(Source("t.yaml", ""), 0, 0, 1, 0), kind_name="PeerAuthentication",
+                    origin=FileOrigin(Document(Source("t.yaml", ""), 0, 0, 1, 0)), kind_name="PeerAuthentication",
                     _meta=meta)
 
 

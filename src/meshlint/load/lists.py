@@ -12,6 +12,7 @@ from itertools import accumulate
 
 from ..resource import Document
 
+
 def item_path(item: Document) -> tuple:
     """Where the object is inside an item document: (0,) in a YAML `- ` entry, () for JSON."""
     return () if item.text.lstrip()[:1] == "{" else (0,)

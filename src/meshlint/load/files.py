@@ -1,0 +1,172 @@
+"""The file source: paths -> sources -> documents -> Resources and Problems.
+
+Directories are walked, `-` reads stdin, bytes are decoded (a file that is not text is an
+UNPARSABLE problem, and so is each document that does not parse), and each document, or each
+item document of a `kind: List`, goes to `objects.py` with its `FileOrigin`. Only an
+unreadable path is an error (`LoadError`, exit code 2).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from ..resource import Document, FileOrigin, Origin, Source
+from . import lists, objects, parse
+from .parse import ItemDocuments
+from .result import Loaded, Problem, ProblemKind
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+class LoadError(Exception):
+    """A path that cannot be read at all (exit code 2)."""
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
+    """Expand directories. Returns (files, skipped, errors); `-` stays `-` (stdin)."""
+    files: list[str] = []
+    skipped: list[str] = []
+    errors: list[str] = []
+    for path in paths:
+        if path == "-":
+            files.append(path)
+            continue
+        if os.path.isdir(path):
+            _walk(path, files, skipped, errors)
+        elif os.path.exists(path):
+            files.append(path)  # named explicitly: read whatever its extension
+        else:
+            errors.append(f"{path}: no such file or directory")
+    return files, skipped, errors
+
+
+def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> None:
+    """Recursive walk that follows symlinked directories but never loops."""
+    seen: set[tuple[int, int]] = set()
+
+    def onerror(exc: OSError) -> None:
+        errors.append(f"{exc.filename}: {exc.strerror}")
+
+    for root, dirs, names in os.walk(top, followlinks=True, onerror=onerror):
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            errors.append(f"{root}: {exc.strerror}")
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            if name.lower().endswith(EXTENSIONS):
+                if os.path.isfile(full):
+                    files.append(full)
+            elif not name.startswith("."):
+                skipped.append(full)
+
+
+def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Problem | None]:
+    """Read and decode one input. Undecodable bytes give an UNPARSABLE problem (the text is kept,
+    with replacement characters, so the other documents of the file are still analysed)."""
+    if path == "-":
+        data = (stdin or sys.stdin.buffer).read()
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise LoadError(f"{path}: {exc.strerror or exc}") from None
+    text, problem_line, why = decode(data)
+    source = Source(path, text, None if path == "-" else path)
+    if why:
+        doc = Document(source, 0, len(text), 1, 0)
+        return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line)
+    return source, None
+
+
+def decode(data: bytes) -> tuple[str, int, str]:
+    """Bytes -> text. Returns (text, line of the first problem, problem or "")."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), 0, ""
+        except UnicodeDecodeError:
+            return "", 1, "file is not valid UTF-16 text"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:8192]:
+        return "", 1, "binary file: not YAML or JSON text"
+    try:
+        return data.decode("utf-8"), 0, ""
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return (data.decode("utf-8", errors="replace"), line,
+                f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
+                "the document holding it is not analysed")
+
+
+def load(paths: Iterable[str], default_namespace: str = "default",
+         stdin: BinaryIO | None = None, progress: Callable[[int, int], None] | None = None) -> Loaded:
+    """Read every file under `paths` (`-`: stdin) into resources and problems. Raises
+    LoadError when a path cannot be read."""
+    files, skipped, errors = discover(paths)
+    if errors:
+        raise LoadError("; ".join(errors))
+    out = Loaded()
+    if skipped:
+        example = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+        out.notes.append(f"skipped {len(skipped)} file(s) that are not .yaml/.yml/.json: {example}")
+    # the fast parsers pay for their import on inputs of some size: decide on the whole input
+    total = sum(_size(path) for path in files)
+    fast = total >= parse.FAST_PATH_MIN_BYTES or None  # None: decide per source (stdin)
+    for number, path in enumerate(files):
+        if progress is not None:
+            progress(number, len(files))
+        source, problem = read_source(path, stdin)
+        out.sources.append(source)
+        bad_line = 0
+        if problem is not None:
+            out.problems.append(problem)
+            bad_line = problem.line
+            if not source.text:
+                continue
+        if not source.text or source.text.isspace():  # (no copy of a large text)
+            out.notes.append(f"{path}: no documents")
+            continue
+        first = re.search(r"\S", source.text)
+        as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
+        for doc, value, error, items in parse.iter_documents(source, as_json, fast):
+            if bad_line and _contains_line(doc, bad_line):
+                continue  # holds the undecodable byte: already reported
+            if error is not None:
+                out.problems.append(Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), error.message, line=error.line))
+                continue
+            objects.add_value(out, value, FileOrigin(doc), default_namespace, _item_origins(items))
+    return out
+
+
+def _size(path: str) -> int:
+    if path == "-":
+        return 0
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _contains_line(doc: Document, line: int) -> bool:
+    return doc.line <= line <= doc.line + doc.text.count("\n")
+
+
+def _item_origins(items: ItemDocuments) -> list[Origin] | None:
+    """Where each item of a List the parser cut into item documents is: in its own document."""
+    if not items:
+        return None
+    path = lists.item_path(items[0])
+    return [FileOrigin(item, path) for item in items]

@@ -1,0 +1,145 @@
+"""Parsed objects -> Resources or Problems, whatever the source.
+
+A source (the files today, a live cluster later) hands over each parsed value with its origin
+(`resource.FileOrigin`, `resource.LiveOrigin`); no text is needed from here on. A value is a
+Kubernetes object, a `*List` of them (`kubectl get -o yaml|json`, or an API list response),
+or something else, which is an INVALID_OBJECT problem. Every object is checked: apiVersion,
+kind and metadata.name present, the fields rules read of the type they expect (`schema.py`),
+and the YAML/JSON that Istio's own ConfigMaps hold as text parsable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..resource import CLUSTER_SCOPED, FieldPath, FileOrigin, Origin, Ref, Resource, kind_key
+from . import schema
+from .result import Loaded, Problem, ProblemKind
+
+
+def add_value(out: Loaded, value: Any, origin: Origin, default_namespace: str,
+              item_origins: Sequence[Origin] | None = None) -> None:
+    """Add one parsed document (or API response) to `out`: its object, or each object of a
+    `*List`, as a resource or a problem. `item_origins`: where each item of a List is, when
+    the source knows (a file cut into item documents); else item i is `("items", i)` inside
+    `origin`."""
+    if value is None:
+        return  # empty, or comments only
+    if not isinstance(value, dict):
+        what = "a list" if isinstance(value, list) else schema.describe(value)
+        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin, f"document is {what}, not a Kubernetes object",
+                                    path=_prefix(origin)))
+        return
+    kind = value.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and "items" in value:
+        items = value.get("items")
+        if items is None:
+            return
+        if not isinstance(items, list):
+            out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin,
+                                        f"{kind} items must be a list, not {schema.describe(items)}",
+                                        path=_prefix(origin) + ("items",)))
+            return
+        list_version = value.get("apiVersion")
+        item_kind = kind[:-4] if kind != "List" else None
+        if item_origins is None or len(item_origins) != len(items):
+            item_origins = [_inside(origin, ("items", i)) for i in range(len(items))]
+        for item, item_origin in zip(items, item_origins):
+            # typed lists (`ServiceList`) from the API omit each item's kind and apiVersion
+            if (isinstance(item, dict) and item_kind and isinstance(list_version, str)
+                    and ("kind" not in item or "apiVersion" not in item)):
+                item = {"apiVersion": list_version, "kind": item_kind, **item}
+            add_object(out, item, item_origin, default_namespace)
+        return
+    add_object(out, value, origin, default_namespace)
+
+
+def add_object(out: Loaded, obj: Any, origin: Origin, default_namespace: str) -> None:
+    """Add one object to `out`: a resource, or the problem that keeps it out of the index."""
+    out.count += 1
+    prefix = _prefix(origin)
+    if not isinstance(obj, dict):
+        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin,
+                                    f"list item is {schema.describe(obj)}, not a Kubernetes object", path=prefix))
+        return
+    missing = [f for f in ("apiVersion", "kind") if not isinstance(obj.get(f), str) or not obj.get(f)]
+    meta: Any = obj.get("metadata")  # parsed data: a mapping once an object has a name
+    name: Any = meta.get("name") or meta.get("generateName") if isinstance(meta, dict) else None
+    if not isinstance(name, str) or not name:
+        missing.append("metadata.name")
+    if missing:
+        label = obj.get("kind") if isinstance(obj.get("kind"), str) else "document"
+        where = prefix + (("metadata",) if "metadata.name" in missing and isinstance(meta, dict) else ())
+        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin, f"{label} has no {', '.join(missing)}",
+                                    path=where))
+        return
+    api_version, kind = obj["apiVersion"], obj["kind"]
+    key = kind_key(api_version, kind)
+    namespace = meta.get("namespace")
+    if kind in CLUSTER_SCOPED:
+        namespace = ""
+    elif not isinstance(namespace, str) or not namespace:
+        namespace = default_namespace
+    resource = Resource(raw=obj, ref=Ref(key, namespace, name), api_version=api_version,
+                        origin=origin, kind_name=kind, _meta=meta)
+    error = schema.check(key, obj)
+    if error is not None:
+        path, expected = error
+        value = _get(obj, path)
+        field_name = _dotted(path)
+        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin,
+                                    f"{field_name} must be {expected}, not {schema.describe(value)}",
+                                    path=prefix + path, resource=resource))
+        return
+    if key == "ConfigMap":
+        for data_key, why in _embedded_errors(resource):
+            out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin, why, path=prefix + ("data", data_key),
+                                        resource=resource))
+            return
+    out.resources.append(resource)
+
+
+def _prefix(origin: Origin) -> FieldPath:
+    """Where the object starts in its document: a file's prefix; a live object is its own."""
+    return origin.prefix if isinstance(origin, FileOrigin) else ()
+
+
+def _inside(origin: Origin, path: FieldPath) -> Origin:
+    """The origin of the object at `path` inside the object at `origin`. A live object's items
+    are read through the same context."""
+    if isinstance(origin, FileOrigin):
+        return FileOrigin(origin.document, origin.prefix + path)
+    return origin
+
+
+def _embedded_errors(cm: Resource) -> list[tuple[str, str]]:
+    """Istio's own ConfigMaps hold YAML/JSON as text; it must parse (istiod refuses it)."""
+    from ..mesh.meshconfig import embedded
+
+    name = cm.name
+    if name.startswith("istio-sidecar-injector"):
+        keys: tuple[str, ...] = ("config", "values")
+    elif name == "istio" or name.startswith("istio-"):
+        keys = ("mesh",)
+    else:
+        return []
+    errors = []
+    for key in keys:
+        _, why = embedded(cm, key)
+        if why:
+            errors.append((key, why))
+    return errors
+
+
+def _get(obj: Any, path: FieldPath) -> Any:
+    for step in path:
+        obj = obj[step]
+    return obj
+
+
+def _dotted(path: FieldPath) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out

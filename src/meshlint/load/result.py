@@ -1,0 +1,49 @@
+"""What loading gives back, whatever the source: the resources, the problems found on the way
+(each with its kind), and notes for the user.
+
+A problem is named by what is wrong (`ProblemKind`), not by a rule's code: which rule reports
+a kind of problem, and under which code, is the rules' business (`rules/`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from ..resource import Document, FieldPath, FileOrigin, Origin, Resource, Source
+
+
+class ProblemKind(enum.Enum):
+    """What is wrong with an input the loader could not turn into a resource."""
+
+    UNPARSABLE = "unparsable"  # not text, not valid YAML/JSON, or an alias bomb
+    INVALID_OBJECT = "invalid-object"  # not a Kubernetes object, or a field of the wrong type
+
+
+@dataclass(slots=True)
+class Problem:
+    """Bad input found while loading: a document that does not parse, or an object that is
+    not valid."""
+
+    kind: ProblemKind
+    origin: Origin
+    message: str
+    # the field, from the top of the origin's document (the origin's prefix first); for a
+    # live object, from the top of the object
+    path: FieldPath = ()
+    line: int = 0  # explicit line when known (parser errors), else resolved from path
+    resource: Resource | None = None
+
+    @property
+    def document(self) -> Document | None:
+        """The file's document the problem is in; None for a live object."""
+        return self.origin.document if isinstance(self.origin, FileOrigin) else None
+
+
+@dataclass
+class Loaded:
+    sources: list[Source] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    count: int = 0  # Kubernetes objects seen, valid or not
