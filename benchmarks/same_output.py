@@ -3,7 +3,7 @@
 
     python benchmarks/same_output.py --base REV [--services 1000] [--ignore-keys variant]
 
-Runs `meshlint check --format json` (and `meshlint graph --format json`) of the tree at REV
+Runs `meshlint check --format json` (and `graph` and `simulate`, as json and text) of the tree at REV
 and of the working tree on the same inputs, and compares the two outputs document by
 document:
 
@@ -67,6 +67,10 @@ def inputs(services: int) -> list[tuple[str, list[str]]]:
     runs.sort()
     runs.append(("examples", ["check", "examples", "--format", "json", "--fail-on", "never"]))
     runs.append(("examples graph", ["graph", "examples", "--format", "json"]))
+    runs.append(("examples graph text", ["graph", "examples"]))
+    storm = ["simulate", "examples", "--fail", "payment.payments", "--duration", "2"]
+    runs.append(("examples simulate", [*storm, "--format", "json"]))
+    runs.append(("examples simulate text", storm))
     sys.path.insert(0, HERE)
     from run import ensure_data  # the benchmark's cached generator output
 
@@ -98,6 +102,8 @@ def without(value, keys: set[str]):
 def differences(key: str, before: dict, after: dict, ignore: set[str]) -> list[str]:
     if before["exit"] != after["exit"]:
         return [f"{key}: exit {before['exit']} -> {after['exit']}"]
+    if not before["stdout"].startswith("{"):  # a text report: compared as it is
+        return [] if before["stdout"] == after["stdout"] else [f"{key}: output differs"]
     old, new = json.loads(before["stdout"]), without(json.loads(after["stdout"]), ignore)
     if old == new:
         return []

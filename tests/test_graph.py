@@ -137,3 +137,11 @@ def test_ml302_uses_the_max_amplification_option(tmp_path, mesh_yaml):
     strict = from_mapping({"retry-amplification": {"max-amplification": 5}}, rules.BY_CODE)
     (f,) = found(strict)
     assert f.message.startswith("web → api → db: up to 9x at db (3 x 3 tries per hop)")
+
+
+def test_every_graph_renderer_is_a_choice_of_the_command_line(run):
+    """The CLI names the formats without importing the renderers (start-up time): they agree."""
+    from meshlint.graph.render import RENDERERS
+
+    usage = run("graph", "--help").stdout
+    assert "{" + ",".join(RENDERERS) + "}" in usage

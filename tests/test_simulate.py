@@ -9,7 +9,8 @@ import pytest
 
 from meshlint.mesh.callgraph import Edge, Graph
 from meshlint.mesh.retries import effective
-from meshlint.simulate import Simulation
+from meshlint.simulate.model import FIXES, FixPolicy
+from meshlint.simulate.run import Simulation
 
 
 def chain(depth: int, retries: dict | None, **limits) -> tuple[Graph, list[str]]:
@@ -82,7 +83,7 @@ def test_outlier_detection_ejects_the_failing_host():
 def test_the_suggested_fixes_lower_the_storm():
     graph, hosts = chain(4, {"attempts": 4, "retryOn": "5xx"})
     current = Simulation(graph, hosts[0], hosts[-1], "503", 50, 5).run()
-    fixed = Simulation(graph, hosts[0], hosts[-1], "503", 50, 5, fixed=True).run()
+    fixed = Simulation(graph, hosts[0], hosts[-1], "503", 50, 5, fixes=FIXES).run()
     assert current.amplification(hosts[-1]) == pytest.approx(625)
     assert fixed.amplification(hosts[-1]) < 1
 
@@ -112,3 +113,14 @@ def test_cli_text_and_errors(tmp_path, run, mesh_yaml):
     bad = run("simulate", str(path), "--fail", "nope")
     assert bad.returncode == 2 and "not a service of the call graph" in bad.stderr
     assert run("simulate", str(path), "--fail", "db", "--rps", "0").returncode == 2
+
+
+def test_the_fixes_sentence_says_what_the_fix_policy_does(tmp_path, run, mesh_yaml):
+    """The report's sentence is generated from the values the simulation applies."""
+    sentence = FixPolicy(attempts=1, retry_on=("reset",), budget_percent=12.5, outlier_errors=3).describe()
+    assert sentence.startswith("at most 1 retry, on reset only; a 12.5% retryBudget on every hop;")
+    assert "(3 consecutive errors eject" in sentence
+    path = tmp_path / "m.yaml"
+    path.write_text(mesh_yaml({"web": ["db:80"]}))
+    text = run("simulate", str(path), "--fail", "db", "--duration", "1").stdout
+    assert f"The fixes: {FIXES.describe()}." in text

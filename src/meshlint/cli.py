@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import rich.progress
 
     from .config import Config
-    from .engine import GraphResult, Inputs
+    from .engine import Inputs
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -258,81 +258,58 @@ def _show_config(inputs: Inputs, config: Config) -> int:
     return EXIT_OK
 
 
-def _call_graph(args: argparse.Namespace) -> tuple[GraphResult | None, int]:
-    """The call graph for graph and simulate, or (None, exit code) after printing the error."""
+def _print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
+    for note in notes:
+        print(f"meshlint: note: {note}", file=sys.stderr)
+    for warning in warnings:
+        print(f"meshlint: warning: {warning}", file=sys.stderr)
+
+
+def _graph(args: argparse.Namespace) -> int:
     from . import engine
     from .config import ConfigError
+    from .graph.render import RENDERERS
     from .load import LoadError
     from .load.context_files import ContextFileError
 
     try:
-        result = engine.graph(_inputs(args), _configure(args))
+        view = engine.graph(_inputs(args), _configure(args))
     except (ConfigError, ContextFileError) as exc:
-        return None, _error(str(exc))
+        return _error(str(exc))
     except LoadError as exc:
-        return None, _error(f"cannot read {exc}")
-    for note in result.notes:
-        print(f"meshlint: note: {note}", file=sys.stderr)
-    for warning in result.warnings:
-        print(f"meshlint: warning: {warning}", file=sys.stderr)
-    return result, EXIT_OK
-
-
-def _graph(args: argparse.Namespace) -> int:
-    from .graph import RENDERERS
-
-    result, code = _call_graph(args)
-    if result is None:
-        return code
-    return _write(RENDERERS[args.format](result.graph, result.exposed, result.domain), args.output)
+        return _error(f"cannot read {exc}")
+    _print_notes(view.notes, view.warnings)
+    return _write(RENDERERS[args.format](view), args.output)
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from .mesh.callgraph import resolve_host, short_names
+    from . import engine
+    from .config import ConfigError
+    from .load import LoadError
+    from .load.context_files import ContextFileError
+    from .simulate import render
 
     if args.rps <= 0 or args.duration <= 0:
         return _error("--rps and --duration must be positive")
-    result, code = _call_graph(args)
-    if result is None:
-        return code
+    storm = engine.Storm(args.fail, args.status, args.entry, args.rps, args.duration)
     try:
-        from . import simulate
-    except ImportError:
-        return _error("simulate needs simpy: pip install 'meshlint[simulate]'")
-    graph = result.graph
-    names = short_names(graph.nodes, result.domain)
-
-    def find(text: str) -> str | None:
-        if text in graph.nodes:
-            return text
-        host = resolve_host(text, result.default_namespace, result.domain)
-        if host in graph.nodes:
-            return host
-        matches = [h for h, n in names.items() if n == text]
-        return matches[0] if len(matches) == 1 else None
-
-    failed = find(args.fail)
-    if failed is None:
-        known = ", ".join(sorted(names.values())) or "none"
-        return _error(f"--fail {args.fail}: not a service of the call graph (services: {known})")
-    if args.entry:
-        entry = find(args.entry)
-        if entry is None:
-            return _error(f"--entry {args.entry}: not a service of the call graph")
-    else:
-        entry = simulate.choose_entry(graph, failed, result.exposed)
-        if entry is None:
-            return _error(f"nothing in the call graph calls {names[failed]}")
-    try:
-        current, fixed = (simulate.Simulation(graph, entry, failed, args.status, args.rps, args.duration,
-                                              with_fixes).run() for with_fixes in (False, True))
-    except simulate.TooLarge as exc:
+        result = engine.simulate(_inputs(args), _configure(args), storm)
+    except (ConfigError, ContextFileError) as exc:
         return _error(str(exc))
-    text = simulate.render_json(current, fixed) if args.format == "json" else \
-        simulate.render_text(current, fixed, names)
+    except LoadError as exc:
+        return _error(f"cannot read {exc}")
+    view = result.call_graph
+    _print_notes(view.notes, view.warnings)
+    if result.problem:
+        return _error(result.problem)
+    assert result.current is not None and result.fixed is not None and result.fixes is not None
+    if args.format == "json":
+        text = render.render_json(result.current, result.fixed)
+    else:
+        text = render.render_text(result.current, result.fixed, view.names, result.fixes)
     if args.plot:
         try:
-            simulate.plot(current, fixed, names, args.plot)
+            render.plot(result.current, result.fixed, view.names, args.plot)
         except ImportError:
             return _error("--plot needs matplotlib: pip install 'meshlint[plot]'")
         except OSError as exc:

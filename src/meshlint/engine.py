@@ -31,7 +31,9 @@ from .mesh.namespaces import is_system_namespace
 from .resource import FileOrigin
 
 if TYPE_CHECKING:
-    from .mesh.callgraph import Graph
+    from .graph.model import CallGraph
+    from .simulate.model import FixPolicy
+    from .simulate.model import Result as SimulationRun
 
 Progress = Callable[[int, int], None]
 
@@ -167,30 +169,65 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 # --- graph and simulate --------------------------------------------------------------------
 
 
-@dataclass
-class GraphResult:
-    """The service call graph of the input, with what its reports need beside it."""
-
-    graph: Graph
-    exposed: set[str]  # hosts external requests enter through a gateway
-    domain: str
-    default_namespace: str
-    notes: list[str]
-    warnings: list[str]  # input problems, left out of the graph
-
-
-def graph(inputs: Inputs, config: Config) -> GraphResult:
+def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
-    from .mesh.routes import exposed_hosts
+    from .graph.build import build
 
     context = read_context(inputs.mesh_config, inputs.call_graph)
     with _gc_paused():
         loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin)
         index = _index(loaded, config, context)
-        call_graph = index.call_graph()
-    facts = config.facts
-    return GraphResult(call_graph, exposed_hosts(index.of_kind("VirtualService"), facts.domain), facts.domain,
-                       facts.default_namespace, loaded.notes, [_skipped(p) for p in loaded.problems])
+        return build(index, config.facts, loaded.notes, [_skipped(p) for p in loaded.problems])
+
+
+@dataclass(frozen=True)
+class Storm:
+    """What `meshlint simulate` is asked: which service fails and how, and the traffic."""
+
+    fail: str  # the failing service, as the user names it (`payment.payments`, an FQDN)
+    status: str = "503"  # how it fails: simulate.model.STATUSES
+    entry: str | None = None  # where requests enter; None: the entry that amplifies most
+    rps: float = 100.0
+    duration: float = 10.0
+
+
+@dataclass
+class SimulateResult:
+    """The call graph, and either the two runs (as configured, and with the fixes) or why
+    there are none."""
+
+    call_graph: CallGraph
+    current: SimulationRun | None = None
+    fixed: SimulationRun | None = None
+    fixes: FixPolicy | None = None
+    problem: str = ""  # a service not in the graph, nothing calls it, or a run too large
+
+
+def simulate(inputs: Inputs, config: Config, storm: Storm) -> SimulateResult:
+    """`meshlint simulate`: the retry storm over the input's call graph, as configured and with
+    the suggested fixes. Raises LoadError or ContextFileError."""
+    from .simulate.model import FIXES
+    from .simulate.run import Simulation, TooLarge, choose_entry
+
+    view = graph(inputs, config)
+    failed = view.find(storm.fail)
+    if failed is None:
+        known = ", ".join(sorted(view.names.values())) or "none"
+        return SimulateResult(view, problem=f"--fail {storm.fail}: not a service of the call graph (services: {known})")
+    if storm.entry:
+        entry = view.find(storm.entry)
+        if entry is None:
+            return SimulateResult(view, problem=f"--entry {storm.entry}: not a service of the call graph")
+    else:
+        entry = choose_entry(view.graph, failed, view.exposed)
+        if entry is None:
+            return SimulateResult(view, problem=f"nothing in the call graph calls {view.names[failed]}")
+    try:
+        current, fixed = (Simulation(view.graph, entry, failed, storm.status, storm.rps, storm.duration, fixes).run()
+                          for fixes in (None, FIXES))
+    except TooLarge as exc:
+        return SimulateResult(view, problem=str(exc))
+    return SimulateResult(view, current, fixed, FIXES)
 
 
 def _skipped(problem: Problem) -> str:

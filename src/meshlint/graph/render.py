@@ -1,0 +1,98 @@
+"""`meshlint graph`'s formats: text (worst paths first, then every edge with its tries, source
+and retry limits), `dot` (Graphviz), `mermaid`, and `json`:
+`{"nodes": [host...], "edges": [{"from", "to", "source", "tries", "capped_tries"}],
+  "paths": [{"hosts": [...], "amplification": 64.0, "capped_amplification": ...}],
+  "cycles": [[...]]}`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from ..mesh.callgraph import Edge
+from .model import CallGraph
+
+
+def _route(edge: Edge) -> str:
+    if edge.route is None:
+        return edge.policy.source if edge.policy else edge.note
+    path = edge.route_path
+    where = f" http[{path[2]}]" if len(path) > 2 else ""
+    return f"VirtualService {edge.route.namespace}/{edge.route.name}{where}"
+
+
+def render_text(view: CallGraph) -> str:
+    graph, names = view.graph, view.names
+    out = [f"{len(graph.nodes)} services, {len(graph.edges)} calls"]
+    paths = [p for p in view.worst_paths() if p.edges]
+    out.append("")
+    out.append("Worst paths (tries multiply at every hop):")
+    if not paths:
+        out.append("  none: no service calls another")
+    for p in paths:
+        capped = f" (capped {p.capped_amplification:g}x)" if p.capped_amplification != p.amplification else ""
+        out.append(f"  {p.amplification:>6g}x{capped}  " + " → ".join(names[h] for h in p.hosts))
+    out.append("")
+    out.append("Calls:")
+    width = max((len(f"{names[e.source]} → {names[e.target]}") for e in graph.edges.values()), default=0)
+    for (a, b), e in sorted(graph.edges.items(), key=lambda kv: (-kv[1].tries, names[kv[0][0]], names[kv[0][1]])):
+        hop = f"{names[a]} → {names[b]}"
+        extras = [x for x in (_route(e), e.budget, e.note if e.route is not None or "routes" in e.note else "") if x]
+        out.append(f"  {hop:<{width}}  {e.tries} tr{'y' if e.tries == 1 else 'ies'}  "
+                   f"[{','.join(e.origins)}]  " + "; ".join(dict.fromkeys(extras)))
+    cycles = graph.cycles()
+    out.append("")
+    out.append("Cycles: " + ("none" if not cycles else ""))
+    for c in cycles:
+        out.append("  " + " → ".join(names[h] for h in c))
+    return "\n".join(out) + "\n"
+
+
+def render_json(view: CallGraph) -> str:
+    graph = view.graph
+    doc = {
+        "nodes": sorted(graph.nodes),
+        "edges": [{"from": a, "to": b, "source": ",".join(e.origins), "tries": e.tries,
+                   "capped_tries": round(e.capped_tries, 6)} for (a, b), e in sorted(graph.edges.items())],
+        "paths": [{"hosts": p.hosts, "amplification": float(p.amplification),
+                   "capped_amplification": round(float(p.capped_amplification), 6)}
+                  for p in view.worst_paths() if p.edges],
+        "cycles": graph.cycles(),
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _color(tries: int) -> str:
+    return "firebrick" if tries >= 4 else "darkorange" if tries >= 3 else "gray40"
+
+
+def render_dot(view: CallGraph) -> str:
+    graph, names = view.graph, view.names
+    worst = {id(e) for p in view.worst_paths()[:1] for e in p.edges}
+    out = ["digraph meshlint {", "  rankdir=LR;", '  node [shape=box, style=rounded, fontname="Helvetica"];',
+           '  edge [fontname="Helvetica"];']
+    for host in sorted(graph.nodes):
+        shape = ', shape=ellipse, style=dashed' if graph.nodes[host] is None else ""
+        out.append(f'  "{host}" [label="{names[host]}"{shape}];')
+    for (a, b), e in sorted(graph.edges.items()):
+        width = ", penwidth=3" if id(e) in worst else ""
+        out.append(f'  "{a}" -> "{b}" [label="{e.tries}x", color={_color(e.tries)}{width}];')
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render_mermaid(view: CallGraph) -> str:
+    graph, names = view.graph, view.names
+    ids = {h: f"n{i}" for i, h in enumerate(sorted(graph.nodes))}
+    out = ["graph LR"]
+    for host in sorted(graph.nodes):
+        label = names[host].replace('"', "'")
+        out.append(f'  {ids[host]}["{label}"]' if graph.nodes[host] is not None else f'  {ids[host]}(["{label}"])')
+    for (a, b), e in sorted(graph.edges.items()):
+        out.append(f"  {ids[a]} -->|{e.tries}x| {ids[b]}")
+    return "\n".join(out) + "\n"
+
+
+RENDERERS: dict[str, Callable[[CallGraph], str]] = {
+    "text": render_text, "dot": render_dot, "mermaid": render_mermaid, "json": render_json}
