@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .resource import Document
+from .resource import Document, FieldPath
 
 _CParser: Any
 try:
@@ -262,7 +262,7 @@ class _Scanner:
         state[1], state[2] = i, done
         return items[index] if 0 <= index < len(items) else None
 
-    def walk(self, path: tuple) -> int:
+    def walk(self, path: FieldPath) -> int:
         node = self.root()
         line = node[0]
         for step in path:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from itertools import accumulate
 
-from ..resource import Document
+from ..resource import Document, FieldPath
 
 
-def item_path(item: Document) -> tuple:
+def item_path(item: Document) -> FieldPath:
     """Where the object is inside an item document: (0,) in a YAML `- ` entry, () for JSON."""
     return () if item.text.lstrip()[:1] == "{" else (0,)
 

@@ -14,11 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..resource import FieldPath
+
 
 class Shape:
     what: str = "a value"
 
-    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+    def check(self, value: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
         raise NotImplementedError
 
 
@@ -27,7 +29,7 @@ class Scalar(Shape):
     types: tuple[type, ...]
     what: str
 
-    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+    def check(self, value: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
         if value is None:
             return None
         if isinstance(value, bool) and bool not in self.types:
@@ -42,7 +44,7 @@ class Map(Shape):
     fields: Mapping[str, Shape]
     what: str = "a mapping"
 
-    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+    def check(self, value: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
         if value is None:
             return None
         if not isinstance(value, dict):
@@ -61,7 +63,7 @@ class MapOf(Shape):
     values: Shape
     what: str = "a mapping"
 
-    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+    def check(self, value: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
         if value is None:
             return None
         if not isinstance(value, dict):
@@ -80,7 +82,7 @@ class ListOf(Shape):
     items: Shape
     what: str = "a list"
 
-    def check(self, value: Any, path: tuple) -> tuple[tuple, str] | None:
+    def check(self, value: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
         if value is None:
             return None
         if not isinstance(value, list):
@@ -277,7 +279,7 @@ OBJECTS: dict[str, Shape] = {
 }
 
 
-def check(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
+def check(kind: str, raw: Mapping[str, Any]) -> tuple[FieldPath, str] | None:
     """First field of `raw` whose type does not fit: (path, "a list" ...), or None.
 
     Every resource goes through a validator generated for its kind (`_compile`): straight-line
@@ -291,7 +293,7 @@ def check(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
     return walk(kind, raw)
 
 
-def walk(kind: str, raw: Mapping[str, Any]) -> tuple[tuple, str] | None:
+def walk(kind: str, raw: Mapping[str, Any]) -> tuple[FieldPath, str] | None:
     """`check` by walking the shapes: slower, and the reference for the generated validators."""
     error = METADATA.check(raw.get("metadata"), ("metadata",))
     if error:

@@ -169,7 +169,7 @@ class ExplicitEdge:
     source: str
     target: str
     document: Document | None
-    path: tuple
+    path: FieldPath
 
 
 def resolve_host(text: str, namespace: str, domain: str = "cluster.local") -> str:

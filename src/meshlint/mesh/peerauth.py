@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..resource import Resource
+from ..resource import FieldPath, Resource
 
 STRICT, PERMISSIVE, DISABLE, UNSET = "STRICT", "PERMISSIVE", "DISABLE", "UNSET"
 
@@ -30,7 +30,7 @@ STRICT, PERMISSIVE, DISABLE, UNSET = "STRICT", "PERMISSIVE", "DISABLE", "UNSET"
 class Mode:
     mode: str
     policy: Resource | None  # the PeerAuthentication that decided it (None = Istio's default)
-    path: tuple = ()  # the field in that policy
+    path: FieldPath = ()  # the field in that policy
 
     @property
     def decided_by(self) -> Resource:

@@ -22,7 +22,7 @@ ROUTE_KINDS = ("http", "tcp", "tls")
 class Destination:
     """One destination of one route: where it is in the VirtualService and what it says."""
 
-    path: tuple  # path of the destination mapping, e.g. ("spec", "http", 0, "route", 1, "destination")
+    path: FieldPath  # path of the destination mapping, e.g. ("spec", "http", 0, "route", 1, "destination")
     kind: str  # http, tcp, tls
     route: int  # index of the route in its list
     host: str
@@ -101,7 +101,7 @@ def is_mesh_only(vs: Resource) -> bool:
 class Backend:
     """A Service backendRef of a Gateway API route rule."""
 
-    path: tuple
+    path: FieldPath
     rule: int
     name: str
     namespace: str

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..resource import Resource
+from ..resource import FieldPath, Resource
 
 # kind key -> path of the pod template inside the resource (() = the resource is the pod)
 POD_TEMPLATES: dict[str, tuple] = {
@@ -32,7 +32,7 @@ BATCH_KINDS = ("Job", "CronJob")
 @dataclass(frozen=True, eq=False)
 class Workload:
     resource: Resource
-    path: tuple  # path of the pod template in the resource
+    path: FieldPath  # path of the pod template in the resource
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
     spec: Mapping[str, Any]  # the pod spec
@@ -53,11 +53,11 @@ class Workload:
         return self.resource.display()
 
     @property
-    def metadata_path(self) -> tuple:
+    def metadata_path(self) -> FieldPath:
         return self.path + ("metadata",)
 
     @property
-    def spec_path(self) -> tuple:
+    def spec_path(self) -> FieldPath:
         return self.path + ("spec",) if self.path else ("spec",)
 
     def containers(self, init: bool = False) -> Iterator[tuple[int, Mapping[str, Any]]]:
