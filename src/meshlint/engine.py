@@ -91,8 +91,10 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> R
     """`meshlint check`. Raises LoadError (unreadable path) or ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
     with _gc_paused():
-        loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress)
-        return check_loaded(loaded, config, context)
+        # no local holds what was loaded: it is freed (by reference counting) when the analysis
+        # returns, before the collector is on again and would walk all of it once more
+        return check_loaded(load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress),
+                            config, context)
 
 
 NO_CONTEXT = ContextFiles()
@@ -171,13 +173,18 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 
 def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
-    from .graph.build import build
-
     context = read_context(inputs.mesh_config, inputs.call_graph)
     with _gc_paused():
-        loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin)
-        index = _index(loaded, config, context)
-        return build(index, config.facts, loaded.notes, [_skipped(p) for p in loaded.problems])
+        return _graph_of(load(inputs.paths, config.facts.default_namespace, inputs.stdin), config, context)
+
+
+def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGraph:
+    """The call graph of what was loaded. (A function of its own, so that the index and all
+    that was loaded are freed when it returns, before the collector is on again.)"""
+    from .graph.build import build
+
+    index = _index(loaded, config, context)
+    return build(index, config.facts, loaded.notes, [_skipped(p) for p in loaded.problems])
 
 
 @dataclass(frozen=True)

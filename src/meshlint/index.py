@@ -156,11 +156,15 @@ class Index:
 
     # -- routing rules -------------------------------------------------------------------------
 
+    @cached_property
+    def _route_rules(self) -> list[routes.RouteRule]:
+        gateway_api = [r for kind in GATEWAY_API_ROUTES for r in self._by_kind.get(kind, ())]
+        return list(routes.route_rules(self._by_kind.get("VirtualService", ()), gateway_api, self.facts.domain))
+
     def route_rules(self, kinds: tuple[str, ...] = routes.ROUTE_KINDS) -> Iterator[routes.RouteRule]:
         """Every routing rule of VirtualServices (route lists `kinds`) and Gateway API routes."""
         self._touch("VirtualService", *GATEWAY_API_ROUTES)
-        gateway_api = [r for kind in GATEWAY_API_ROUTES for r in self._by_kind.get(kind, ())]
-        return routes.route_rules(self._by_kind.get("VirtualService", ()), gateway_api, self.facts.domain, kinds)
+        return (rule for rule in self._route_rules if rule.gateway_api or rule.kind in kinds)
 
     # -- workloads, injection, mTLS ---------------------------------------------------------
 
