@@ -3,8 +3,9 @@ by item, the alias-bomb guard and the line of an error; and `iter_documents`, a 
 documents parsed.
 
 Each document is parsed separately so that a syntax error in one of them is reported at the
-parser's line (an UNPARSABLE problem) while the others are still analysed. PyYAML's libyaml-backed loader is
-used when available.
+parser's line (an UNPARSABLE problem) while the others are still analysed. Documents the fast
+parser may not read go to PyYAML (libyaml's parser when available), typing plain scalars as
+Kubernetes does (`kubeyaml.py`).
 """
 
 from __future__ import annotations
@@ -19,14 +20,9 @@ import yaml
 
 from ..resource import Document, Source
 from . import lists
+from .kubeyaml import KubeLoader as _Loader
 from .sniff import Sniffer
 from .split import split
-
-_Loader: Any
-try:  # libyaml C loader: an order of magnitude faster than the pure-Python one
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 # Below this size a source goes straight to PyYAML / json: the fast parsers (yaml_rs, a Rust
 # YAML parser ~5x faster than PyYAML's C loader, and orjson) cost more to import (~15 ms
@@ -279,7 +275,7 @@ def _failing_scalar_line(document: Document) -> int:
         root = yaml.compose(document.text, Loader=_Loader)
     except Exception:
         root = None
-    constructor = yaml.SafeLoader("")
+    constructor = _Loader("")
     stack = [root] if root is not None else []
     while stack:
         node = stack.pop()
