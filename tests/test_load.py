@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from meshlint import rules
 from meshlint.load import ProblemKind
 
@@ -63,3 +65,76 @@ def test_objects_of_a_file_list_without_item_documents_are_at_items_i():
     assert resource.origin == FileOrigin(document, ("items", 0)) and resource.document is document
     (problem,) = loaded.problems
     assert (problem.origin, problem.path) == (FileOrigin(document, ("items", 1)), ("items", 1))
+
+
+# --- documents that are not Kubernetes objects are skipped, not invalid ------------------------
+
+NOT_OBJECTS = {
+    "ansible tasks": ([{"name": "install", "command": "istioctl install -y"}], "the document is a list"),
+    "a scalar": ("just text", 'the document is the string "just text"'),
+    "chart values": ({"replicaCount": 2, "image": {"tag": "1.0"}}, "no apiVersion or kind"),
+    "docker-compose": ({"version": "3.8", "services": {"web": {"image": "nginx"}}}, "no apiVersion or kind"),
+    "Chart.yaml": ({"apiVersion": "v2", "name": "cart", "version": "1.4.0"}, "Helm chart metadata"),
+    "Helm 2 Chart.yaml": ({"apiVersion": "v1", "name": "cart", "version": "0.1.0"}, "Helm chart metadata"),
+    "kustomization": ({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                       "resources": ["a.yaml"]}, "a kustomize Kustomization"),
+    "kustomize component": ({"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component",
+                             "patches": []}, "a kustomize Component"),
+    "skaffold": ({"apiVersion": "skaffold/v4beta6", "kind": "Config", "build": {}}, "a skaffold configuration"),
+    "kind cluster": ({"apiVersion": "kind.x-k8s.io/v1alpha4", "kind": "Cluster", "nodes": []},
+                     "a kind cluster configuration"),
+    "kubeconfig": ({"apiVersion": "v1", "kind": "Config", "clusters": []}, "a kubeconfig"),
+    "kubeadm": ({"apiVersion": "kubeadm.k8s.io/v1beta3", "kind": "ClusterConfiguration"},
+                "ClusterConfiguration: a configuration file of kubeadm"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_OBJECTS))
+def test_documents_that_are_not_objects_are_skipped_with_their_reason(name):
+    from meshlint.load import Loaded
+    from meshlint.load.objects import add_value
+    from meshlint.resource import Document, FileOrigin, Source
+
+    value, reason = NOT_OBJECTS[name]
+    origin = FileOrigin(Document(Source("repo/x.yaml", "x: 1\n"), 0, 5, 1, 0))
+    loaded = Loaded()
+    add_value(loaded, value, origin, "default")
+    assert (loaded.resources, loaded.problems, loaded.count) == ([], [], 0)
+    (skipped,) = loaded.skipped
+    assert skipped.origin is origin and skipped.reason.startswith(reason), skipped.reason
+    assert skipped.where() == "repo/x.yaml:1"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ({"apiVersion": "v1", "metadata": {"namespace": "shop"}}, "document has no kind, metadata.name"),
+    ({"kind": "Service", "metadata": {"name": "cart"}}, "Service has no apiVersion"),
+    ({"apiVersion": "v2", "name": "cart", "metadata": {"name": "cart"}}, "document has no kind"),
+    ({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization"}, "Kustomization has no metadata.name"),
+])
+def test_documents_that_claim_to_be_objects_are_still_held_to_the_object_rules(value, message):
+    """Flux's Kustomization is a real object (another API group than kustomize's own)."""
+    from meshlint.load import Loaded
+    from meshlint.load.objects import add_value
+    from meshlint.resource import LiveOrigin
+
+    loaded = Loaded()
+    add_value(loaded, value, LiveOrigin("ctx"), "default")
+    (problem,) = loaded.problems
+    assert problem.message == message and not loaded.skipped
+
+
+@pytest.mark.parametrize(("spec", "name"), [({"revision": "1-22"}, "installed-state-1-22"),
+                                            ({"profile": "demo"}, "installed-state"), (None, "installed-state")])
+def test_an_istio_operator_without_a_name_is_read_as_installation_config(spec, name):
+    """`istioctl install -f iop.yaml` needs no metadata.name: the IstioOperator is still loaded (the
+    index reads its revision, values and meshConfig), named as istioctl names its saved copy."""
+    from meshlint.load import Loaded
+    from meshlint.load.objects import add_value
+    from meshlint.resource import LiveOrigin
+
+    loaded = Loaded()
+    value = {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator", "spec": spec}
+    add_value(loaded, value, LiveOrigin("ctx"), "istio-system")
+    (resource,) = loaded.resources
+    assert (resource.kind, resource.namespace, resource.name) == ("IstioOperator", "istio-system", name)
+    assert resource.metadata == {} and not loaded.problems and not loaded.skipped

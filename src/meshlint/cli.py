@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour the text output (auto: on a terminal, never with NO_COLOR)")
     c.add_argument("--show-config", action="store_true", help="print the effective configuration and exit")
+    c.add_argument("--verbose", "-v", action="store_true",
+                   help="list the documents skipped as not Kubernetes objects, and why")
 
     g = sub.add_parser("graph", help="service call graph with per-hop retries and amplification")
     _input_options(g)
@@ -194,6 +196,9 @@ def _check(args: argparse.Namespace) -> int:
         progress.close()
     for note in result.notes:
         print(f"meshlint: note: {note}", file=sys.stderr)
+    if args.verbose:
+        for skipped in result.skipped:
+            print(f"meshlint: note: skipped {skipped.where()}: {skipped.reason}", file=sys.stderr)
     for fmt, path in outputs:
         if _write(renderer(fmt)(result, RenderOptions(color=_color(args.color, path))), path) != EXIT_OK:
             return EXIT_ERROR

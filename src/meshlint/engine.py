@@ -25,7 +25,7 @@ from . import suppress
 from .config import Config, effective
 from .finding import Finding, Rule, Severity
 from .index import Index
-from .load import Loaded, Problem, load
+from .load import Loaded, Problem, Skipped, load
 from .load.context_files import ContextFiles, read_context
 from .mesh.namespaces import is_system_namespace
 from .resource import FileOrigin
@@ -57,6 +57,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)  # the rules that ran (enabled by the configuration)
+    skipped: list[Skipped] = field(default_factory=list)  # documents that are not objects to analyse
 
     @property
     def reported(self) -> list[Finding]:
@@ -109,7 +110,7 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
     return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
-                  internal_errors=errors, rules=enabled)
+                  internal_errors=errors, rules=enabled, skipped=loaded.skipped)
 
 
 def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:

@@ -38,6 +38,8 @@ def render(result: Result, options: RenderOptions) -> bytes:
     suppressed = len(result.findings) - len(result.reported)
     tail = f", {suppressed} suppressed" if suppressed else ""
     noun = "finding" if total == 1 else "findings"
+    skipped = len(result.skipped)
+    not_objects = f", {skipped} document{'s' if skipped != 1 else ''} skipped" if skipped else ""
     out.append(f"{total} {noun} ({parts}{tail}) in {result.files} file{'s' if result.files != 1 else ''}, "
-               f"{result.resources} resource{'s' if result.resources != 1 else ''}")
+               f"{result.resources} resource{'s' if result.resources != 1 else ''}{not_objects}")
     return ("\n".join(out) + "\n").encode()

@@ -1,9 +1,12 @@
 """A document is not a valid Kubernetes object, or a field has the wrong type.
 
-Every document must be a mapping with `apiVersion`, `kind` and `metadata.name`. The fields
-that meshlint's rules read are also checked for their type: `ports` must be a list,
-`attempts` an integer, labels and annotations strings. A resource that fails is reported at
-the offending field and left out of the analysis; the other documents are analysed as usual.
+Every document that claims to be an object (it sets `apiVersion` or `kind`) must be a mapping
+with `apiVersion`, `kind` and `metadata.name`. The fields that meshlint's rules read are also
+checked for their type: `ports` must be a list, `attempts` an integer, labels and annotations
+strings. A resource that fails is reported at the offending field and left out of the
+analysis; the other documents are analysed as usual. Documents that are not Kubernetes
+objects at all (neither `apiVersion` nor `kind`, a list, Helm's `Chart.yaml`, kustomize and
+skaffold configuration) are skipped, not reported: `meshlint check --verbose` lists them.
 
 ## Why it matters
 The Kubernetes API server rejects such an object (`kubectl apply` fails with "cannot
