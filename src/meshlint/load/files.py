@@ -2,8 +2,9 @@
 
 Directories are walked, `-` reads stdin, bytes are decoded (a file that is not text is an
 UNPARSABLE problem, and so is each document that does not parse), and each document, or each
-item document of a `kind: List`, goes to `objects.py` with its `FileOrigin`. Only an
-unreadable path is an error (`LoadError`, exit code 2).
+item document of a `kind: List`, goes to `objects.py` with its `FileOrigin`. A template (Helm,
+Jinja: `templates.py`) is skipped whole, with one note naming the command that renders it.
+Only an unreadable path is an error (`LoadError`, exit code 2).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..resource import Document, FileOrigin, Origin, Source
-from . import lists, objects, parse
-from .parse import ItemDocuments
-from .result import Loaded, Problem, ProblemKind
+from . import lists, objects, parse, templates
+from .parse import ItemDocuments, ParseError
+from .result import Loaded, Problem, ProblemKind, Skipped
+from .split import split
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -141,7 +143,17 @@ def load(paths: Iterable[str], default_namespace: str = "default",
             continue
         first = re.search(r"\S", source.text)
         as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
-        for doc, value, error, items in parse.iter_documents(source, as_json, fast):
+        documents: Iterable[tuple[Document, Any, ParseError | None, ItemDocuments]]
+        documents = parse.iter_documents(source, as_json, fast)
+        if templates.has_placeholders(source.text):
+            if templates.structural_placeholder(source.text):
+                _skip_template(out, source)
+                continue
+            documents = list(documents)  # every object's identity is read before any is added
+            if templates.identity_placeholder(value for _, value, error, _ in documents if error is None):
+                _skip_template(out, source)
+                continue
+        for doc, value, error, items in documents:
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
@@ -149,6 +161,13 @@ def load(paths: Iterable[str], default_namespace: str = "default",
                 continue
             objects.add_value(out, value, FileOrigin(doc), default_namespace, _item_origins(items))
     return out
+
+
+def _skip_template(out: Loaded, source: Source) -> None:
+    """A template is not a manifest: one note for the file, each of its documents skipped."""
+    hint = templates.render_hint(source.path or source.name, source.text)
+    out.notes.append(f"{source.name}: {hint}")
+    out.skipped.extend(Skipped(FileOrigin(doc), hint) for doc in split(source))
 
 
 def _size(path: str) -> int:

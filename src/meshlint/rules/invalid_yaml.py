@@ -3,7 +3,9 @@
 meshlint reads every document of a file on its own. When one of them cannot be parsed, it is
 reported at the line the parser stopped on, and the other documents of the file are still
 analysed. Files that are not text (binary, not UTF-8), and documents that expand without
-bound through YAML aliases (a "billion laughs" alias bomb), are reported the same way.
+bound through YAML aliases (a "billion laughs" alias bomb), are reported the same way. A Helm
+or Jinja template is not YAML until it is rendered: it is skipped, with a note naming the
+command that renders it (`helm template <chart>`), never reported here.
 
 ## Why it matters
 `kubectl apply` rejects the whole file, so nothing in it reaches the cluster, and every other
