@@ -138,3 +138,44 @@ def test_an_istio_operator_without_a_name_is_read_as_installation_config(spec, n
     (resource,) = loaded.resources
     assert (resource.kind, resource.namespace, resource.name) == ("IstioOperator", "istio-system", name)
     assert resource.metadata == {} and not loaded.problems and not loaded.skipped
+
+
+# --- kustomize patches are partial objects (load/kustomize.py) ---------------------------------
+
+def test_the_patch_files_of_a_kustomization_are_found_but_not_its_resources(tmp_path, monkeypatch):
+    from meshlint.load.kustomize import key, patch_files
+
+    overlay = tmp_path / "overlays" / "prod"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text("""\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- ../../base
+- extra-service.yaml
+patches:
+- path: replicas.yaml
+- path: ../shared/retries.yaml
+  target: {kind: VirtualService}
+- patch: |-
+    - op: replace
+      path: /spec/replicas
+      value: 3
+patchesStrategicMerge:
+- sidecar.yaml
+- |-
+  apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: inline}
+patchesJson6902:
+- path: hosts.yaml
+  target: {kind: VirtualService, name: cart}
+""")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "kustomization.yaml").write_text("patches: [{path: x.yaml\n")
+    monkeypatch.chdir(tmp_path)
+    found = patch_files(["overlays/prod/extra-service.yaml", "broken/x.yaml", "-"])
+    expected = ["overlays/prod/replicas.yaml", "overlays/shared/retries.yaml", "overlays/prod/sidecar.yaml",
+                "overlays/prod/hosts.yaml"]
+    assert found == {key(path): "overlays/prod" for path in expected}

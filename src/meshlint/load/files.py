@@ -3,7 +3,8 @@
 Directories are walked, `-` reads stdin, bytes are decoded (a file that is not text is an
 UNPARSABLE problem, and so is each document that does not parse), and each document, or each
 item document of a `kind: List`, goes to `objects.py` with its `FileOrigin`. A template (Helm,
-Jinja: `templates.py`) is skipped whole, with one note naming the command that renders it.
+Jinja: `templates.py`) is skipped whole, with one note naming the command that renders it, and
+so are the patch files of a kustomization (`kustomize.py`).
 Only an unreadable path is an error (`LoadError`, exit code 2).
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..resource import Document, FileOrigin, Origin, Source
-from . import lists, objects, parse, templates
+from . import kustomize, lists, objects, parse, templates
 from .parse import ItemDocuments, ParseError
 from .result import Loaded, Problem, ProblemKind, Skipped
 from .split import split
@@ -127,6 +128,8 @@ def load(paths: Iterable[str], default_namespace: str = "default",
     # the fast parsers pay for their import on inputs of some size: decide on the whole input
     total = sum(_size(path) for path in files)
     fast = total >= parse.FAST_PATH_MIN_BYTES or None  # None: decide per source (stdin)
+    patches = kustomize.patch_files(files)
+    patched: dict[str, int] = {}  # kustomization directory -> patch files skipped
     for number, path in enumerate(files):
         if progress is not None:
             progress(number, len(files))
@@ -140,6 +143,12 @@ def load(paths: Iterable[str], default_namespace: str = "default",
                 continue
         if not source.text or source.text.isspace():  # (no copy of a large text)
             out.notes.append(f"{path}: no documents")
+            continue
+        kustomization = patches.get(kustomize.key(path)) if patches and path != "-" else None
+        if kustomization is not None:
+            why = f"a kustomize patch (a partial object): check `kustomize build {kustomization}` instead"
+            out.skipped.extend(Skipped(FileOrigin(doc), why) for doc in split(source))
+            patched[kustomization] = patched.get(kustomization, 0) + 1
             continue
         first = re.search(r"\S", source.text)
         as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
@@ -160,6 +169,9 @@ def load(paths: Iterable[str], default_namespace: str = "default",
                 out.problems.append(Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), error.message, line=error.line))
                 continue
             objects.add_value(out, value, FileOrigin(doc), default_namespace, _item_origins(items))
+    for kustomization, count in patched.items():
+        files_skipped = f"{count} kustomize patch file{'s' if count != 1 else ''} skipped"
+        out.notes.append(f"{kustomization}: {files_skipped}: check `kustomize build {kustomization}` instead")
     return out
 
 
