@@ -170,12 +170,23 @@ patchesStrategicMerge:
 patchesJson6902:
 - path: hosts.yaml
   target: {kind: VirtualService, name: cart}
+components:
+- ../../components/mtls
 """)
+    component = tmp_path / "components" / "mtls"
+    component.mkdir(parents=True)
+    (component / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches: [{path: probes.yaml}]\n")
+    unused = tmp_path / "components" / "unused"
+    unused.mkdir(parents=True)
+    (unused / "kustomization.yaml").write_text("kind: Component\npatchesStrategicMerge: [a.yaml]\n")
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "kustomization.yaml").write_text("patches: [{path: x.yaml\n")
     monkeypatch.chdir(tmp_path)
-    found = patch_files(["overlays/prod/extra-service.yaml", "broken/x.yaml", "-"])
+    found = patch_files(["overlays/prod/extra-service.yaml", "components/mtls/a.yaml", "components/unused/a.yaml",
+                         "broken/x.yaml", "-"])
     expected = ["overlays/prod/replicas.yaml", "overlays/shared/retries.yaml", "overlays/prod/sidecar.yaml",
-                "overlays/prod/hosts.yaml"]
-    assert found == {key(path): "overlays/prod" for path in expected}
+                "overlays/prod/hosts.yaml", "components/mtls/probes.yaml"]
+    # a Component is built through the kustomization that uses it; "" when none is in the input
+    assert found == {**{key(path): "overlays/prod" for path in expected}, key("components/unused/a.yaml"): ""}

@@ -144,11 +144,11 @@ def load(paths: Iterable[str], default_namespace: str = "default",
         if not source.text or source.text.isspace():  # (no copy of a large text)
             out.notes.append(f"{path}: no documents")
             continue
-        kustomization = patches.get(kustomize.key(path)) if patches and path != "-" else None
-        if kustomization is not None:
-            why = f"a kustomize patch (a partial object): check `kustomize build {kustomization}` instead"
+        build = patches.get(kustomize.key(path)) if patches and path != "-" else None
+        if build is not None:
+            why = f"a kustomize patch (a partial object): {_build_hint(build)}"
             out.skipped.extend(Skipped(FileOrigin(doc), why) for doc in split(source))
-            patched[kustomization] = patched.get(kustomization, 0) + 1
+            patched[build] = patched.get(build, 0) + 1
             continue
         first = re.search(r"\S", source.text)
         as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
@@ -169,10 +169,17 @@ def load(paths: Iterable[str], default_namespace: str = "default",
                 out.problems.append(Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), error.message, line=error.line))
                 continue
             objects.add_value(out, value, FileOrigin(doc), default_namespace, _item_origins(items))
-    for kustomization, count in patched.items():
-        files_skipped = f"{count} kustomize patch file{'s' if count != 1 else ''} skipped"
-        out.notes.append(f"{kustomization}: {files_skipped}: check `kustomize build {kustomization}` instead")
+    for build, count in patched.items():
+        patch_files = f"{count} kustomize patch file{'s' if count != 1 else ''}"
+        out.notes.append(f"{build}: {patch_files} skipped: {_build_hint(build)}" if build else
+                         f"{patch_files} of a Component skipped: {_build_hint(build)}")
     return out
+
+
+def _build_hint(build: str) -> str:
+    if build:
+        return f"check `kustomize build {build}` instead"
+    return "check `kustomize build` of a kustomization that uses it instead"
 
 
 def _skip_template(out: Loaded, source: Source) -> None:

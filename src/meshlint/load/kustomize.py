@@ -6,7 +6,8 @@ but holds only the fields it changes: analysed alone, a patched Service's ports 
 Deployment's annotations say nothing true about what is applied, so what `kustomize build`
 renders is what must be checked. JSON 6902 patches are lists, skipped as any list is; naming
 them here gives the better reason. Files under `resources:` stay manifests, even when another
-kustomization patches with them.
+kustomization patches with them. A Component's patches are checked through a kustomization
+that uses it (kustomize builds no Component alone).
 
 The kustomizations read are those in the directories of the input's files (so a patch named on
 the command line, as pre-commit does, is recognised too).
@@ -26,17 +27,34 @@ NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 def patch_files(files: Iterable[str]) -> dict[str, str]:
-    """The patch files among `files`: normalised absolute path -> the directory of the
-    kustomization that names it (as the input names that directory)."""
-    patches: dict[str, str] = {}
-    resources: set[str] = set()
+    """The patch files among `files`: normalised absolute path -> the directory to run
+    `kustomize build` in to see them applied (as the input names it): the kustomization that
+    names the patch, or for a Component (which cannot be built alone) a kustomization that
+    uses it; "" when no such kustomization is in the input."""
+    kustomizations = []
     for directory in sorted({os.path.dirname(f) for f in files if f != "-"}):
         for name in NAMES:
             path = os.path.join(directory, name)
             if os.path.isfile(path):
-                _read(path, directory, patches, resources)
+                value = _read(path)
+                if value is not None:
+                    kustomizations.append((directory, value))
                 break  # kustomize refuses a directory with more than one
-    return {path: directory for path, directory in patches.items() if path not in resources}
+    users: dict[str, str] = {}  # Component directory -> a kustomization using it
+    resources: set[str] = set()
+    for directory, kustomization in kustomizations:
+        for entry in _paths(kustomization, "components"):
+            users.setdefault(key(os.path.join(directory, entry)), directory or ".")
+        resources.update(key(os.path.join(directory, entry)) for entry in _paths(kustomization, "resources"))
+    patches: dict[str, str] = {}
+    for directory, kustomization in kustomizations:
+        build = directory or "."
+        if kustomization.get("kind") == "Component":
+            build = users.get(key(directory), "")
+        for field in ("patches", "patchesStrategicMerge", "patchesJson6902"):
+            for entry in _paths(kustomization, field):
+                patches.setdefault(key(os.path.join(directory, entry)), build)
+    return {path: build for path, build in patches.items() if path not in resources}
 
 
 def key(path: str) -> str:
@@ -44,26 +62,22 @@ def key(path: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-def _read(path: str, directory: str, patches: dict[str, str], resources: set[str]) -> None:
+def _read(path: str) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as fh:
             kustomization = yaml.load(fh.read(), Loader=KubeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError):
-        return  # a broken kustomization names nothing; it is reported when it is loaded
-    if not isinstance(kustomization, dict):
-        return
-    for entry in _entries(kustomization, "resources"):
-        if isinstance(entry, str):
-            resources.add(key(os.path.join(directory, entry)))
-    for field in ("patches", "patchesStrategicMerge", "patchesJson6902"):
-        for entry in _entries(kustomization, field):
-            # `patchesStrategicMerge` names files or holds inline patches; `patches` and
-            # `patchesJson6902` hold {path: FILE} or an inline {patch: ...}
-            file = entry.get("path") if isinstance(entry, dict) else entry
-            if isinstance(file, str) and "\n" not in file:
-                patches.setdefault(key(os.path.join(directory, file)), directory or ".")
+        return None  # a broken kustomization names nothing; it is reported when it is loaded
+    return kustomization if isinstance(kustomization, dict) else None
 
 
-def _entries(kustomization: dict[str, Any], field: str) -> list[Any]:
+def _paths(kustomization: dict[str, Any], field: str) -> list[str]:
+    """The files (or directories) a field names. `patchesStrategicMerge` names files or holds
+    inline patches; `patches` and `patchesJson6902` hold {path: FILE} or an inline {patch: ...}."""
     entries = kustomization.get(field)
-    return entries if isinstance(entries, list) else []
+    out = []
+    for entry in entries if isinstance(entries, list) else []:
+        file = entry.get("path") if isinstance(entry, dict) else entry
+        if isinstance(file, str) and "\n" not in file:
+            out.append(file)
+    return out
