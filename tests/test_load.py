@@ -190,3 +190,24 @@ components:
                 "overlays/prod/hosts.yaml", "components/mtls/probes.yaml"]
     # a Component is built through the kustomization that uses it; "" when none is in the input
     assert found == {**{key(path): "overlays/prod" for path in expected}, key("components/unused/a.yaml"): ""}
+
+
+# --- rendered Helm output keeps its origin (load/rendered.py) ----------------------------------
+
+def test_documents_under_a_source_comment_belong_to_their_template():
+    from meshlint.load.parse import iter_documents
+    from meshlint.resource import Source
+
+    stream = ("# a comment helm did not write\r\nkind: Namespace\r\n"
+              "---\r\n# Source: shop/templates/svc.yaml  \r\n# Another comment\r\nkind: Service\r\n"
+              "---\n# Source: shop/templates/vs.yaml\napiVersion: v1\nkind: [broken\n"
+              "---\nkind: ConfigMap\n# Source: not/an/origin.yaml\n")
+    parsed = list(iter_documents(Source("-", stream), as_json=False, helm_origins=True))
+    origins = [(d.source.name, d.line, d.text.split("\n", 1)[0]) for d, _, _, _ in parsed]
+    assert origins == [("-", 1, "# a comment helm did not write\r"),
+                       ("shop/templates/svc.yaml", 1, "# Another comment\r"),
+                       ("shop/templates/vs.yaml", 1, "apiVersion: v1"), ("-", 11, "---")]
+    assert [v for _, v, _, _ in parsed][1] == {"kind": "Service"}
+    error = parsed[2][2]
+    assert error is not None and (error.document.source.name, error.line) == ("shop/templates/vs.yaml", 3)
+    assert all(d.source.text is stream for d, _, _, _ in parsed)  # one text, no copies

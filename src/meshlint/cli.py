@@ -100,6 +100,9 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--call-graph", metavar="FILE", help="explicit service call edges: edges: [{from: a.ns, to: b.ns}]")
     p.add_argument("--mesh-config", metavar="FILE",
                    help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
+    p.add_argument("--stdin-filename", metavar="NAME", default="-",
+                   help="the file name findings on stdin (-) carry (default: -, or the `# Source:` "
+                        "template of a rendered Helm document)")
 
 
 def _configure(args: argparse.Namespace) -> Config:
@@ -124,7 +127,7 @@ def _configure(args: argparse.Namespace) -> Config:
 def _inputs(args: argparse.Namespace) -> Inputs:
     from .engine import Inputs
 
-    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph)
+    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, stdin_name=args.stdin_filename)
 
 
 def _write(data: bytes | str, path: str | None) -> int:

@@ -40,13 +40,14 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a command reads: manifest paths (`-` for stdin), and the files that describe their
-    context (`--mesh-config`, `--call-graph`)."""
+    """What a command reads: manifest paths (`-` for stdin, named `stdin_name` in findings), and
+    the files that describe their context (`--mesh-config`, `--call-graph`)."""
 
     paths: Sequence[str]
     mesh_config: str | None = None
     call_graph: str | None = None
     stdin: BinaryIO | None = None
+    stdin_name: str = "-"
 
 
 @dataclass
@@ -94,8 +95,8 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> R
     with _gc_paused():
         # no local holds what was loaded: it is freed (by reference counting) when the analysis
         # returns, before the collector is on again and would walk all of it once more
-        return check_loaded(load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress),
-                            config, context)
+        return check_loaded(load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress,
+                                 inputs.stdin_name), config, context)
 
 
 NO_CONTEXT = ContextFiles()
@@ -176,7 +177,8 @@ def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
     with _gc_paused():
-        return _graph_of(load(inputs.paths, config.facts.default_namespace, inputs.stdin), config, context)
+        return _graph_of(load(inputs.paths, config.facts.default_namespace, inputs.stdin,
+                              stdin_name=inputs.stdin_name), config, context)
 
 
 def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGraph:

@@ -166,6 +166,21 @@ def test_stdin_findings_point_at_stdin(log):
     assert "uriBaseId" not in piped["locations"][0]["physicalLocation"]["artifactLocation"]
 
 
+def test_a_rendered_helm_stream_points_at_its_templates(run, root, schema):
+    """`helm template ... | meshlint check - --format sarif`: each result's artifact is the
+    template its document came from (`# Source:`), relative to the checkout, at the line inside
+    the rendered document."""
+    stream = (root / "tests" / "trees" / "rendered" / "helm-template-shop.yaml").read_text()
+    doc = json.loads(run("check", "-", "--format", "sarif", input=stream).stdout)
+    validate(doc, schema)
+    results = doc["runs"][0]["results"]
+    assert [where(r) for r in results] == [("ML101", "shop/templates/service.yaml", 11),
+                                           ("ML303", "shop/templates/virtualservice.yaml", 12),
+                                           ("ML301", "shop/templates/virtualservice.yaml", 13)]
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == sarif.SRCROOT
+               for r in results)
+
+
 def test_escapes_survive_in_json(log, workspace):
     results = {where(r): r for r in log["runs"][0]["results"]}
     odd = results[("ML101", workspace.odd_name, 9)]

@@ -76,9 +76,10 @@ def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> 
                 skipped.append(full)
 
 
-def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Problem | None]:
-    """Read and decode one input. Undecodable bytes give an UNPARSABLE problem (the text is kept,
-    with replacement characters, so the other documents of the file are still analysed)."""
+def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-") -> tuple[Source, Problem | None]:
+    """Read and decode one input (`-`: stdin, named `stdin_name`). Undecodable bytes give an
+    UNPARSABLE problem (the text is kept, with replacement characters, so the other documents
+    of the file are still analysed)."""
     if path == "-":
         data = (stdin or sys.stdin.buffer).read()
     else:
@@ -87,7 +88,7 @@ def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Probl
         except OSError as exc:
             raise LoadError(f"{path}: {exc.strerror or exc}") from None
     text, problem_line, why = decode(data)
-    source = Source(path, text, None if path == "-" else path)
+    source = Source(stdin_name, text) if path == "-" else Source(path, text, path)
     if why:
         doc = Document(source, 0, len(text), 1, 0)
         return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line)
@@ -114,10 +115,10 @@ def decode(data: bytes) -> tuple[str, int, str]:
                 "the document holding it is not analysed")
 
 
-def load(paths: Iterable[str], default_namespace: str = "default",
-         stdin: BinaryIO | None = None, progress: Callable[[int, int], None] | None = None) -> Loaded:
-    """Read every file under `paths` (`-`: stdin) into resources and problems. Raises
-    LoadError when a path cannot be read."""
+def load(paths: Iterable[str], default_namespace: str = "default", stdin: BinaryIO | None = None,
+         progress: Callable[[int, int], None] | None = None, stdin_name: str = "-") -> Loaded:
+    """Read every file under `paths` (`-`: stdin, named `stdin_name`) into resources and
+    problems. Raises LoadError when a path cannot be read."""
     files, skipped, errors = discover(paths)
     if errors:
         raise LoadError("; ".join(errors))
@@ -133,7 +134,7 @@ def load(paths: Iterable[str], default_namespace: str = "default",
     for number, path in enumerate(files):
         if progress is not None:
             progress(number, len(files))
-        source, problem = read_source(path, stdin)
+        source, problem = read_source(path, stdin, stdin_name)
         out.sources.append(source)
         bad_line = 0
         if problem is not None:
@@ -153,7 +154,9 @@ def load(paths: Iterable[str], default_namespace: str = "default",
         first = re.search(r"\S", source.text)
         as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
         documents: Iterable[tuple[Document, Any, ParseError | None, ItemDocuments]]
-        documents = parse.iter_documents(source, as_json, fast)
+        # an unnamed stream keeps the origin `helm template` writes above each document
+        helm_origins = path == "-" and stdin_name == "-" and problem is None
+        documents = parse.iter_documents(source, as_json, fast, helm_origins)
         if templates.has_placeholders(source.text):
             if templates.structural_placeholder(source.text):
                 _skip_template(out, source)

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ..resource import Document, Source
-from . import lists
+from . import lists, rendered
 from .kubeyaml import KubeLoader as _Loader
 from .sniff import Sniffer
 from .split import split
@@ -291,11 +291,12 @@ def _failing_scalar_line(document: Document) -> int:
     return document.first_content_line()
 
 
-def iter_documents(source: Source, as_json: bool,
-                   fast: bool | None = None) -> Iterator[tuple[Document, Any, ParseError | None, ItemDocuments]]:
+def iter_documents(source: Source, as_json: bool, fast: bool | None = None,
+                   helm_origins: bool = False) -> Iterator[tuple[Document, Any, ParseError | None, ItemDocuments]]:
     """The documents of a source, parsed: (document, value, error, the item documents of a
     `*List`). `fast`: use the fast parsers (default: when this source alone is large enough;
-    the loader decides on the size of the whole input)."""
+    the loader decides on the size of the whole input). `helm_origins`: a document under a
+    `# Source:` comment belongs to that template (`rendered.py`)."""
     if fast is None:
         fast = len(source.text) >= FAST_PATH_MIN_BYTES
     if as_json:
@@ -305,6 +306,9 @@ def iter_documents(source: Source, as_json: bool,
         return
     use_fast = fast and _fast_parser()
     sniffer = Sniffer(source.text) if use_fast else None
-    for doc in split(source):
+    documents = split(source)
+    if helm_origins:
+        documents = rendered.attributed(source, documents)
+    for doc in documents:
         value, error, items = parse(doc, sniffer)
         yield doc, value, error, items
