@@ -267,6 +267,13 @@ def rule_fixtures() -> list[Fixture]:
     return all_fixtures()
 
 
+@pytest.fixture(scope="session")
+def expect_markers() -> Callable[[Path], tuple[Expectation, ...]]:
+    """`expect_markers(path)`: the `# expect: CODE "text"` markers of any YAML file, written as
+    in the rule fixtures (the manifests of the repository trees under tests/trees/)."""
+    return lambda path: parse(path).expectations
+
+
 # --- the end-of-run summary ------------------------------------------------------------------------
 
 END_OF_RUN = pytest.StashKey[list[Callable[[], list[str]]]]()
