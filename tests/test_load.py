@@ -85,7 +85,7 @@ NOT_OBJECTS = {
                      "a kind cluster configuration"),
     "kubeconfig": ({"apiVersion": "v1", "kind": "Config", "clusters": []}, "a kubeconfig"),
     "kubeadm": ({"apiVersion": "kubeadm.k8s.io/v1beta3", "kind": "ClusterConfiguration"},
-                "ClusterConfiguration: a configuration file of kubeadm"),
+                "a kubeadm configuration"),
 }
 
 
@@ -184,8 +184,9 @@ components:
     broken.mkdir()
     (broken / "kustomization.yaml").write_text("patches: [{path: x.yaml\n")
     monkeypatch.chdir(tmp_path)
-    found = patch_files(["overlays/prod/extra-service.yaml", "components/mtls/a.yaml", "components/unused/a.yaml",
-                         "broken/x.yaml", "-"])
+    walked = ["overlays/prod/kustomization.yaml", "overlays/prod/extra-service.yaml", "components/mtls/a.yaml",
+              "components/mtls/kustomization.yaml"]
+    found = patch_files(walked, ["components/unused/a.yaml", "broken/x.yaml"])
     expected = ["overlays/prod/replicas.yaml", "overlays/shared/retries.yaml", "overlays/prod/sidecar.yaml",
                 "overlays/prod/hosts.yaml", "components/mtls/probes.yaml"]
     # a Component is built through the kustomization that uses it; "" when none is in the input

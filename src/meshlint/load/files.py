@@ -119,6 +119,7 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
          progress: Callable[[int, int], None] | None = None, stdin_name: str = "-") -> Loaded:
     """Read every file under `paths` (`-`: stdin, named `stdin_name`) into resources and
     problems. Raises LoadError when a path cannot be read."""
+    paths = list(paths)
     files, skipped, errors = discover(paths)
     if errors:
         raise LoadError("; ".join(errors))
@@ -129,7 +130,7 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
     # the fast parsers pay for their import on inputs of some size: decide on the whole input
     total = sum(_size(path) for path in files)
     fast = total >= parse.FAST_PATH_MIN_BYTES or None  # None: decide per source (stdin)
-    patches = kustomize.patch_files(files)
+    patches = kustomize.patch_files(files + skipped, [p for p in paths if p != "-" and not os.path.isdir(p)])
     patched: dict[str, int] = {}  # kustomization directory -> patch files skipped
     for number, path in enumerate(files):
         if progress is not None:

@@ -9,8 +9,8 @@ them here gives the better reason. Files under `resources:` stay manifests, even
 kustomization patches with them. A Component's patches are checked through a kustomization
 that uses it (kustomize builds no Component alone).
 
-The kustomizations read are those in the directories of the input's files (so a patch named on
-the command line, as pre-commit does, is recognised too).
+The kustomizations read are those a directory walk found, and those beside a file named on
+the command line (so a patch that pre-commit passes alone is recognised too).
 """
 
 from __future__ import annotations
@@ -26,20 +26,26 @@ from .kubeyaml import KubeLoader
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def patch_files(files: Iterable[str]) -> dict[str, str]:
-    """The patch files among `files`: normalised absolute path -> the directory to run
-    `kustomize build` in to see them applied (as the input names it): the kustomization that
-    names the patch, or for a Component (which cannot be built alone) a kustomization that
-    uses it; "" when no such kustomization is in the input."""
+def patch_files(walked: Iterable[str], named: Iterable[str]) -> dict[str, str]:
+    """The patch files of the kustomizations among `walked` (every file a directory walk
+    found) and beside the files `named` on the command line: normalised absolute path -> the
+    directory to run `kustomize build` in to see them applied (as the input names it): the
+    kustomization that names the patch, or for a Component (which cannot be built alone) a
+    kustomization that uses it; "" when no such kustomization is in the input."""
+    found: dict[str, str] = {}  # directory -> its kustomization ("" for none)
+    for file in walked:
+        if os.path.basename(file) in NAMES:
+            found.setdefault(os.path.dirname(file), file)  # kustomize refuses a directory with two
+    for file in named:  # (a walk needs no stat: it listed the directories' names already)
+        directory = os.path.dirname(file)
+        if directory not in found:
+            beside = [os.path.join(directory, name) for name in NAMES]
+            found[directory] = next((path for path in beside if os.path.isfile(path)), "")
     kustomizations = []
-    for directory in sorted({os.path.dirname(f) for f in files if f != "-"}):
-        for name in NAMES:
-            path = os.path.join(directory, name)
-            if os.path.isfile(path):
-                value = _read(path)
-                if value is not None:
-                    kustomizations.append((directory, value))
-                break  # kustomize refuses a directory with more than one
+    for directory, path in sorted(found.items()):
+        value = _read(path) if path else None
+        if value is not None:
+            kustomizations.append((directory, value))
     users: dict[str, str] = {}  # Component directory -> a kustomization using it
     resources: set[str] = set()
     for directory, kustomization in kustomizations:

@@ -32,12 +32,12 @@ BUILD_INPUTS: dict[tuple[str, str], str] = {
     ("skaffold", "Config"): "a skaffold configuration",
     ("kind.x-k8s.io", "Cluster"): "a kind cluster configuration",
     ("", "Config"): "a kubeconfig",
+    ("kubeadm.k8s.io", "ClusterConfiguration"): "a kubeadm configuration",
+    ("kubeadm.k8s.io", "InitConfiguration"): "a kubeadm configuration",
+    ("kubeadm.k8s.io", "JoinConfiguration"): "a kubeadm configuration",
+    ("kubelet.config.k8s.io", "KubeletConfiguration"): "a kubelet configuration",
 }
-# API groups that hold only the configuration files of Kubernetes' own components.
-CONFIG_GROUPS: dict[str, str] = {
-    "kubeadm.k8s.io": "kubeadm", "kubelet.config.k8s.io": "the kubelet", "kubeproxy.config.k8s.io": "kube-proxy",
-    "kubescheduler.config.k8s.io": "the scheduler", "apiserver.config.k8s.io": "the API server",
-}
+_BUILD_KINDS = frozenset(kind for _, kind in BUILD_INPUTS)
 
 
 def add_value(out: Loaded, value: Any, origin: Origin, default_namespace: str,
@@ -48,11 +48,12 @@ def add_value(out: Loaded, value: Any, origin: Origin, default_namespace: str,
     `origin`."""
     if value is None:
         return  # empty, or comments only
-    not_an_object = _not_an_object(value)
-    if not_an_object:
-        out.skipped.append(Skipped(origin, not_an_object))
-        return
-    kind = value.get("kind")
+    kind = value.get("kind") if value.__class__ is dict else None
+    if kind.__class__ is not str or kind in _BUILD_KINDS:  # (one test for nearly every document)
+        not_an_object = _not_an_object(value)
+        if not_an_object:
+            out.skipped.append(Skipped(origin, not_an_object))
+            return
     if isinstance(kind, str) and kind.endswith("List") and "items" in value:
         items = value.get("items")
         if items is None:
@@ -93,8 +94,6 @@ def _not_an_object(value: Any) -> str:
         build_input = BUILD_INPUTS.get((group, kind))
         if build_input:
             return f"{build_input}: never sent to the API server"
-        if group in CONFIG_GROUPS:
-            return f"{kind}: a configuration file of {CONFIG_GROUPS[group]}, never sent to the API server"
     return ""
 
 
