@@ -8,8 +8,12 @@ unreadable path is an error (exit code 2).
 Which rule reports a kind of problem, under which code, is the rules' business (`rules/`).
 
 - `files.py`: the file source (discover, read and decode, then each document's objects);
-- `split.py`, `sniff.py`, `lists.py`, `parse.py`: a source's text -> parsed documents;
-- `objects.py`: parsed objects + their origin -> Resources or Problems, needing no text (the
+- `templates.py`, `kustomize.py`: files that are not manifests although they look like some
+  (templates to render, kustomize patches);
+- `split.py`, `rendered.py`, `sniff.py`, `lists.py`, `parse.py`, `kubeyaml.py`: a source's
+  text -> parsed documents (each with its origin, a Helm template's for rendered output),
+  read as Kubernetes reads YAML;
+- `objects.py`: parsed objects + their origin -> Resources, Problems or Skipped, needing no text (the
   seam a live cluster source plugs into);
 - `schema.py`: the types of the fields rules read; `result.py`: what loading gives back;
 - `context_files.py`: `--mesh-config` and `--call-graph`.
