@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .kubeyaml import KubeLoader
+from . import kubeyaml
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -71,7 +71,7 @@ def key(path: str) -> str:
 def _read(path: str) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as fh:
-            kustomization = yaml.load(fh.read(), Loader=KubeLoader)
+            kustomization = kubeyaml.load(fh.read())
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError):
         return None  # a broken kustomization names nothing; it is reported when it is loaded
     return kustomization if isinstance(kustomization, dict) else None
