@@ -10,7 +10,7 @@ go-yaml (`resolve.go`, `resolve()`), so that a document means here what it means
 | `=`, `=~` | error (YAML 1.1's `value` tag has no constructor) | the string |
 | `y`, `Y`, `n`, `N` | a string | a boolean |
 | `12:30`, `190:20:30` | a base-60 integer | the string (base 60 is "purposefully unsupported") |
-| `2024-01-02`, `2001-12-14t21:59:43Z` | a date or datetime | the string (so go-yaml decodes timestamps into a map) |
+| `2024-01-02`, `2001-12-14t21:59:43Z` | a date or datetime | the string (as go-yaml decodes one into a map) |
 | `1e3`, `6.02E23`, `1.5e3` | a string (YAML 1.1 needs a dot and a signed exponent) | a float |
 | `0o17`, `0X1F`, `0B101` | a string | an integer (Go's `strconv.ParseInt(s, 0, 64)`) |
 | `08`, `09.5` | a string | a float (not octal, but decimal float syntax) |
@@ -18,9 +18,9 @@ go-yaml (`resolve.go`, `resolve()`), so that a document means here what it means
 | `<<` as a value | error (the merge tag has no constructor there) | the string |
 
 Everything else (null, the other booleans, decimal, octal, hex and binary integers, floats, `.inf`,
-`.nan`, merge keys, explicit tags) is the same in both and left to PyYAML's resolver and
-constructors. The JSON round trip after go-yaml is not modelled: it turns non-string keys into
-strings and integral floats into integers, which no field a rule reads depends on.
+`.nan`, merge keys, explicit tags) reads the same in both, built by PyYAML's constructors. The
+JSON round trip after go-yaml is not modelled: it turns non-string keys into strings and
+integral floats into integers, which no field a rule reads depends on.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ _IDENTITY = ("name", "namespace", "generateName")
 
 
 def has_placeholders(text: str) -> bool:
+    """Does `text` hold `{{` or `{%` anywhere? (The only test a file without them pays.)"""
     # A single "{" is found with memchr (0.3 ms on a 15 MB stream), and most large inputs
     # have none; a two-character `in` costs ~25 ms there, the regex ~7 ms.
     return "{" in text and _OPENING.search(text) is not None
