@@ -42,7 +42,7 @@ def test_json_shape_is_exactly_the_contract(files, run, manifests):
     doc = json.loads(proc.stdout)
     assert set(doc) == {"version", "findings", "summary"}
     assert doc["version"] == "0.1.0"
-    assert doc["summary"] == {"files": 1, "resources": 1, "findings": {"error": 1, "warning": 0, "info": 0},
+    assert doc["summary"] == {"files": 1, "resources": 2, "findings": {"error": 1, "warning": 0, "info": 0},
                               "suppressed": 0}
     (f,) = doc["findings"]
     assert set(f) == {"code", "name", "variant", "severity", "resource", "file", "line", "message", "fix",

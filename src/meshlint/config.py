@@ -31,8 +31,14 @@ class Facts:
     """What the user states about the environment that the files cannot show (SPEC §4)."""
 
     root_namespace: str = "istio-system"
-    injected_namespaces: frozenset[str] = frozenset()
+    injected_namespaces: frozenset[str] = frozenset()  # injection on, their Namespace not in the input
+    uninjected_namespaces: frozenset[str] = frozenset()  # injection off, likewise
     known_gateways: frozenset[str] = frozenset()  # "ns/name"
+    known_hosts: frozenset[str] = frozenset()  # service hosts outside the input; globs allowed
+
+    def is_known_host(self, host: str) -> bool:
+        """A host the user says exists outside the input (`known-hosts`, globs allowed)."""
+        return any(fnmatch.fnmatchcase(host, pattern) for pattern in self.known_hosts)
     native_sidecars: bool = False
     istio_version: str = ""
     domain: str = DOMAIN
@@ -101,7 +107,8 @@ def parse_codes(values: list[str] | str, rules: Mapping[str, Rule], where: str) 
     return out
 
 
-ENV_KEYS = {"root-namespace", "injected-namespaces", "known-gateways", "native-sidecars", "istio-version"}
+ENV_KEYS = {"root-namespace", "injected-namespaces", "uninjected-namespaces", "known-gateways", "known-hosts",
+            "native-sidecars", "istio-version"}
 TOP_KEYS = {"select", "ignore", "severity", "fail-on", "default-namespace", "ignore-resources"} | ENV_KEYS
 
 
@@ -145,6 +152,10 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
             facts = replace(facts, native_sidecars=value)
         elif key == "injected-namespaces":
             facts = replace(facts, injected_namespaces=frozenset(_strings(value, at)))
+        elif key == "uninjected-namespaces":
+            facts = replace(facts, uninjected_namespaces=frozenset(_strings(value, at)))
+        elif key == "known-hosts":
+            facts = replace(facts, known_hosts=frozenset(_strings(value, at)))
         elif key == "known-gateways":
             gateways = _strings(value, at)
             for gw in gateways:
@@ -168,6 +179,10 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
             cfg = replace(cfg, ignore_resources=tuple(_ignore_resources(value, rules, at)))
         else:
             raise ConfigError(f"{at}: unknown key")
+    both = facts.injected_namespaces & facts.uninjected_namespaces
+    if both:
+        raise ConfigError(f"{where}: namespace {sorted(both)[0]} is in both injected-namespaces and "
+                          "uninjected-namespaces")
     return replace(cfg, facts=facts, severity=severity, options=options, source=where)
 
 
@@ -224,7 +239,9 @@ def effective(config: Config, rules: Mapping[str, Rule], mesh_config: str = "", 
         "ignore-resources": [{"code": ",".join(codes), "resource": glob} for codes, glob in config.ignore_resources],
         "root-namespace": facts.root_namespace,
         "injected-namespaces": sorted(facts.injected_namespaces),
+        "uninjected-namespaces": sorted(facts.uninjected_namespaces),
         "known-gateways": sorted(facts.known_gateways),
+        "known-hosts": sorted(facts.known_hosts),
         "native-sidecars": facts.native_sidecars,
         "istio-version": facts.istio_version or "(unknown)",
         "mesh-config": mesh_config or "(none)",

@@ -44,6 +44,9 @@ class Edge:
     max_retries: int | None = None  # DestinationRule connectionPool.http.maxRetries
     outlier: Mapping[str, Any] | None = None  # DestinationRule outlierDetection
     port: int | None = None  # the port the caller names (None: not named)
+    # the assumption about the caller's namespace its tries rest on (meshed: Istio retries;
+    # outside the mesh: 1 try); "" when the caller's sidecar is known
+    assumption: str = ""
 
     @property
     def origins(self) -> list[str]:

@@ -80,13 +80,17 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
         for h in vs.spec.get("hosts") or ():
             vs_by_host.setdefault(expand_host(h, vs.namespace, domain), []).append(vs)
     mesh_default = index.mesh().mesh.get("defaultHttpRetryPolicy")
-    retrying = _istio_callers(index, nodes, services)
+    sidecars = _caller_sidecars(index, nodes, services)
     for edge in edges.values():
         target = edge.target
-        if not retrying.get(edge.source, True):
-            edge.tries, edge.capped_tries = 1, 1.0
-            edge.note = "the caller has no Istio sidecar: Istio does not retry its requests"
-            continue
+        caller_sidecar = sidecars.get(edge.source)
+        if caller_sidecar is not None:
+            edge.assumption = caller_sidecar.assumption
+            if not caller_sidecar.istio:
+                edge.tries, edge.capped_tries = 1, 1.0
+                edge.note = (f"the caller has no Istio sidecar ({caller_sidecar.reason}): Istio does not retry "
+                             "its requests")
+                continue
         if not _speaks_http(services.get(target), edge.port, index, target, port_protocol):
             edge.tries, edge.capped_tries, edge.note = 1, 1.0, "not HTTP: no retries"
             continue
@@ -137,12 +141,13 @@ def _limits(edge: Edge, rules: list[Resource]) -> None:
     edge.budget = ", ".join(words)
 
 
-def _istio_callers(index: MeshView, nodes: Mapping[str, Resource | None],
-                   services: Mapping[str, Resource]) -> dict[str, bool]:
-    """Whether each caller node's requests go through an Istio sidecar, which is what retries.
-    Callers whose workloads are not in the input (a call-graph file, an external client) are
-    assumed to be meshed: the worst case."""
-    out: dict[str, bool] = {}
+def _caller_sidecars(index: MeshView, nodes: Mapping[str, Resource | None],
+                   services: Mapping[str, Resource]) -> dict[str, Sidecar]:
+    """Each caller node's sidecar, which is what retries: of one of its workloads with an Istio
+    sidecar if any has one, else of its first workload. Callers whose workloads are not in the
+    input (a call-graph file, an external client) are left out: they are taken to be meshed,
+    the worst case."""
+    out: dict[str, Sidecar] = {}
     by_resource = {id(w.resource): w for w in index.workloads()}
     for host, resource in nodes.items():
         if resource is None:
@@ -151,8 +156,9 @@ def _istio_callers(index: MeshView, nodes: Mapping[str, Resource | None],
             workloads = index.workloads_of(resource)
         else:
             workloads = [by_resource[id(resource)]] if id(resource) in by_resource else []
-        if workloads:
-            out[host] = any(index.sidecar(w).istio for w in workloads)
+        sidecars = [index.sidecar(w) for w in workloads]
+        if sidecars:
+            out[host] = next((sc for sc in sidecars if sc.istio), sidecars[0])
     return out
 
 

@@ -6,6 +6,9 @@ Every destination of the split needs `outlierDetection` in the DestinationRule f
 at the top level, or in the subset used (istio/api `destination_rule.proto`: a subset's
 policy applies to traffic routed to that subset).
 
+When no DestinationRule for the destinations is in the input, one may exist elsewhere: the
+finding says so instead of stating that none exists.
+
 ## Why it matters
 Weights are static. When the canary's pods crash-loop or answer 5xx, Envoy keeps sending them
 exactly their weight: 10 % of users get errors until a person (or Flagger/Argo) notices.
@@ -63,7 +66,9 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         weights = "/".join(str(t.weight if t.weight is not None else default_weight) for t in rule.targets)
         path = rule.path + (("backendRefs",) if rule.gateway_api else ("route",))
         related = tuple(dict.fromkeys(dr.ref for t in rule.targets for dr in index.destination_rules_for(t.fqdn)))
-        yield RULE.finding(UNGUARDED_SPLIT, rule.resource, path, related=related, weights=weights,
+        # no DestinationRule for any destination in the input: one may exist elsewhere (SPEC §2)
+        variant = UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
+        yield RULE.finding(variant, rule.resource, path, related=related, weights=weights,
                            n=len(rule.targets), missing=", ".join(missing), first=missing[0].split(" ")[0])
 
 
@@ -82,12 +87,19 @@ UNGUARDED_SPLIT = Variant(
     "Add trafficPolicy.outlierDetection to the DestinationRule for {first} (or to every subset in the "
     "split).")
 
+NO_DESTINATION_RULE_IN_INPUT = Variant(
+    "no-destination-rule-in-input", Severity.WARNING,
+    "traffic split {weights} across {n} destinations, and no DestinationRule for {missing} is in the "
+    "input: unless one elsewhere sets outlierDetection, Istio keeps sending a failing canary its share",
+    "Add a DestinationRule with trafficPolicy.outlierDetection for {first} (or to every subset in the "
+    "split), or check the input with the file that defines it.")
+
 RULE = Rule(
     code="ML304",
     name="canary-without-outlier-detection",
     summary="Weighted traffic split without outlier detection",
     inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
-    variants=(UNGUARDED_SPLIT,),
+    variants=(UNGUARDED_SPLIT, NO_DESTINATION_RULE_IN_INPUT),
     check=check,
     footgun=8,
 )

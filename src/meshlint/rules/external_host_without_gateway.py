@@ -71,7 +71,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 related = tuple(dict.fromkeys(e.gateway.ref for e in served))
                 yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related,
                                    host=host, gateways=", ".join(gateways), first=gateways[0])
-            elif not local and not declared:
+            elif not local and not declared and not index.facts.is_known_host(fqdn):
                 yield RULE.finding(UNDECLARED_EGRESS_HOST, vs, ("spec", "hosts", i), host=host)
 
 
@@ -89,10 +89,10 @@ GATEWAY_BYPASSED = Variant(
     "Add {first} (and mesh, to keep in-mesh callers) to spec.gateways.")
 UNDECLARED_EGRESS_HOST = Variant(
     "undeclared-egress-host", Severity.INFO,
-    "host {host} is not a cluster Service, no Gateway serves it and no ServiceEntry declares it; "
-    "these mesh-only routes apply to egress traffic only",
-    "Declare the host with a ServiceEntry if this is egress routing, or bind the VirtualService to "
-    "the Gateway that should serve it.")
+    "host {host} is not a cluster Service, and no Gateway or ServiceEntry in the input serves or "
+    "declares it; unless one elsewhere does, these mesh-only routes apply to egress traffic only",
+    "Declare the host with a ServiceEntry if this is egress routing (or list it under known-hosts), "
+    "or bind the VirtualService to the Gateway that should serve it.")
 
 RULE = Rule(
     code="ML104",

@@ -14,6 +14,12 @@ The rule fires on the entry service (called by nothing in the graph, or exposed 
 gateway) of every path whose worst-case multiplier, the product of tries along it, exceeds
 `max-amplification` (option, default 10). Cycles are reported once (info), never followed.
 
+A caller's sidecar is what retries: a caller without one makes 1 try per hop. When its
+Namespace object is not in the input, the caller's namespace is assumed meshed if Istio
+configuration in the input targets it, and outside the mesh otherwise (SPEC §2); a path whose
+tries rest on that assumption is reported with it (`injected-namespaces` and
+`uninjected-namespaces` settle it).
+
 ## Why it matters
 When the deepest service slows down or fails, every layer above retries, and the retries
 multiply: with Istio's default of 2 retries a 4-deep chain sends 3^4 = 81 requests to the
@@ -59,7 +65,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..finding import Finding, Options, Rule, Severity, Variant
-from ..index import Index
+from ..index import SIDECAR_INPUTS, Index
 from ..mesh import routes
 from ..mesh.workloads import WORKLOAD_KINDS
 
@@ -86,8 +92,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                           "the worst is used" for e in path.edges if "routes differ" in e.note)
         factors = " x ".join(str(e.tries) for e in path.edges)
         related = tuple(dict.fromkeys(e.route.ref for e in path.edges if e.route is not None))
+        assumed = next((e.assumption for e in path.edges if e.assumption), "")
         yield RULE.finding(
-            AMPLIFICATION, resource, where, document=document, related=related,
+            AMPLIFICATION_ASSUMED if assumed else AMPLIFICATION, resource, where, document=document,
+            related=related, assumption=assumed,
             chain=" → ".join(names[h] for h in path.hosts), factor=f"{path.amplification:g}",
             bottom=names[path.hosts[-1]], factors=factors, capped=capped, limit=f"{limit:g}",
             hop=f"{names[hop.source]} → {names[hop.target]}", tries=hop.tries, without=f"{without:g}")
@@ -126,6 +134,12 @@ AMPLIFICATION = Variant(
     "{chain}: up to {factor}x at {bottom} ({factors} tries per hop{capped}), above max-amplification {limit}",
     "Set retries.attempts: 0 (or a retryBudget) on the {hop} hop ({tries} tries): the path drops to "
     "{without}x.")
+AMPLIFICATION_ASSUMED = Variant(
+    "amplification-assumed", Severity.WARNING,
+    "{chain}: up to {factor}x at {bottom} ({factors} tries per hop{capped}), above max-amplification "
+    "{limit} ({assumption})",
+    "Set retries.attempts: 0 (or a retryBudget) on the {hop} hop ({tries} tries): the path drops to "
+    "{without}x.")
 RETRY_CYCLE = Variant(
     "retry-cycle", Severity.INFO,
     "call cycle {cycle}: a failure can be retried around the loop; amplification is computed without "
@@ -136,9 +150,8 @@ RULE = Rule(
     code="ML302",
     name="retry-amplification",
     summary="Retries multiply along a call path beyond the limit",
-    inputs=frozenset({"Service", "ServiceEntry", "VirtualService", "DestinationRule", "ConfigMap", "IstioOperator",
-                      "Namespace", *WORKLOAD_KINDS}),
-    variants=(AMPLIFICATION, RETRY_CYCLE),
+    inputs=frozenset({"Service", "ServiceEntry", *SIDECAR_INPUTS, *WORKLOAD_KINDS}),
+    variants=(AMPLIFICATION, RETRY_CYCLE, AMPLIFICATION_ASSUMED),
     check=check,
     options={"max-amplification": 10.0},
     footgun=5,

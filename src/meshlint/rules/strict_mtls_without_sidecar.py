@@ -14,6 +14,11 @@ an `istio-proxy` container); ambient-mode workloads count as meshed. Reported:
   they cannot terminate Istio mTLS, so the host becomes unreachable (auto-mTLS would have sent
   plaintext).
 
+A workload whose Namespace object is not in the input has unknown labels (SPEC §2): the
+configuration settles them (`injected-namespaces`, `uninjected-namespaces`), or else the
+namespace is assumed meshed when Istio configuration in the input targets it, and outside the
+mesh otherwise. A finding that rests on that assumption is a warning that names it.
+
 ## Why it matters
 STRICT is the switch that turns "mTLS where possible" into "mTLS or nothing". Workloads that
 were left out of injection (an opt-out label, `hostNetwork`, a namespace nobody labelled) do
@@ -56,7 +61,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
-from ..index import Index
+from ..index import SIDECAR_INPUTS, Index
 from ..mesh.hosts import expand_host
 from ..mesh.peerauth import Mode
 from ..mesh.workloads import WORKLOAD_KINDS
@@ -74,18 +79,21 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             continue
         strict = pas.strict_somewhere(w.namespace, w.labels)
         if strict is not None:
-            yield RULE.finding(IN_STRICT_SCOPE, w.resource, w.path or ("metadata",), related=(strict.decided_by.ref,),
-                               kind=w.resource.kind_name, reason=sc.reason, pa=_pa(strict))
+            variant, assumed = (IN_STRICT_SCOPE_ASSUMED, sc.assumption) if sc.assumption else (IN_STRICT_SCOPE, "")
+            yield RULE.finding(variant, w.resource, w.path or ("metadata",), related=(strict.decided_by.ref,),
+                               reason=sc.reason, pa=_pa(strict), assumption=assumed)
             continue
         for svc, mention in index.calls(w):
             targets = [t for t in index.workloads_of(svc) if index.sidecar(t).meshed]
             for target in targets:
                 mode = pas.strict_somewhere(target.namespace, target.labels)
-                if mode is not None and index.sidecar(target).istio:
+                target_sidecar = index.sidecar(target)
+                if mode is not None and target_sidecar.istio:
+                    assumed = sc.assumption or target_sidecar.assumption
                     yield RULE.finding(
-                        CALLS_STRICT_WORKLOAD, w.resource, mention.path, related=(svc.ref, mode.decided_by.ref),
-                        kind=w.resource.kind_name, reason=sc.reason,
-                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode))
+                        CALLS_STRICT_WORKLOAD_ASSUMED if assumed else CALLS_STRICT_WORKLOAD, w.resource,
+                        mention.path, related=(svc.ref, mode.decided_by.ref), reason=sc.reason,
+                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed)
                     break
     domain = index.facts.domain
     for dr in index.of_kind("DestinationRule"):
@@ -129,6 +137,18 @@ CALLS_STRICT_WORKLOAD = Variant(
     "STRICT: its plaintext requests are rejected",
     "Inject a sidecar into this workload, or give {service} a PERMISSIVE portLevelMtls for the port "
     "it calls.")
+IN_STRICT_SCOPE_ASSUMED = Variant(
+    "in-strict-scope-assumed", Severity.WARNING,
+    "the pod has no sidecar ({reason}) but PeerAuthentication {pa} makes it STRICT: the policy is not "
+    "enforced on it, and its plaintext calls to STRICT workloads are rejected ({assumption})",
+    "If the namespace is injected, list it under injected-namespaces; otherwise inject a sidecar or "
+    "keep the workload out of STRICT scope.")
+CALLS_STRICT_WORKLOAD_ASSUMED = Variant(
+    "calls-strict-workload-assumed", Severity.WARNING,
+    "the pod has no sidecar ({reason}) but calls {service}, which PeerAuthentication {pa} makes "
+    "STRICT: its plaintext requests are rejected ({assumption})",
+    "Settle the assumption with injected-namespaces or uninjected-namespaces; if it holds, inject a "
+    "sidecar into this workload or give {service} a PERMISSIVE portLevelMtls for the port it calls.")
 ISTIO_MUTUAL_WITHOUT_SIDECAR = Variant(
     "istio-mutual-without-sidecar", Severity.ERROR,
     "tls.mode ISTIO_MUTUAL for {host}, whose workloads have no sidecar ({reason}): they cannot "
@@ -139,9 +159,9 @@ RULE = Rule(
     code="ML201",
     name="strict-mtls-without-sidecar",
     summary="STRICT mTLS in scope of a workload without a sidecar",
-    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator", "PeerAuthentication",
-                      "Service", "DestinationRule"}),
-    variants=(IN_STRICT_SCOPE, CALLS_STRICT_WORKLOAD, ISTIO_MUTUAL_WITHOUT_SIDECAR),
+    inputs=frozenset({*WORKLOAD_KINDS, *SIDECAR_INPUTS, "Service"}),
+    variants=(IN_STRICT_SCOPE, CALLS_STRICT_WORKLOAD, ISTIO_MUTUAL_WITHOUT_SIDECAR, IN_STRICT_SCOPE_ASSUMED,
+              CALLS_STRICT_WORKLOAD_ASSUMED),
     check=check,
     footgun=3,
 )
