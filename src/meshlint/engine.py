@@ -57,6 +57,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)  # the rules that ran (enabled by the configuration)
+    # what the rules' injection decisions assumed about namespaces the input does not hold
+    assumptions: list[str] = field(default_factory=list)
 
     @property
     def reported(self) -> list[Finding]:
@@ -109,7 +111,7 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
     return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
-                  internal_errors=errors, rules=enabled)
+                  internal_errors=errors, rules=enabled, assumptions=index.assumptions())
 
 
 def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:

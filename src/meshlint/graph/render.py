@@ -2,12 +2,13 @@
 and retry limits), `dot` (Graphviz), `mermaid`, and `json`:
 `{"nodes": [host...], "edges": [{"from", "to", "source", "tries", "capped_tries"}],
   "paths": [{"hosts": [...], "amplification": 64.0, "capped_amplification": ...}],
-  "cycles": [[...]]}`.
+  "cycles": [[...]], "assumptions": ["assuming namespace shop is meshed: ...", ...]}`.
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable
 
 from ..mesh.callgraph import Edge
@@ -46,6 +47,10 @@ def render_text(view: CallGraph) -> str:
     out.append("Cycles: " + ("none" if not cycles else ""))
     for c in cycles:
         out.append("  " + " → ".join(names[h] for h in c))
+    if view.assumptions:
+        out.append("")
+        out.append("Assumed (the tries above rest on it):")
+        out += [textwrap.fill(a, 80, initial_indent="  ", subsequent_indent="    ") for a in view.assumptions]
     return "\n".join(out) + "\n"
 
 
@@ -59,6 +64,7 @@ def render_json(view: CallGraph) -> str:
                    "capped_amplification": round(float(p.capped_amplification), 6)}
                   for p in view.worst_paths() if p.edges],
         "cycles": graph.cycles(),
+        "assumptions": view.assumptions,
     }
     return json.dumps(doc, indent=2) + "\n"
 
