@@ -87,3 +87,24 @@ def test_a_gateway_of_a_namespace_the_input_does_not_hold_is_not_in_the_input(ru
     assert first["severity"] == "warning" and first["variant"] == "gateway-not-in-input"
     assert "which is not in the input" in first["message"]
     assert "Reference the Gateway as istio-system/public-gateway" not in first["fix"]
+
+
+def test_the_changed_files_hook_gives_the_whole_repository_answer_for_each_file(run, root):
+    """`.pre-commit-hooks.yaml`'s `meshlint` hook: `check --context-dir . FILE...` reads the
+    repository for context and reports on the changed files only, exactly what a run on the
+    whole repository reports on them (issue #12, item 6)."""
+    import yaml
+
+    (hook,) = [h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text()) if h["id"] == "meshlint"]
+    entry = hook["entry"].split()
+    assert entry[:2] == ["meshlint", "check"] and hook.get("pass_filenames", True)
+
+    def keyed(found: list[dict]) -> set[tuple]:  # ("./a.yaml" from the walk of ".", "a.yaml" as given)
+        return {(os.path.normpath(f["file"]), f["line"], f["code"], f["severity"], f["message"]) for f in found}
+
+    examples = root / "examples"
+    whole = keyed(findings(run, ".", cwd=examples))
+    changed = ["shop/ingress.yaml", "payments/payment.yaml"]
+    hooked = keyed(findings(run, *entry[2:], *changed, cwd=examples))
+    assert hooked == {f for f in whole if f[0] in changed}
+    assert {f[0] for f in hooked} == set(changed)

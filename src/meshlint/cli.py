@@ -98,6 +98,9 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--call-graph", metavar="FILE", help="explicit service call edges: edges: [{from: a.ns, to: b.ns}]")
     p.add_argument("--mesh-config", metavar="FILE",
                    help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
+    p.add_argument("--context-dir", action="append", default=[], metavar="DIR",
+                   help="also read the manifests under DIR for what they define (Gateways, DestinationRules, "
+                        "Namespaces), reporting only on the PATHs (repeatable; the pre-commit hook uses it)")
 
 
 def _configure(args: argparse.Namespace) -> Config:
@@ -122,7 +125,7 @@ def _configure(args: argparse.Namespace) -> Config:
 def _inputs(args: argparse.Namespace) -> Inputs:
     from .engine import Inputs
 
-    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph)
+    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir)
 
 
 def _write(data: bytes | str, path: str | None) -> int:

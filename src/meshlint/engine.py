@@ -14,6 +14,7 @@ final `Result`.
 from __future__ import annotations
 
 import gc
+import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +48,9 @@ class Inputs:
     mesh_config: str | None = None
     call_graph: str | None = None
     stdin: BinaryIO | None = None
+    # read for what they define (Gateways, DestinationRules, Namespaces), never reported on:
+    # the repository around the changed files of a pre-commit run
+    context_dirs: Sequence[str] = ()
 
 
 @dataclass
@@ -95,18 +99,34 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> R
     with _gc_paused():
         # no local holds what was loaded: it is freed (by reference counting) when the analysis
         # returns, before the collector is on again and would walk all of it once more
-        return check_loaded(load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress),
-                            config, context)
+        return check_loaded(_load(inputs, config, progress), config, context)
+
+
+def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> Loaded:
+    """The PATHs, and the objects of the context directories' files that are not among them
+    (`Loaded.context`: analysed, never reported on)."""
+    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress)
+    if not inputs.context_dirs:
+        return loaded
+    given = {os.path.realpath(s.path) for s in loaded.sources if s.path is not None}
+    around = load(inputs.context_dirs, config.facts.default_namespace)
+    context = [s for s in around.sources if s.path is None or os.path.realpath(s.path) not in given]
+    keep = {id(s) for s in context}
+    return replace(loaded, resources=loaded.resources + [r for r in around.resources if id(r.source) in keep],
+                   context=context)
 
 
 NO_CONTEXT = ContextFiles()
 
 
 def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT) -> Result:
-    """The findings on what was already loaded."""
+    """The findings on what was already loaded (none on `loaded.context`, which only informs)."""
     index = _index(loaded, config, context)
     enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
     found, errors = _run(enabled, index, config)
+    if loaded.context:
+        context_sources = {id(s) for s in loaded.context}
+        found = [f for f in found if f.source is None or id(f.source) not in context_sources]
     in_scope = [f for f in found if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
@@ -177,7 +197,7 @@ def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
     with _gc_paused():
-        return _graph_of(load(inputs.paths, config.facts.default_namespace, inputs.stdin), config, context)
+        return _graph_of(_load(inputs, config), config, context)
 
 
 def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGraph:
