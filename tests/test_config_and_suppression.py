@@ -243,7 +243,7 @@ def test_progress_bar_only_on_a_terminal(run, run_on_tty):
 def test_pre_commit_hooks_file(root):
     hooks = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
     by_id = {h["id"]: h for h in hooks}
-    assert by_id["meshlint"]["entry"] == "meshlint check" and by_id["meshlint"]["language"] == "python"
+    assert by_id["meshlint"]["entry"] == "meshlint check --context-dir ." and by_id["meshlint"]["language"] == "python"
     assert set(by_id["meshlint"]["types_or"]) == {"yaml", "json"}
     assert by_id["meshlint-repo"]["pass_filenames"] is False
 
