@@ -18,6 +18,7 @@ A workload whose Namespace object is not in the input has unknown labels (SPEC Â
 configuration settles them (`injected-namespaces`, `uninjected-namespaces`), or else the
 namespace is assumed meshed when Istio configuration in the input targets it, and outside the
 mesh otherwise. A finding that rests on that assumption is a warning that names it.
+Workloads that Linkerd meshes have Linkerd's own mTLS and are not held to Istio's policies.
 
 ## Why it matters
 STRICT is the switch that turns "mTLS where possible" into "mTLS or nothing". Workloads that
@@ -75,7 +76,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     pas = index.peer_authentications()
     for w in index.workloads():
         sc = index.sidecar(w)
-        if sc.meshed:
+        if sc.meshed or sc.mesh == "linkerd":  # Linkerd's own mTLS: Istio's policies do not apply
             continue
         strict = pas.strict_somewhere(w.namespace, w.labels)
         if strict is not None:
