@@ -88,8 +88,7 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
             edge.assumption = caller_sidecar.assumption
             if not caller_sidecar.istio:
                 edge.tries, edge.capped_tries = 1, 1.0
-                edge.note = (f"the caller has no Istio sidecar ({caller_sidecar.reason}): Istio does not retry "
-                             "its requests")
+                edge.note = f"no retries: the caller has no Istio sidecar ({caller_sidecar.reason})"
                 continue
         if not _speaks_http(services.get(target), edge.port, index, target, port_protocol):
             edge.tries, edge.capped_tries, edge.note = 1, 1.0, "not HTTP: no retries"
