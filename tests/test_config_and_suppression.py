@@ -188,7 +188,18 @@ metadata: {name: payments, labels: {istio-injection: enabled, istio.io/rev: cana
     assert all(ns in ("shop", None) for _, ns in codes(shop))
     assert ("ML103", "payments") in codes(payments) and ("ML403", None) in codes(payments)
     assert all(ns in ("payments", None) for _, ns in codes(payments))
+    # another team's Namespace object is not this one's (issue #13: -n isolates a team)
+    assert ("ML403", None) not in codes(shop)
     assert run("check", str(tmp_path / "m.yaml"), "-n", "x", "-A").returncode == 2
+
+
+def test_a_namespace_the_input_does_not_hold_is_warned_about(tmp_path, run):
+    (tmp_path / "m.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: shop}\n")
+    proc = run("check", str(tmp_path / "m.yaml"), "-n", "shpo")
+    assert proc.returncode == 0
+    assert ("meshlint: warning: --namespace shpo: nothing of that namespace is in the input, so nothing is "
+            "reported") in proc.stderr
+    assert "warning" not in run("check", str(tmp_path / "m.yaml"), "-n", "shop").stderr
 
 
 # --- terminal habits -----------------------------------------------------------------------------

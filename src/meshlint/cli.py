@@ -195,8 +195,7 @@ def _check(args: argparse.Namespace) -> int:
         return _error(f"cannot read {exc}")
     finally:
         progress.close()
-    for note in result.notes:
-        print(f"meshlint: note: {note}", file=sys.stderr)
+    _print_notes(result.notes, result.warnings)
     for fmt, path in outputs:
         if _write(renderer(fmt)(result, RenderOptions(color=_color(args.color, path))), path) != EXIT_OK:
             return EXIT_ERROR

@@ -63,6 +63,7 @@ class Result:
     rules: list[Rule] = field(default_factory=list)  # the rules that ran (enabled by the configuration)
     # what the rules' injection decisions assumed about namespaces the input does not hold
     assumptions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the run itself, e.g. a --namespace with nothing
 
     @property
     def reported(self) -> list[Finding]:
@@ -130,8 +131,12 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     in_scope = [f for f in found if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
+    warnings = []
+    if config.namespace is not None and not index.holds_namespace(config.namespace):
+        warnings.append(f"--namespace {config.namespace}: nothing of that namespace is in the input, so "
+                        "nothing is reported")
     return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
-                  internal_errors=errors, rules=enabled, assumptions=index.assumptions())
+                  internal_errors=errors, rules=enabled, assumptions=index.assumptions(), warnings=warnings)
 
 
 def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:
@@ -155,11 +160,14 @@ def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Findin
 
 
 def _in_scope(finding: Finding, namespace: str | None) -> bool:
-    """--namespace: analysis saw everything; the report keeps that namespace, cluster-scoped
-    resources, and input problems that belong to no resource."""
+    """--namespace: analysis saw everything; the report keeps what belongs to that namespace
+    (its resources and its own Namespace object: SPEC §1), and input problems that belong to
+    no resource. Other cluster-scoped objects (another team's Namespace, webhooks) are not
+    that team's to fix."""
     if namespace is None or finding.resource is None:
         return True
-    return finding.resource.namespace in ("", namespace)
+    r = finding.resource
+    return r.namespace == namespace or (r.kind == "Namespace" and r.name == namespace)
 
 
 def _in_system_namespace(finding: Finding) -> bool:
