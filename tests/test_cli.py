@@ -298,9 +298,48 @@ meshConfig:
     ("- a list\n", "expected a mapping"),
     ("a: [unclosed\n", "invalid YAML"),
     ("", "empty"),
+    # a file that holds no installation config is no silent no-op (issue #13)
+    ("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n", "holds no IstioOperator, istio ConfigMap, MeshConfig"),
+    ("kind: ConfigMap\ndata: {mesh: '[unclosed'}\n", "data.mesh is not valid YAML"),
 ])
 def test_bad_mesh_config_is_a_configuration_error(files, content, expect, run, manifests):
     path = files("c.yaml", manifests["clean"])
     mesh = files("mesh.yaml", content)
     proc = run("check", str(path), "--mesh-config", str(mesh))
     assert proc.returncode == 2 and expect in proc.stderr
+
+
+def test_the_istio_configmap_as_kubectl_prints_it_is_a_mesh_config(files, run):
+    gateway = files("gw.yaml", """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+""")
+    dump = files("istio-cm.yaml", """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    defaultConfig:
+      proxyHeaders:
+        envoyDebugHeaders: {disabled: true}
+""")
+    proc = run("check", str(gateway), "--mesh-config", str(dump), "-f", "json", "--select", "ML203")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["findings"] == []
+
+
+def test_a_call_graph_host_nothing_defines_is_warned_about(files, run, manifests):
+    path = files("c.yaml", manifests["clean"])
+    edges = files("edges.yaml", "edges:\n- {from: cart.shop, to: kart.shop}\n")
+    for command in ("check", "graph"):
+        proc = run(command, str(path), "--call-graph", str(edges))
+        assert proc.returncode == 0, proc.stderr
+        assert ("meshlint: warning: --call-graph: kart.shop.svc.cluster.local (edge cart.shop → kart.shop) is no "
+                "Service or ServiceEntry host of the input, nor in known-hosts") in proc.stderr
+        assert "cart.shop.svc.cluster.local (edge" not in proc.stderr  # the clean manifest's Service

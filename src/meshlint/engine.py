@@ -33,6 +33,7 @@ from .resource import FileOrigin
 
 if TYPE_CHECKING:
     from .graph.model import CallGraph
+    from .mesh.callgraph import Graph
     from .simulate.model import FixPolicy
     from .simulate.model import Result as SimulationRun
 
@@ -131,7 +132,7 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     in_scope = [f for f in found if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
-    warnings = []
+    warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
     if config.namespace is not None and not index.holds_namespace(config.namespace):
         warnings.append(f"--namespace {config.namespace}: nothing of that namespace is in the input, so "
                         "nothing is reported")
@@ -157,6 +158,13 @@ def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Findin
             errors.append(f"internal error in rule {rule.code} ({rule.name}); please report it:\n"
                           + traceback.format_exc(limit=-3))
     return findings, errors
+
+
+def _undefined_call_graph_hosts(graph: Graph) -> list[str]:
+    """Hosts of the --call-graph file that nothing defines: likely typos, said out loud."""
+    return [f"--call-graph: {host} (edge {edge.source} → {edge.target}) is no Service or ServiceEntry host "
+            "of the input, nor in known-hosts; the hop is kept, but check the name"
+            for host, edge in graph.undefined.items()]
 
 
 def _in_scope(finding: Finding, namespace: str | None) -> bool:
@@ -214,7 +222,8 @@ def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGrap
     from .graph.build import build
 
     index = _index(loaded, config, context)
-    return build(index, config.facts, loaded.notes, [_skipped(p) for p in loaded.problems])
+    return build(index, config.facts, loaded.notes,
+                 [_skipped(p) for p in loaded.problems] + _undefined_call_graph_hosts(index.call_graph()))
 
 
 @dataclass(frozen=True)

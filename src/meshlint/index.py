@@ -325,7 +325,7 @@ class Index:
     def _call_graph(self) -> Graph:
         from .mesh.callgraph_builder import build
 
-        return build(self, self.facts.domain, self.call_edges, self.facts.default_namespace)
+        return build(self, self.facts.domain, self.call_edges, self.facts.default_namespace, self.facts.is_known_host)
 
     def call_graph(self) -> Graph:
         """Services and who calls whom (env values, --call-graph), with the tries per hop."""

@@ -36,8 +36,9 @@ class MeshView(Protocol):
 
 
 def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
-          default_namespace: str = "default") -> Graph:
-    """The service call graph of everything the index holds."""
+          default_namespace: str = "default", known_host: Callable[[str], bool] = lambda host: False) -> Graph:
+    """The service call graph of everything the index holds. `known_host`: a host the user says
+    exists outside the input (`known-hosts`)."""
     nodes: dict[str, Resource | None] = {}
     edges: dict[tuple[str, str], Edge] = {}
     services = {service_fqdn(s.name, s.namespace, domain): s for s in index.of_kind("Service")}
@@ -67,10 +68,14 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
                 continue
             for caller in callers:
                 add(caller, m.fqdn, EdgeSource("env", w.resource, m.path), m.port)
+    undefined: dict[str, ExplicitEdge] = {}
     for e in explicit:
         a = resolve_host(e.source, default_namespace, domain)
         b = resolve_host(e.target, default_namespace, domain)
         add(a, b, EdgeSource("call-graph", None, e.path, e.document), None)
+        for host in (a, b):
+            if host not in services and host not in external and host not in callers_of and not known_host(host):
+                undefined.setdefault(host, e)
 
     # retries: the VirtualServices that sidecars use for each host
     vs_by_host: dict[str, list[Resource]] = {}
@@ -109,7 +114,7 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
         if len(distinct) > 1:
             edge.note = f"{len(candidates)} routes differ ({'/'.join(map(str, distinct))} tries); the worst is used"
         _limits(edge, index.destination_rules_for(target))
-    return Graph(nodes, edges)
+    return Graph(nodes, edges, undefined)
 
 
 def _limits(edge: Edge, rules: list[Resource]) -> None:
