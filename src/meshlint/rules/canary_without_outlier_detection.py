@@ -69,7 +69,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         # no DestinationRule for any destination in the input: one may exist elsewhere (SPEC §2)
         variant = UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
         yield RULE.finding(variant, rule.resource, path, related=related, weights=weights,
-                           n=len(rule.targets), missing=", ".join(missing), first=missing[0].split(" ")[0])
+                           n=len(rule.targets), missing=", ".join(missing), has="has" if len(missing) == 1 else "have",
+                           first=missing[0].split(" ")[0])
 
 
 def _missing(index: Index, targets: tuple[Target, ...]) -> list[str]:
@@ -82,7 +83,7 @@ def _missing(index: Index, targets: tuple[Target, ...]) -> list[str]:
 
 UNGUARDED_SPLIT = Variant(
     "unguarded-split", Severity.WARNING,
-    "traffic split {weights} across {n} destinations, but {missing} has no outlierDetection: when a "
+    "traffic split {weights} across {n} destinations, but {missing} {has} no outlierDetection: when a "
     "canary fails, Istio keeps sending it its share",
     "Add trafficPolicy.outlierDetection to the DestinationRule for {first} (or to every subset in the "
     "split).")

@@ -64,7 +64,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             visible = visible_server_hosts(raw_hosts, gw.namespace, vs.namespace)
             if any(matches(g, h) for g in visible for h in vs_hosts):
                 continue
-            shown = ", ".join(vs.spec.get("hosts") or ()) or "(none)"
+            written = list(vs.spec.get("hosts") or ())
+            shown = f"host {written[0]} is" if len(written) == 1 else f"hosts {', '.join(written) or '(none)'} are"
             server_hosts = [split_server_host(h, gw.namespace) for h in raw_hosts]
             elsewhere = sorted({hns for hns, h in server_hosts if hns not in ("*", vs.namespace)
                                 and any(matches(h, v) for v in vs_hosts)})
@@ -80,7 +81,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 HOST_NOT_SERVED = Variant(
     "host-not-served", Severity.WARNING,
-    "hosts {hosts} are not served by Gateway {gateway} ({why}); the gateway drops this binding",
+    "{hosts} not served by Gateway {gateway} ({why}); the gateway drops this binding",
     "Add the host to a server of {gateway} with a namespace prefix that admits this VirtualService, "
     "or drop {gateway} from spec.gateways.")
 
