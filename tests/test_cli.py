@@ -343,3 +343,22 @@ def test_a_call_graph_host_nothing_defines_is_warned_about(files, run, manifests
         assert ("meshlint: warning: --call-graph: kart.shop.svc.cluster.local (edge cart.shop → kart.shop) is no "
                 "Service or ServiceEntry host of the input, nor in known-hosts") in proc.stderr
         assert "cart.shop.svc.cluster.local (edge" not in proc.stderr  # the clean manifest's Service
+
+
+@pytest.mark.parametrize("args,expect", [
+    (("-f", "json", "-f", "sarif"), "--format json and --format sarif would both go to stdout"),
+    (("-f", "json", "-o", "a.json", "-o", "b.json"), "--output b.json follows no --format of its own"),
+])
+def test_output_options_that_would_lose_a_report_are_usage_errors(files, run, manifests, tmp_path, args, expect):
+    """Issue #13: two reports on stdout would be unparsable; a second --output would silently
+    get text."""
+    path = files("c.yaml", manifests["warning"])
+    proc = run("check", str(path), *args, cwd=tmp_path)
+    assert proc.returncode == 2 and expect in proc.stderr
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_a_lone_output_writes_the_text_report(files, run, manifests, tmp_path):
+    path = files("c.yaml", manifests["warning"])
+    assert run("check", str(path), "-o", "out.txt", cwd=tmp_path).returncode == 1
+    assert "ML101 [warning]" in (tmp_path / "out.txt").read_text()

@@ -184,6 +184,9 @@ def _check(args: argparse.Namespace) -> int:
         return _show_config(inputs, config)
 
     outputs = [(fmt or "text", path) for fmt, path in (getattr(args, "outputs", None) or [])] or [("text", None)]
+    problem = _outputs_problem(getattr(args, "outputs", None) or [])
+    if problem:
+        return _error(problem)
     if list(inputs.paths).count("-") > 1:
         return _error("stdin (-) can be read only once")
     progress = _Progress()
@@ -204,6 +207,21 @@ def _check(args: argparse.Namespace) -> int:
             print(f"meshlint: {error}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
+
+
+def _outputs_problem(outputs: list[list[str | None]]) -> str:
+    """What is wrong with the --format/--output pairs, or "": every --output follows its own
+    --format (a second --output would silently get text), and at most one format goes to
+    stdout (two would be written back to back, and neither would parse)."""
+    for i, (fmt, path) in enumerate(outputs):
+        if fmt is None and i > 0:  # (a lone --output FILE is the text report, written to FILE)
+            return (f"--output {path} follows no --format of its own: write --format FORMAT before each "
+                    "--output FILE")
+    to_stdout = [fmt for fmt, path in outputs if path is None]
+    if len(to_stdout) > 1:
+        return (f"--format {' and --format '.join(map(str, to_stdout))} would both go to stdout: give all but "
+                "one an --output FILE")
+    return ""
 
 
 def _color(mode: str, path: str | None) -> bool:
