@@ -266,3 +266,13 @@ def test_ci_recipes_use_real_options(root):
         assert needle in text
     for block in text.split("```yaml")[1:]:
         yaml.safe_load(block.split("```")[0])  # every YAML recipe parses
+
+
+@pytest.mark.parametrize("codes", ["ML9", "ML5", "ML50", "ML1,ML41"])
+def test_a_prefix_that_selects_no_rule_is_a_usage_error(tmp_path, run, codes):
+    """SPEC §1: a code or prefix that matches no rule is a usage error, not `0 findings`."""
+    (tmp_path / "m.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    for option in ("--select", "--ignore"):
+        proc = run("check", str(tmp_path / "m.yaml"), option, codes)
+        assert proc.returncode == 2 and "no rule code starts with" in proc.stderr
+        assert "(codes: ML001-ML002, ML101-" in proc.stderr

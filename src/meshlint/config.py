@@ -103,8 +103,18 @@ def parse_codes(values: list[str] | str, rules: Mapping[str, Rule], where: str) 
                 raise ConfigError(f"{where}: {part.strip()!r} is not a rule code or prefix (like ML101 or ML3)")
             if len(code) == 5 and code not in rules:
                 raise ConfigError(f"{where}: unknown rule code {code}")
+            if not any(known.startswith(code) for known in rules):  # ML9 selects nothing: say so
+                raise ConfigError(f"{where}: no rule code starts with {code} (codes: {_code_ranges(rules)})")
             out.append(code)
     return out
+
+
+def _code_ranges(rules: Mapping[str, Rule]) -> str:
+    """`ML001-ML002, ML101-ML105, ...`: the codes there are, by area."""
+    areas: dict[str, list[str]] = {}
+    for code in sorted(rules):
+        areas.setdefault(code[:3], []).append(code)
+    return ", ".join(codes[0] if len(codes) == 1 else f"{codes[0]}-{codes[-1]}" for codes in areas.values())
 
 
 ENV_KEYS = {"root-namespace", "injected-namespaces", "uninjected-namespaces", "known-gateways", "known-hosts",
