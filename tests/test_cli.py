@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -362,3 +364,78 @@ def test_a_lone_output_writes_the_text_report(files, run, manifests, tmp_path):
     path = files("c.yaml", manifests["warning"])
     assert run("check", str(path), "-o", "out.txt", cwd=tmp_path).returncode == 1
     assert "ML101 [warning]" in (tmp_path / "out.txt").read_text()
+
+
+# --- flags people expect (issue #13): quiet, statistics, exit-zero, completion, baselines --------
+
+def test_quiet_prints_the_findings_and_nothing_else(files, run, manifests):
+    path = files("c.yaml", manifests["warning"])
+    proc = run("check", str(path), "-q")
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert proc.stdout.splitlines()[0].startswith(f"{path}:11: ML101 [warning]")
+    assert "finding" not in proc.stdout.splitlines()[-1]  # no summary line
+    assert run("check", str(files("clean.yaml", manifests["clean"])), "-q").stdout == ""
+
+
+def test_statistics_count_findings_per_rule(run, root):
+    proc = run("check", "examples", "--statistics", cwd=root)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1
+    assert lines[0].split() == ["3", "ML202", "probe-blocked-by-mtls", "error"]
+    assert lines[-1].startswith("19 findings (7 error, 12 warning, 0 info)")
+    assert not any(": ML" in line for line in lines)  # no finding is listed
+    assert run("check", "examples", "--statistics", "-f", "json", cwd=root).returncode == 2
+
+
+def test_exit_zero_is_fail_on_never(files, run, manifests):
+    path = files("e.yaml", manifests["error"])
+    assert run("check", str(path)).returncode == 1
+    proc = run("check", str(path), "--exit-zero")
+    assert proc.returncode == 0 and "ML102 [error]" in proc.stdout
+
+
+@pytest.mark.parametrize("shell,marker", [("bash", "complete "), ("zsh", "compdef"), ("fish", "complete ")])
+def test_completion_prints_a_script_for_the_shell(run, shell, marker):
+    proc = run("completion", shell)
+    assert proc.returncode == 0 and marker in proc.stdout and "meshlint" in proc.stdout
+
+
+def test_completion_completes_options(tmp_path, root):
+    """What the script does on <TAB>: argcomplete runs meshlint with the command line so far."""
+    out = tmp_path / "completions"
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "_ARGCOMPLETE": "1", "_ARGCOMPLETE_SHELL": "bash",
+           "COMP_LINE": "meshlint check --sta", "COMP_POINT": "20", "_ARGCOMPLETE_STDOUT_FILENAME": str(out)}
+    subprocess.run([sys.executable, "-m", "meshlint"], env=env, check=True, timeout=60)
+    assert out.read_text().split() == ["--statistics"]
+
+
+def test_a_baseline_reports_only_new_findings(files, run, manifests, tmp_path):
+    base = tmp_path / "baseline.json"
+    path = files("m.yaml", manifests["warning"])
+    proc = run("check", str(path), "--write-baseline", str(base))
+    assert proc.returncode == 0 and "1 finding(s) recorded in" in proc.stderr
+    recorded = json.loads(base.read_text())
+    assert recorded["meshlint-baseline"] == 1 and [f["code"] for f in recorded["findings"]] == ["ML101"]
+    assert "line" not in recorded["findings"][0]  # matched by what it is, not where
+
+    # the same finding, moved down by an edit: still the baseline's; a new one is reported
+    path.write_text("# a comment that moves every line\n" + manifests["warning"] + "---\n" + manifests["error"])
+    proc = run("check", str(path), "--baseline", str(base), "-f", "json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1 and [f["code"] for f in doc["findings"]] == ["ML102"]
+    assert doc["summary"]["suppressed"] == 1
+
+    path.write_text(manifests["clean"])  # fixed since: the baseline says it is stale
+    proc = run("check", str(path), "--baseline", str(base))
+    assert proc.returncode == 0 and "1 finding(s) of baseline" in proc.stderr
+
+
+@pytest.mark.parametrize("content,expect", [
+    ("{not json", "is not valid JSON"),
+    ('{"findings": []}', "is not a meshlint baseline"),
+    ('{"meshlint-baseline": 1, "findings": [{"code": 1}]}', "entry 0 must have the string fields"),
+])
+def test_a_broken_baseline_is_a_usage_error(files, run, manifests, content, expect):
+    path = files("m.yaml", manifests["warning"])
+    proc = run("check", str(path), "--baseline", str(files("b.json", content)))
+    assert proc.returncode == 2 and expect in proc.stderr

@@ -65,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour the text output (auto: on a terminal, never with NO_COLOR)")
     c.add_argument("--show-config", action="store_true", help="print the effective configuration and exit")
+    c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings (--fail-on never)")
+    c.add_argument("--quiet", "-q", action="store_true",
+                   help="print the findings and nothing else: no notes, no summary line")
+    c.add_argument("--statistics", action="store_true",
+                   help="in the text report, count the findings per rule instead of listing them")
+    c.add_argument("--baseline", metavar="FILE",
+                   help="report only findings that FILE does not record (see --write-baseline)")
+    c.add_argument("--write-baseline", metavar="FILE",
+                   help="record the findings reported now in FILE, so that --baseline FILE reports only new ones")
 
     g = sub.add_parser("graph", help="service call graph with per-hop retries and amplification")
     _input_options(g)
@@ -81,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--format", "-f", choices=("text", "json"), default="text")
     m.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     m.add_argument("--plot", metavar="FILE.png", help="also draw load per service over time (needs matplotlib)")
+
+    sh = sub.add_parser("completion", help="print the shell completion script (eval it in your shell's rc file)")
+    sh.add_argument("shell", choices=("bash", "zsh", "fish"))
 
     r = sub.add_parser("rules", help="list all rules")
     r.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -115,6 +127,8 @@ def _configure(args: argparse.Namespace) -> Config:
     config = config.with_codes(getattr(args, "select", None), getattr(args, "ignore", None), rules.BY_CODE)
     if getattr(args, "fail_on", None):
         config = replace(config, fail_on=parse_fail_on(args.fail_on))
+    if getattr(args, "exit_zero", False):
+        config = replace(config, fail_on=None)
     if args.default_namespace:
         config = replace(config, facts=replace(config.facts, default_namespace=args.default_namespace))
     if getattr(args, "namespace", None):
@@ -125,7 +139,8 @@ def _configure(args: argparse.Namespace) -> Config:
 def _inputs(args: argparse.Namespace) -> Inputs:
     from .engine import Inputs
 
-    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir)
+    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir,
+                  baseline=getattr(args, "baseline", None))
 
 
 def _write(data: bytes | str, path: str | None) -> int:
@@ -144,6 +159,10 @@ def _write(data: bytes | str, path: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (`meshlint completion`)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -152,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _graph(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "completion":
+            return _completion(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "rule":
@@ -169,7 +190,8 @@ def _error(message: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from . import engine
+    from . import baseline, engine
+    from .baseline import BaselineError
     from .config import ConfigError
     from .load import LoadError
     from .load.context_files import ContextFileError
@@ -187,21 +209,32 @@ def _check(args: argparse.Namespace) -> int:
     problem = _outputs_problem(getattr(args, "outputs", None) or [])
     if problem:
         return _error(problem)
+    if args.statistics and all(fmt != "text" for fmt, _ in outputs):
+        return _error("--statistics counts findings in the text report: add --format text")
     if list(inputs.paths).count("-") > 1:
         return _error("stdin (-) can be read only once")
     progress = _Progress()
     try:
         result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None)
-    except ContextFileError as exc:
+    except (ContextFileError, BaselineError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
     finally:
         progress.close()
-    _print_notes(result.notes, result.warnings)
+    _print_notes([] if args.quiet else result.notes, result.warnings)
     for fmt, path in outputs:
-        if _write(renderer(fmt)(result, RenderOptions(color=_color(args.color, path))), path) != EXIT_OK:
+        options = RenderOptions(color=_color(args.color, path), quiet=args.quiet, statistics=args.statistics)
+        if _write(renderer(fmt)(result, options), path) != EXIT_OK:
             return EXIT_ERROR
+    if args.write_baseline:
+        try:
+            written = baseline.write(args.write_baseline, result.findings)
+        except BaselineError as exc:
+            return _error(str(exc))
+        if not args.quiet:
+            print(f"meshlint: note: {written} finding(s) recorded in {args.write_baseline}", file=sys.stderr)
+        return EXIT_OK
     if result.internal_errors:
         for error in result.internal_errors:
             print(f"meshlint: {error}", file=sys.stderr)
@@ -335,6 +368,13 @@ def _simulate(args: argparse.Namespace) -> int:
         except OSError as exc:
             return _error(f"cannot write {args.plot}: {exc.strerror or exc}")
     return _write(text, args.output)
+
+
+def _completion(args: argparse.Namespace) -> int:
+    import argcomplete
+
+    sys.stdout.write(argcomplete.shellcode(["meshlint"], shell=args.shell))
+    return EXIT_OK
 
 
 def _rules(args: argparse.Namespace) -> int:

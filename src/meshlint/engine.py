@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
+from . import baseline, suppress
 from . import rules as rule_catalogue
-from . import suppress
 from .config import Config, effective
 from .finding import Finding, Rule, Severity
 from .index import Index
@@ -52,6 +52,7 @@ class Inputs:
     # read for what they define (Gateways, DestinationRules, Namespaces), never reported on:
     # the repository around the changed files of a pre-commit run
     context_dirs: Sequence[str] = ()
+    baseline: str | None = None  # findings recorded there are suppressed (`baseline.py`)
 
 
 @dataclass
@@ -96,12 +97,20 @@ def _gc_paused() -> Iterator[None]:
 
 
 def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> Result:
-    """`meshlint check`. Raises LoadError (unreadable path) or ContextFileError."""
+    """`meshlint check`. Raises LoadError (unreadable path), ContextFileError or BaselineError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
+    base = inputs.baseline
+    recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
     with _gc_paused():
         # no local holds what was loaded: it is freed (by reference counting) when the analysis
         # returns, before the collector is on again and would walk all of it once more
-        return check_loaded(_load(inputs, config, progress), config, context)
+        result = check_loaded(_load(inputs, config, progress), config, context)
+    if base is None or recorded is None:
+        return result
+    findings, gone = baseline.apply(result.findings, recorded, base)
+    notes = result.notes + ([f"{gone} finding(s) of baseline {base} no longer occur: write it again with "
+                             "--write-baseline to keep it tight"] if gone else [])
+    return replace(result, findings=findings, notes=notes)
 
 
 def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> Loaded:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,17 +28,30 @@ def line(f: Finding, color: bool = False) -> str:
 
 def render(result: Result, options: RenderOptions) -> bytes:
     color = options.color
-    out = []
-    for f in result.reported:
+    out = statistics(result) if options.statistics else []
+    for f in [] if options.statistics else result.reported:
         out.append(line(f, color))
         help_line = f"  help: {f.help}"
         out.append(f"{DIM}{help_line}{RESET}" if color else help_line)
+    if not options.quiet:
+        out.append(summary(result))
+    return ("\n".join(out) + "\n").encode() if out else b""
+
+
+def statistics(result: Result) -> list[str]:
+    """`--statistics`: one line per rule with findings, the most frequent first (as ruff)."""
+    counted = Counter((f.code, f.name, f.severity.value) for f in result.reported)
+    return [f"{n:>6}  {code}  {name:<32}  {severity}"
+            for (code, name, severity), n in sorted(counted.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def summary(result: Result) -> str:
+    """The last line: findings by severity, suppressed ones, files and resources read."""
     counts = result.counts()
     total = sum(counts.values())
     parts = ", ".join(f"{n} {sev}" for sev, n in counts.items())
     suppressed = len(result.findings) - len(result.reported)
     tail = f", {suppressed} suppressed" if suppressed else ""
     noun = "finding" if total == 1 else "findings"
-    out.append(f"{total} {noun} ({parts}{tail}) in {result.files} file{'s' if result.files != 1 else ''}, "
-               f"{result.resources} resource{'s' if result.resources != 1 else ''}")
-    return ("\n".join(out) + "\n").encode()
+    return (f"{total} {noun} ({parts}{tail}) in {result.files} file{'s' if result.files != 1 else ''}, "
+            f"{result.resources} resource{'s' if result.resources != 1 else ''}")
