@@ -242,6 +242,21 @@ def test_colour_on_a_terminal_and_never_with_no_color(run, run_on_tty):
     assert "\x1b[" not in piped
 
 
+def test_findings_fit_the_terminal_with_their_continuations_indented(run, run_on_tty):
+    """Issue #13: on an 80-column terminal a long finding wraps at word boundaries, and its
+    continuation lines are indented under it; piped, every finding stays on one line."""
+    shown = run_on_tty(["check", "examples", "--color", "never"], {"COLUMNS": "80"}).decode()
+    lines = [line for line in shown.replace("\r", "").splitlines() if line]
+    assert max(len(line) for line in lines) <= 80
+    continued = [line for line in lines if line.startswith("    ") and not line.startswith("  help:")]
+    assert continued, "some finding is longer than 80 columns"
+    helps = [i for i, line in enumerate(lines) if line.startswith("  help:")]
+    for i in helps:  # a help line follows its finding and the finding's continuations
+        assert not lines[i - 1].startswith("  help:")
+    piped = run("check", "examples").stdout.splitlines()
+    assert all(line.startswith(("examples/", "  help:")) for line in piped[:-1])
+
+
 def test_progress_bar_only_on_a_terminal(run, run_on_tty):
     shown = run_on_tty(["check", "examples", "--fail-on", "never"], {"MESHLINT_PROGRESS_DELAY": "0"})
     assert b"meshlint: reading" in shown

@@ -224,7 +224,8 @@ def _check(args: argparse.Namespace) -> int:
         progress.close()
     _print_notes([] if args.quiet else result.notes, result.warnings)
     for fmt, path in outputs:
-        options = RenderOptions(color=_color(args.color, path), quiet=args.quiet, statistics=args.statistics)
+        options = RenderOptions(color=_color(args.color, path), quiet=args.quiet, statistics=args.statistics,
+                                width=_terminal_width(path))
         if _write(renderer(fmt)(result, options), path) != EXIT_OK:
             return EXIT_ERROR
     if args.write_baseline:
@@ -255,6 +256,16 @@ def _outputs_problem(outputs: list[list[str | None]]) -> str:
         return (f"--format {' and --format '.join(map(str, to_stdout))} would both go to stdout: give all but "
                 "one an --output FILE")
     return ""
+
+
+def _terminal_width(path: str | None) -> int | None:
+    """The columns of the terminal the report goes to; None when it goes to a file or a pipe,
+    where one line per finding suits grep and editors."""
+    if path is not None or not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 def _color(mode: str, path: str | None) -> bool:
@@ -312,10 +323,20 @@ def _show_config(inputs: Inputs, config: Config) -> int:
 
 
 def _print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
-    for note in notes:
-        print(f"meshlint: note: {note}", file=sys.stderr)
-    for warning in warnings:
-        print(f"meshlint: warning: {warning}", file=sys.stderr)
+    """Notes and warnings on stderr, wrapped to a terminal's width (continuations indented)."""
+    width = None
+    if sys.stderr.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    lines = [f"meshlint: note: {n}" for n in notes] + [f"meshlint: warning: {w}" for w in warnings]
+    for line in lines:
+        if width is not None and len(line) > width:
+            import textwrap
+
+            line = textwrap.fill(line, width, subsequent_indent="    ", break_long_words=False,
+                                 break_on_hyphens=False)
+        print(line, file=sys.stderr)
 
 
 def _graph(args: argparse.Namespace) -> int:
