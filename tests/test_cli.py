@@ -439,3 +439,11 @@ def test_a_broken_baseline_is_a_usage_error(files, run, manifests, content, expe
     path = files("m.yaml", manifests["warning"])
     proc = run("check", str(path), "--baseline", str(files("b.json", content)))
     assert proc.returncode == 2 and expect in proc.stderr
+
+
+def test_an_input_with_nothing_to_check_says_so(tmp_path, run):
+    """Issue #13: `0 findings in 0 files` with no word was a silent mistake (a wrong path)."""
+    (tmp_path / "empty").mkdir()
+    proc = run("check", str(tmp_path / "empty"))
+    assert proc.returncode == 0
+    assert "meshlint: warning: nothing to check: no .yaml, .yml or .json file in the input" in proc.stderr

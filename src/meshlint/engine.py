@@ -142,6 +142,10 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
     warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
+    if not loaded.count and not loaded.problems:
+        files = len(loaded.sources)
+        warnings.append("nothing to check: no Kubernetes object in the input" if files else
+                        "nothing to check: no .yaml, .yml or .json file in the input")
     if config.namespace is not None and not index.holds_namespace(config.namespace):
         warnings.append(f"--namespace {config.namespace}: nothing of that namespace is in the input, so "
                         "nothing is reported")
