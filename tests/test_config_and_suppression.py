@@ -255,3 +255,16 @@ def test_ci_recipes_use_real_options(root):
         assert needle in text
     for block in text.split("```yaml")[1:]:
         yaml.safe_load(block.split("```")[0])  # every YAML recipe parses
+
+
+def test_the_local_pre_commit_recipe_runs_the_declared_hook(root):
+    """docs/ci.md's `repo: local` hook (for a meshlint installed from a wheel) runs exactly what
+    the hook in .pre-commit-hooks.yaml runs."""
+    declared = {h["id"]: h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())}["meshlint"]
+    text = (root / "docs" / "ci.md").read_text()
+    configs = [yaml.safe_load(block.split("```")[0]) for block in text.split("```yaml")[1:]]
+    (local,) = [repo for c in configs if isinstance(c, dict) for repo in c.get("repos", []) if repo["repo"] == "local"]
+    (hook,) = local["hooks"]
+    assert hook["language"] == "system"
+    for key in ("id", "entry", "types_or", "require_serial"):
+        assert hook[key] == declared[key], key

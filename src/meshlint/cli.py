@@ -314,7 +314,7 @@ def _simulate(args: argparse.Namespace) -> int:
         try:
             render.plot(result.current, result.fixed, view.names, args.plot)
         except ImportError:
-            return _error("--plot needs matplotlib: pip install 'meshlint[plot]'")
+            return _error("--plot needs matplotlib: pip install matplotlib")
         except OSError as exc:
             return _error(f"cannot write {args.plot}: {exc.strerror or exc}")
     return _write(text, args.output)
