@@ -11,15 +11,19 @@ from collections.abc import Iterable
 
 from .finding import Rule
 
-DOCS_URL = "https://github.com/meshlint/meshlint/blob/main/docs/rules.md"
+# Where docs/rules.md is published, as an absolute URL: the one place that knows it. Empty
+# while meshlint has no public home, and then no report links anywhere (SARIF has no helpUri);
+# every rule's doc page travels with its findings all the same.
+DOCS_URL = ""
 
 
 def anchor(rule: Rule) -> str:
     return f"{rule.code.lower()}-{rule.name}"
 
 
-def help_uri(rule: Rule) -> str:
-    return f"{DOCS_URL}#{anchor(rule)}"
+def help_uri(rule: Rule) -> str | None:
+    """The rule's section of the published rule reference; None while it is published nowhere."""
+    return f"{DOCS_URL}#{anchor(rule)}" if DOCS_URL else None
 
 
 def rules_table(rules: Iterable[Rule]) -> str:
