@@ -248,8 +248,6 @@ class _Progress:
 
 
 def _show_config(inputs: Inputs, config: Config) -> int:
-    import yaml
-
     from .engine import effective_config
     from .load.context_files import ContextFileError
 
@@ -257,7 +255,7 @@ def _show_config(inputs: Inputs, config: Config) -> int:
         shown = effective_config(inputs, config)
     except ContextFileError as exc:
         return _error(str(exc))
-    sys.stdout.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True))
+    sys.stdout.write(shown)
     return EXIT_OK
 
 
