@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from .. import __version__, docs
 from .. import rules as catalogue
-from ..docs import help_uri, messages, rule_page
+from ..docs import help_uri, page_markdown, rule_page
 
 if TYPE_CHECKING:
     from ..engine import Result
@@ -93,15 +93,11 @@ def full_description(rule: Rule) -> str:
 
 
 def help_markdown(rule: Rule) -> str:
-    summary, _, body = rule.doc.partition("\n")
-    out = [f"**{rule.code} {rule.name}** (default severity: `{rule.severity.value}`)", "",
-           summary.strip(), "", body.strip(), "", "## Messages", "", *messages(rule)]
-    if rule.options:
-        out += ["", "## Options", ""] + [f"- `{k}` (default `{v}`)" for k, v in rule.options.items()]
+    summary = rule.doc.partition("\n")[0].strip()
     uri = help_uri(rule)
     also = f", or see the [rule documentation]({uri})" if uri else ""
-    out += ["", f"Run `meshlint rule {rule.code}` for this page in a terminal{also}."]
-    return "\n".join(out).strip() + "\n"
+    return (f"**{rule.code} {rule.name}** (default severity: `{rule.severity.value}`)\n\n{summary}\n\n"
+            f"{page_markdown(rule)}\nRun `meshlint rule {rule.code}` for this page in a terminal{also}.\n")
 
 
 def artifact_location(file: str) -> dict[str, Any]:
