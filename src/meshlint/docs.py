@@ -101,14 +101,14 @@ def _suppression(rule: Rule) -> list[str]:
     from .rules import FOR_PROBLEM
 
     out = ["Annotate the resource that the finding names:", "",
-           f'```yaml\nmetadata:\n  annotations:\n    meshlint.io/ignore: "{rule.code}"\n```', ""]
+           f'```yaml\nmetadata:\n  annotations:\n    meshlint.io/ignore: "{rule.code}"\n```', "",
+           "or, in `.meshlint.yaml`, turn the rule off, or off for some resources (the kind and "
+           "`namespace/name` as the finding prints them; `*` matches any part of a name):", "",
+           f'```yaml\nignore: [{rule.code}]\nignore-resources:\n'
+           f'- {{code: {rule.code}, resource: "Kind namespace/name-glob"}}\n```']
     if rule in FOR_PROBLEM.values():
-        out += ["A document meshlint cannot read carries no annotation it can see; the configuration "
-                "always works.", ""]
-    out += ["or, in `.meshlint.yaml`, turn the rule off, or off for some resources (the kind and "
-            "`namespace/name` as the finding prints them; `*` matches any part of a name):", "",
-            f'```yaml\nignore: [{rule.code}]\nignore-resources:\n'
-            f'- {{code: {rule.code}, resource: "Kind namespace/name-glob"}}\n```']
+        out += ["", "A document that meshlint cannot read has no annotations or name it can see: turn the "
+                "rule off in the configuration instead."]
     if rule.istio_codes:
         codes = sorted(rule.istio_codes)
         pages = ", ".join(f"[{c}]({ISTIO_ANALYSIS_URL.format(code=c.lower())})" for c in codes)
