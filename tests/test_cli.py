@@ -246,6 +246,77 @@ def test_rules_and_rule_commands(run):
     assert [r["code"] for r in listed][:3] == ["ML001", "ML002", "ML101"]
 
 
+def test_rule_shows_the_config_that_sets_each_option(run):
+    """`meshlint rule ML301` says how to set max-attempts, and what it shows is a valid setting,
+    in .meshlint.yaml and in pyproject.toml."""
+    import tomllib
+
+    import yaml
+
+    from meshlint import rules
+    from meshlint.config import from_mapping
+    from meshlint.docs import option_snippets
+
+    page = run("rule", "ML301").stdout
+    assert "`max-attempts` (default `3`). In `.meshlint.yaml`:" in page
+    assert "```yaml\naggressive-retries:\n  max-attempts: 3\n```" in page
+    assert "```toml\n[tool.meshlint.aggressive-retries]\nmax-attempts = 3\n```" in page
+    for rule in rules.ALL:
+        for option, default in rule.options.items():
+            yaml_text, toml_text = option_snippets(rule, option, default)
+            for mapping in (yaml.safe_load(yaml_text), tomllib.loads(toml_text)["tool"]["meshlint"]):
+                config = from_mapping(mapping, rules.BY_CODE)
+                assert config.options_for(rule)[option] == default
+
+
+@pytest.mark.parametrize("typed,expect", [
+    ("ML1O1", "did you mean ML101 (port-protocol-unset)?"),
+    ("strict-mtls", "did you mean ML201 (strict-mtls-without-sidecar)?"),
+    ("ml999", "unknown rule 'ml999'"),
+    ("IST0999", "no rule mirrors istioctl analyze IST0999 (the codes meshlint mirrors: IST0101, IST0118"),
+])
+def test_an_unknown_rule_suggests_what_was_meant(run, typed, expect):
+    proc = run("rule", typed)
+    assert proc.returncode == 2 and expect in proc.stderr, proc.stderr
+    assert "see `meshlint rules`" in proc.stderr or typed.startswith("IST")
+
+
+def test_an_istioctl_code_shows_the_rules_that_mirror_it(run):
+    """The README maps IST codes to rules; `meshlint rule IST0118` follows that map."""
+    one = run("rule", "IST0118")
+    assert one.returncode == 0 and one.stdout.startswith("ML101 port-protocol-unset [warning]")
+    assert "istioctl analyze IST0118 is mirrored by ML101 port-protocol-unset" in one.stderr
+    two = run("rule", "ist0101")
+    assert two.returncode == 0
+    assert "ML102 gateway-not-found [error]" in two.stdout and "ML105 subset-not-found [error]" in two.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 60, 200])
+def test_rule_pages_and_the_rules_table_fit_the_terminal(columns, monkeypatch, capsys):
+    """Wrapped to the terminal, at most 80 columns; only code blocks and words too long for any
+    line (URLs) may pass the edge; no word is broken."""
+    from meshlint import rules
+    from meshlint.cli import main
+    from meshlint.docs import rule_page
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    width = min(columns, 80)
+    for rule in rules.ALL:
+        assert main(["rule", rule.code]) == 0
+        page = capsys.readouterr().out
+        fenced = False
+        for line in page.splitlines():
+            fenced = fenced != line.startswith("```")
+            if not fenced and not line.startswith("```") and len(line) > width:
+                assert len(line.split()) <= 2, f"{rule.code}: {line!r}"  # an item marker and one long word
+        assert page.split() == rule_page(rule, 10_000).split(), rule.code
+    assert main(["rules"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert len(table) > len(rules.ALL) and all(len(line) <= 80 for line in table)
+    if columns >= 80:
+        assert table[1].startswith("ML001  invalid-yaml")
+
+
 def test_config_file_is_discovered_and_validated(files, tmp_path, run, manifests):
     path = files("w.yaml", manifests["warning"])
     files(".meshlint.yaml", "ignore: [ML101]\n")

@@ -309,8 +309,6 @@ class _Progress:
 
 
 def _show_config(inputs: Inputs, config: Config) -> int:
-    import yaml
-
     from .engine import effective_config
     from .load.context_files import ContextFileError
 
@@ -318,7 +316,7 @@ def _show_config(inputs: Inputs, config: Config) -> int:
         shown = effective_config(inputs, config)
     except ContextFileError as exc:
         return _error(str(exc))
-    sys.stdout.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True))
+    sys.stdout.write(shown)
     return EXIT_OK
 
 
@@ -385,7 +383,7 @@ def _simulate(args: argparse.Namespace) -> int:
         try:
             render.plot(result.current, result.fixed, view.names, args.plot)
         except ImportError:
-            return _error("--plot needs matplotlib: pip install 'meshlint[plot]'")
+            return _error("--plot needs matplotlib: pip install matplotlib")
         except OSError as exc:
             return _error(f"cannot write {args.plot}: {exc.strerror or exc}")
     return _write(text, args.output)
@@ -402,21 +400,33 @@ def _rules(args: argparse.Namespace) -> int:
     from . import rules
     from .docs import rules_json, rules_markdown, rules_table
 
-    render = {"text": rules_table, "markdown": rules_markdown, "json": rules_json}[args.format]
-    sys.stdout.write(render(rules.ALL))
+    if args.format == "text":
+        sys.stdout.write(rules_table(rules.ALL, _page_width()))
+    else:
+        sys.stdout.write({"markdown": rules_markdown, "json": rules_json}[args.format](rules.ALL))
     return EXIT_OK
 
 
 def _rule(args: argparse.Namespace) -> int:
     from . import rules
-    from .docs import rule_page
+    from .docs import lookup, rule_page
 
-    key = args.code.strip()
-    rule = rules.BY_CODE.get(key.upper()) or rules.BY_NAME.get(key.lower())
-    if rule is None:
-        return _error(f"unknown rule {args.code!r} (see `meshlint rules`)")
-    sys.stdout.write(rule_page(rule))
+    found = lookup(args.code, rules.ALL)
+    if found.error:
+        return _error(found.error)
+    if found.note:
+        print(f"meshlint: note: {found.note}", file=sys.stderr)
+    sys.stdout.write("\n".join(rule_page(rule, _page_width()) for rule in found.rules))
     return EXIT_OK
+
+
+def _page_width() -> int:
+    """The terminal's width (COLUMNS, else the terminal, else 80), at most 80 columns."""
+    import shutil
+
+    from .docs import WIDTH
+
+    return min(shutil.get_terminal_size((WIDTH, 24)).columns, WIDTH)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -300,7 +300,7 @@ def _skipped(problem: Problem) -> str:
     return f"{where}: {code} {problem.message} (skipped; `meshlint check` reports it)"
 
 
-def effective_config(inputs: Inputs, config: Config) -> dict:
+def effective_config(inputs: Inputs, config: Config) -> str:
     """What `--show-config` prints: the configuration, and the context files given beside it.
     Raises ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)

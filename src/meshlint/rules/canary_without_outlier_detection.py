@@ -4,7 +4,8 @@ A route (VirtualService `http`, `tcp` or `tls`, or a Gateway API rule) with two 
 destinations is a traffic split; a `100/0` split counts too, it is a canary waiting to shift.
 Every destination of the split needs `outlierDetection` in the DestinationRule for its host:
 at the top level, or in the subset used (istio/api `destination_rule.proto`: a subset's
-policy applies to traffic routed to that subset).
+policy applies to traffic routed to that subset). Without it Envoy ejects nothing (istio/istio
+`pilot/pkg/networking/core/cluster_traffic_policy.go`, `applyOutlierDetection`).
 
 When no DestinationRule for the destinations is in the input, one may exist elsewhere: the
 finding says so instead of stating that none exists.
@@ -39,9 +40,44 @@ spec:
   - {name: v2, labels: {version: v2}}
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: catalog, namespace: shop}
+spec:
+  hosts: [catalog]
+  http:
+  - route:
+    - destination: {host: catalog, subset: v1}
+      weight: 90
+    - destination: {host: catalog, subset: v2}
+      weight: 10
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: catalog, namespace: shop}
+spec:
+  host: catalog
+  trafficPolicy:
+    outlierDetection:        # applies to every subset
+      consecutive5xxErrors: 5
+      interval: 10s
+      baseEjectionTime: 30s
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+```
+
 ## Fix
 Add `trafficPolicy.outlierDetection` to the DestinationRule of every host in the split (e.g.
 `consecutive5xxErrors: 5`, `interval: 10s`, `baseEjectionTime: 30s`), or to every subset used.
+
+## References
+- istio/istio `pilot/pkg/networking/core/cluster_traffic_policy.go`: how outlierDetection reaches Envoy
+- istio/api `networking/v1alpha3/destination_rule.proto`: subset traffic policies
+- [DestinationRule: outlierDetection](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
+- [Traffic Shifting](https://istio.io/latest/docs/tasks/traffic-management/traffic-shifting/)
 """
 
 from __future__ import annotations

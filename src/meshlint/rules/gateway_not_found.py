@@ -6,7 +6,8 @@ it (istio/istio `pilot/pkg/model/config.go` `resolveGatewayName`): a bare `name`
 Gateway *in the VirtualService's own namespace*; `ns/name` and `./name` are explicit; the
 legacy `name.ns.svc.cluster.local` means `ns/name`. Gateways owned elsewhere (another repo, a
 platform team) can be declared in the configuration as `known-gateways`.
-Same check as `istioctl analyze` IST0101 for gateways.
+Same check as `istioctl analyze` IST0101 for gateways (istio/istio
+`pkg/config/analysis/analyzers/virtualservice/gateways.go`).
 
 Files rarely hold the whole cluster (SPEC §2). A Gateway is reported missing (an error) only
 when the input holds Gateways and something of its namespace; otherwise it is "not in the
@@ -34,7 +35,34 @@ metadata:
 spec:
   hosts: [shop.example.com]
   gateways:
-  - public-gateway        # the Gateway lives in istio-system: write istio-system/public-gateway
+  - public-gateway    # means shop/public-gateway; it is in istio-system
+  http:
+  - route:
+    - destination: {host: frontend}
+```
+
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: public-gateway
+  namespace: istio-system
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: storefront
+  namespace: shop
+spec:
+  hosts: [shop.example.com]
+  gateways:
+  - istio-system/public-gateway
   http:
   - route:
     - destination: {host: frontend}
@@ -44,6 +72,12 @@ spec:
 Reference the Gateway with its namespace (`istio-system/public-gateway`), create it, or list it
 under `known-gateways` in `.meshlint.yaml` when it is managed outside these files. Give a
 Gateway API route the `parentRefs` it should attach to.
+
+## References
+- istio/istio `pilot/pkg/model/config.go`: how a `gateways` entry resolves (`resolveGatewayName`)
+- istio/istio `pkg/config/analysis/analyzers/virtualservice/gateways.go`: `istioctl analyze` IST0101
+- [VirtualService: gateways](https://istio.io/latest/docs/reference/config/networking/virtual-service/)
+- [Gateway API: HTTPRoute parentRefs](https://gateway-api.sigs.k8s.io/api-types/httproute/)
 """
 
 from __future__ import annotations

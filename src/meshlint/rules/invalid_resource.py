@@ -4,6 +4,9 @@ Every document must be a mapping with `apiVersion`, `kind` and `metadata.name`. 
 that meshlint's rules read are also checked for their type: `ports` must be a list,
 `attempts` an integer, labels and annotations strings. A resource that fails is reported at
 the offending field and left out of the analysis; the other documents are analysed as usual.
+`istioctl analyze` rejects a document without a kind the same way (istio/istio
+`pilot/pkg/config/file/store.go`) and reports Istio objects that fail their schema as IST0106
+(istio/istio `pkg/config/analysis/analyzers/schema/validation.go`).
 
 ## Why it matters
 The Kubernetes API server rejects such an object (`kubectl apply` fails with "cannot
@@ -24,9 +27,30 @@ spec:
       attempts: "five"   # must be an integer
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: cart
+spec:
+  hosts: [cart]
+  http:
+  - retries:
+      attempts: 2
+    route:
+    - destination: {host: cart}
+```
+
 ## Fix
 Give the field the type the API expects: quote label and annotation values, write numbers
 without quotes, and use lists (`- item`) where a list is expected.
+
+## References
+- istio/istio `pilot/pkg/config/file/store.go`: documents without a kind are rejected
+- istio/istio `pkg/config/analysis/analyzers/schema/validation.go`: schema validation in `istioctl analyze`
+- [IST0106 SchemaValidationError](https://istio.io/latest/docs/reference/config/analysis/ist0106/)
+- [Objects in Kubernetes](https://kubernetes.io/docs/concepts/overview/working-with-objects/kubernetes-objects/)
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ When no DestinationRule for a host is in the input, one may exist elsewhere: the
 so instead of stating that none exists.
 
 ## Why it matters
-Through Istio, Envoy's retry circuit breaker (`max_retries`) is 2^32-1: effectively none. When
+Through Istio, Envoy's retry circuit breaker (`max_retries`) is 2^32-1: effectively none
+(istio/istio `pilot/pkg/networking/core/cluster_traffic_policy.go`,
+`getDefaultCircuitBreakerThresholds`). When
 a backend degrades, every caller retries every failed request, concurrently and without
 bound, and the retries keep the backend from recovering: the retry storm. Outlier detection
 takes a failing pod out of rotation, `maxRetries` bounds the concurrent retries, and a retry
@@ -37,9 +39,41 @@ spec:
     loadBalancer: {simple: LEAST_REQUEST}   # no outlierDetection, no maxRetries
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: inventory, namespace: shop}
+spec:
+  hosts: [inventory]
+  http:
+  - retries: {attempts: 3, retryOn: "connect-failure,503"}
+    route:
+    - destination: {host: inventory}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: inventory, namespace: shop}
+spec:
+  host: inventory
+  trafficPolicy:
+    loadBalancer: {simple: LEAST_REQUEST}
+    connectionPool:
+      http: {maxRetries: 10}
+    outlierDetection:
+      consecutive5xxErrors: 5
+      interval: 10s
+      baseEjectionTime: 30s
+```
+
 ## Fix
 Add `outlierDetection` (e.g. `consecutive5xxErrors: 5`, `interval: 10s`, `baseEjectionTime:
 30s`) and `connectionPool.http.maxRetries` (or a `retryBudget`) to the host's DestinationRule.
+
+## References
+- istio/istio `pilot/pkg/networking/core/cluster_traffic_policy.go`: Istio's default circuit breakers
+- [Circuit Breaking](https://istio.io/latest/docs/tasks/traffic-management/circuit-breaking/)
+- [DestinationRule: connectionPool and outlierDetection](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Every `destination.subset` of a VirtualService route (http, tcp, tls, and mirror
 defined in the `subsets` of a DestinationRule for that host. Hosts are compared fully
 qualified: a short host is expanded in the namespace of the resource that writes it (the
 VirtualService for the route, the DestinationRule for its `host`), as Istio does. Same check
-as `istioctl analyze` IST0101 for subsets.
+as `istioctl analyze` IST0101 for subsets (istio/istio
+`pkg/config/analysis/analyzers/virtualservice/destinationrules.go`).
 
 A subset of a host for which no DestinationRule is in the input may be defined elsewhere: that
 is a warning, not an error.
@@ -24,7 +25,7 @@ spec:
   hosts: [reviews]
   http:
   - route:
-    - destination: {host: reviews, subset: v3}   # the DestinationRule defines v1 and v2 only
+    - destination: {host: reviews, subset: v3}   # only v1 and v2 are defined
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -36,9 +37,36 @@ spec:
   - {name: v2, labels: {version: v2}}
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v3}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+  - {name: v3, labels: {version: v3}}   # defined before traffic is routed to it
+```
+
 ## Fix
 Define the subset in the host's DestinationRule (apply it before the VirtualService), or
 route to a subset that exists.
+
+## References
+- istio/istio `pkg/config/analysis/analyzers/virtualservice/destinationrules.go`: `istioctl analyze` IST0101 for subsets
+- [DestinationRule: subsets](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
+- [Traffic Shifting](https://istio.io/latest/docs/tasks/traffic-management/traffic-shifting/)
 """
 
 from __future__ import annotations
