@@ -87,6 +87,11 @@ class Index:
         self._touch(kind)
         return bool(self._by_kind.get(kind))
 
+    def annotated(self, key: str) -> list[Resource]:
+        """Every resource, of any kind, that carries annotation `key` (suppressions). Reading
+        every kind alike, it records none: a rule that uses it declares no inputs."""
+        return [r for r in self._by_ref.values() if key in r.annotations]
+
     @cached_property
     def _by_name(self) -> Mapping[tuple[str, str], list[Resource]]:
         out: dict[tuple[str, str], list[Resource]] = defaultdict(list)
