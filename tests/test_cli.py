@@ -243,7 +243,7 @@ def test_rules_and_rule_commands(run):
     assert run("rule", "port-protocol-unset").stdout.startswith("ML101")
     assert run("rule", "ML999").returncode == 2
     listed = json.loads(run("rules", "--format", "json").stdout)
-    assert [r["code"] for r in listed][:3] == ["ML001", "ML002", "ML101"]
+    assert [r["code"] for r in listed][:4] == ["ML001", "ML002", "ML003", "ML101"]
 
 
 def test_rule_shows_the_config_that_sets_each_option(run):

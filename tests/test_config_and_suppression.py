@@ -328,7 +328,7 @@ def test_a_prefix_that_selects_no_rule_is_a_usage_error(tmp_path, run, codes):
     for option in ("--select", "--ignore"):
         proc = run("check", str(tmp_path / "m.yaml"), option, codes)
         assert proc.returncode == 2 and "no rule code starts with" in proc.stderr
-        assert "(codes: ML001-ML002, ML101-" in proc.stderr
+        assert "(codes: ML001-ML003, ML101-" in proc.stderr
 
 
 def test_the_local_pre_commit_recipe_runs_the_declared_hook(root):

@@ -6,9 +6,9 @@ another tool's code) matches no finding: the finding the author meant to silence
 reported, or, worse, a later one is not noticed as new. Like ruff's check of `noqa` codes,
 meshlint reports it instead of ignoring it silently. The `galley.istio.io/analyze-suppress`
 annotation belongs to `istioctl analyze` and may name any of its codes: it is not checked.
-(`istioctl analyze` itself drops a message only when the annotation names its exact code or
-`*`, and says nothing of codes that match nothing: istio/istio
-`pkg/config/analysis/local/istiod_analyze.go`, `filterMessages`.)
+`istioctl analyze` itself drops a message only when the annotation names its exact code or
+`*`, and says nothing of codes that match nothing (istio/istio
+`pkg/config/analysis/local/istiod_analyze.go`, `filterMessages`).
 
 ## Why it matters
 A suppression is a reviewed decision that a finding is acceptable. When the code is wrong, the
