@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install dev docs clean bench
+.PHONY: demo test lint install dev docs dist clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench: dev
 # Regenerate the rule reference from the rules' own docstrings.
 docs: install
 	$(BIN)/meshlint rules --format markdown > docs/rules.md
+
+# The source distribution and the wheel, into dist/ (pip install dist/meshlint-*.whl).
+# Built in an isolated environment with the setuptools pyproject.toml asks for.
+dist: dev
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

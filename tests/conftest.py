@@ -128,6 +128,18 @@ spec:
   http:
   - route:
     - destination: {host: frontend}
+---
+# the input holds the Gateways of namespace default, so a missing one is missing (not merely
+# "not in the input"); a TCP server has no debug headers
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: internal
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 31400, name: tcp, protocol: TCP}
+    hosts: ["*"]
 """
 
 MANIFESTS = MappingProxyType({"clean": CLEAN, "warning": WARNING, "info_only": INFO_ONLY, "error": ERROR})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -42,7 +44,7 @@ def test_json_shape_is_exactly_the_contract(files, run, manifests):
     doc = json.loads(proc.stdout)
     assert set(doc) == {"version", "findings", "summary"}
     assert doc["version"] == "0.1.0"
-    assert doc["summary"] == {"files": 1, "resources": 1, "findings": {"error": 1, "warning": 0, "info": 0},
+    assert doc["summary"] == {"files": 1, "resources": 2, "findings": {"error": 1, "warning": 0, "info": 0},
                               "suppressed": 0, "skipped": 0}
     (f,) = doc["findings"]
     assert set(f) == {"code", "name", "variant", "severity", "resource", "file", "line", "message", "fix",
@@ -241,7 +243,78 @@ def test_rules_and_rule_commands(run):
     assert run("rule", "port-protocol-unset").stdout.startswith("ML101")
     assert run("rule", "ML999").returncode == 2
     listed = json.loads(run("rules", "--format", "json").stdout)
-    assert [r["code"] for r in listed][:3] == ["ML001", "ML002", "ML101"]
+    assert [r["code"] for r in listed][:4] == ["ML001", "ML002", "ML003", "ML101"]
+
+
+def test_rule_shows_the_config_that_sets_each_option(run):
+    """`meshlint rule ML301` says how to set max-attempts, and what it shows is a valid setting,
+    in .meshlint.yaml and in pyproject.toml."""
+    import tomllib
+
+    import yaml
+
+    from meshlint import rules
+    from meshlint.config import from_mapping
+    from meshlint.docs import option_snippets
+
+    page = run("rule", "ML301").stdout
+    assert "`max-attempts` (default `3`). In `.meshlint.yaml`:" in page
+    assert "```yaml\naggressive-retries:\n  max-attempts: 3\n```" in page
+    assert "```toml\n[tool.meshlint.aggressive-retries]\nmax-attempts = 3\n```" in page
+    for rule in rules.ALL:
+        for option, default in rule.options.items():
+            yaml_text, toml_text = option_snippets(rule, option, default)
+            for mapping in (yaml.safe_load(yaml_text), tomllib.loads(toml_text)["tool"]["meshlint"]):
+                config = from_mapping(mapping, rules.BY_CODE)
+                assert config.options_for(rule)[option] == default
+
+
+@pytest.mark.parametrize("typed,expect", [
+    ("ML1O1", "did you mean ML101 (port-protocol-unset)?"),
+    ("strict-mtls", "did you mean ML201 (strict-mtls-without-sidecar)?"),
+    ("ml999", "unknown rule 'ml999'"),
+    ("IST0999", "no rule mirrors istioctl analyze IST0999 (the codes meshlint mirrors: IST0101, IST0118"),
+])
+def test_an_unknown_rule_suggests_what_was_meant(run, typed, expect):
+    proc = run("rule", typed)
+    assert proc.returncode == 2 and expect in proc.stderr, proc.stderr
+    assert "see `meshlint rules`" in proc.stderr or typed.startswith("IST")
+
+
+def test_an_istioctl_code_shows_the_rules_that_mirror_it(run):
+    """The README maps IST codes to rules; `meshlint rule IST0118` follows that map."""
+    one = run("rule", "IST0118")
+    assert one.returncode == 0 and one.stdout.startswith("ML101 port-protocol-unset [warning]")
+    assert "istioctl analyze IST0118 is mirrored by ML101 port-protocol-unset" in one.stderr
+    two = run("rule", "ist0101")
+    assert two.returncode == 0
+    assert "ML102 gateway-not-found [error]" in two.stdout and "ML105 subset-not-found [error]" in two.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 60, 200])
+def test_rule_pages_and_the_rules_table_fit_the_terminal(columns, monkeypatch, capsys):
+    """Wrapped to the terminal, at most 80 columns; only code blocks and words too long for any
+    line (URLs) may pass the edge; no word is broken."""
+    from meshlint import rules
+    from meshlint.cli import main
+    from meshlint.docs import rule_page
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    width = min(columns, 80)
+    for rule in rules.ALL:
+        assert main(["rule", rule.code]) == 0
+        page = capsys.readouterr().out
+        fenced = False
+        for line in page.splitlines():
+            fenced = fenced != line.startswith("```")
+            if not fenced and not line.startswith("```") and len(line) > width:
+                assert len(line.split()) <= 2, f"{rule.code}: {line!r}"  # an item marker and one long word
+        assert page.split() == rule_page(rule, 10_000).split(), rule.code
+    assert main(["rules"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert len(table) > len(rules.ALL) and all(len(line) <= 80 for line in table)
+    if columns >= 80:
+        assert table[1].startswith("ML001  invalid-yaml")
 
 
 def test_config_file_is_discovered_and_validated(files, tmp_path, run, manifests):
@@ -298,9 +371,150 @@ meshConfig:
     ("- a list\n", "expected a mapping"),
     ("a: [unclosed\n", "invalid YAML"),
     ("", "empty"),
+    # a file that holds no installation config is no silent no-op (issue #13)
+    ("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n", "holds no IstioOperator, istio ConfigMap, MeshConfig"),
+    ("kind: ConfigMap\ndata: {mesh: '[unclosed'}\n", "data.mesh is not valid YAML"),
 ])
 def test_bad_mesh_config_is_a_configuration_error(files, content, expect, run, manifests):
     path = files("c.yaml", manifests["clean"])
     mesh = files("mesh.yaml", content)
     proc = run("check", str(path), "--mesh-config", str(mesh))
     assert proc.returncode == 2 and expect in proc.stderr
+
+
+def test_the_istio_configmap_as_kubectl_prints_it_is_a_mesh_config(files, run):
+    gateway = files("gw.yaml", """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+""")
+    dump = files("istio-cm.yaml", """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    defaultConfig:
+      proxyHeaders:
+        envoyDebugHeaders: {disabled: true}
+""")
+    proc = run("check", str(gateway), "--mesh-config", str(dump), "-f", "json", "--select", "ML203")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["findings"] == []
+
+
+def test_a_call_graph_host_nothing_defines_is_warned_about(files, run, manifests):
+    path = files("c.yaml", manifests["clean"])
+    edges = files("edges.yaml", "edges:\n- {from: cart.shop, to: kart.shop}\n")
+    for command in ("check", "graph"):
+        proc = run(command, str(path), "--call-graph", str(edges))
+        assert proc.returncode == 0, proc.stderr
+        assert ("meshlint: warning: --call-graph: kart.shop.svc.cluster.local (edge cart.shop → kart.shop) is no "
+                "Service or ServiceEntry host of the input, nor in known-hosts") in proc.stderr
+        assert "cart.shop.svc.cluster.local (edge" not in proc.stderr  # the clean manifest's Service
+
+
+@pytest.mark.parametrize("args,expect", [
+    (("-f", "json", "-f", "sarif"), "--format json and --format sarif would both go to stdout"),
+    (("-f", "json", "-o", "a.json", "-o", "b.json"), "--output b.json follows no --format of its own"),
+])
+def test_output_options_that_would_lose_a_report_are_usage_errors(files, run, manifests, tmp_path, args, expect):
+    """Issue #13: two reports on stdout would be unparsable; a second --output would silently
+    get text."""
+    path = files("c.yaml", manifests["warning"])
+    proc = run("check", str(path), *args, cwd=tmp_path)
+    assert proc.returncode == 2 and expect in proc.stderr
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_a_lone_output_writes_the_text_report(files, run, manifests, tmp_path):
+    path = files("c.yaml", manifests["warning"])
+    assert run("check", str(path), "-o", "out.txt", cwd=tmp_path).returncode == 1
+    assert "ML101 [warning]" in (tmp_path / "out.txt").read_text()
+
+
+# --- flags people expect (issue #13): quiet, statistics, exit-zero, completion, baselines --------
+
+def test_quiet_prints_the_findings_and_nothing_else(files, run, manifests):
+    path = files("c.yaml", manifests["warning"])
+    proc = run("check", str(path), "-q")
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert proc.stdout.splitlines()[0].startswith(f"{path}:11: ML101 [warning]")
+    assert "finding" not in proc.stdout.splitlines()[-1]  # no summary line
+    assert run("check", str(files("clean.yaml", manifests["clean"])), "-q").stdout == ""
+
+
+def test_statistics_count_findings_per_rule(run, root):
+    proc = run("check", "examples", "--statistics", cwd=root)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1
+    assert lines[0].split() == ["3", "ML202", "probe-blocked-by-mtls", "error"]
+    assert lines[-1].startswith("19 findings (7 error, 12 warning, 0 info)")
+    assert not any(": ML" in line for line in lines)  # no finding is listed
+    assert run("check", "examples", "--statistics", "-f", "json", cwd=root).returncode == 2
+
+
+def test_exit_zero_is_fail_on_never(files, run, manifests):
+    path = files("e.yaml", manifests["error"])
+    assert run("check", str(path)).returncode == 1
+    proc = run("check", str(path), "--exit-zero")
+    assert proc.returncode == 0 and "ML102 [error]" in proc.stdout
+
+
+@pytest.mark.parametrize("shell,marker", [("bash", "complete "), ("zsh", "compdef"), ("fish", "complete ")])
+def test_completion_prints_a_script_for_the_shell(run, shell, marker):
+    proc = run("completion", shell)
+    assert proc.returncode == 0 and marker in proc.stdout and "meshlint" in proc.stdout
+
+
+def test_completion_completes_options(tmp_path, root):
+    """What the script does on <TAB>: argcomplete runs meshlint with the command line so far."""
+    out = tmp_path / "completions"
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "_ARGCOMPLETE": "1", "_ARGCOMPLETE_SHELL": "bash",
+           "COMP_LINE": "meshlint check --sta", "COMP_POINT": "20", "_ARGCOMPLETE_STDOUT_FILENAME": str(out)}
+    subprocess.run([sys.executable, "-m", "meshlint"], env=env, check=True, timeout=60)
+    assert out.read_text().split() == ["--statistics"]
+
+
+def test_a_baseline_reports_only_new_findings(files, run, manifests, tmp_path):
+    base = tmp_path / "baseline.json"
+    path = files("m.yaml", manifests["warning"])
+    proc = run("check", str(path), "--write-baseline", str(base))
+    assert proc.returncode == 0 and "1 finding(s) recorded in" in proc.stderr
+    recorded = json.loads(base.read_text())
+    assert recorded["meshlint-baseline"] == 1 and [f["code"] for f in recorded["findings"]] == ["ML101"]
+    assert "line" not in recorded["findings"][0]  # matched by what it is, not where
+
+    # the same finding, moved down by an edit: still the baseline's; a new one is reported
+    path.write_text("# a comment that moves every line\n" + manifests["warning"] + "---\n" + manifests["error"])
+    proc = run("check", str(path), "--baseline", str(base), "-f", "json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1 and [f["code"] for f in doc["findings"]] == ["ML102"]
+    assert doc["summary"]["suppressed"] == 1
+
+    path.write_text(manifests["clean"])  # fixed since: the baseline says it is stale
+    proc = run("check", str(path), "--baseline", str(base))
+    assert proc.returncode == 0 and "1 finding(s) of baseline" in proc.stderr
+
+
+@pytest.mark.parametrize("content,expect", [
+    ("{not json", "is not valid JSON"),
+    ('{"findings": []}', "is not a meshlint baseline"),
+    ('{"meshlint-baseline": 1, "findings": [{"code": 1}]}', "entry 0 must have the string fields"),
+])
+def test_a_broken_baseline_is_a_usage_error(files, run, manifests, content, expect):
+    path = files("m.yaml", manifests["warning"])
+    proc = run("check", str(path), "--baseline", str(files("b.json", content)))
+    assert proc.returncode == 2 and expect in proc.stderr
+
+
+def test_an_input_with_nothing_to_check_says_so(tmp_path, run):
+    """Issue #13: `0 findings in 0 files` with no word was a silent mistake (a wrong path)."""
+    (tmp_path / "empty").mkdir()
+    proc = run("check", str(tmp_path / "empty"))
+    assert proc.returncode == 0
+    assert "meshlint: warning: nothing to check: no .yaml, .yml or .json file in the input" in proc.stderr

@@ -76,7 +76,8 @@ def test_graph_json_shape(tmp_path, run, mesh_yaml):
     proc = run("graph", str(path), "--format", "json")
     assert proc.returncode == 0
     doc = json.loads(proc.stdout)
-    assert set(doc) == {"nodes", "edges", "paths", "cycles"}
+    assert set(doc) == {"nodes", "edges", "paths", "cycles", "assumptions"}
+    assert doc["assumptions"] == []  # mesh_yaml labels namespace shop for injection
     assert doc["nodes"] == [f"{n}.shop.svc.cluster.local" for n in ("api", "db", "web")]
     assert doc["edges"][0] == {"from": "api.shop.svc.cluster.local", "to": "db.shop.svc.cluster.local",
                                "source": "env", "tries": 3, "capped_tries": 3.0}
@@ -145,3 +146,44 @@ def test_every_graph_renderer_is_a_choice_of_the_command_line(run):
 
     usage = run("graph", "--help").stdout
     assert "{" + ",".join(RENDERERS) + "}" in usage
+
+
+def test_graph_says_what_the_tries_rest_on(tmp_path, run):
+    """No Namespace in the input, and a VirtualService that targets the namespace: the callers
+    are assumed meshed, and the graph says so (SPEC §2)."""
+    path = tmp_path / "m.yaml"
+    path.write_text("""\
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: store}
+spec: {selector: {app: api}, ports: [{name: http, port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: store}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: web:1, env: [{name: API, value: "http://api"}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: store}
+spec: {hosts: [api], http: [{route: [{destination: {host: api}}]}]}
+""")
+    doc = json.loads(run("graph", str(path), "--format", "json").stdout)
+    assert doc["edges"][0]["tries"] == 3
+    assert doc["assumptions"] == ["assuming namespace store is meshed: its Namespace is not in the input and "
+                                  "VirtualService store/api targets it; set injected-namespaces or "
+                                  "uninjected-namespaces"]
+    text = run("graph", str(path)).stdout
+    assert "Assumed (the tries above rest on it):\n  assuming namespace store is meshed" in text
+
+
+def test_graph_text_fits_80_columns(run, root):
+    """Issue #13: the text graph is read at a terminal; long hops continue on indented lines."""
+    lines = run("graph", "examples", cwd=root).stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any(line.startswith("      ") for line in lines)

@@ -65,6 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour the text output (auto: on a terminal, never with NO_COLOR)")
     c.add_argument("--show-config", action="store_true", help="print the effective configuration and exit")
+    c.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings (--fail-on never)")
+    c.add_argument("--quiet", "-q", action="store_true",
+                   help="print the findings and nothing else: no notes, no summary line")
+    c.add_argument("--statistics", action="store_true",
+                   help="in the text report, count the findings per rule instead of listing them")
+    c.add_argument("--baseline", metavar="FILE",
+                   help="report only findings that FILE does not record (see --write-baseline)")
+    c.add_argument("--write-baseline", metavar="FILE",
+                   help="record the findings reported now in FILE, so that --baseline FILE reports only new ones")
     c.add_argument("--verbose", "-v", action="store_true",
                    help="list the documents skipped as not Kubernetes objects, and why")
 
@@ -83,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--format", "-f", choices=("text", "json"), default="text")
     m.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     m.add_argument("--plot", metavar="FILE.png", help="also draw load per service over time (needs matplotlib)")
+
+    sh = sub.add_parser("completion", help="print the shell completion script (eval it in your shell's rc file)")
+    sh.add_argument("shell", choices=("bash", "zsh", "fish"))
 
     r = sub.add_parser("rules", help="list all rules")
     r.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -103,6 +115,9 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stdin-filename", metavar="NAME", default="-",
                    help="the file name findings on stdin (-) carry (default: -, or the `# Source:` "
                         "template of a rendered Helm document)")
+    p.add_argument("--context-dir", action="append", default=[], metavar="DIR",
+                   help="also read the manifests under DIR for what they define (Gateways, DestinationRules, "
+                        "Namespaces), reporting only on the PATHs (repeatable; the pre-commit hook uses it)")
 
 
 def _configure(args: argparse.Namespace) -> Config:
@@ -117,6 +132,8 @@ def _configure(args: argparse.Namespace) -> Config:
     config = config.with_codes(getattr(args, "select", None), getattr(args, "ignore", None), rules.BY_CODE)
     if getattr(args, "fail_on", None):
         config = replace(config, fail_on=parse_fail_on(args.fail_on))
+    if getattr(args, "exit_zero", False):
+        config = replace(config, fail_on=None)
     if args.default_namespace:
         config = replace(config, facts=replace(config.facts, default_namespace=args.default_namespace))
     if getattr(args, "namespace", None):
@@ -127,7 +144,8 @@ def _configure(args: argparse.Namespace) -> Config:
 def _inputs(args: argparse.Namespace) -> Inputs:
     from .engine import Inputs
 
-    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, stdin_name=args.stdin_filename)
+    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir,
+                  baseline=getattr(args, "baseline", None), stdin_name=args.stdin_filename)
 
 
 def _write(data: bytes | str, path: str | None) -> int:
@@ -146,6 +164,10 @@ def _write(data: bytes | str, path: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (`meshlint completion`)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
@@ -154,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _graph(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "completion":
+            return _completion(args)
         if args.command == "rules":
             return _rules(args)
         if args.command == "rule":
@@ -171,7 +195,8 @@ def _error(message: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from . import engine
+    from . import baseline, engine
+    from .baseline import BaselineError
     from .config import ConfigError
     from .load import LoadError
     from .load.context_files import ContextFileError
@@ -186,30 +211,67 @@ def _check(args: argparse.Namespace) -> int:
         return _show_config(inputs, config)
 
     outputs = [(fmt or "text", path) for fmt, path in (getattr(args, "outputs", None) or [])] or [("text", None)]
+    problem = _outputs_problem(getattr(args, "outputs", None) or [])
+    if problem:
+        return _error(problem)
+    if args.statistics and all(fmt != "text" for fmt, _ in outputs):
+        return _error("--statistics counts findings in the text report: add --format text")
     if list(inputs.paths).count("-") > 1:
         return _error("stdin (-) can be read only once")
     progress = _Progress()
     try:
         result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None)
-    except ContextFileError as exc:
+    except (ContextFileError, BaselineError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
     finally:
         progress.close()
-    for note in result.notes:
-        print(f"meshlint: note: {note}", file=sys.stderr)
-    if args.verbose:
-        for skipped in result.skipped:
-            print(f"meshlint: note: skipped {skipped.where()}: {skipped.reason}", file=sys.stderr)
+    notes = result.notes + [f"skipped {s.where()}: {s.reason}" for s in result.skipped if args.verbose]
+    _print_notes([] if args.quiet else notes, result.warnings)
     for fmt, path in outputs:
-        if _write(renderer(fmt)(result, RenderOptions(color=_color(args.color, path))), path) != EXIT_OK:
+        options = RenderOptions(color=_color(args.color, path), quiet=args.quiet, statistics=args.statistics,
+                                width=_terminal_width(path))
+        if _write(renderer(fmt)(result, options), path) != EXIT_OK:
             return EXIT_ERROR
+    if args.write_baseline:
+        try:
+            written = baseline.write(args.write_baseline, result.findings)
+        except BaselineError as exc:
+            return _error(str(exc))
+        if not args.quiet:
+            print(f"meshlint: note: {written} finding(s) recorded in {args.write_baseline}", file=sys.stderr)
+        return EXIT_OK
     if result.internal_errors:
         for error in result.internal_errors:
             print(f"meshlint: {error}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
+
+
+def _outputs_problem(outputs: list[list[str | None]]) -> str:
+    """What is wrong with the --format/--output pairs, or "": every --output follows its own
+    --format (a second --output would silently get text), and at most one format goes to
+    stdout (two would be written back to back, and neither would parse)."""
+    for i, (fmt, path) in enumerate(outputs):
+        if fmt is None and i > 0:  # (a lone --output FILE is the text report, written to FILE)
+            return (f"--output {path} follows no --format of its own: write --format FORMAT before each "
+                    "--output FILE")
+    to_stdout = [fmt for fmt, path in outputs if path is None]
+    if len(to_stdout) > 1:
+        return (f"--format {' and --format '.join(map(str, to_stdout))} would both go to stdout: give all but "
+                "one an --output FILE")
+    return ""
+
+
+def _terminal_width(path: str | None) -> int | None:
+    """The columns of the terminal the report goes to; None when it goes to a file or a pipe,
+    where one line per finding suits grep and editors."""
+    if path is not None or not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 def _color(mode: str, path: str | None) -> bool:
@@ -253,8 +315,6 @@ class _Progress:
 
 
 def _show_config(inputs: Inputs, config: Config) -> int:
-    import yaml
-
     from .engine import effective_config
     from .load.context_files import ContextFileError
 
@@ -262,15 +322,25 @@ def _show_config(inputs: Inputs, config: Config) -> int:
         shown = effective_config(inputs, config)
     except ContextFileError as exc:
         return _error(str(exc))
-    sys.stdout.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True))
+    sys.stdout.write(shown)
     return EXIT_OK
 
 
 def _print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
-    for note in notes:
-        print(f"meshlint: note: {note}", file=sys.stderr)
-    for warning in warnings:
-        print(f"meshlint: warning: {warning}", file=sys.stderr)
+    """Notes and warnings on stderr, wrapped to a terminal's width (continuations indented)."""
+    width = None
+    if sys.stderr.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    lines = [f"meshlint: note: {n}" for n in notes] + [f"meshlint: warning: {w}" for w in warnings]
+    for line in lines:
+        if width is not None and len(line) > width:
+            import textwrap
+
+            line = textwrap.fill(line, width, subsequent_indent="    ", break_long_words=False,
+                                 break_on_hyphens=False)
+        print(line, file=sys.stderr)
 
 
 def _graph(args: argparse.Namespace) -> int:
@@ -319,31 +389,50 @@ def _simulate(args: argparse.Namespace) -> int:
         try:
             render.plot(result.current, result.fixed, view.names, args.plot)
         except ImportError:
-            return _error("--plot needs matplotlib: pip install 'meshlint[plot]'")
+            return _error("--plot needs matplotlib: pip install matplotlib")
         except OSError as exc:
             return _error(f"cannot write {args.plot}: {exc.strerror or exc}")
     return _write(text, args.output)
+
+
+def _completion(args: argparse.Namespace) -> int:
+    import argcomplete
+
+    sys.stdout.write(argcomplete.shellcode(["meshlint"], shell=args.shell))
+    return EXIT_OK
 
 
 def _rules(args: argparse.Namespace) -> int:
     from . import rules
     from .docs import rules_json, rules_markdown, rules_table
 
-    render = {"text": rules_table, "markdown": rules_markdown, "json": rules_json}[args.format]
-    sys.stdout.write(render(rules.ALL))
+    if args.format == "text":
+        sys.stdout.write(rules_table(rules.ALL, _page_width()))
+    else:
+        sys.stdout.write({"markdown": rules_markdown, "json": rules_json}[args.format](rules.ALL))
     return EXIT_OK
 
 
 def _rule(args: argparse.Namespace) -> int:
     from . import rules
-    from .docs import rule_page
+    from .docs import lookup, rule_page
 
-    key = args.code.strip()
-    rule = rules.BY_CODE.get(key.upper()) or rules.BY_NAME.get(key.lower())
-    if rule is None:
-        return _error(f"unknown rule {args.code!r} (see `meshlint rules`)")
-    sys.stdout.write(rule_page(rule))
+    found = lookup(args.code, rules.ALL)
+    if found.error:
+        return _error(found.error)
+    if found.note:
+        print(f"meshlint: note: {found.note}", file=sys.stderr)
+    sys.stdout.write("\n".join(rule_page(rule, _page_width()) for rule in found.rules))
     return EXIT_OK
+
+
+def _page_width() -> int:
+    """The terminal's width (COLUMNS, else the terminal, else 80), at most 80 columns."""
+    import shutil
+
+    from .docs import WIDTH
+
+    return min(shutil.get_terminal_size((WIDTH, 24)).columns, WIDTH)
 
 
 if __name__ == "__main__":  # pragma: no cover

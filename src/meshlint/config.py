@@ -31,8 +31,14 @@ class Facts:
     """What the user states about the environment that the files cannot show (SPEC §4)."""
 
     root_namespace: str = "istio-system"
-    injected_namespaces: frozenset[str] = frozenset()
+    injected_namespaces: frozenset[str] = frozenset()  # injection on, their Namespace not in the input
+    uninjected_namespaces: frozenset[str] = frozenset()  # injection off, likewise
     known_gateways: frozenset[str] = frozenset()  # "ns/name"
+    known_hosts: frozenset[str] = frozenset()  # service hosts outside the input; globs allowed
+
+    def is_known_host(self, host: str) -> bool:
+        """A host the user says exists outside the input (`known-hosts`, globs allowed)."""
+        return any(fnmatch.fnmatchcase(host, pattern) for pattern in self.known_hosts)
     native_sidecars: bool = False
     istio_version: str = ""
     domain: str = DOMAIN
@@ -97,11 +103,22 @@ def parse_codes(values: list[str] | str, rules: Mapping[str, Rule], where: str) 
                 raise ConfigError(f"{where}: {part.strip()!r} is not a rule code or prefix (like ML101 or ML3)")
             if len(code) == 5 and code not in rules:
                 raise ConfigError(f"{where}: unknown rule code {code}")
+            if not any(known.startswith(code) for known in rules):  # ML9 selects nothing: say so
+                raise ConfigError(f"{where}: no rule code starts with {code} (codes: {_code_ranges(rules)})")
             out.append(code)
     return out
 
 
-ENV_KEYS = {"root-namespace", "injected-namespaces", "known-gateways", "native-sidecars", "istio-version"}
+def _code_ranges(rules: Mapping[str, Rule]) -> str:
+    """`ML001-ML002, ML101-ML105, ...`: the codes there are, by area."""
+    areas: dict[str, list[str]] = {}
+    for code in sorted(rules):
+        areas.setdefault(code[:3], []).append(code)
+    return ", ".join(codes[0] if len(codes) == 1 else f"{codes[0]}-{codes[-1]}" for codes in areas.values())
+
+
+ENV_KEYS = {"root-namespace", "injected-namespaces", "uninjected-namespaces", "known-gateways", "known-hosts",
+            "native-sidecars", "istio-version"}
 TOP_KEYS = {"select", "ignore", "severity", "fail-on", "default-namespace", "ignore-resources"} | ENV_KEYS
 
 
@@ -145,6 +162,10 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
             facts = replace(facts, native_sidecars=value)
         elif key == "injected-namespaces":
             facts = replace(facts, injected_namespaces=frozenset(_strings(value, at)))
+        elif key == "uninjected-namespaces":
+            facts = replace(facts, uninjected_namespaces=frozenset(_strings(value, at)))
+        elif key == "known-hosts":
+            facts = replace(facts, known_hosts=frozenset(_strings(value, at)))
         elif key == "known-gateways":
             gateways = _strings(value, at)
             for gw in gateways:
@@ -167,8 +188,49 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
         elif key == "ignore-resources":
             cfg = replace(cfg, ignore_resources=tuple(_ignore_resources(value, rules, at)))
         else:
-            raise ConfigError(f"{at}: unknown key")
+            raise ConfigError(f"{at}: unknown key{_instead(key, value, rules)}")
+    both = facts.injected_namespaces & facts.uninjected_namespaces
+    if both:
+        raise ConfigError(f"{where}: namespace {sorted(both)[0]} is in both injected-namespaces and "
+                          "uninjected-namespaces")
     return replace(cfg, facts=facts, severity=severity, options=options, source=where)
+
+
+def _instead(key: Any, value: Any, rules: Mapping[str, Rule]) -> str:
+    """What the user probably meant by an unknown key, as "; write ..." (or nothing): an option
+    written at the top level, options under `rules:` or under a rule's code (options are keyed
+    by the rule's name), or a close spelling of a key."""
+    import difflib
+
+    by_name = {r.name: r for r in rules.values()}
+
+    def setting(rule: Rule, options: Any) -> str:
+        return f"`{rule.name}: {_flow(options)}`"
+
+    owners = [r for r in by_name.values() if key in r.options]
+    if owners:
+        return "; options are keyed by their rule's name: write " + " or ".join(
+            setting(r, {key: value}) for r in owners)
+    rule = rules.get(str(key).upper())
+    if rule is not None:
+        return f"; options are keyed by the rule's name, not its code: write {setting(rule, value)}"
+    if key == "rules":
+        nested = value.items() if isinstance(value, Mapping) else ()
+        found = [(rules.get(str(k).upper()) or by_name.get(str(k)), v) for k, v in nested]
+        written = [setting(r, v) for r, v in found if r is not None]
+        example = next(r for r in by_name.values() if r.options)
+        instead = (f"write {' and '.join(written)}" if written
+                   else f"for example {setting(example, dict(example.options))}")
+        return f"; options are keyed by the rule's name at the top level, not under rules: {instead}"
+    close = difflib.get_close_matches(str(key), sorted(TOP_KEYS | set(by_name)), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _flow(value: Any) -> str:
+    """A value as one line of YAML flow style, as a user would write it in the file."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip().removesuffix("...").strip()
 
 
 def parse_fail_on(value: Any, where: str = "--fail-on") -> Severity | None:
@@ -209,27 +271,40 @@ def _ignore_resources(value: Any, rules: Mapping[str, Rule], where: str) -> list
     return out
 
 
-def effective(config: Config, rules: Mapping[str, Rule], mesh_config: str = "", call_edges: int = 0) -> dict[str, Any]:
-    """The effective configuration as a config-file mapping (for --show-config), with the names
-    of the inputs given beside it (the `--mesh-config` file, the number of `--call-graph` edges)."""
+def effective(config: Config, rules: Mapping[str, Rule], mesh_config: str = "", call_edges: int = 0) -> str:
+    """The effective configuration as a configuration file that meshlint reads back (for
+    --show-config): every setting with its value in effect, and, as YAML comments, what is not
+    a setting (where it came from, the command line's --namespace, the files given beside it,
+    which rules run)."""
+    import yaml
+
     facts = config.facts
-    return {
-        "source": config.source or "(defaults: no configuration file)",
+    settings: dict[str, Any] = {
         "select": list(config.select),
         "ignore": list(config.ignore),
         "fail-on": config.fail_on.value if config.fail_on else "never",
-        "default-namespace": facts.default_namespace,
-        "namespace": config.namespace or "(all)",
         "severity": {r.code: config.severity_of(r).value for r in rules.values()},
         "ignore-resources": [{"code": ",".join(codes), "resource": glob} for codes, glob in config.ignore_resources],
+        "default-namespace": facts.default_namespace,
         "root-namespace": facts.root_namespace,
         "injected-namespaces": sorted(facts.injected_namespaces),
+        "uninjected-namespaces": sorted(facts.uninjected_namespaces),
         "known-gateways": sorted(facts.known_gateways),
+        "known-hosts": sorted(facts.known_hosts),
         "native-sidecars": facts.native_sidecars,
-        "istio-version": facts.istio_version or "(unknown)",
-        "mesh-config": mesh_config or "(none)",
-        "call-graph": f"{call_edges} edges" if call_edges else "(none)",
-        "rules": {r.code: {"name": r.name, "enabled": config.is_enabled(r), **({"options": config.options_for(r)}
-                                                                               if r.options else {})}
-                  for r in rules.values()},
     }
+    if facts.istio_version:
+        settings["istio-version"] = facts.istio_version
+    settings |= {r.name: dict(config.options_for(r)) for r in rules.values() if r.options}
+    disabled = [r.code for r in rules.values() if not config.is_enabled(r)]
+    notes = [
+        f"read from: {config.source or '(no configuration file: the defaults)'}",
+        f"--namespace: {config.namespace or '(all namespaces)'}",
+        f"--mesh-config: {mesh_config or '(none)'}",
+        f"--call-graph: {f'{call_edges} edges' if call_edges else '(none)'}",
+        f"rules that do not run: {', '.join(disabled) or '(none)'}",
+    ]
+    if not facts.istio_version:
+        notes.append("istio-version: not set")
+    header = "".join(f"# {note}\n" for note in ["meshlint configuration in effect", *notes])
+    return header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, width=100)

@@ -14,14 +14,15 @@ final `Result`.
 from __future__ import annotations
 
 import gc
+import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
+from . import baseline, suppress
 from . import rules as rule_catalogue
-from . import suppress
 from .config import Config, effective
 from .finding import Finding, Rule, Severity
 from .index import Index
@@ -32,6 +33,7 @@ from .resource import FileOrigin
 
 if TYPE_CHECKING:
     from .graph.model import CallGraph
+    from .mesh.callgraph import Graph
     from .simulate.model import FixPolicy
     from .simulate.model import Result as SimulationRun
 
@@ -48,6 +50,10 @@ class Inputs:
     call_graph: str | None = None
     stdin: BinaryIO | None = None
     stdin_name: str = "-"
+    # read for what they define (Gateways, DestinationRules, Namespaces), never reported on:
+    # the repository around the changed files of a pre-commit run
+    context_dirs: Sequence[str] = ()
+    baseline: str | None = None  # findings recorded there are suppressed (`baseline.py`)
 
 
 @dataclass
@@ -59,6 +65,9 @@ class Result:
     internal_errors: list[str] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)  # the rules that ran (enabled by the configuration)
     skipped: list[Skipped] = field(default_factory=list)  # documents that are not objects to analyse
+    # what the rules' injection decisions assumed about namespaces the input does not hold
+    assumptions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the run itself, e.g. a --namespace with nothing
 
     @property
     def reported(self) -> list[Finding]:
@@ -90,28 +99,61 @@ def _gc_paused() -> Iterator[None]:
 
 
 def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> Result:
-    """`meshlint check`. Raises LoadError (unreadable path) or ContextFileError."""
+    """`meshlint check`. Raises LoadError (unreadable path), ContextFileError or BaselineError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
+    base = inputs.baseline
+    recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
     with _gc_paused():
         # no local holds what was loaded: it is freed (by reference counting) when the analysis
         # returns, before the collector is on again and would walk all of it once more
-        return check_loaded(load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress,
-                                 inputs.stdin_name), config, context)
+        result = check_loaded(_load(inputs, config, progress), config, context)
+    if base is None or recorded is None:
+        return result
+    findings, gone = baseline.apply(result.findings, recorded, base)
+    notes = result.notes + ([f"{gone} finding(s) of baseline {base} no longer occur: write it again with "
+                             "--write-baseline to keep it tight"] if gone else [])
+    return replace(result, findings=findings, notes=notes)
+
+
+def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> Loaded:
+    """The PATHs, and the objects of the context directories' files that are not among them
+    (`Loaded.context`: analysed, never reported on)."""
+    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress, inputs.stdin_name)
+    if not inputs.context_dirs:
+        return loaded
+    given = {os.path.realpath(s.path) for s in loaded.sources if s.path is not None}
+    around = load(inputs.context_dirs, config.facts.default_namespace)
+    context = [s for s in around.sources if s.path is None or os.path.realpath(s.path) not in given]
+    keep = {id(s) for s in context}
+    return replace(loaded, resources=loaded.resources + [r for r in around.resources if id(r.source) in keep],
+                   context=context)
 
 
 NO_CONTEXT = ContextFiles()
 
 
 def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT) -> Result:
-    """The findings on what was already loaded."""
+    """The findings on what was already loaded (none on `loaded.context`, which only informs)."""
     index = _index(loaded, config, context)
     enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
     found, errors = _run(enabled, index, config)
+    if loaded.context:
+        context_sources = {id(s) for s in loaded.context}
+        found = [f for f in found if f.source is None or id(f.source) not in context_sources]
     in_scope = [f for f in found if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
+    warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
+    if not loaded.count and not loaded.problems:
+        files = len(loaded.sources)
+        warnings.append("nothing to check: no Kubernetes object in the input" if files else
+                        "nothing to check: no .yaml, .yml or .json file in the input")
+    if config.namespace is not None and not index.holds_namespace(config.namespace):
+        warnings.append(f"--namespace {config.namespace}: nothing of that namespace is in the input, so "
+                        "nothing is reported")
     return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
-                  internal_errors=errors, rules=enabled, skipped=loaded.skipped)
+                  internal_errors=errors, rules=enabled, assumptions=index.assumptions(), warnings=warnings,
+                  skipped=loaded.skipped)
 
 
 def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:
@@ -134,12 +176,22 @@ def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Findin
     return findings, errors
 
 
+def _undefined_call_graph_hosts(graph: Graph) -> list[str]:
+    """Hosts of the --call-graph file that nothing defines: likely typos, said out loud."""
+    return [f"--call-graph: {host} (edge {edge.source} → {edge.target}) is no Service or ServiceEntry host "
+            "of the input, nor in known-hosts; the hop is kept, but check the name"
+            for host, edge in graph.undefined.items()]
+
+
 def _in_scope(finding: Finding, namespace: str | None) -> bool:
-    """--namespace: analysis saw everything; the report keeps that namespace, cluster-scoped
-    resources, and input problems that belong to no resource."""
+    """--namespace: analysis saw everything; the report keeps what belongs to that namespace
+    (its resources and its own Namespace object: SPEC §1), and input problems that belong to
+    no resource. Other cluster-scoped objects (another team's Namespace, webhooks) are not
+    that team's to fix."""
     if namespace is None or finding.resource is None:
         return True
-    return finding.resource.namespace in ("", namespace)
+    r = finding.resource
+    return r.namespace == namespace or (r.kind == "Namespace" and r.name == namespace)
 
 
 def _in_system_namespace(finding: Finding) -> bool:
@@ -177,8 +229,7 @@ def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
     with _gc_paused():
-        return _graph_of(load(inputs.paths, config.facts.default_namespace, inputs.stdin,
-                              stdin_name=inputs.stdin_name), config, context)
+        return _graph_of(_load(inputs, config), config, context)
 
 
 def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGraph:
@@ -187,7 +238,8 @@ def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGrap
     from .graph.build import build
 
     index = _index(loaded, config, context)
-    return build(index, config.facts, loaded.notes, [_skipped(p) for p in loaded.problems])
+    return build(index, config.facts, loaded.notes,
+                 [_skipped(p) for p in loaded.problems] + _undefined_call_graph_hosts(index.call_graph()))
 
 
 @dataclass(frozen=True)
@@ -251,7 +303,7 @@ def _skipped(problem: Problem) -> str:
     return f"{where}: {code} {problem.message} (skipped; `meshlint check` reports it)"
 
 
-def effective_config(inputs: Inputs, config: Config) -> dict:
+def effective_config(inputs: Inputs, config: Config) -> str:
     """What `--show-config` prints: the configuration, and the context files given beside it.
     Raises ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)

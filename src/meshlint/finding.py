@@ -21,7 +21,7 @@ from .resource import FieldPath
 
 if TYPE_CHECKING:
     from .index import Index
-    from .resource import Document, Ref, Resource
+    from .resource import Document, Ref, Resource, Source
 
 
 class Severity(enum.Enum):
@@ -120,6 +120,13 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.file, self.line, self.code, self.message)
+
+    @property
+    def source(self) -> Source | None:
+        """The file the finding is in (None for a live object)."""
+        if self.resource is not None:
+            return self.resource.source
+        return self.document.source if self.document is not None else None
 
     @property
     def help(self) -> str:

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from .config import Facts
 from .mesh import hosts as hostnames
 from .mesh import routes
-from .mesh.injection import Sidecar, sidecar
+from .mesh.injection import Sidecar, UnlistedNamespaces, sidecar
 from .mesh.meshconfig import MeshSettings, settings
+from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
 from .mesh.workloads import WORKLOAD_KINDS, Workload, is_owned_by_input, pod_template
 from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from .mesh.mentions import Mention
 
 T = TypeVar("T")
+
+# the kinds the injection decision reads (`Index.sidecar`): namespaces, the installation, and the
+# Istio configuration that marks a namespace not in the input as meshed
+SIDECAR_INPUTS = ("Namespace", "ConfigMap", "IstioOperator", *MESH_CONFIG_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,11 @@ class Index:
     def has_kind(self, kind: str) -> bool:
         self._touch(kind)
         return bool(self._by_kind.get(kind))
+
+    def annotated(self, key: str) -> list[Resource]:
+        """Every resource, of any kind, that carries annotation `key` (suppressions). Reading
+        every kind alike, it records none: a rule that uses it declares no inputs."""
+        return [r for r in self._by_ref.values() if key in r.annotations]
 
     @cached_property
     def _by_name(self) -> Mapping[tuple[str, str], list[Resource]]:
@@ -258,15 +268,38 @@ class Index:
     def _sidecars(self) -> dict[int, Sidecar]:
         return {}
 
+    @cached_property
+    def _unlisted_namespaces(self) -> UnlistedNamespaces:
+        facts = self.facts
+        return UnlistedNamespaces(facts.injected_namespaces, facts.uninjected_namespaces,
+                                  meshed_by_configuration(self._by_kind, facts.root_namespace, facts.domain))
+
     def sidecar(self, w: Workload) -> Sidecar:
-        """Does the workload get a mesh proxy (Istio's injection decision, or Linkerd's)?"""
-        self._touch("Namespace", "ConfigMap", "IstioOperator")
+        """Does the workload get a mesh proxy (Istio's injection decision, or Linkerd's)? For a
+        namespace whose Namespace object is not in the input, the configuration settles it, or
+        else the Istio configuration of the input that targets it (SPEC §2); a decision that
+        rests on that assumption carries it."""
+        self._touch(*SIDECAR_INPUTS)
         found = self._sidecars.get(id(w))
         if found is None:
             ns = self._by_ref.get(Ref("Namespace", "", w.namespace))
-            found = sidecar(w, ns, self.facts.injected_namespaces, self._mesh)
+            found = sidecar(w, ns, self._unlisted_namespaces, self._mesh)
             self._sidecars[id(w)] = found
         return found
+
+    def assumptions(self) -> list[str]:
+        """The assumptions the injection decisions made so far rest on, each once."""
+        return list(dict.fromkeys(sc.assumption for sc in self._sidecars.values() if sc.assumption))
+
+    @cached_property
+    def _namespaces(self) -> frozenset[str]:
+        return frozenset(r.namespace for r in self._by_ref.values() if r.namespace) | frozenset(
+            r.name for r in self._by_kind.get("Namespace", ()))
+
+    def holds_namespace(self, namespace: str) -> bool:
+        """Is anything of namespace `namespace` (or its Namespace object) in the input? When
+        not, an object said to be there is "not in the input", not "missing"."""
+        return namespace in self._namespaces
 
     @cached_property
     def _peer_authentications(self) -> PeerAuthentications:
@@ -297,12 +330,11 @@ class Index:
     def _call_graph(self) -> Graph:
         from .mesh.callgraph_builder import build
 
-        return build(self, self.facts.domain, self.call_edges, self.facts.default_namespace)
+        return build(self, self.facts.domain, self.call_edges, self.facts.default_namespace, self.facts.is_known_host)
 
     def call_graph(self) -> Graph:
         """Services and who calls whom (env values, --call-graph), with the tries per hop."""
-        self._touch("Service", "ServiceEntry", "VirtualService", "DestinationRule", "ConfigMap", "IstioOperator",
-                    "Namespace", *WORKLOAD_KINDS)
+        self._touch("Service", "ServiceEntry", *SIDECAR_INPUTS, *WORKLOAD_KINDS)
         return self._call_graph
 
 

@@ -218,6 +218,11 @@ class Resource:
         return spec if isinstance(spec, dict) else {}
 
     @property
+    def source(self) -> Source | None:
+        """The file the object was read from; None for a live object."""
+        return self.origin.document.source if isinstance(self.origin, FileOrigin) else None
+
+    @property
     def file(self) -> str:
         """The name of the file the object was read from; "" for a live object."""
         return self.origin.document.source.name if isinstance(self.origin, FileOrigin) else ""

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import pytest
 
-from meshlint.mesh.injection import Sidecar, istio_sidecar, linkerd_sidecar, namespace_labels, sidecar
+from meshlint.mesh.injection import (
+    NO_FACTS,
+    Sidecar,
+    UnlistedNamespaces,
+    istio_sidecar,
+    linkerd_sidecar,
+    namespace_labels,
+    sidecar,
+)
 from meshlint.mesh.meshconfig import MeshSettings
 from meshlint.mesh.workloads import pod_template
 from meshlint.resource import Document, FileOrigin, Ref, Resource, Source
@@ -72,8 +80,10 @@ def live_pod(spec: dict, labels: dict | None = None, annotations: dict | None = 
     return w
 
 
-def decide(w, ns_obj=None, injected=frozenset(), mesh: MeshSettings = DEFAULTS) -> Sidecar:
-    return istio_sidecar(w, ns_obj, frozenset(injected), mesh)
+def decide(w, ns_obj=None, injected=frozenset(), mesh: MeshSettings = DEFAULTS, uninjected=frozenset(),
+           meshed_by: dict | None = None) -> Sidecar:
+    unlisted = UnlistedNamespaces(frozenset(injected), frozenset(uninjected), meshed_by or {})
+    return istio_sidecar(w, ns_obj, unlisted, mesh)
 
 
 # --- which webhook is called, then injectRequired -------------------------------------------
@@ -337,21 +347,62 @@ def test_absent_namespace_listed_still_honours_pod_opt_out():
     assert decide(deployment({}, {INJECT: "false"}), None, injected={NS}).injected is False
 
 
-def test_absent_namespace_not_listed_is_unlabelled():
-    assert decide(deployment(), None, injected={"other"}).injected is False
-    assert decide(deployment({INJECT: "true"}), None).injected is True  # the object webhook
+def test_absent_namespace_that_nothing_targets_is_assumed_outside_the_mesh():
+    """SPEC §2: a namespace the input does not hold is unknown; with no Istio configuration
+    targeting it, it is assumed outside the mesh, and the decision says so."""
+    outside = decide(deployment(), None, injected={"other"})
+    assert outside.injected is False
+    assert outside.reason == "namespace shop is assumed outside the mesh"
+    assert outside.assumption == (
+        "assuming namespace shop is outside the mesh: its Namespace is not in the input and no Istio "
+        "configuration in the input targets it; set injected-namespaces or uninjected-namespaces")
 
 
-def test_present_namespace_object_wins_over_injected_namespaces():
+def test_absent_namespace_that_istio_configuration_targets_is_assumed_meshed():
+    meshed = decide(deployment(), None, meshed_by={NS: "VirtualService shop/cart"})
+    assert meshed.injected is True
+    assert meshed.reason == "namespace shop is assumed meshed (VirtualService shop/cart targets it)"
+    assert meshed.assumption.startswith("assuming namespace shop is meshed: its Namespace is not in the input "
+                                        "and VirtualService shop/cart targets it; set injected-namespaces")
+
+
+def test_a_decision_the_namespace_does_not_change_rests_on_no_assumption():
+    """The object webhook (pod label "true") injects in any namespace that does not opt out, and
+    an opt-out or hostNetwork keeps the sidecar out in any: nothing is assumed."""
+    by_label = decide(deployment({INJECT: "true"}), None)
+    assert (by_label.injected, by_label.assumption) == (True, "")
+    assert by_label.reason == 'pod label sidecar.istio.io/inject="true"'
+    opted_out = decide(deployment({INJECT: "false"}), None, meshed_by={NS: "VirtualService shop/cart"})
+    assert (opted_out.injected, opted_out.assumption) == (False, "")
+    assert opted_out.reason == 'pod label sidecar.istio.io/inject="false" opts out'
+    host_network = decide(deployment(spec=pod_spec(hostNetwork=True)), None, meshed_by={NS: "VirtualService shop/x"})
+    assert (host_network.injected, host_network.assumption) == (False, "")
+
+
+def test_configuration_settles_an_absent_namespace_before_inference():
+    targeted = {NS: "DestinationRule shop/cart"}
+    on = decide(deployment(), None, injected={NS})
+    assert (on.injected, on.assumption) == (True, "")
+    assert on.reason == "namespace shop has istio-injection=enabled (from injected-namespaces)"
+    off = decide(deployment(), None, uninjected={NS}, meshed_by=targeted)
+    assert (off.injected, off.assumption) == (False, "")
+    assert off.reason == "namespace shop is not labelled for injection (from uninjected-namespaces)"
+
+
+def test_present_namespace_object_wins_over_configuration_and_inference():
     assert decide(deployment(), namespace(labels={}), injected={NS}).injected is False
     assert decide(deployment(), namespace(labels={"istio-injection": "disabled"}), injected={NS}).injected is False
+    present = decide(deployment(), namespace(labels={}), meshed_by={NS: "VirtualService shop/cart"})
+    assert (present.injected, present.assumption) == (False, "")
 
 
 def test_namespace_labels_helper():
     ns_obj = namespace(labels={REV: "canary"})
-    assert namespace_labels(ns_obj, NS, frozenset({NS})) == ({REV: "canary"}, True)
-    assert namespace_labels(None, NS, frozenset({NS})) == ({"istio-injection": "enabled"}, False)
-    assert namespace_labels(None, NS, frozenset()) == ({}, False)
+    unlisted = UnlistedNamespaces(injected=frozenset({NS}))
+    assert namespace_labels(ns_obj, NS, unlisted).labels == {REV: "canary"}
+    assert namespace_labels(None, NS, unlisted).labels == {"istio-injection": "enabled"}
+    assumed = namespace_labels(None, NS, NO_FACTS)
+    assert (assumed.labels, assumed.otherwise) == ({}, {"istio-injection": "enabled"})
 
 
 # --- pods that run the proxy themselves ------------------------------------------------------
@@ -448,7 +499,7 @@ def test_pod_manifest_not_yet_scheduled_follows_the_decision():
 
 def test_live_pod_with_linkerd_proxy():
     w = live_pod({"nodeName": "n1", "containers": [{"name": "app"}, {"name": "linkerd-proxy"}]})
-    result = sidecar(w, namespace(), frozenset(), DEFAULTS)
+    result = sidecar(w, namespace(), NO_FACTS, DEFAULTS)
     assert (result.injected, result.mesh, result.live, result.istio, result.meshed) == \
         (True, "linkerd", True, False, False)
 
@@ -485,26 +536,26 @@ def test_linkerd_namespace_label_is_not_the_annotation():
 
 
 def test_sidecar_prefers_istio_then_linkerd():
-    both = sidecar(deployment({}, {LINKERD: "enabled"}), namespace(labels=ENABLED), frozenset(), DEFAULTS)
+    both = sidecar(deployment({}, {LINKERD: "enabled"}), namespace(labels=ENABLED), NO_FACTS, DEFAULTS)
     assert (both.injected, both.mesh) == (True, "istio")
-    only_linkerd = sidecar(deployment({}, {LINKERD: "enabled"}), namespace(), frozenset(), DEFAULTS)
+    only_linkerd = sidecar(deployment({}, {LINKERD: "enabled"}), namespace(), NO_FACTS, DEFAULTS)
     assert (only_linkerd.injected, only_linkerd.mesh) == (True, "linkerd")
     assert "linkerd.io/inject: enabled" in only_linkerd.reason
-    neither = sidecar(deployment(), namespace(), frozenset(), DEFAULTS)
+    neither = sidecar(deployment(), namespace(), NO_FACTS, DEFAULTS)
     assert (neither.injected, neither.mesh) == (False, "")
     assert neither.reason == "namespace shop is not labelled for injection"  # Istio's reason is kept
 
 
 def test_sidecar_keeps_a_live_istio_verdict_over_linkerd_annotations():
     w = live_pod({"nodeName": "n1", "containers": [{"name": "app"}]}, annotations={LINKERD: "enabled"})
-    result = sidecar(w, namespace(), frozenset(), DEFAULTS)
+    result = sidecar(w, namespace(), NO_FACTS, DEFAULTS)
     assert result.injected is False and result.live is True
 
 
 # linkerd2 pkg/inject/report.go Injectable(): hostNetwork pods are never injected.
 def test_linkerd_never_injects_host_network_pods():
     w = deployment({}, {LINKERD: "enabled"}, spec=pod_spec(hostNetwork=True))
-    assert sidecar(w, namespace(), frozenset(), DEFAULTS).injected is False
+    assert sidecar(w, namespace(), NO_FACTS, DEFAULTS).injected is False
 
 
 # linkerd2 pkg/inject/report.go disableByAnnotation: a pod value other than enabled/disabled/ingress

@@ -10,5 +10,7 @@ from .model import CallGraph
 
 def build(index: Index, facts: Facts, notes: list[str], warnings: list[str]) -> CallGraph:
     """The index's call graph, with the hosts its VirtualServices expose through a gateway."""
-    return CallGraph(index.call_graph(), exposed_hosts(index.of_kind("VirtualService"), facts.domain),
-                     facts.domain, facts.default_namespace, notes, warnings)
+    graph = index.call_graph()
+    return CallGraph(graph, exposed_hosts(index.of_kind("VirtualService"), facts.domain), facts.domain,
+                     facts.default_namespace, notes, warnings,
+                     list(dict.fromkeys(e.assumption for e in graph.edges.values() if e.assumption)))

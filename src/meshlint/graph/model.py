@@ -19,6 +19,8 @@ class CallGraph:
     default_namespace: str
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # input problems, left out of the graph
+    # what the callers' tries rest on: namespaces not in the input, assumed meshed or not
+    assumptions: list[str] = field(default_factory=list)
 
     @cached_property
     def names(self) -> dict[str, str]:

@@ -2,12 +2,13 @@
 and retry limits), `dot` (Graphviz), `mermaid`, and `json`:
 `{"nodes": [host...], "edges": [{"from", "to", "source", "tries", "capped_tries"}],
   "paths": [{"hosts": [...], "amplification": 64.0, "capped_amplification": ...}],
-  "cycles": [[...]]}`.
+  "cycles": [[...]], "assumptions": ["assuming namespace shop is meshed: ...", ...]}`.
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable
 
 from ..mesh.callgraph import Edge
@@ -20,6 +21,16 @@ def _route(edge: Edge) -> str:
     path = edge.route_path
     where = f" http[{path[2]}]" if len(path) > 2 else ""
     return f"VirtualService {edge.route.namespace}/{edge.route.name}{where}"
+
+
+COLUMNS = 80  # the text report is read at a terminal
+
+
+def _fit(line: str) -> str:
+    """A line of at most COLUMNS, continued on indented lines (hop names are never split)."""
+    if len(line) <= COLUMNS:
+        return line
+    return textwrap.fill(line, COLUMNS, subsequent_indent="      ", break_long_words=False, break_on_hyphens=False)
 
 
 def render_text(view: CallGraph) -> str:
@@ -46,7 +57,11 @@ def render_text(view: CallGraph) -> str:
     out.append("Cycles: " + ("none" if not cycles else ""))
     for c in cycles:
         out.append("  " + " → ".join(names[h] for h in c))
-    return "\n".join(out) + "\n"
+    if view.assumptions:
+        out.append("")
+        out.append("Assumed (the tries above rest on it):")
+        out += [f"  {a}" for a in view.assumptions]
+    return "\n".join(_fit(line) for line in out) + "\n"
 
 
 def render_json(view: CallGraph) -> str:
@@ -59,6 +74,7 @@ def render_json(view: CallGraph) -> str:
                    "capped_amplification": round(float(p.capped_amplification), 6)}
                   for p in view.worst_paths() if p.edges],
         "cycles": graph.cycles(),
+        "assumptions": view.assumptions,
     }
     return json.dumps(doc, indent=2) + "\n"
 

@@ -56,7 +56,24 @@ def _single_document(path: str, option: str) -> tuple[Document, dict[str, Any]]:
 def read_mesh_config(path: str) -> MeshConfigFile:
     """`--mesh-config FILE`: an IstioOperator, a MeshConfig or istiod Helm values (YAML/JSON).
     Its document is kept so that findings can point into it."""
+    import yaml
+
+    from ..mesh.meshconfig import classify_file, describes_installation
+
     document, value = _single_document(path, "--mesh-config")
+    if not describes_installation(value):
+        keys = ", ".join(sorted(map(str, value))[:5]) or "none"
+        raise ContextFileError(f"--mesh-config {path}: holds no IstioOperator, istio ConfigMap, MeshConfig or "
+                               f"istiod Helm values (top-level keys: {keys}; expected kind: IstioOperator, or "
+                               "keys such as meshConfig, defaultConfig, global, sidecarInjectorWebhook)")
+    if classify_file(value) == "configmap":
+        try:
+            mesh = yaml.safe_load(value["data"]["mesh"])
+        except yaml.YAMLError as exc:
+            raise ContextFileError(f"--mesh-config {path}: data.mesh is not valid YAML: "
+                                   f"{str(exc).splitlines()[0]}") from None
+        if mesh is not None and not isinstance(mesh, dict):
+            raise ContextFileError(f"--mesh-config {path}: data.mesh must hold a MeshConfig mapping")
     return MeshConfigFile(path, document, value)
 
 

@@ -65,3 +65,6 @@ class Loaded:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     count: int = 0  # Kubernetes objects seen, valid or not
+    # files read only for what they define (`--context-dir`): their resources inform the
+    # analysis, and nothing in them is reported (nor counted above)
+    context: list[Source] = field(default_factory=list)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..resource import Document, FieldPath, Resource
@@ -44,6 +44,9 @@ class Edge:
     max_retries: int | None = None  # DestinationRule connectionPool.http.maxRetries
     outlier: Mapping[str, Any] | None = None  # DestinationRule outlierDetection
     port: int | None = None  # the port the caller names (None: not named)
+    # the assumption about the caller's namespace its tries rest on (meshed: Istio retries;
+    # outside the mesh: 1 try); "" when the caller's sidecar is known
+    assumption: str = ""
 
     @property
     def origins(self) -> list[str]:
@@ -62,6 +65,9 @@ class PathResult:
 class Graph:
     nodes: dict[str, Resource | None]  # FQDN -> its Service (None: external or not in the input)
     edges: dict[tuple[str, str], Edge]
+    # hosts of the --call-graph file that nothing in the input (nor known-hosts) defines, each
+    # with the first edge that names it: kept as hops, but likely a typo
+    undefined: dict[str, ExplicitEdge] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.out: dict[str, list[Edge]] = {h: [] for h in self.nodes}

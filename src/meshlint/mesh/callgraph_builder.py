@@ -36,8 +36,9 @@ class MeshView(Protocol):
 
 
 def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
-          default_namespace: str = "default") -> Graph:
-    """The service call graph of everything the index holds."""
+          default_namespace: str = "default", known_host: Callable[[str], bool] = lambda host: False) -> Graph:
+    """The service call graph of everything the index holds. `known_host`: a host the user says
+    exists outside the input (`known-hosts`)."""
     nodes: dict[str, Resource | None] = {}
     edges: dict[tuple[str, str], Edge] = {}
     services = {service_fqdn(s.name, s.namespace, domain): s for s in index.of_kind("Service")}
@@ -67,10 +68,14 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
                 continue
             for caller in callers:
                 add(caller, m.fqdn, EdgeSource("env", w.resource, m.path), m.port)
+    undefined: dict[str, ExplicitEdge] = {}
     for e in explicit:
         a = resolve_host(e.source, default_namespace, domain)
         b = resolve_host(e.target, default_namespace, domain)
         add(a, b, EdgeSource("call-graph", None, e.path, e.document), None)
+        for host in (a, b):
+            if host not in services and host not in external and host not in callers_of and not known_host(host):
+                undefined.setdefault(host, e)
 
     # retries: the VirtualServices that sidecars use for each host
     vs_by_host: dict[str, list[Resource]] = {}
@@ -80,13 +85,16 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
         for h in vs.spec.get("hosts") or ():
             vs_by_host.setdefault(expand_host(h, vs.namespace, domain), []).append(vs)
     mesh_default = index.mesh().mesh.get("defaultHttpRetryPolicy")
-    retrying = _istio_callers(index, nodes, services)
+    sidecars = _caller_sidecars(index, nodes, services)
     for edge in edges.values():
         target = edge.target
-        if not retrying.get(edge.source, True):
-            edge.tries, edge.capped_tries = 1, 1.0
-            edge.note = "the caller has no Istio sidecar: Istio does not retry its requests"
-            continue
+        caller_sidecar = sidecars.get(edge.source)
+        if caller_sidecar is not None:
+            edge.assumption = caller_sidecar.assumption
+            if not caller_sidecar.istio:
+                edge.tries, edge.capped_tries = 1, 1.0
+                edge.note = f"no retries: the caller has no Istio sidecar ({caller_sidecar.reason})"
+                continue
         if not _speaks_http(services.get(target), edge.port, index, target, port_protocol):
             edge.tries, edge.capped_tries, edge.note = 1, 1.0, "not HTTP: no retries"
             continue
@@ -106,7 +114,7 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
         if len(distinct) > 1:
             edge.note = f"{len(candidates)} routes differ ({'/'.join(map(str, distinct))} tries); the worst is used"
         _limits(edge, index.destination_rules_for(target))
-    return Graph(nodes, edges)
+    return Graph(nodes, edges, undefined)
 
 
 def _limits(edge: Edge, rules: list[Resource]) -> None:
@@ -137,12 +145,13 @@ def _limits(edge: Edge, rules: list[Resource]) -> None:
     edge.budget = ", ".join(words)
 
 
-def _istio_callers(index: MeshView, nodes: Mapping[str, Resource | None],
-                   services: Mapping[str, Resource]) -> dict[str, bool]:
-    """Whether each caller node's requests go through an Istio sidecar, which is what retries.
-    Callers whose workloads are not in the input (a call-graph file, an external client) are
-    assumed to be meshed: the worst case."""
-    out: dict[str, bool] = {}
+def _caller_sidecars(index: MeshView, nodes: Mapping[str, Resource | None],
+                   services: Mapping[str, Resource]) -> dict[str, Sidecar]:
+    """Each caller node's sidecar, which is what retries: of one of its workloads with an Istio
+    sidecar if any has one, else of its first workload. Callers whose workloads are not in the
+    input (a call-graph file, an external client) are left out: they are taken to be meshed,
+    the worst case."""
+    out: dict[str, Sidecar] = {}
     by_resource = {id(w.resource): w for w in index.workloads()}
     for host, resource in nodes.items():
         if resource is None:
@@ -151,8 +160,9 @@ def _istio_callers(index: MeshView, nodes: Mapping[str, Resource | None],
             workloads = index.workloads_of(resource)
         else:
             workloads = [by_resource[id(resource)]] if id(resource) in by_resource else []
-        if workloads:
-            out[host] = any(index.sidecar(w).istio for w in workloads)
+        sidecars = [index.sidecar(w) for w in workloads]
+        if sidecars:
+            out[host] = next((sc for sc in sidecars if sc.istio), sidecars[0])
     return out
 
 

@@ -15,8 +15,13 @@ for which webhook is called, `pkg/kube/inject/inject.go` `injectRequired` for wh
    `neverInjectSelector` then `alwaysInjectSelector` decide; else the injector `policy`
    (default `enabled`).
 
-Namespaces whose Namespace object is not in the input follow the `injected-namespaces`
-configuration (as if labelled `istio-injection=enabled`); others are treated as unlabelled.
+A namespace whose Namespace object is not in the input has unknown labels (SPEC §2, "unknown is
+not no"). They are settled by the configuration first (`injected-namespaces`: as if labelled
+`istio-injection=enabled`; `uninjected-namespaces`: as if unlabelled), then by inference: a
+namespace that Istio configuration in the input targets is assumed meshed, any other is assumed
+outside the mesh (`namespaces.meshed_by_configuration`). A decision that the assumption changes
+carries it (`Sidecar.assumption`), so that a finding resting on it can say so and is never an
+error; a decision that holds either way (a pod label, `hostNetwork`) does not.
 A live Pod tells the truth directly: it has a sidecar when it has an `istio-proxy` container
 (in `initContainers` for native sidecars).
 
@@ -32,7 +37,7 @@ the Namespace; `disabled` on the pod opts out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from ..resource import Resource
 from .meshconfig import MeshSettings
@@ -55,6 +60,9 @@ class Sidecar:
     native: bool = False  # live pod whose istio-proxy is a native (init) sidecar
     live: bool = False  # decided from a live Pod's containers
     ambient: bool = False  # no sidecar, but meshed by ztunnel
+    # the assumption about the namespace that the decision rests on ("" when it rests on none),
+    # as a clause that names the setting which settles it
+    assumption: str = ""
 
     def __bool__(self) -> bool:
         return self.injected
@@ -70,19 +78,61 @@ class Sidecar:
         return self.istio or self.ambient
 
 
-def namespace_labels(namespace: Resource | None, name: str, injected: frozenset[str]) -> tuple[Mapping[str, str], bool]:
-    """(labels, known): the Namespace's labels, or the configured assumption when it is absent."""
+SETTLE = "set injected-namespaces or uninjected-namespaces"
+
+
+@dataclass(frozen=True)
+class UnlistedNamespaces:
+    """What is known about the namespaces whose Namespace object is not in the input."""
+
+    injected: frozenset[str] = frozenset()  # configuration: injected-namespaces
+    uninjected: frozenset[str] = frozenset()  # configuration: uninjected-namespaces
+    # inference: namespace -> the Istio object in the input that targets it ("VirtualService shop/cart")
+    meshed_by: Mapping[str, str] = field(default_factory=dict)
+
+
+NO_FACTS = UnlistedNamespaces()
+
+
+@dataclass(frozen=True)
+class NamespaceLabels:
+    """A namespace's labels as the decision uses them: read from its Namespace object, stated by
+    the configuration, or assumed (then with the labels of the other outcome, `otherwise`)."""
+
+    labels: Mapping[str, str]
+    described: str = ""  # the namespace in reasons, when the labels are not its object's own
+    assumption: str = ""  # "" unless assumed
+    otherwise: Mapping[str, str] = field(default_factory=dict)
+
+
+def namespace_labels(namespace: Resource | None, name: str, unlisted: UnlistedNamespaces) -> NamespaceLabels:
+    """The labels the injection decision reads for namespace `name`: its Namespace object's;
+    else the configuration's; else an assumption (meshed when Istio configuration in the input
+    targets it, outside the mesh otherwise)."""
     if namespace is not None:
-        return namespace.labels, True
-    if name in injected:
-        return {NS_INJECTION: "enabled"}, False
-    return {}, False
+        return NamespaceLabels(namespace.labels)
+    where = f"namespace {name}"
+    if name in unlisted.injected:
+        return NamespaceLabels({NS_INJECTION: "enabled"},
+                               f"{where} has {NS_INJECTION}=enabled (from injected-namespaces)")
+    if name in unlisted.uninjected:
+        return NamespaceLabels({}, f"{where} is not labelled for injection (from uninjected-namespaces)")
+    by = unlisted.meshed_by.get(name)
+    if by is None:
+        return NamespaceLabels(
+            {}, f"{where} is assumed outside the mesh",
+            f"assuming {where} is outside the mesh: its Namespace is not in the input and no Istio "
+            f"configuration in the input targets it; {SETTLE}",
+            {NS_INJECTION: "enabled"})
+    return NamespaceLabels(
+        {NS_INJECTION: "enabled"}, f"{where} is assumed meshed ({by} targets it)",
+        f"assuming {where} is meshed: its Namespace is not in the input and {by} targets it; {SETTLE}")
 
 
 AMBIENT = "istio.io/dataplane-mode"
 
 
-def istio_sidecar(w: Workload, namespace: Resource | None, injected_namespaces: frozenset[str],
+def istio_sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces,
                   mesh: MeshSettings) -> Sidecar:
     if w.kind == "Pod" and (w.spec.get("containers") or w.spec.get("initContainers")):
         live = _live_pod(w)
@@ -92,7 +142,7 @@ def istio_sidecar(w: Workload, namespace: Resource | None, injected_namespaces: 
         return Sidecar(True, "istio", f"it runs {PROXY} itself (a gateway or a manually injected pod)")
     if any(c.get("name") == PROXY for _, c in w.containers(init=True)):
         return Sidecar(True, "istio", f"it runs {PROXY} as a native sidecar", native=True)
-    decided = _webhook_decision(w, namespace, injected_namespaces, mesh)
+    decided = _decision(w, namespace, unlisted, mesh)
     if decided.injected:
         return decided  # the injector ignores istio.io/dataplane-mode; ztunnel skips pods with a sidecar
     pod_mode = w.labels.get(AMBIENT)
@@ -103,19 +153,33 @@ def istio_sidecar(w: Workload, namespace: Resource | None, injected_namespaces: 
     return decided
 
 
-def _webhook_decision(w: Workload, namespace: Resource | None, injected_namespaces: frozenset[str],
-                      mesh: MeshSettings) -> Sidecar:
+def _decision(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces, mesh: MeshSettings) -> Sidecar:
+    """The webhook's decision; with an assumed namespace, it carries the assumption only when
+    the other outcome of the assumption would decide otherwise."""
     if w.spec.get("hostNetwork") is True:
         return Sidecar(False, "", "it uses hostNetwork, where Istio never injects")
     if is_system_namespace(w.namespace):
         return Sidecar(False, "", f"Istio never injects in namespace {w.namespace}")
-    labels, known = namespace_labels(namespace, w.namespace, injected_namespaces)
+    ns = namespace_labels(namespace, w.namespace, unlisted)
+    decided = _webhook_decision(w, ns.labels, ns.described, mesh)
+    if not ns.assumption:
+        return decided
+    other = _webhook_decision(w, ns.otherwise, "", mesh)
+    if other.injected != decided.injected:
+        return replace(decided, assumption=ns.assumption)
+    # the namespace does not matter: say why from the pod's side, which is an opt-out under an
+    # injecting namespace, or what injects under an unlabelled one (a pod label)
+    meshed, unlabelled = (decided, other) if ns.labels else (other, decided)
+    return unlabelled if decided.injected else meshed
+
+
+def _webhook_decision(w: Workload, labels: Mapping[str, str], described: str, mesh: MeshSettings) -> Sidecar:
+    """`described`: the namespace in reasons when `labels` are not its object's own."""
     where = f"namespace {w.namespace}"
-    assumed = "" if known else " (from injected-namespaces)"
     ns_inject, ns_rev = labels.get(NS_INJECTION), labels.get(REV)
     pod_label, pod_rev = w.labels.get(INJECT), w.labels.get(REV)
     if ns_inject == "enabled":
-        called = f"{where} has {NS_INJECTION}=enabled{assumed}"
+        called = described or f"{where} has {NS_INJECTION}=enabled"
     elif ns_inject is not None:
         return Sidecar(False, "", f"{where} has {NS_INJECTION}={ns_inject}")
     elif ns_rev:
@@ -129,7 +193,7 @@ def _webhook_decision(w: Workload, namespace: Resource | None, injected_namespac
     elif mesh.value("sidecarInjectorWebhook", "enableNamespacesByDefault") is True:
         called = "sidecarInjectorWebhook.enableNamespacesByDefault is on"
     else:
-        why = f"{where} is not labelled for injection"
+        why = described or f"{where} is not labelled for injection"
         if str(w.annotations.get(INJECT, "")).lower() in TRUE_VALUES:
             why += f' (the {INJECT} annotation alone cannot inject)'
         return Sidecar(False, "", why)
@@ -196,10 +260,9 @@ def linkerd_sidecar(w: Workload, namespace: Resource | None) -> Sidecar:
     return Sidecar(False, "", "no linkerd.io/inject annotation")
 
 
-def sidecar(w: Workload, namespace: Resource | None, injected_namespaces: frozenset[str],
-            mesh: MeshSettings) -> Sidecar:
+def sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces, mesh: MeshSettings) -> Sidecar:
     """The mesh proxy a workload gets: Istio's decision, else Linkerd's."""
-    istio = istio_sidecar(w, namespace, injected_namespaces, mesh)
+    istio = istio_sidecar(w, namespace, unlisted, mesh)
     if istio or istio.live:
         return istio
     linkerd = linkerd_sidecar(w, namespace)

@@ -120,10 +120,26 @@ def is_injector_configmap(resource: Resource, root_namespace: str) -> bool:
     return resource.namespace == root_namespace and resource.name.startswith("istio-sidecar-injector")
 
 
+def describes_installation(data: Mapping[str, Any]) -> bool:
+    """Does a `--mesh-config` file hold an IstioOperator, the `istio` ConfigMap, a MeshConfig or
+    istiod Helm values?"""
+    return data.get("kind") == "IstioOperator" or _is_mesh_configmap_dump(data) or \
+        bool(set(data) & (MESH_CONFIG_KEYS | HELM_KEYS))
+
+
+def _is_mesh_configmap_dump(data: Mapping[str, Any]) -> bool:
+    """`kubectl get configmap istio -n istio-system -o yaml`: MeshConfig as text in data.mesh."""
+    return data.get("kind") == "ConfigMap" and isinstance(data.get("data"), dict) and \
+        isinstance(data["data"].get("mesh"), str)
+
+
 def classify_file(data: Mapping[str, Any]) -> str:
-    """What a `--mesh-config` file is: `operator`, `mesh` (bare MeshConfig) or `values`."""
+    """What a `--mesh-config` file is: `operator`, `configmap` (the `istio` ConfigMap), `mesh`
+    (bare MeshConfig) or `values`."""
     if data.get("kind") == "IstioOperator":
         return "operator"
+    if _is_mesh_configmap_dump(data):
+        return "configmap"
     if set(data) & MESH_CONFIG_KEYS and not set(data) & HELM_KEYS:
         return "mesh"
     return "values"
@@ -161,6 +177,11 @@ def settings(configmaps: Iterable[Resource], operators: Iterable[Resource], root
             _add_operator(out, spec if isinstance(spec, dict) else {}, file_name)
             if isinstance(spec, dict) and isinstance(spec.get("values"), dict):
                 out.value_sources.append(ValueSource(None, file_document, ("spec", "values"), spec["values"]))
+        elif kind == "configmap":
+            mesh = yaml.safe_load(file["data"]["mesh"])  # parsed once already by the reader
+            if isinstance(mesh, dict):
+                out.mesh = deep_merge(out.mesh, mesh)
+                out.mesh_sources.append(file_name)
         elif kind == "mesh":
             out.mesh = deep_merge(out.mesh, file)
             out.mesh_sources.append(file_name)

@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RenderOptions:
-    color: bool = False  # ANSI colours, for a terminal (formats for machines ignore it)
+    """How the user asked to see the result; formats for machines ignore what is for people."""
+
+    color: bool = False  # ANSI colours, for a terminal
+    quiet: bool = False  # the findings and nothing else (no summary line)
+    statistics: bool = False  # the text report counts findings per rule instead of listing them
+    width: int | None = None  # a terminal's columns: wrap long lines for it (None: one line per finding)
 
 
 Renderer = Callable[["Result", RenderOptions], bytes]

@@ -30,11 +30,13 @@ from . import (
     sidecar_resources_unset,
     strict_mtls_without_sidecar,
     subset_not_found,
+    suppression_code_unknown,
 )
 
 ALL: tuple[Rule, ...] = (
     invalid_yaml.RULE,
     invalid_resource.RULE,
+    suppression_code_unknown.RULE,
     port_protocol_unset.RULE,
     gateway_not_found.RULE,
     host_not_in_gateway.RULE,

@@ -4,7 +4,11 @@ A route (VirtualService `http`, `tcp` or `tls`, or a Gateway API rule) with two 
 destinations is a traffic split; a `100/0` split counts too, it is a canary waiting to shift.
 Every destination of the split needs `outlierDetection` in the DestinationRule for its host:
 at the top level, or in the subset used (istio/api `destination_rule.proto`: a subset's
-policy applies to traffic routed to that subset).
+policy applies to traffic routed to that subset). Without it Envoy ejects nothing (istio/istio
+`pilot/pkg/networking/core/cluster_traffic_policy.go`, `applyOutlierDetection`).
+
+When no DestinationRule for the destinations is in the input, one may exist elsewhere: the
+finding says so instead of stating that none exists.
 
 ## Why it matters
 Weights are static. When the canary's pods crash-loop or answer 5xx, Envoy keeps sending them
@@ -36,9 +40,44 @@ spec:
   - {name: v2, labels: {version: v2}}
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: catalog, namespace: shop}
+spec:
+  hosts: [catalog]
+  http:
+  - route:
+    - destination: {host: catalog, subset: v1}
+      weight: 90
+    - destination: {host: catalog, subset: v2}
+      weight: 10
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: catalog, namespace: shop}
+spec:
+  host: catalog
+  trafficPolicy:
+    outlierDetection:        # applies to every subset
+      consecutive5xxErrors: 5
+      interval: 10s
+      baseEjectionTime: 30s
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+```
+
 ## Fix
 Add `trafficPolicy.outlierDetection` to the DestinationRule of every host in the split (e.g.
 `consecutive5xxErrors: 5`, `interval: 10s`, `baseEjectionTime: 30s`), or to every subset used.
+
+## References
+- istio/istio `pilot/pkg/networking/core/cluster_traffic_policy.go`: how outlierDetection reaches Envoy
+- istio/api `networking/v1alpha3/destination_rule.proto`: subset traffic policies
+- [DestinationRule: outlierDetection](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
+- [Traffic Shifting](https://istio.io/latest/docs/tasks/traffic-management/traffic-shifting/)
 """
 
 from __future__ import annotations
@@ -63,8 +102,11 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         weights = "/".join(str(t.weight if t.weight is not None else default_weight) for t in rule.targets)
         path = rule.path + (("backendRefs",) if rule.gateway_api else ("route",))
         related = tuple(dict.fromkeys(dr.ref for t in rule.targets for dr in index.destination_rules_for(t.fqdn)))
-        yield RULE.finding(UNGUARDED_SPLIT, rule.resource, path, related=related, weights=weights,
-                           n=len(rule.targets), missing=", ".join(missing), first=missing[0].split(" ")[0])
+        # no DestinationRule for any destination in the input: one may exist elsewhere (SPEC §2)
+        variant = UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
+        yield RULE.finding(variant, rule.resource, path, related=related, weights=weights,
+                           n=len(rule.targets), missing=", ".join(missing), has="has" if len(missing) == 1 else "have",
+                           first=missing[0].split(" ")[0])
 
 
 def _missing(index: Index, targets: tuple[Target, ...]) -> list[str]:
@@ -77,17 +119,24 @@ def _missing(index: Index, targets: tuple[Target, ...]) -> list[str]:
 
 UNGUARDED_SPLIT = Variant(
     "unguarded-split", Severity.WARNING,
-    "traffic split {weights} across {n} destinations, but {missing} has no outlierDetection: when a "
+    "traffic split {weights} across {n} destinations, but {missing} {has} no outlierDetection: when a "
     "canary fails, Istio keeps sending it its share",
     "Add trafficPolicy.outlierDetection to the DestinationRule for {first} (or to every subset in the "
     "split).")
+
+NO_DESTINATION_RULE_IN_INPUT = Variant(
+    "no-destination-rule-in-input", Severity.WARNING,
+    "traffic split {weights} across {n} destinations, and no DestinationRule for {missing} is in the "
+    "input: unless one elsewhere sets outlierDetection, Istio keeps sending a failing canary its share",
+    "Add a DestinationRule with trafficPolicy.outlierDetection for {first} (or to every subset in the "
+    "split), or check the input with the file that defines it.")
 
 RULE = Rule(
     code="ML304",
     name="canary-without-outlier-detection",
     summary="Weighted traffic split without outlier detection",
     inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
-    variants=(UNGUARDED_SPLIT,),
+    variants=(UNGUARDED_SPLIT, NO_DESTINATION_RULE_IN_INPUT),
     check=check,
     footgun=8,
 )

@@ -1,6 +1,7 @@
 """A mesh-only VirtualService routes a host that a Gateway serves.
 
-A VirtualService without `gateways:` (or with only `mesh`) applies to sidecars only. When one
+A VirtualService without `gateways:` (or with only `mesh`) applies to sidecars only (istio/istio
+`pilot/pkg/model/push_context.go`, `getGatewayNames`: no gateways means `mesh`). When one
 of its hosts is served by an Istio Gateway in the input (a server host that matches it and
 admits the VirtualService's namespace), requests that enter through that gateway do not see
 these rules at all. A Gateway server that accepts any host (`*`) counts only for hosts that
@@ -24,21 +25,56 @@ only for users.
 ## Example
 ```yaml
 apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+---
+apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: storefront, namespace: shop}
 spec:
-  hosts: [shop.example.com]     # served by istio-system/public, but not bound to it
+  hosts: [shop.example.com]   # istio-system/public serves it; not bound to it
   http:
-  - route:
-    - destination: {host: frontend, subset: v2}
-      weight: 10
-    - destination: {host: frontend, subset: v1}
-      weight: 90
+  - timeout: 5s
+    route:
+    - destination: {host: frontend}
+```
+
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: storefront, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  gateways: [istio-system/public, mesh]   # the gateway, and in-mesh callers
+  http:
+  - timeout: 5s
+    route:
+    - destination: {host: frontend}
 ```
 
 ## Fix
 Bind the VirtualService to the Gateway (`gateways: [istio-system/public, mesh]` keeps it for
 in-mesh callers too), or declare an external host with a ServiceEntry.
+
+## References
+- istio/istio `pilot/pkg/model/push_context.go`: a VirtualService without gateways binds to `mesh`
+- [VirtualService: gateways](https://istio.io/latest/docs/reference/config/networking/virtual-service/)
+- [Ingress Gateways](https://istio.io/latest/docs/tasks/traffic-management/ingress/ingress-control/)
 """
 
 from __future__ import annotations
@@ -71,7 +107,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 related = tuple(dict.fromkeys(e.gateway.ref for e in served))
                 yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related,
                                    host=host, gateways=", ".join(gateways), first=gateways[0])
-            elif not local and not declared:
+            elif not local and not declared and not index.facts.is_known_host(fqdn):
                 yield RULE.finding(UNDECLARED_EGRESS_HOST, vs, ("spec", "hosts", i), host=host)
 
 
@@ -89,10 +125,10 @@ GATEWAY_BYPASSED = Variant(
     "Add {first} (and mesh, to keep in-mesh callers) to spec.gateways.")
 UNDECLARED_EGRESS_HOST = Variant(
     "undeclared-egress-host", Severity.INFO,
-    "host {host} is not a cluster Service, no Gateway serves it and no ServiceEntry declares it; "
-    "these mesh-only routes apply to egress traffic only",
-    "Declare the host with a ServiceEntry if this is egress routing, or bind the VirtualService to "
-    "the Gateway that should serve it.")
+    "host {host} is not a cluster Service, and no Gateway or ServiceEntry in the input serves or "
+    "declares it; unless one elsewhere does, these mesh-only routes apply to egress traffic only",
+    "Declare the host with a ServiceEntry if this is egress routing (or list it under known-hosts), "
+    "or bind the VirtualService to the Gateway that should serve it.")
 
 RULE = Rule(
     code="ML104",

@@ -6,7 +6,12 @@ it (istio/istio `pilot/pkg/model/config.go` `resolveGatewayName`): a bare `name`
 Gateway *in the VirtualService's own namespace*; `ns/name` and `./name` are explicit; the
 legacy `name.ns.svc.cluster.local` means `ns/name`. Gateways owned elsewhere (another repo, a
 platform team) can be declared in the configuration as `known-gateways`.
-Same check as `istioctl analyze` IST0101 for gateways.
+Same check as `istioctl analyze` IST0101 for gateways (istio/istio
+`pkg/config/analysis/analyzers/virtualservice/gateways.go`).
+
+Files rarely hold the whole cluster (SPEC §2). A Gateway is reported missing (an error) only
+when the input holds Gateways and something of its namespace; otherwise it is "not in the
+input" (a warning): it may live in another repository, or in files not given.
 
 Gateway API routes (HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, UDPRoute) are held to the same
 standard: every `parentRefs` entry of kind Gateway (the default) must name a Gateway API
@@ -30,7 +35,34 @@ metadata:
 spec:
   hosts: [shop.example.com]
   gateways:
-  - public-gateway        # the Gateway lives in istio-system: write istio-system/public-gateway
+  - public-gateway    # means shop/public-gateway; it is in istio-system
+  http:
+  - route:
+    - destination: {host: frontend}
+```
+
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: public-gateway
+  namespace: istio-system
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: storefront
+  namespace: shop
+spec:
+  hosts: [shop.example.com]
+  gateways:
+  - istio-system/public-gateway
   http:
   - route:
     - destination: {host: frontend}
@@ -40,6 +72,12 @@ spec:
 Reference the Gateway with its namespace (`istio-system/public-gateway`), create it, or list it
 under `known-gateways` in `.meshlint.yaml` when it is managed outside these files. Give a
 Gateway API route the `parentRefs` it should attach to.
+
+## References
+- istio/istio `pilot/pkg/model/config.go`: how a `gateways` entry resolves (`resolveGatewayName`)
+- istio/istio `pkg/config/analysis/analyzers/virtualservice/gateways.go`: `istioctl analyze` IST0101
+- [VirtualService: gateways](https://istio.io/latest/docs/reference/config/networking/virtual-service/)
+- [Gateway API: HTTPRoute parentRefs](https://gateway-api.sigs.k8s.io/api-types/httproute/)
 """
 
 from __future__ import annotations
@@ -67,12 +105,12 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if index.get("Gateway", ns, name) is not None or f"{ns}/{name}" in known:
                 continue
             elsewhere = [g for g in index.named("Gateway", name) if g.namespace != ns]
-            hint = ""
             if elsewhere:
-                hint = f"; a Gateway of that name exists in namespace {elsewhere[0].namespace}"
-            target = f"{elsewhere[0].namespace}/{name}" if elsewhere else f"{ns}/{name}"
-            yield RULE.finding(MISSING_GATEWAY, vs, path, related=tuple(g.ref for g in elsewhere),
-                               ref=ref, resolved=f"{ns}/{name}", hint=hint, target=target)
+                yield RULE.finding(MISPLACED_GATEWAY, vs, path, related=tuple(g.ref for g in elsewhere), ref=ref,
+                                   resolved=f"{ns}/{name}", found=elsewhere[0].namespace, name=name)
+            else:
+                variant = MISSING_GATEWAY if _holds_gateways_of(index, "Gateway", ns) else GATEWAY_NOT_IN_INPUT
+                yield RULE.finding(variant, vs, path, ref=ref, resolved=f"{ns}/{name}", ns=ns)
     for kind in GATEWAY_API_ROUTES:
         for route in index.of_kind(kind):
             yield from _route_parents(index, route, known)
@@ -94,35 +132,67 @@ def _route_parents(index: Index, route, known) -> Iterator[Finding]:
         if index.get(K8S_GATEWAY, ns, name) is not None or f"{ns}/{name}" in known:
             continue
         elsewhere = [g for g in index.named(K8S_GATEWAY, name) if g.namespace != ns]
-        hint = f"; a Gateway of that name exists in namespace {elsewhere[0].namespace}" if elsewhere else ""
-        yield RULE.finding(
-            MISSING_PARENT_GATEWAY, route, ("spec", "parentRefs", i), related=tuple(g.ref for g in elsewhere),
-            name=name, resolved=f"{ns}/{name}", hint=hint)
+        where = ("spec", "parentRefs", i)
+        if elsewhere:
+            yield RULE.finding(MISPLACED_PARENT_GATEWAY, route, where, related=tuple(g.ref for g in elsewhere),
+                               name=name, resolved=f"{ns}/{name}", found=elsewhere[0].namespace)
+        else:
+            variant = MISSING_PARENT_GATEWAY if _holds_gateways_of(index, K8S_GATEWAY, ns) else PARENT_NOT_IN_INPUT
+            yield RULE.finding(variant, route, where, name=name, resolved=f"{ns}/{name}", ns=ns)
+
+
+def _holds_gateways_of(index: Index, kind: str, namespace: str) -> bool:
+    """Does the input hold the Gateways of `namespace`? Only then is a missing one missing: when
+    the input has no Gateway at all, or nothing of that namespace, the Gateway is only not in
+    the input (it may be in a file not given, or in the cluster)."""
+    return index.has_kind(kind) and index.holds_namespace(namespace)
 
 
 MISSING_GATEWAY = Variant(
     "missing-gateway", Severity.ERROR,
-    'gateway "{ref}" resolves to {resolved}, which does not exist{hint}; traffic through that '
-    "gateway ignores this VirtualService",
-    "Reference the Gateway as {target} (namespace/name), create it, or add it to known-gateways "
-    "if it is managed elsewhere.")
+    'gateway "{ref}" resolves to {resolved}, which does not exist; traffic through that gateway '
+    "ignores this VirtualService",
+    "Fix the name, create Gateway {resolved}, or add it to known-gateways if it is managed elsewhere.")
+MISPLACED_GATEWAY = Variant(
+    "misplaced-gateway", Severity.ERROR,
+    'gateway "{ref}" resolves to {resolved}, which does not exist; a Gateway of that name exists in '
+    "namespace {found}; traffic through that gateway ignores this VirtualService",
+    "Reference the Gateway as {found}/{name} (namespace/name), or create {resolved}.")
+GATEWAY_NOT_IN_INPUT = Variant(
+    "gateway-not-in-input", Severity.WARNING,
+    'gateway "{ref}" resolves to {resolved}, which is not in the input (nor any Gateway of namespace '
+    "{ns}); if it does not exist, traffic through that gateway ignores this VirtualService",
+    "Check the input with the files that define {resolved}, or add it to known-gateways if it is "
+    "managed elsewhere.")
 NO_PARENT_REFS = Variant(
     "no-parent-refs", Severity.ERROR,
     "{kind} has no parentRefs: it is attached to no Gateway (or Service) and routes nothing",
     "Add the parentRefs of the Gateway (or, for mesh routing, the Service) this route belongs to.")
 MISSING_PARENT_GATEWAY = Variant(
     "missing-parent-gateway", Severity.ERROR,
-    'parentRef "{name}" resolves to Gateway {resolved}, which does not exist{hint}; the route is '
-    "attached to nothing there",
-    "Point parentRefs at an existing Gateway (set its namespace), create {resolved}, or add it to "
-    "known-gateways if it is managed elsewhere.")
+    'parentRef "{name}" resolves to Gateway {resolved}, which does not exist; the route is attached '
+    "to nothing there",
+    "Fix the parentRef, create Gateway {resolved}, or add it to known-gateways if it is managed "
+    "elsewhere.")
+MISPLACED_PARENT_GATEWAY = Variant(
+    "misplaced-parent-gateway", Severity.ERROR,
+    'parentRef "{name}" resolves to Gateway {resolved}, which does not exist; a Gateway of that name '
+    "exists in namespace {found}; the route is attached to nothing there",
+    "Set the parentRef's namespace to {found}, or create {resolved}.")
+PARENT_NOT_IN_INPUT = Variant(
+    "parent-not-in-input", Severity.WARNING,
+    'parentRef "{name}" resolves to Gateway {resolved}, which is not in the input (nor any Gateway of '
+    "namespace {ns}); if it does not exist, the route is attached to nothing there",
+    "Check the input with the files that define {resolved}, or add it to known-gateways if it is "
+    "managed elsewhere.")
 
 RULE = Rule(
     code="ML102",
     name="gateway-not-found",
     summary="VirtualService or route bound to a Gateway that does not exist",
     inputs=frozenset({"VirtualService", "Gateway", K8S_GATEWAY, *GATEWAY_API_ROUTES}),
-    variants=(MISSING_GATEWAY, NO_PARENT_REFS, MISSING_PARENT_GATEWAY),
+    variants=(MISSING_GATEWAY, NO_PARENT_REFS, MISSING_PARENT_GATEWAY, MISPLACED_GATEWAY, GATEWAY_NOT_IN_INPUT,
+              MISPLACED_PARENT_GATEWAY, PARENT_NOT_IN_INPUT),
     check=check,
     istio_codes=frozenset({"IST0101"}),  # ReferencedResourceNotFound (a gateway)
     footgun=4,

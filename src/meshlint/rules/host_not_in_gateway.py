@@ -6,7 +6,8 @@ VirtualService's namespace bind: a server host is `[namespace/]dnsName`, where n
 `*/`) allows every namespace and `./` only the Gateway's own. Short VirtualService hosts are
 expanded to `<host>.<namespace>.svc.cluster.local` first, as Istio does. Wildcards: only a
 leading `*`; `*.example.com` matches `api.example.com` but not `example.com`; `*` matches
-everything (istio/istio `pkg/config/host/name.go`). Same check as `istioctl analyze` IST0132.
+everything (istio/istio `pkg/config/host/name.go`). Same check as `istioctl analyze` IST0132
+(istio/istio `pkg/config/analysis/analyzers/virtualservice/gateways.go`).
 
 ## Why it matters
 The gateway proxy only picks up VirtualService hosts its servers expose. When none match, the
@@ -35,9 +36,38 @@ spec:
   - route: [{destination: {host: api}}]
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts:
+    - "shop/*.example.com"
+    - "payments/api.example.com"       # admits this VirtualService
+    tls: {mode: SIMPLE, credentialName: shop-cert}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: payments}
+spec:
+  hosts: [api.example.com]
+  gateways: [istio-system/public]
+  http:
+  - route: [{destination: {host: api}}]
+```
+
 ## Fix
 Add the VirtualService's host to a server of the Gateway (with a namespace prefix that admits
 the VirtualService's namespace), or bind the VirtualService to the Gateway that serves it.
+
+## References
+- istio/istio `pkg/config/host/name.go`: host and wildcard matching
+- istio/istio `pkg/config/analysis/analyzers/virtualservice/gateways.go`: `istioctl analyze` IST0132
+- [Gateway: servers and hosts](https://istio.io/latest/docs/reference/config/networking/gateway/)
 """
 
 from __future__ import annotations
@@ -64,7 +94,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             visible = visible_server_hosts(raw_hosts, gw.namespace, vs.namespace)
             if any(matches(g, h) for g in visible for h in vs_hosts):
                 continue
-            shown = ", ".join(vs.spec.get("hosts") or ()) or "(none)"
+            written = list(vs.spec.get("hosts") or ())
+            shown = f"host {written[0]} is" if len(written) == 1 else f"hosts {', '.join(written) or '(none)'} are"
             server_hosts = [split_server_host(h, gw.namespace) for h in raw_hosts]
             elsewhere = sorted({hns for hns, h in server_hosts if hns not in ("*", vs.namespace)
                                 and any(matches(h, v) for v in vs_hosts)})
@@ -80,7 +111,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 HOST_NOT_SERVED = Variant(
     "host-not-served", Severity.WARNING,
-    "hosts {hosts} are not served by Gateway {gateway} ({why}); the gateway drops this binding",
+    "{hosts} not served by Gateway {gateway} ({why}); the gateway drops this binding",
     "Add the host to a server of {gateway} with a namespace prefix that admits this VirtualService, "
     "or drop {gateway} from spec.gateways.")
 

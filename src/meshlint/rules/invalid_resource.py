@@ -4,7 +4,10 @@ Every document that claims to be an object (it sets `apiVersion` or `kind`) must
 with `apiVersion`, `kind` and `metadata.name`. The fields that meshlint's rules read are also
 checked for their type: `ports` must be a list, `attempts` an integer, labels and annotations
 strings. A resource that fails is reported at the offending field and left out of the
-analysis; the other documents are analysed as usual. Documents that are not Kubernetes
+analysis; the other documents are analysed as usual. `istioctl analyze` rejects an object
+without a kind the same way (istio/istio `pilot/pkg/config/file/store.go`) and reports Istio
+objects that fail their schema as IST0106 (istio/istio
+`pkg/config/analysis/analyzers/schema/validation.go`). Documents that are not Kubernetes
 objects at all (neither `apiVersion` nor `kind`, a list, Helm's `Chart.yaml`, kustomize and
 skaffold configuration) are skipped, not reported: `meshlint check --verbose` lists them.
 
@@ -27,9 +30,30 @@ spec:
       attempts: "five"   # must be an integer
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: cart
+spec:
+  hosts: [cart]
+  http:
+  - retries:
+      attempts: 2
+    route:
+    - destination: {host: cart}
+```
+
 ## Fix
 Give the field the type the API expects: quote label and annotation values, write numbers
 without quotes, and use lists (`- item`) where a list is expected.
+
+## References
+- istio/istio `pilot/pkg/config/file/store.go`: documents without a kind are rejected
+- istio/istio `pkg/config/analysis/analyzers/schema/validation.go`: schema validation in `istioctl analyze`
+- [IST0106 SchemaValidationError](https://istio.io/latest/docs/reference/config/analysis/ist0106/)
+- [Objects in Kubernetes](https://kubernetes.io/docs/concepts/overview/working-with-objects/kubernetes-objects/)
 """
 
 from __future__ import annotations

@@ -2,18 +2,24 @@
 
 The pod template of a Job or CronJob is checked with Istio's injection decision (namespace
 labels `istio-injection` / `istio.io/rev`, the pod label `sidecar.istio.io/inject`, the
-injector's selectors and policy; see `meshlint.mesh.injection`). When it gets an `istio-proxy`
-sidecar, the Job is reported unless the sidecar can end with it:
+injector's selectors and policy: istio/istio `pkg/kube/inject/inject.go`, `injectRequired`).
+When it gets an `istio-proxy` sidecar, the Job is reported unless the sidecar can end with it:
 
 - native sidecars are on: pod annotation `sidecar.istio.io/nativeSidecar: "true"`,
   `native-sidecars: true` in the configuration, istiod's `ENABLE_NATIVE_SIDECARS` in the Helm
   values, or a live pod whose `istio-proxy` is an init container (Kubernetes >= 1.28 then stops
   it after the main containers);
-- or a container command calls the agent's `/quitquitquit` endpoint when the work is done.
+- or a container command calls the agent's `/quitquitquit` endpoint when the work is done
+  (istio/istio `pilot/cmd/pilot-agent/status/server.go`).
 
 Linkerd: a pod template annotated (or in a namespace annotated) `linkerd.io/inject: enabled`
 is reported unless its command runs `linkerd-await --shutdown` or it sets
 `config.alpha.linkerd.io/proxy-enable-native-sidecar: "true"`.
+
+A workload whose Namespace object is not in the input has unknown labels (SPEC §2): the
+configuration settles them (`injected-namespaces`, `uninjected-namespaces`), or else the
+namespace is assumed meshed when Istio configuration in the input targets it, and outside the
+mesh otherwise. A finding that rests on that assumption is a warning that names it.
 
 ## Why it matters
 A Job is complete when all of its pod's containers have exited. A classic sidecar proxy keeps
@@ -43,10 +49,41 @@ spec:
         command: ["/app/migrate", "up"]
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: shop}
+spec:
+  template:
+    metadata:
+      annotations:
+        sidecar.istio.io/nativeSidecar: "true"   # Kubernetes >= 1.28
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: ghcr.io/example/shop-migrations:2.3.0
+        command: ["/app/migrate", "up"]
+```
+
 ## Fix
 Use native sidecars (annotation `sidecar.istio.io/nativeSidecar: "true"`, Kubernetes >= 1.28),
 or end the job with `curl -fsS -XPOST http://127.0.0.1:15020/quitquitquit`, or opt the pod out
 with the label `sidecar.istio.io/inject: "false"` when it needs no mesh traffic.
+
+## References
+- istio/istio `pkg/kube/inject/inject.go`: whether a pod gets a sidecar
+- istio/istio `pilot/cmd/pilot-agent/status/server.go`: the agent's `/quitquitquit` endpoint
+- [Kubernetes Native Sidecars in Istio](https://istio.io/latest/blog/2023/native-sidecars/)
+- [Sidecar Containers](https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/)
+- [Linkerd: Graceful shutdown of Jobs](https://linkerd.io/2-edge/tasks/graceful-shutdown/)
 """
 
 from __future__ import annotations
@@ -54,7 +91,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
-from ..index import Index
+from ..index import SIDECAR_INPUTS, Index
 from ..mesh.workloads import BATCH_KINDS, WORKLOAD_KINDS, Workload
 
 NATIVE_ANNOTATION = "sidecar.istio.io/nativeSidecar"
@@ -87,15 +124,14 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 continue
             if "quitquitquit" in commands:
                 continue
-            yield RULE.finding(ISTIO_SIDECAR, w.resource, w.path, kind=w.resource.kind_name, reason=sc.reason,
-                               proxy="Istio sidecar")
+            yield RULE.finding(ISTIO_SIDECAR_ASSUMED if sc.assumption else ISTIO_SIDECAR, w.resource, w.path,
+                               reason=sc.reason, proxy="Istio sidecar", assumption=sc.assumption)
         elif sc.mesh == "linkerd":
             if str(w.annotations.get(LINKERD_NATIVE, "")).lower() == "true":
                 continue
             if "linkerd-await" in commands and "--shutdown" in commands:
                 continue
-            yield RULE.finding(LINKERD_PROXY, w.resource, w.path, kind=w.resource.kind_name, reason=sc.reason,
-                               proxy="Linkerd proxy")
+            yield RULE.finding(LINKERD_PROXY, w.resource, w.path, reason=sc.reason, proxy="Linkerd proxy")
 
 
 _NEVER_COMPLETES = ("the pod gets an {proxy} ({reason}) that keeps running after the job's containers exit, "
@@ -105,6 +141,11 @@ ISTIO_SIDECAR = Variant(
     'Set the pod annotation sidecar.istio.io/nativeSidecar: "true" (Kubernetes >= 1.28), call curl -fsS '
     "-XPOST http://127.0.0.1:15020/quitquitquit when the work is done, or opt out with the pod label "
     'sidecar.istio.io/inject: "false".')
+ISTIO_SIDECAR_ASSUMED = Variant(
+    "istio-sidecar-assumed", Severity.WARNING, _NEVER_COMPLETES + " ({assumption})",
+    'If the namespace is not injected, list it under uninjected-namespaces; otherwise set the pod '
+    'annotation sidecar.istio.io/nativeSidecar: "true" (Kubernetes >= 1.28), call the agent\'s '
+    '/quitquitquit when the work is done, or opt out with the pod label sidecar.istio.io/inject: "false".')
 LINKERD_PROXY = Variant(
     "linkerd-proxy", Severity.ERROR, _NEVER_COMPLETES,
     f'Wrap the command in `linkerd-await --shutdown --`, or set the annotation {LINKERD_NATIVE}: "true" '
@@ -114,8 +155,8 @@ RULE = Rule(
     code="ML401",
     name="job-sidecar-injected",
     summary="Job or CronJob gets a sidecar that keeps it from completing",
-    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator"}),
-    variants=(ISTIO_SIDECAR, LINKERD_PROXY),
+    inputs=frozenset({*WORKLOAD_KINDS, *SIDECAR_INPUTS}),
+    variants=(ISTIO_SIDECAR, LINKERD_PROXY, ISTIO_SIDECAR_ASSUMED),
     check=check,
     footgun=2,
 )

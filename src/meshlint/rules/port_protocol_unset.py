@@ -8,10 +8,15 @@ the name before the first `-` (case-insensitive), must be one of `tcp udp grpc g
 http_proxy http2 https tls mongo redis mysql`. Anything else leaves the protocol unset and
 the sidecar *sniffs* it. The well-known ports 25, 53, 3306 and 27017 fall back to TCP and are
 not reported, nor are Istio's own Services (label `istio`, `release: istio`,
-`gateway.istio.io/managed`) and system namespaces, as with `istioctl analyze` (IST0118).
+`gateway.istio.io/managed`) and system namespaces, as with `istioctl analyze` (IST0118,
+istio/istio `pkg/config/analysis/analyzers/service/portname.go`).
 
 An ExternalName Service is reported with its own message when a port is named exactly `tcp`
 or has an unrecognised name (IST0150): the proxy may block its TCP traffic.
+
+A Service whose workloads Linkerd meshes (all of those in the input that it selects) is not
+reported: Linkerd detects protocols itself and needs no port names, and `appProtocol:
+linkerd.io/opaque` is exactly its switch for server-first protocols.
 
 ## Why it matters
 A sniffed port works until it does not. HTTP features that depend on knowing the protocol up
@@ -36,10 +41,32 @@ spec:
   - port: 9090         # no name at all
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  selector: {app: cart}
+  ports:
+  - name: http-web     # the protocol, then any suffix
+    port: 8080
+  - name: metrics
+    port: 9090
+    appProtocol: http  # used instead of the name
+```
+
 ## Fix
 Name each port `<protocol>[-<suffix>]` (`http-web`, `grpc`, `tcp-postgres`) or set
 `appProtocol: http` (or `grpc`, `tcp`, `kubernetes.io/h2c` ...). For a server-first protocol,
 declare it explicitly as `tcp`.
+
+## References
+- istio/istio `pkg/config/kube/conversion.go`: the protocol of a Service port
+- istio/istio `pkg/config/analysis/analyzers/service/portname.go`: `istioctl analyze` IST0118 and IST0150
+- [Protocol Selection](https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/)
 """
 
 from __future__ import annotations
@@ -47,8 +74,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
-from ..index import Index
+from ..index import SIDECAR_INPUTS, Index
 from ..mesh.protocol import UNSUPPORTED, port_protocol
+from ..mesh.workloads import WORKLOAD_KINDS
+from ..resource import Resource
 
 MANAGED_GATEWAY_LABEL = "gateway.istio.io/managed"
 
@@ -70,7 +99,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 yield RULE.finding(
                     EXTERNAL_NAME_PORT, svc, ("spec", "ports", i), port=number, name=f'"{name}"' if name else "nothing")
                 continue
-            if protocol != UNSUPPORTED:
+            if protocol != UNSUPPORTED or _meshed_by_linkerd(index, svc):
                 continue
             if app is not None:
                 yield RULE.finding(
@@ -80,6 +109,13 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 what = f'is named "{name}", which is not a protocol prefix,' if name else "has no name"
                 yield RULE.finding(SNIFFED, svc, ("spec", "ports", i), port=number, what=what,
                                    suggestion=f"http-{name}" if name else "http-<suffix>")
+
+
+def _meshed_by_linkerd(index: Index, svc: Resource) -> bool:
+    """Linkerd proxies every workload the Service selects: Istio's port naming does not apply
+    (Linkerd detects the protocol itself, and `appProtocol: linkerd.io/opaque` is its switch)."""
+    workloads = index.workloads_of(svc)
+    return bool(workloads) and all(index.sidecar(w).mesh == "linkerd" for w in workloads)
 
 
 SNIFFED = Variant(
@@ -102,7 +138,7 @@ RULE = Rule(
     code="ML101",
     name="port-protocol-unset",
     summary="Service port without a protocol Istio recognises",
-    inputs=frozenset({"Service"}),
+    inputs=frozenset({"Service", *WORKLOAD_KINDS, *SIDECAR_INPUTS}),
     variants=(SNIFFED, UNKNOWN_APP_PROTOCOL, EXTERNAL_NAME_PORT),
     check=check,
     # IST0118 PortNameIsNotUnderNamingConvention, IST0150 ExternalNameServiceTypeInvalidPortName

@@ -1,9 +1,10 @@
 """Plaintext health checks hit a STRICT mTLS port: kubelet probes and cloud load balancers.
 
 Kubelet has no Istio client certificate. Istio normally rewrites HTTP and gRPC probes so that
-they go to the sidecar agent (port 15020), which calls the application locally. Reported, for
-a workload with a sidecar whose probed port is STRICT (`meshlint.mesh.peerauth`, with
-`portLevelMtls`):
+they go to the sidecar agent (port 15020), which calls the application locally (istio/istio
+`pkg/kube/inject/app_probe.go`, `ShouldRewriteAppHTTPProbers`: the pod annotation wins over
+the injector's setting). Reported, for a workload with a sidecar whose probed port is STRICT
+(istio/istio `pilot/pkg/security/authn/policy_applier.go`, with `portLevelMtls`):
 
 - an `httpGet` or `grpc` liveness, readiness or startup probe while probe rewriting is off:
   pod annotation `sidecar.istio.io/rewriteAppHTTPProbers` false-y, or the injector values
@@ -13,9 +14,16 @@ a workload with a sidecar whose probed port is STRICT (`meshlint.mesh.peerauth`,
 - a `LoadBalancer` or `NodePort` Service that selects STRICT workloads which are not gateways:
   cloud load-balancer health checks and the traffic itself arrive in plaintext;
 - with severity info, a pod that turns rewriting off with the annotation and has such a probe
-  when the input cannot tell: its Namespace is not in the input (nor in
-  `injected-namespaces`) and the input holds no PeerAuthentication. The annotation only matters
-  with a sidecar, and under STRICT it breaks the probe.
+  when the input cannot tell: its Namespace is not in the input and is assumed outside the
+  mesh, and the input holds no PeerAuthentication. The annotation only matters with a sidecar,
+  and under STRICT it breaks the probe.
+
+A workload whose Namespace object is not in the input has unknown labels (SPEC §2): the
+configuration settles them (`injected-namespaces`, `uninjected-namespaces`), or else the
+namespace is assumed meshed when Istio configuration in the input targets it, and outside the
+mesh otherwise. A finding that rests on that assumption is a warning that names it.
+With no PeerAuthentication in the input at all, a pod that gets a sidecar and turns rewriting
+off with the annotation is reported with severity info: whether its port is STRICT is unknown.
 
 ## Why it matters
 A probe that the sidecar rejects fails every time: liveness restarts the pod forever, a
@@ -25,9 +33,21 @@ everything looks fine from inside the mesh.
 
 ## Example
 ```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+  labels: {istio-injection: enabled}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: payments}
+spec:
+  mtls: {mode: STRICT}
+---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: fraud, namespace: payments}    # namespace payments is STRICT
+metadata: {name: fraud, namespace: payments}
 spec:
   template:
     metadata:
@@ -42,11 +62,44 @@ spec:
           httpGet: {path: /healthz, port: http}
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+  labels: {istio-injection: enabled}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: payments}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fraud, namespace: payments}
+spec:
+  template:
+    spec:                      # no opt-out: Istio rewrites the probe
+      containers:
+      - name: fraud
+        image: ghcr.io/example/fraud:3.0.2
+        ports: [{name: http, containerPort: 8080}]
+        livenessProbe:
+          httpGet: {path: /healthz, port: http}
+```
+
 ## Fix
 Remove `sidecar.istio.io/rewriteAppHTTPProbers: "false"` (Istio rewrites probes by default),
 use an `exec` probe, or give the probe port a PERMISSIVE `portLevelMtls`. Put external
 traffic through an Istio ingress gateway instead of a LoadBalancer/NodePort Service on meshed
 pods, or make the Service's target ports PERMISSIVE.
+
+## References
+- istio/istio `pkg/kube/inject/app_probe.go`: probe rewriting and its annotation
+- istio/istio `pilot/pkg/security/authn/policy_applier.go`: the effective mTLS mode per port
+- [Health Checking of Istio Services](https://istio.io/latest/docs/ops/configuration/mesh/app-health-check/)
 """
 
 from __future__ import annotations
@@ -54,8 +107,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
-from ..index import Index
-from ..mesh.injection import INJECT
+from ..index import SIDECAR_INPUTS, Index
 from ..mesh.peerauth import STRICT
 from ..mesh.workloads import WORKLOAD_KINDS, is_gateway
 
@@ -93,46 +145,48 @@ def _probes(w) -> Iterator[tuple[tuple, str, str, object]]:
                                port if port is not None else action.get("port"))
 
 
-def _context_unknown(index: Index, w) -> bool:
-    """Nothing in the input says whether the pod gets a sidecar or runs under STRICT."""
-    opted_out = str(w.labels.get(INJECT, w.annotations.get(INJECT, ""))).lower() in ("false", "no", "n", "off")
-    return not opted_out and w.spec.get("hostNetwork") is not True \
-        and index.get("Namespace", "", w.namespace) is None and w.namespace not in index.facts.injected_namespaces \
-        and not index.has_kind("PeerAuthentication")
-
-
 def check(index: Index, options: Options) -> Iterator[Finding]:
     pas = index.peer_authentications()
+    # no PeerAuthentication in the input: whether a port is STRICT is unknown, not "no"
+    modes_unknown = not index.has_kind("PeerAuthentication")
     for w in index.workloads():
-        sc = index.sidecar(w)
         why = _rewrite_off(index, w.annotations)
         if not why:
             continue
+        sc = index.sidecar(w)
+        explicit = REWRITE in w.annotations  # an opt-out written on this pod, not the injector's default
         if not sc.istio:
-            if REWRITE in w.annotations and not sc.live and not sc.ambient and _context_unknown(index, w):
+            if explicit and sc.assumption and modes_unknown:
                 for path, probe_name, kind, port in _probes(w):
-                    yield RULE.finding(
-                        PROBE_AT_RISK, w.resource, path, why=why, probe=probe_name, kind=kind, port=port,
-                        ns=w.namespace)
+                    yield RULE.finding(PROBE_AT_RISK, w.resource, path, why=why, probe=probe_name, kind=kind,
+                                       port=port, ns=w.namespace)
             continue
         for path, probe_name, kind, port in _probes(w):
+            if modes_unknown:
+                if explicit:
+                    yield RULE.finding(PROBE_MTLS_UNKNOWN, w.resource, path, why=why, probe=probe_name, kind=kind,
+                                       port=port, ns=w.namespace)
+                continue
             mode = pas.mode(w.namespace, w.labels, port if isinstance(port, int) else None)
             if mode.mode == STRICT:
                 policy = mode.decided_by
-                yield RULE.finding(PROBE_BLOCKED, w.resource, path, related=(policy.ref,), probe=probe_name,
-                                   kind=kind, port=port, why=why, pa=f"{policy.namespace}/{policy.name}")
+                yield RULE.finding(PROBE_BLOCKED_ASSUMED if sc.assumption else PROBE_BLOCKED, w.resource, path,
+                                   related=(policy.ref,), probe=probe_name, kind=kind, port=port, why=why,
+                                   pa=f"{policy.namespace}/{policy.name}", assumption=sc.assumption)
     for svc in index.of_kind("Service"):
         if svc.spec.get("type") not in ("LoadBalancer", "NodePort"):
             continue
         for w in index.workloads_of(svc):
-            if is_gateway(w) or not index.sidecar(w).istio:
+            sc = index.sidecar(w)
+            if is_gateway(w) or not sc.istio:
                 continue
             mode = _strict_target(pas, w, svc)
             if mode is not None:
                 yield RULE.finding(
-                    LOAD_BALANCER_TO_STRICT, svc, ("spec", "type"), related=(w.resource.ref, mode.decided_by.ref),
-                    type=svc.spec["type"], workload=w.display(),
-                    pa=f"{mode.decided_by.namespace}/{mode.decided_by.name}")
+                    LOAD_BALANCER_TO_STRICT_ASSUMED if sc.assumption else LOAD_BALANCER_TO_STRICT, svc,
+                    ("spec", "type"), related=(w.resource.ref, mode.decided_by.ref), type=svc.spec["type"],
+                    workload=w.display(), pa=f"{mode.decided_by.namespace}/{mode.decided_by.name}",
+                    assumption=sc.assumption)
                 break
 
 
@@ -159,6 +213,18 @@ PROBE_AT_RISK = Variant(
     "plaintext probe is rejected",
     "Remove the rewriteAppHTTPProbers opt-out or use an exec probe; list injected namespaces under "
     "injected-namespaces to let meshlint decide.")
+PROBE_MTLS_UNKNOWN = Variant(
+    "probe-mtls-unknown", Severity.INFO,
+    "probe rewriting is off ({why}) for this {probe} {kind} on port {port}: if PeerAuthentication makes "
+    "the port STRICT (no PeerAuthentication is in the input), kubelet's plaintext probe is rejected",
+    "Remove the rewriteAppHTTPProbers opt-out or use an exec probe; check with the PeerAuthentications "
+    "of namespace {ns} and of the root namespace.")
+PROBE_BLOCKED_ASSUMED = Variant(
+    "probe-blocked-assumed", Severity.WARNING,
+    "{probe} {kind} on port {port} is sent by kubelet in plaintext, but probe rewriting is off ({why}) "
+    "and PeerAuthentication {pa} makes the port STRICT: the probe always fails ({assumption})",
+    "Remove the rewriteAppHTTPProbers opt-out (Istio rewrites probes by default), use an exec probe, "
+    "or set a PERMISSIVE portLevelMtls for the probe port.")
 LOAD_BALANCER_TO_STRICT = Variant(
     "load-balancer-to-strict", Severity.ERROR,
     "{type} Service selects {workload}, which PeerAuthentication {pa} makes STRICT: cloud "
@@ -166,13 +232,20 @@ LOAD_BALANCER_TO_STRICT = Variant(
     "Expose the workload through an Istio ingress gateway, or set a PERMISSIVE portLevelMtls for the "
     "Service's target ports.")
 
+LOAD_BALANCER_TO_STRICT_ASSUMED = Variant(
+    "load-balancer-to-strict-assumed", Severity.WARNING,
+    "{type} Service selects {workload}, which PeerAuthentication {pa} makes STRICT: cloud "
+    "load-balancer health checks and traffic arrive in plaintext and are rejected ({assumption})",
+    "Expose the workload through an Istio ingress gateway, or set a PERMISSIVE portLevelMtls for the "
+    "Service's target ports.")
+
 RULE = Rule(
     code="ML202",
     name="probe-blocked-by-mtls",
     summary="Plaintext health check against a STRICT mTLS port",
-    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator", "PeerAuthentication",
-                      "Service"}),
-    variants=(PROBE_BLOCKED, PROBE_AT_RISK, LOAD_BALANCER_TO_STRICT),
+    inputs=frozenset({*WORKLOAD_KINDS, *SIDECAR_INPUTS, "Service"}),
+    variants=(PROBE_BLOCKED, PROBE_AT_RISK, LOAD_BALANCER_TO_STRICT, PROBE_MTLS_UNKNOWN, PROBE_BLOCKED_ASSUMED,
+              LOAD_BALANCER_TO_STRICT_ASSUMED),
     check=check,
     footgun=7,
 )

@@ -6,8 +6,13 @@ must limit them: `outlierDetection` (ejects failing endpoints), `connectionPool.
 (caps concurrent retries) or `retryBudget` (Istio >= 1.27), at the top level, for the port, or
 in the subset used. Hosts are compared fully qualified, as Istio does.
 
+When no DestinationRule for a host is in the input, one may exist elsewhere: the finding says
+so instead of stating that none exists.
+
 ## Why it matters
-Through Istio, Envoy's retry circuit breaker (`max_retries`) is 2^32-1: effectively none. When
+Through Istio, Envoy's retry circuit breaker (`max_retries`) is 2^32-1: effectively none
+(istio/istio `pilot/pkg/networking/core/cluster_traffic_policy.go`,
+`getDefaultCircuitBreakerThresholds`). When
 a backend degrades, every caller retries every failed request, concurrently and without
 bound, and the retries keep the backend from recovering: the retry storm. Outlier detection
 takes a failing pod out of rotation, `maxRetries` bounds the concurrent retries, and a retry
@@ -34,9 +39,41 @@ spec:
     loadBalancer: {simple: LEAST_REQUEST}   # no outlierDetection, no maxRetries
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: inventory, namespace: shop}
+spec:
+  hosts: [inventory]
+  http:
+  - retries: {attempts: 3, retryOn: "connect-failure,503"}
+    route:
+    - destination: {host: inventory}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: inventory, namespace: shop}
+spec:
+  host: inventory
+  trafficPolicy:
+    loadBalancer: {simple: LEAST_REQUEST}
+    connectionPool:
+      http: {maxRetries: 10}
+    outlierDetection:
+      consecutive5xxErrors: 5
+      interval: 10s
+      baseEjectionTime: 30s
+```
+
 ## Fix
 Add `outlierDetection` (e.g. `consecutive5xxErrors: 5`, `interval: 10s`, `baseEjectionTime:
 30s`) and `connectionPool.http.maxRetries` (or a `retryBudget`) to the host's DestinationRule.
+
+## References
+- istio/istio `pilot/pkg/networking/core/cluster_traffic_policy.go`: Istio's default circuit breakers
+- [Circuit Breaking](https://istio.io/latest/docs/tasks/traffic-management/circuit-breaking/)
+- [DestinationRule: connectionPool and outlierDetection](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
 """
 
 from __future__ import annotations
@@ -81,7 +118,9 @@ def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | N
         bare.append(f"{shown} (subset {subset})" if subset else shown)
         related += [dr.ref for dr in rules]
     if bare:
-        yield RULE.finding(UNPROTECTED_RETRIES, resource, path, related=tuple(dict.fromkeys(related)),
+        # no DestinationRule for any of them in the input: one may exist elsewhere (SPEC §2)
+        variant = UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
+        yield RULE.finding(variant, resource, path, related=tuple(dict.fromkeys(related)),
                            times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
                            first=bare[0].split(" ")[0])
 
@@ -94,12 +133,20 @@ UNPROTECTED_RETRIES = Variant(
     "Add outlierDetection and connectionPool.http.maxRetries (or a retryBudget) to the DestinationRule "
     "for {first}.")
 
+NO_DESTINATION_RULE_IN_INPUT = Variant(
+    "no-destination-rule-in-input", Severity.WARNING,
+    "retries {times} to {hosts}, and no DestinationRule for them is in the input: unless one elsewhere "
+    "sets outlierDetection, connectionPool.http.maxRetries or a retryBudget, no circuit breaker protects "
+    "them (Istio's default retry limit is 2^32-1, i.e. none)",
+    "Add a DestinationRule for {first} with outlierDetection and connectionPool.http.maxRetries (or a "
+    "retryBudget), or check the input with the file that defines it.")
+
 RULE = Rule(
     code="ML303",
     name="retries-without-circuit-breaker",
     summary="Retries to a host without outlier detection, maxRetries or a retry budget",
     inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
-    variants=(UNPROTECTED_RETRIES,),
+    variants=(UNPROTECTED_RETRIES, NO_DESTINATION_RULE_IN_INPUT),
     check=check,
     footgun=5,
 )

@@ -5,7 +5,8 @@ host (`cart`, `cart.shop`, `cart.shop.svc.cluster.local`, with a port or as a UR
 `--call-graph` file (`edges: [{from: frontend.shop, to: cart.shop}]`), and, later, from
 telemetry. Each hop A -> B makes `1 + attempts` tries: the retries of the VirtualService route
 that A's sidecar uses for B (the worst when several routes differ), Istio's default of 2
-retries when there is none (or `meshConfig.defaultHttpRetryPolicy`), 1 try with `attempts: 0`
+retries when there is none (istio/istio `pilot/pkg/networking/core/route/retry/retry.go`,
+`DefaultPolicy`; or `meshConfig.defaultHttpRetryPolicy`), 1 try with `attempts: 0`
 or when B does not speak HTTP (the sidecar cannot retry TCP). A DestinationRule `retryBudget`
 caps the extra load of a hop (reported as the capped figure); `connectionPool.http.maxRetries`
 bounds concurrent retries.
@@ -13,6 +14,12 @@ bounds concurrent retries.
 The rule fires on the entry service (called by nothing in the graph, or exposed through a
 gateway) of every path whose worst-case multiplier, the product of tries along it, exceeds
 `max-amplification` (option, default 10). Cycles are reported once (info), never followed.
+
+A caller's sidecar is what retries: a caller without one makes 1 try per hop. When its
+Namespace object is not in the input, the caller's namespace is assumed meshed if Istio
+configuration in the input targets it, and outside the mesh otherwise (SPEC §2); a path whose
+tries rest on that assumption is reported with it (`injected-namespaces` and
+`uninjected-namespaces` settle it).
 
 ## Why it matters
 When the deepest service slows down or fails, every layer above retries, and the retries
@@ -22,18 +29,57 @@ never recovers, and its callers time out and fail in turn: the retry storm.
 
 ## Example
 ```yaml
-# frontend -> checkout -> payment, each hop with Istio's default retries (3 tries)
+# frontend -> checkout -> payment; Istio's default is 3 tries per hop
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {istio-injection: enabled}}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: frontend, namespace: shop}
 spec:
+  selector: {matchLabels: {app: frontend}}
   template:
+    metadata: {labels: {app: frontend}}
     spec:
       containers:
       - name: web
         image: ghcr.io/example/frontend:1.4.2
         env:
         - {name: CHECKOUT_ADDR, value: "checkout.shop:8080"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: shop}
+spec:
+  selector: {matchLabels: {app: checkout}}
+  template:
+    metadata: {labels: {app: checkout}}
+    spec:
+      containers:
+      - name: checkout
+        image: ghcr.io/example/checkout:2.0.1
+        env:
+        - {name: PAYMENT_URL, value: "http://payment.payments:8080"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: frontend, namespace: shop}
+spec: {selector: {app: frontend}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: shop}
+spec: {selector: {app: checkout}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payment, namespace: payments}
+spec: {selector: {app: payment}, ports: [{name: http, port: 8080}]}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -46,11 +92,81 @@ spec:
     - destination: {host: payment.payments.svc.cluster.local}
 ```
 
+## Fixed example
+```yaml
+# frontend -> checkout -> payment
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: shop}
+spec:
+  selector: {matchLabels: {app: frontend}}
+  template:
+    metadata: {labels: {app: frontend}}
+    spec:
+      containers:
+      - name: web
+        image: ghcr.io/example/frontend:1.4.2
+        env:
+        - {name: CHECKOUT_ADDR, value: "checkout.shop:8080"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: shop}
+spec:
+  selector: {matchLabels: {app: checkout}}
+  template:
+    metadata: {labels: {app: checkout}}
+    spec:
+      containers:
+      - name: checkout
+        image: ghcr.io/example/checkout:2.0.1
+        env:
+        - {name: PAYMENT_URL, value: "http://payment.payments:8080"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: frontend, namespace: shop}
+spec: {selector: {app: frontend}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: shop}
+spec: {selector: {app: checkout}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payment, namespace: payments}
+spec: {selector: {app: payment}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payment, namespace: payments}
+spec:
+  hosts: [payment.payments.svc.cluster.local]
+  http:
+  - retries: {attempts: 0}     # checkout retries no more: 3 x 1 = 3x at payment
+    route:
+    - destination: {host: payment.payments.svc.cluster.local}
+```
+
 ## Fix
 Retry at one layer only (usually the edge or the caller of the flaky dependency) and set
 `retries: {attempts: 0}` on the inner hops, or give the destinations a `retryBudget` so that
 retries stay a fraction of the traffic. `meshlint graph` shows every path, `meshlint simulate
 --fail HOST` the load when HOST fails.
+
+## References
+- istio/istio `pilot/pkg/networking/core/route/retry/retry.go`: Istio's default retry policy
+- [VirtualService: HTTPRetry](https://istio.io/latest/docs/reference/config/networking/virtual-service/)
+- [DestinationRule: retryBudget and maxRetries](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
 """
 
 from __future__ import annotations
@@ -59,7 +175,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..finding import Finding, Options, Rule, Severity, Variant
-from ..index import Index
+from ..index import SIDECAR_INPUTS, Index
 from ..mesh import routes
 from ..mesh.workloads import WORKLOAD_KINDS
 
@@ -86,8 +202,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                           "the worst is used" for e in path.edges if "routes differ" in e.note)
         factors = " x ".join(str(e.tries) for e in path.edges)
         related = tuple(dict.fromkeys(e.route.ref for e in path.edges if e.route is not None))
+        assumed = next((e.assumption for e in path.edges if e.assumption), "")
         yield RULE.finding(
-            AMPLIFICATION, resource, where, document=document, related=related,
+            AMPLIFICATION_ASSUMED if assumed else AMPLIFICATION, resource, where, document=document,
+            related=related, assumption=assumed,
             chain=" → ".join(names[h] for h in path.hosts), factor=f"{path.amplification:g}",
             bottom=names[path.hosts[-1]], factors=factors, capped=capped, limit=f"{limit:g}",
             hop=f"{names[hop.source]} → {names[hop.target]}", tries=hop.tries, without=f"{without:g}")
@@ -126,6 +244,12 @@ AMPLIFICATION = Variant(
     "{chain}: up to {factor}x at {bottom} ({factors} tries per hop{capped}), above max-amplification {limit}",
     "Set retries.attempts: 0 (or a retryBudget) on the {hop} hop ({tries} tries): the path drops to "
     "{without}x.")
+AMPLIFICATION_ASSUMED = Variant(
+    "amplification-assumed", Severity.WARNING,
+    "{chain}: up to {factor}x at {bottom} ({factors} tries per hop{capped}), above max-amplification "
+    "{limit} ({assumption})",
+    "Set retries.attempts: 0 (or a retryBudget) on the {hop} hop ({tries} tries): the path drops to "
+    "{without}x.")
 RETRY_CYCLE = Variant(
     "retry-cycle", Severity.INFO,
     "call cycle {cycle}: a failure can be retried around the loop; amplification is computed without "
@@ -136,9 +260,8 @@ RULE = Rule(
     code="ML302",
     name="retry-amplification",
     summary="Retries multiply along a call path beyond the limit",
-    inputs=frozenset({"Service", "ServiceEntry", "VirtualService", "DestinationRule", "ConfigMap", "IstioOperator",
-                      "Namespace", *WORKLOAD_KINDS}),
-    variants=(AMPLIFICATION, RETRY_CYCLE),
+    inputs=frozenset({"Service", "ServiceEntry", *SIDECAR_INPUTS, *WORKLOAD_KINDS}),
+    variants=(AMPLIFICATION, RETRY_CYCLE, AMPLIFICATION_ASSUMED),
     check=check,
     options={"max-amplification": 10.0},
     footgun=5,

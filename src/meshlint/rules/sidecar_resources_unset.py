@@ -17,6 +17,11 @@ annotations replace the whole block. Reported:
 
 Stock Istio's defaults (100m CPU, 128Mi memory requested) are not a finding.
 
+A workload whose Namespace object is not in the input has unknown labels (SPEC §2): the
+configuration settles them (`injected-namespaces`, `uninjected-namespaces`), or else the
+namespace is assumed meshed when Istio configuration in the input targets it, and outside the
+mesh otherwise. A finding that rests on that assumption is a warning that names it.
+
 ## Why it matters
 The scheduler places pods by their requests. A sidecar without a memory request is invisible
 to it: on a node with 60 pods, 60 proxies of 50-200 MiB each are unaccounted for, the node
@@ -26,6 +31,12 @@ silently drops the memory request that the global defaults provided.
 
 ## Example
 ```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: recommendations, namespace: shop}
@@ -33,7 +44,31 @@ spec:
   template:
     metadata:
       annotations:
-        sidecar.istio.io/proxyCPULimit: "1"   # replaces the defaults: no memory request left
+        sidecar.istio.io/proxyCPULimit: "1"   # replaces the defaults entirely
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/example/recommendations:4.2.0
+```
+
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: recommendations, namespace: shop}
+spec:
+  template:
+    metadata:
+      annotations:
+        sidecar.istio.io/proxyCPU: "100m"        # the requests, with the limit
+        sidecar.istio.io/proxyMemory: "128Mi"
+        sidecar.istio.io/proxyCPULimit: "1"
     spec:
       containers:
       - name: app
@@ -43,6 +78,13 @@ spec:
 ## Fix
 Set the requests too (`sidecar.istio.io/proxyCPU`, `sidecar.istio.io/proxyMemory`) whenever
 you set a limit annotation, and give `global.proxy.resources` a `requests` block.
+
+## References
+- istio/istio `manifests/charts/istio-control/istio-discovery/files/injection-template.yaml`:
+  how the annotations replace the global resources
+- linkerd/linkerd2 `charts/linkerd-control-plane/values.yaml`: Linkerd's proxy resource defaults
+- [Resource Annotations](https://istio.io/latest/docs/reference/config/annotations/)
+- [Resource Management for Pods and Containers](https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/)
 """
 
 from __future__ import annotations
@@ -50,7 +92,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
-from ..index import Index
+from ..index import SIDECAR_INPUTS, Index
 from ..mesh.workloads import WORKLOAD_KINDS
 
 PREFIX = "sidecar.istio.io/"
@@ -78,9 +120,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if not bare:
             continue
         shown = ", ".join(PREFIX + a for a in present)
-        yield RULE.finding(PARTIAL_ANNOTATIONS, w.resource, w.metadata_path + ("annotations", PREFIX + present[0]),
-                           set=shown, missing=" and ".join(bare),
-                           suggestion=", ".join(f"{PREFIX}{REQUEST[r]}" for r in bare))
+        yield RULE.finding(PARTIAL_ANNOTATIONS_ASSUMED if sc.assumption else PARTIAL_ANNOTATIONS, w.resource,
+                           w.metadata_path + ("annotations", PREFIX + present[0]), set=shown,
+                           missing=" and ".join(bare), suggestion=", ".join(f"{PREFIX}{REQUEST[r]}" for r in bare),
+                           assumption=sc.assumption)
     for source in index.mesh().value_sources:
         proxy = source.values.get("global", {}).get("proxy") if isinstance(source.values.get("global"), dict) else None
         resources = proxy.get("resources") if isinstance(proxy, dict) else None
@@ -120,6 +163,11 @@ PARTIAL_ANNOTATIONS = Variant(
     "{set} replaces the global proxy resources entirely, leaving the sidecar with no {missing} request "
     "or limit",
     "Also set {suggestion} on the pod template.")
+PARTIAL_ANNOTATIONS_ASSUMED = Variant(
+    "partial-annotations-assumed", Severity.WARNING,
+    "{set} replaces the global proxy resources entirely, leaving the sidecar with no {missing} request "
+    "or limit ({assumption})",
+    "Also set {suggestion} on the pod template.")
 GLOBAL_WITHOUT_REQUESTS = Variant(
     "global-without-requests", Severity.WARNING,
     "global proxy resources (values.global.proxy.resources) set no requests: every injected sidecar "
@@ -140,8 +188,9 @@ RULE = Rule(
     code="ML402",
     name="sidecar-resources-unset",
     summary="Sidecar proxy without CPU or memory requests",
-    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator"}),
-    variants=(PARTIAL_ANNOTATIONS, GLOBAL_WITHOUT_REQUESTS, LINKERD_WITHOUT_REQUESTS, LIVE_WITHOUT_REQUESTS),
+    inputs=frozenset({*WORKLOAD_KINDS, *SIDECAR_INPUTS}),
+    variants=(PARTIAL_ANNOTATIONS, GLOBAL_WITHOUT_REQUESTS, LINKERD_WITHOUT_REQUESTS, LIVE_WITHOUT_REQUESTS,
+              PARTIAL_ANNOTATIONS_ASSUMED),
     check=check,
     footgun=6,
 )

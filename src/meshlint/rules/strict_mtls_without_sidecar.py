@@ -2,9 +2,10 @@
 
 Each workload's effective PeerAuthentication mode is computed as Istio does (mesh-wide policy
 in the root namespace, then the namespace's, then a workload selector's, then
-`portLevelMtls`; `UNSET` inherits; oldest wins within a level; nothing means PERMISSIVE; see
-`meshlint.mesh.peerauth`). Sidecar presence is Istio's injection decision (or, for live pods,
-an `istio-proxy` container); ambient-mode workloads count as meshed. Reported:
+`portLevelMtls`; `UNSET` inherits; oldest wins within a level; nothing means PERMISSIVE: istio/istio
+`pilot/pkg/security/authn/policy_applier.go`, `ComposePeerAuthentication`). Sidecar presence
+is Istio's injection decision (istio/istio `pkg/kube/inject/inject.go`, `injectRequired`; or,
+for live pods, an `istio-proxy` container); ambient-mode workloads count as meshed. Reported:
 
 - every workload *without* a sidecar in the scope of a STRICT policy: the policy is not
   enforced on it, and its own plaintext calls to STRICT workloads are rejected;
@@ -13,6 +14,12 @@ an `istio-proxy` container); ambient-mode workloads count as meshed. Reported:
 - a DestinationRule with `tls.mode: ISTIO_MUTUAL` for a host whose workloads have no sidecar:
   they cannot terminate Istio mTLS, so the host becomes unreachable (auto-mTLS would have sent
   plaintext).
+
+A workload whose Namespace object is not in the input has unknown labels (SPEC §2): the
+configuration settles them (`injected-namespaces`, `uninjected-namespaces`), or else the
+namespace is assumed meshed when Istio configuration in the input targets it, and outside the
+mesh otherwise. A finding that rests on that assumption is a warning that names it.
+Workloads that Linkerd meshes have Linkerd's own mTLS and are not held to Istio's policies.
 
 ## Why it matters
 STRICT is the switch that turns "mTLS where possible" into "mTLS or nothing". Workloads that
@@ -23,6 +30,12 @@ policy is applied.
 
 ## Example
 ```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+  labels: {istio-injection: enabled}
+---
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication
 metadata: {name: default, namespace: payments}
@@ -44,11 +57,45 @@ spec:
         image: ghcr.io/example/settlement-exporter:1.3.0
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+  labels: {istio-injection: enabled}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: payments}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: settlement-exporter, namespace: payments}
+spec:
+  template:
+    metadata:
+      labels:
+        app: settlement-exporter   # no opt-out: the namespace injects it
+    spec:
+      containers:
+      - name: exporter
+        image: ghcr.io/example/settlement-exporter:1.3.0
+```
+
 ## Fix
 Inject a sidecar into the workload (remove the opt-out, label its namespace) or move it to
 ambient mode; if it must stay outside the mesh, give the workloads it calls a PERMISSIVE
 `portLevelMtls` for the ports it uses. For a DestinationRule, use `tls.mode: DISABLE` (or drop
 `tls` and let auto-mTLS decide) for hosts without sidecars.
+
+## References
+- istio/istio `pilot/pkg/security/authn/policy_applier.go`: the effective PeerAuthentication mode
+- istio/istio `pkg/kube/inject/inject.go`: whether a pod gets a sidecar
+- [PeerAuthentication](https://istio.io/latest/docs/reference/config/security/peer_authentication/)
+- [Sidecar injection](https://istio.io/latest/docs/setup/additional-setup/sidecar-injection/)
 """
 
 from __future__ import annotations
@@ -56,7 +103,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
-from ..index import Index
+from ..index import SIDECAR_INPUTS, Index
 from ..mesh.hosts import expand_host
 from ..mesh.peerauth import Mode
 from ..mesh.workloads import WORKLOAD_KINDS
@@ -70,22 +117,25 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     pas = index.peer_authentications()
     for w in index.workloads():
         sc = index.sidecar(w)
-        if sc.meshed:
+        if sc.meshed or sc.mesh == "linkerd":  # Linkerd's own mTLS: Istio's policies do not apply
             continue
         strict = pas.strict_somewhere(w.namespace, w.labels)
         if strict is not None:
-            yield RULE.finding(IN_STRICT_SCOPE, w.resource, w.path or ("metadata",), related=(strict.decided_by.ref,),
-                               kind=w.resource.kind_name, reason=sc.reason, pa=_pa(strict))
+            variant, assumed = (IN_STRICT_SCOPE_ASSUMED, sc.assumption) if sc.assumption else (IN_STRICT_SCOPE, "")
+            yield RULE.finding(variant, w.resource, w.path or ("metadata",), related=(strict.decided_by.ref,),
+                               reason=sc.reason, pa=_pa(strict), assumption=assumed)
             continue
         for svc, mention in index.calls(w):
             targets = [t for t in index.workloads_of(svc) if index.sidecar(t).meshed]
             for target in targets:
                 mode = pas.strict_somewhere(target.namespace, target.labels)
-                if mode is not None and index.sidecar(target).istio:
+                target_sidecar = index.sidecar(target)
+                if mode is not None and target_sidecar.istio:
+                    assumed = sc.assumption or target_sidecar.assumption
                     yield RULE.finding(
-                        CALLS_STRICT_WORKLOAD, w.resource, mention.path, related=(svc.ref, mode.decided_by.ref),
-                        kind=w.resource.kind_name, reason=sc.reason,
-                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode))
+                        CALLS_STRICT_WORKLOAD_ASSUMED if assumed else CALLS_STRICT_WORKLOAD, w.resource,
+                        mention.path, related=(svc.ref, mode.decided_by.ref), reason=sc.reason,
+                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed)
                     break
     domain = index.facts.domain
     for dr in index.of_kind("DestinationRule"):
@@ -129,6 +179,18 @@ CALLS_STRICT_WORKLOAD = Variant(
     "STRICT: its plaintext requests are rejected",
     "Inject a sidecar into this workload, or give {service} a PERMISSIVE portLevelMtls for the port "
     "it calls.")
+IN_STRICT_SCOPE_ASSUMED = Variant(
+    "in-strict-scope-assumed", Severity.WARNING,
+    "the pod has no sidecar ({reason}) but PeerAuthentication {pa} makes it STRICT: the policy is not "
+    "enforced on it, and its plaintext calls to STRICT workloads are rejected ({assumption})",
+    "If the namespace is injected, list it under injected-namespaces; otherwise inject a sidecar or "
+    "keep the workload out of STRICT scope.")
+CALLS_STRICT_WORKLOAD_ASSUMED = Variant(
+    "calls-strict-workload-assumed", Severity.WARNING,
+    "the pod has no sidecar ({reason}) but calls {service}, which PeerAuthentication {pa} makes "
+    "STRICT: its plaintext requests are rejected ({assumption})",
+    "Settle the assumption with injected-namespaces or uninjected-namespaces; if it holds, inject a "
+    "sidecar into this workload or give {service} a PERMISSIVE portLevelMtls for the port it calls.")
 ISTIO_MUTUAL_WITHOUT_SIDECAR = Variant(
     "istio-mutual-without-sidecar", Severity.ERROR,
     "tls.mode ISTIO_MUTUAL for {host}, whose workloads have no sidecar ({reason}): they cannot "
@@ -139,9 +201,9 @@ RULE = Rule(
     code="ML201",
     name="strict-mtls-without-sidecar",
     summary="STRICT mTLS in scope of a workload without a sidecar",
-    inputs=frozenset({*WORKLOAD_KINDS, "Namespace", "ConfigMap", "IstioOperator", "PeerAuthentication",
-                      "Service", "DestinationRule"}),
-    variants=(IN_STRICT_SCOPE, CALLS_STRICT_WORKLOAD, ISTIO_MUTUAL_WITHOUT_SIDECAR),
+    inputs=frozenset({*WORKLOAD_KINDS, *SIDECAR_INPUTS, "Service"}),
+    variants=(IN_STRICT_SCOPE, CALLS_STRICT_WORKLOAD, ISTIO_MUTUAL_WITHOUT_SIDECAR, IN_STRICT_SCOPE_ASSUMED,
+              CALLS_STRICT_WORKLOAD_ASSUMED),
     check=check,
     footgun=3,
 )

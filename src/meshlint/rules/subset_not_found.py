@@ -4,7 +4,11 @@ Every `destination.subset` of a VirtualService route (http, tcp, tls, and mirror
 defined in the `subsets` of a DestinationRule for that host. Hosts are compared fully
 qualified: a short host is expanded in the namespace of the resource that writes it (the
 VirtualService for the route, the DestinationRule for its `host`), as Istio does. Same check
-as `istioctl analyze` IST0101 for subsets.
+as `istioctl analyze` IST0101 for subsets (istio/istio
+`pkg/config/analysis/analyzers/virtualservice/destinationrules.go`).
+
+A subset of a host for which no DestinationRule is in the input may be defined elsewhere: that
+is a warning, not an error.
 
 ## Why it matters
 Envoy has no cluster for an undefined subset: every request routed there fails at once with
@@ -21,7 +25,7 @@ spec:
   hosts: [reviews]
   http:
   - route:
-    - destination: {host: reviews, subset: v3}   # the DestinationRule defines v1 and v2 only
+    - destination: {host: reviews, subset: v3}   # only v1 and v2 are defined
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -33,9 +37,36 @@ spec:
   - {name: v2, labels: {version: v2}}
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v3}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+  - {name: v3, labels: {version: v3}}   # defined before traffic is routed to it
+```
+
 ## Fix
 Define the subset in the host's DestinationRule (apply it before the VirtualService), or
 route to a subset that exists.
+
+## References
+- istio/istio `pkg/config/analysis/analyzers/virtualservice/destinationrules.go`: `istioctl analyze` IST0101 for subsets
+- [DestinationRule: subsets](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
+- [Traffic Shifting](https://istio.io/latest/docs/tasks/traffic-management/traffic-shifting/)
 """
 
 from __future__ import annotations
@@ -59,26 +90,34 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             defined = {s.get("name") for dr in rules for s in dr.spec.get("subsets") or () if isinstance(s, dict)}
             if dest.subset in defined:
                 continue
-            if rules:
-                names = ", ".join(sorted(n for n in defined if n)) or "no subsets"
-                where = f"DestinationRule {rules[0].namespace}/{rules[0].name} defines {names}"
-            else:
-                where = "no DestinationRule for that host is in the input"
+            if not rules:  # the DestinationRule may be elsewhere (SPEC §2): not an error
+                yield RULE.finding(NO_DESTINATION_RULE_IN_INPUT, vs, dest.path + ("subset",), subset=dest.subset,
+                                   host=dest.host)
+                continue
+            names = ", ".join(sorted(n for n in defined if n)) or "no subsets"
             yield RULE.finding(MISSING_SUBSET, vs, dest.path + ("subset",), related=tuple(dr.ref for dr in rules),
-                               subset=dest.subset, host=dest.host, where=where)
+                               subset=dest.subset, host=dest.host, names=names,
+                               rule=f"{rules[0].namespace}/{rules[0].name}")
 
 
 MISSING_SUBSET = Variant(
     "missing-subset", Severity.ERROR,
-    'subset "{subset}" of host {host} is not defined ({where}); requests routed there fail with 503 NR',
+    'subset "{subset}" of host {host} is not defined (DestinationRule {rule} defines {names}); requests '
+    "routed there fail with 503 NR",
     'Define subset "{subset}" in the DestinationRule for {host}, or route to a subset that exists.')
+NO_DESTINATION_RULE_IN_INPUT = Variant(
+    "no-destination-rule-in-input", Severity.WARNING,
+    'subset "{subset}" of host {host} is defined by no DestinationRule in the input: unless one elsewhere '
+    "defines it, requests routed there fail with 503 NR",
+    'Add the DestinationRule for {host} that defines subset "{subset}", or check the input with the '
+    "file that defines it.")
 
 RULE = Rule(
     code="ML105",
     name="subset-not-found",
     summary="Route destination names an undefined subset",
     inputs=frozenset({"VirtualService", "DestinationRule"}),
-    variants=(MISSING_SUBSET,),
+    variants=(MISSING_SUBSET, NO_DESTINATION_RULE_IN_INPUT),
     check=check,
     istio_codes=frozenset({"IST0101"}),  # ReferencedResourceNotFound (a subset)
 )
