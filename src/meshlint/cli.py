@@ -75,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--write-baseline", metavar="FILE",
                    help="record the findings reported now in FILE, so that --baseline FILE reports only new ones")
     c.add_argument("--verbose", "-v", action="store_true",
-                   help="list the documents skipped as not Kubernetes objects, and why")
+                   help="list the documents skipped as not Kubernetes objects, and why, and what was assumed "
+                        "about namespaces the input does not hold")
 
     g = sub.add_parser("graph", help="service call graph with per-hop retries and amplification")
     _input_options(g)
@@ -227,7 +228,9 @@ def _check(args: argparse.Namespace) -> int:
         return _error(f"cannot read {exc}")
     finally:
         progress.close()
-    notes = result.notes + [f"skipped {s.where()}: {s.reason}" for s in result.skipped if args.verbose]
+    notes = result.notes
+    if args.verbose:
+        notes = notes + [f"skipped {s.where()}: {s.reason}" for s in result.skipped] + result.assumptions
     _print_notes([] if args.quiet else notes, result.warnings)
     for fmt, path in outputs:
         options = RenderOptions(color=_color(args.color, path), quiet=args.quiet, statistics=args.statistics,
