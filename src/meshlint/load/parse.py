@@ -153,10 +153,11 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = document.line + (mark.line if mark is not None else 0)
-        what = " ".join(p for p in (exc.problem, exc.context) if p) or str(exc)
-        if exc.context and exc.problem and exc.context_mark and exc.problem_mark \
+        problem = _named_character(exc.problem, text, exc.problem_mark)
+        what = " ".join(p for p in (problem, exc.context) if p) or str(exc)
+        if exc.context and problem and exc.context_mark and exc.problem_mark \
                 and exc.context_mark.line != exc.problem_mark.line:
-            what = f"{exc.problem} ({exc.context} on line {document.line + exc.context_mark.line})"
+            what = f"{problem} ({exc.context} on line {document.line + exc.context_mark.line})"
         return None, ParseError(document, line, f"invalid YAML: {what}"), None
     except yaml.reader.ReaderError as exc:
         line = document.line + text.count("\n", 0, max(exc.position, 0))
@@ -267,6 +268,19 @@ def _expanded_size(value: Any) -> int:
         return size(value)
     except RecursionError:
         return MAX_EXPANDED_NODES + 1
+
+
+def _named_character(problem: str | None, text: str, mark: Any) -> str | None:
+    """libyaml says "found character that cannot start any token" without the character, and
+    the usual one is an invisible tab: name it, as yamllint does ('\\t')."""
+    if problem != "found character that cannot start any token" or mark is None:
+        return problem
+    lines = text.split("\n")
+    row = lines[mark.line] if 0 <= mark.line < len(lines) else ""
+    char = row[mark.column] if 0 <= mark.column < len(row) else ""
+    if char == "\t":
+        return "found character '\\t' that cannot start any token (YAML indents with spaces, never tabs)"
+    return f"found character {char!r} that cannot start any token" if char else problem
 
 
 def _failing_scalar_line(document: Document) -> int:
