@@ -107,8 +107,10 @@ def test_documents_that_are_not_objects_are_skipped_with_their_reason(name):
 
 @pytest.mark.parametrize(("value", "message"), [
     ({"apiVersion": "v1", "metadata": {"namespace": "shop"}}, "document has no kind, metadata.name"),
-    ({"kind": "Service", "metadata": {"name": "cart"}}, "Service has no apiVersion"),
-    ({"apiVersion": "v2", "name": "cart", "metadata": {"name": "cart"}}, "document has no kind"),
+    # named as kubectl names it (issue #13), so the broken object can be found
+    ({"kind": "Service", "metadata": {"name": "cart"}}, "Service cart has no apiVersion"),
+    ({"kind": "Service", "metadata": {"name": "cart", "namespace": "shop"}}, "Service shop/cart has no apiVersion"),
+    ({"apiVersion": "v2", "name": "cart", "metadata": {"name": "cart"}}, "document cart has no kind"),
     ({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization"}, "Kustomization has no metadata.name"),
 ])
 def test_documents_that_claim_to_be_objects_are_still_held_to_the_object_rules(value, message):

@@ -113,10 +113,14 @@ def add_object(out: Loaded, obj: Any, origin: Origin, default_namespace: str) ->
         if not name:
             missing.append("metadata.name")
     if missing:
-        label = obj.get("kind") if isinstance(obj.get("kind"), str) else "document"
+        kind = obj.get("kind")
+        label: str = kind if isinstance(kind, str) and kind else "document"
+        if isinstance(name, str) and name:  # named as kubectl would name it, so it can be found
+            namespace = meta.get("namespace") if isinstance(meta, dict) else None
+            label += f" {namespace}/{name}" if isinstance(namespace, str) and namespace else f" {name}"
         where = prefix + (("metadata",) if "metadata.name" in missing and isinstance(meta, dict) else ())
         out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin, f"{label} has no {', '.join(missing)}",
-                                    path=where))
+                                    path=where, missing=tuple(missing)))
         return
     api_version, kind = obj["apiVersion"], obj["kind"]
     key = kind_key(api_version, kind)

@@ -34,6 +34,7 @@ class Problem:
     path: FieldPath = ()
     line: int = 0  # explicit line when known (parser errors), else resolved from path
     resource: Resource | None = None
+    missing: tuple[str, ...] = ()  # the required fields an object lacks (apiVersion, kind, metadata.name)
 
     @property
     def document(self) -> Document | None:

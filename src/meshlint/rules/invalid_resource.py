@@ -73,11 +73,18 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if problem.resource is not None:
                 yield RULE.finding(INVALID_OBJECT, problem.resource, problem.path[len(problem.resource.prefix):],
                                    problem=problem.message)
+            elif problem.missing:
+                yield RULE.finding(MISSING_FIELDS, None, problem.path, document=problem.document,
+                                   problem=problem.message, missing=" and ".join(problem.missing))
             else:
                 yield RULE.finding(INVALID_OBJECT, None, problem.path, document=problem.document,
                                    problem=problem.message)
 
 
+MISSING_FIELDS = Variant(
+    "missing-fields", Severity.ERROR, "{problem}",
+    "Add {missing}: the API server needs apiVersion, kind and metadata.name on every object; the "
+    "document was not analysed.")
 INVALID_OBJECT = Variant(
     "invalid-object", Severity.ERROR, "{problem}",
     "Give the field the type the Kubernetes API expects (quote strings, unquote numbers); "
@@ -88,6 +95,6 @@ RULE = Rule(
     name="invalid-resource",
     summary="A document is not a valid Kubernetes object",
     inputs=frozenset(),
-    variants=(INVALID_OBJECT,),
+    variants=(INVALID_OBJECT, MISSING_FIELDS),
     check=check,
 )
