@@ -91,12 +91,10 @@ def covers(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
             ok = string_covers(va, vb)
         elif key in ("headers", "queryParams"):
             ok = _entries_cover(va, vb)
-        elif key == "withoutHeaders":
-            ok = all(isinstance(vb, Mapping) and vb.get(k) == v for k, v in (va or {}).items())
-        elif key == "sourceLabels":
+        elif key == "withoutHeaders" or key == "sourceLabels":
             ok = all(isinstance(vb, Mapping) and vb.get(k) == v for k, v in (va or {}).items())
         elif key == "gateways":
-            ok = not va or (bool(vb) and set(vb) <= set(va))
+            ok = not va or (bool(vb) and set(vb or ()) <= set(va))
         elif key in ("port", "sourceNamespace"):
             ok = va is None or va == vb
         else:  # a field this module does not model (sniHosts, destinationSubnets, ...)
@@ -140,9 +138,9 @@ def shadowed(rules: Sequence[Mapping[str, Any]]) -> Iterator[Shadowed]:
             continue
         covered: list[tuple[int, int, int | None, bool]] = []
         for m, match in enumerate(matches):
-            hit = next(((er, em, spec is None) for er, em, spec in earlier if covers(spec, match)), None)
-            if hit is not None:
-                covered.append((m, hit[0], hit[1], hit[2]))
+            cover = next(((er, em, spec is None) for er, em, spec in earlier if covers(spec, match)), None)
+            if cover is not None:
+                covered.append((m, *cover))
             earlier.append((r, m, match))
         if covered and len(covered) == len(matches) and all(by < r for _, by, _, _ in covered):
             m, by, bm, catch_all = covered[0]

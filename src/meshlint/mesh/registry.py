@@ -58,7 +58,8 @@ def _scopes(export_to: Iterable[str], own: str) -> frozenset[str]:
 
 
 def service_entry(svc: Resource, domain: str) -> Entry:
-    ports = tuple(p["port"] for p in svc.spec.get("ports") or () if isinstance(p, dict) and isinstance(p.get("port"), int))
+    ports = tuple(p["port"] for p in svc.spec.get("ports") or ()
+                  if isinstance(p, dict) and isinstance(p.get("port"), int))
     annotation = svc.annotations.get(EXPORT_TO_ANNOTATION)
     scopes = _scopes(annotation.split(","), svc.namespace) if isinstance(annotation, str) and annotation.strip() \
         else frozenset({ALL})
@@ -69,7 +70,8 @@ def service_entry(svc: Resource, domain: str) -> Entry:
 
 def service_entry_hosts(se: Resource, domain: str) -> list[Entry]:
     spec = se.spec
-    ports = tuple(p["number"] for p in spec.get("ports") or () if isinstance(p, dict) and isinstance(p.get("number"), int))
+    ports = tuple(p["number"] for p in spec.get("ports") or ()
+                  if isinstance(p, dict) and isinstance(p.get("number"), int))
     export_to = [e for e in spec.get("exportTo") or () if isinstance(e, str)]
     scopes = _scopes(export_to, se.namespace) if export_to else frozenset({ALL})
     ws = spec.get("workloadSelector")

@@ -9,7 +9,9 @@ none means all), and a VirtualService exported to all namespaces also conflicts 
 exported to some of them whose host it overlaps (`*.example.com` and `api.example.com`). Same
 check as `istioctl analyze` IST0109 and Kiali KIA1106 (istio/istio
 `pkg/config/analysis/analyzers/virtualservice/conflictingmeshgatewayhosts.go`). VirtualServices
-bound to gateways are merged by Istio and are not reported.
+bound to gateways are merged by Istio and are not reported. Two documents of the same kind,
+namespace and name are versions of one object (the later `kubectl apply` replaces the other),
+not two rules.
 
 **DestinationRules.** DestinationRules of one namespace for the same host (and the same
 `workloadSelector`) are merged: subsets are added, but only the oldest rule's top-level
@@ -109,6 +111,8 @@ def _virtual_services(index: Index) -> Iterator[Finding]:
     groups: dict[tuple[str, str], list[tuple[Resource, int]]] = defaultdict(list)
     exported_to_all: HostTable[tuple[str, Resource, int]] = HostTable()
     for vs in index.of_kind("VirtualService"):
+        if index.get(vs.kind, vs.namespace, vs.name) is not vs:
+            continue  # another version of the same object (alternative files): one object, no conflict
         gateways = routes.gateways(vs)
         if gateways and MESH_GATEWAY not in gateways:  # no gateways means the mesh
             continue
@@ -146,7 +150,7 @@ def _destination_rules(index: Index) -> Iterator[Finding]:
     groups: dict[tuple[str, str, tuple], list[Resource]] = defaultdict(list)
     for dr in index.of_kind("DestinationRule"):
         host = dr.spec.get("host")
-        if not isinstance(host, str) or not host:
+        if not isinstance(host, str) or not host or index.get(dr.kind, dr.namespace, dr.name) is not dr:
             continue
         selector = dr.spec.get("workloadSelector")
         labels = selector.get("matchLabels") if isinstance(selector, dict) else None

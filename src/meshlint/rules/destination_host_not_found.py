@@ -20,8 +20,9 @@ not in the input. (istioctl reports every such destination, even when the Virtua
 
 Files rarely hold the whole cluster (SPEC §2). A host is reported missing (an error) only when
 it is a cluster-local Service host and the input holds Services of its namespace; any other
-host no Service or ServiceEntry of the input defines is "not in the input" (a warning), settled
-by `known-hosts` in `.meshlint.yaml`.
+cluster-local host no Service of the input defines is "not in the input" (a warning), and an
+external host no ServiceEntry of the input declares is said so (info: ServiceEntries are often
+kept apart). Both are settled by `known-hosts` in `.meshlint.yaml`.
 
 ## Why it matters
 Envoy has no cluster for a host outside the registry: every request routed there fails at once
@@ -91,7 +92,7 @@ from collections.abc import Iterator
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
-from ..mesh.hosts import MESH_GATEWAY, expand_host, resolve_gateway
+from ..mesh.hosts import MESH_GATEWAY, expand_host, is_cluster_local, resolve_gateway
 from ..mesh.registry import FOUND, HIDDEN, KNOWN, MISSING, SHORTHAND, cluster_local_parts
 from ..resource import Resource
 
@@ -102,6 +103,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         export_to = tuple(e for e in vs.spec.get("exportTo") or () if isinstance(e, str))
         arriving: set[int] | None = None
         arriving_known = False
+        mesh_only = routes.is_mesh_only(vs)
+        own_hosts = {expand_host(h, vs.namespace, domain) for h in vs.spec.get("hosts") or () if isinstance(h, str)}
         for dest in routes.destinations(vs):
             what = "mirror" if dest.mirror else "destination"
             where = dest.path + ("host",)
@@ -124,7 +127,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                                    fqdn=found.fqdn)
                 continue
             if found.state != FOUND or found.entry is None:
-                yield RULE.finding(HOST_NOT_IN_INPUT, vs, where, what=what, host=dest.host)
+                if is_cluster_local(found.fqdn, domain):
+                    yield RULE.finding(HOST_NOT_IN_INPUT, vs, where, what=what, host=dest.host)
+                elif not (mesh_only and found.fqdn in own_hosts):  # ML104 reports the undeclared egress host
+                    yield RULE.finding(EXTERNAL_HOST_NOT_IN_INPUT, vs, where, what=what, host=dest.host)
                 continue
             entry = found.entry
             ports = ", ".join(map(str, entry.ports))
@@ -212,6 +218,12 @@ HOST_NOT_IN_INPUT = Variant(
     "exist, requests sent there fail with 503",
     "Check the input with the files that define {host}, add a ServiceEntry for an external host, or "
     "list it under known-hosts.")
+EXTERNAL_HOST_NOT_IN_INPUT = Variant(
+    "external-host-not-in-input", Severity.INFO,
+    "{what} host {host} is declared by no ServiceEntry in the input; unless one elsewhere declares it, "
+    "requests sent there fail with 503",
+    "Add a ServiceEntry for {host}, check the input with the file that declares it, or list it under "
+    "known-hosts.")
 PORT_NOT_FOUND = Variant(
     "port-not-found", Severity.ERROR,
     "{what} port {port} is not a port of {host} ({owner} has {ports}); requests sent there fail with 503",
@@ -233,7 +245,7 @@ RULE = Rule(
     summary="Route or mirror destination host or port that does not exist",
     inputs=frozenset({"VirtualService", "Service", "ServiceEntry", "Gateway"}),
     variants=(MISSING_HOST, HOST_NOT_EXPORTED, SHORTHAND_HOST, PORT_NOT_FOUND, PORT_NOT_ON_HOST,
-              HOST_NOT_IN_INPUT, PORT_SELECTOR_REQUIRED),
+              HOST_NOT_IN_INPUT, PORT_SELECTOR_REQUIRED, EXTERNAL_HOST_NOT_IN_INPUT),
     check=check,
     istio_codes=frozenset({"IST0101", "IST0112"}),  # ReferencedResourceNotFound (host), port selector required
 )

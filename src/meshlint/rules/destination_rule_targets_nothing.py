@@ -17,8 +17,10 @@ pod template, so they are not held against it; an empty value of a location labe
 Files rarely hold the whole cluster (SPEC §2). A host is reported missing only when it is a
 cluster-local Service host and the input holds Services of its namespace; any other host no
 Service or ServiceEntry of the input defines is "not in the input" (info), settled by
-`known-hosts`. A subset is said to select no pods only when the input holds pods of the host; a
-wildcard host (`*.shop.svc.cluster.local`) applies to whatever it matches and is not checked.
+`known-hosts`. A subset is said to select no pods only when the input holds pods of the host,
+and then as a warning (istioctl, which reads the cluster, says error): the pods it must select
+may be deployed from files not given. A wildcard host (`*.shop.svc.cluster.local`) applies to
+whatever it matches and is not checked.
 
 ## Why it matters
 A DestinationRule whose host is a typo applies to nothing, silently: its outlier detection,
@@ -111,8 +113,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
-from ..mesh.workloads import WORKLOAD_KINDS
 from ..mesh.registry import FOUND, HIDDEN, KNOWN, MISSING, SHORTHAND, Entry, cluster_local_parts
+from ..mesh.workloads import WORKLOAD_KINDS
 
 # Labels Istio adds to an endpoint from where its pod runs (istio/istio
 # pilot/pkg/serviceregistry/util/label), and labels controllers add to the pods they create:
@@ -163,7 +165,8 @@ def _subsets(index: Index, dr, host: str, entry: Entry) -> Iterator[Finding]:
     for i, subset in enumerate(dr.spec.get("subsets") or ()):
         if not isinstance(subset, dict):
             continue
-        labels = subset.get("labels") if isinstance(subset.get("labels"), dict) else {}
+        raw = subset.get("labels")
+        labels: Mapping[str, str] = raw if isinstance(raw, dict) else {}
         if _selects(labels, pods):
             continue
         shown = ", ".join(f"{k}={v}" for k, v in labels.items())
@@ -221,7 +224,7 @@ SHORTHAND_HOST = Variant(
     "{service}; this DestinationRule applies to nothing",
     "Write the host in full: {full}.")
 SUBSET_SELECTS_NO_PODS = Variant(
-    "subset-selects-no-pods", Severity.ERROR,
+    "subset-selects-no-pods", Severity.WARNING,
     'subset "{subset}" ({labels}) selects none of the {n} {pods} of {owner} in the input; requests '
     "routed to it fail with 503 UH",
     'Deploy the pods subset "{subset}" must select, correct its labels, or remove it.')

@@ -161,8 +161,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             pods = index.workloads_matching(selector)
             shown = ", ".join(f"{k}={v}" for k, v in selector.items()) or "none"
             if pods:
-                bare = [w for w in pods if not any(_selects(s, w.labels)
-                                                   for s in by_namespace.get(root, []) + by_namespace.get(w.namespace, []))]
+                bare = [w for w in pods if not any(
+                    _selects(s, w.labels) for s in by_namespace.get(root, []) + by_namespace.get(w.namespace, []))]
                 if bare:
                     yield RULE.finding(NO_REQUEST_AUTHENTICATION, vs, path, related=(gateway.ref,) + tuple(
                         w.resource.ref for w in bare), key=key, gateway=f"{ns}/{name}",

@@ -89,8 +89,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                     by += f" (match {s.by_match})"
                 if s.match is None:
                     variant = AFTER_CATCH_ALL if s.catch_all else UNREACHABLE_RULE
-                    yield RULE.finding(variant, vs, ("spec", kind, s.rule), rule=_rule_name(kind, s.rule, rules[s.rule]),
-                                       by=by)
+                    yield RULE.finding(variant, vs, ("spec", kind, s.rule),
+                                       rule=_rule_name(kind, s.rule, rules[s.rule]), by=by)
                 else:
                     yield RULE.finding(INEFFECTIVE_MATCH, vs, ("spec", kind, s.rule, "match", s.match),
                                        rule=_rule_name(kind, s.rule, rules[s.rule]), match=s.match, by=by)
