@@ -173,14 +173,23 @@ class Index:
                 holds_services_of=self._service_namespaces.__contains__)
         return found
 
+    @cached_property
+    def _void_destination_rules(self) -> dict[int, bool]:
+        return {}
+
     def destination_rule_names_nothing(self, dr: Resource) -> bool:
         """Does the input demonstrate that the DestinationRule's host names nothing it can see
         (so none of its policies protects anything)? Wildcard hosts never do."""
-        host = dr.spec.get("host")
-        if not isinstance(host, str) or not host or host.startswith("*"):
-            return False
-        export_to = tuple(e for e in dr.spec.get("exportTo") or () if isinstance(e, str))
-        return self.resolve_host(host, dr.namespace, export_to).names_nothing
+        self._touch("Service", "ServiceEntry")
+        void = self._void_destination_rules.get(id(dr))
+        if void is None:
+            host = dr.spec.get("host")
+            void = False
+            if isinstance(host, str) and host and not host.startswith("*"):
+                export_to = tuple(e for e in dr.spec.get("exportTo") or () if isinstance(e, str))
+                void = self.resolve_host(host, dr.namespace, export_to).names_nothing
+            self._void_destination_rules[id(dr)] = void
+        return void
 
     # -- gateways ------------------------------------------------------------------------------
 

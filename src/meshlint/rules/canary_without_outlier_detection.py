@@ -104,7 +104,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         weights = "/".join(str(t.weight if t.weight is not None else default_weight) for t in rule.targets)
         path = rule.path + (("backendRefs",) if rule.gateway_api else ("route",))
         related = tuple(dict.fromkeys(dr.ref for t in rule.targets for dr in index.destination_rules_for(t.fqdn)))
-        void = [dr for t in rule.targets for dr in index.destination_rules_for(t.fqdn)
+        void = [dr for t in rule.targets if t.label in missing for dr in index.destination_rules_for(t.fqdn)
                 if index.destination_rule_names_nothing(dr) and has_outlier_detection([dr], t.subset)]
         # no DestinationRule for any destination in the input: one may exist elsewhere (SPEC §2)
         variant = VOID_OUTLIER_DETECTION if void else UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
@@ -144,6 +144,7 @@ VOID_OUTLIER_DETECTION = Variant(
     "traffic split {weights} across {n} destinations, but {missing} {has} no outlierDetection: "
     "DestinationRule {rule} sets it, but its host {host} names nothing (ML107), so it applies to no traffic",
     "Fix the host of DestinationRule {rule} so that its outlierDetection applies to {first}.")
+
 RULE = Rule(
     code="ML304",
     name="canary-without-outlier-detection",

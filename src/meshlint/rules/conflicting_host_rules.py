@@ -86,7 +86,7 @@ from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import HostTable, Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, expand_host, matches
-from ..resource import Resource
+from ..resource import Ref, Resource
 
 ALL = "*"
 
@@ -110,8 +110,9 @@ def _virtual_services(index: Index) -> Iterator[Finding]:
     # (scope, fqdn) -> [(vs, index of the host in spec.hosts)]
     groups: dict[tuple[str, str], list[tuple[Resource, int]]] = defaultdict(list)
     exported_to_all: HostTable[tuple[str, Resource, int]] = HostTable()
+    first: dict[Ref, Resource] = {}
     for vs in index.of_kind("VirtualService"):
-        if index.get(vs.kind, vs.namespace, vs.name) is not vs:
+        if first.setdefault(vs.ref, vs) is not vs:
             continue  # another version of the same object (alternative files): one object, no conflict
         gateways = routes.gateways(vs)
         if gateways and MESH_GATEWAY not in gateways:  # no gateways means the mesh
@@ -148,9 +149,10 @@ def _virtual_services(index: Index) -> Iterator[Finding]:
 def _destination_rules(index: Index) -> Iterator[Finding]:
     domain = index.facts.domain
     groups: dict[tuple[str, str, tuple], list[Resource]] = defaultdict(list)
+    first: dict[Ref, Resource] = {}
     for dr in index.of_kind("DestinationRule"):
         host = dr.spec.get("host")
-        if not isinstance(host, str) or not host or index.get(dr.kind, dr.namespace, dr.name) is not dr:
+        if not isinstance(host, str) or not host or first.setdefault(dr.ref, dr) is not dr:
             continue
         selector = dr.spec.get("workloadSelector")
         labels = selector.get("matchLabels") if isinstance(selector, dict) else None

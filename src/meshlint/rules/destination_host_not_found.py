@@ -103,8 +103,6 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         export_to = tuple(e for e in vs.spec.get("exportTo") or () if isinstance(e, str))
         arriving: set[int] | None = None
         arriving_known = False
-        mesh_only = routes.is_mesh_only(vs)
-        own_hosts = {expand_host(h, vs.namespace, domain) for h in vs.spec.get("hosts") or () if isinstance(h, str)}
         for dest in routes.destinations(vs):
             what = "mirror" if dest.mirror else "destination"
             where = dest.path + ("host",)
@@ -129,7 +127,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if found.state != FOUND or found.entry is None:
                 if is_cluster_local(found.fqdn, domain):
                     yield RULE.finding(HOST_NOT_IN_INPUT, vs, where, what=what, host=dest.host)
-                elif not (mesh_only and found.fqdn in own_hosts):  # ML104 reports the undeclared egress host
+                elif not _own_egress_host(vs, found.fqdn, domain):  # ML104 reports it
                     yield RULE.finding(EXTERNAL_HOST_NOT_IN_INPUT, vs, where, what=what, host=dest.host)
                 continue
             entry = found.entry
@@ -152,6 +150,12 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if stray:
                 yield RULE.finding(PORT_NOT_ON_HOST, vs, where, related=(entry.resource.ref,), what=what,
                                    host=dest.host, ports=ports, arriving=", ".join(map(str, stray)))
+
+
+def _own_egress_host(vs: Resource, fqdn: str, domain: str) -> bool:
+    """Is the host one of the VirtualService's own, on the mesh only (egress routing)?"""
+    return routes.is_mesh_only(vs) and any(
+        isinstance(h, str) and expand_host(h, vs.namespace, domain) == fqdn for h in vs.spec.get("hosts") or ())
 
 
 def _arriving_ports(index: Index, vs: Resource, export_to: tuple[str, ...]) -> set[int] | None:

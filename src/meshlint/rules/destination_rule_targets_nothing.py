@@ -158,6 +158,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 
 def _subsets(index: Index, dr, host: str, entry: Entry) -> Iterator[Finding]:
+    if not dr.spec.get("subsets"):
+        return
     pods = _pod_labels(index, entry)
     noun = "pod" if entry.selector else "endpoint"
     if not pods:

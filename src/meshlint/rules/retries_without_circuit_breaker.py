@@ -151,6 +151,7 @@ VOID_CIRCUIT_BREAKER = Variant(
     "retries {times} to {hosts}, which no circuit breaker protects: DestinationRule {rule} sets one, but "
     "its host {host} names nothing (ML107), so it applies to no traffic",
     "Fix the host of DestinationRule {rule} so that its circuit breaker applies to {first}.")
+
 RULE = Rule(
     code="ML303",
     name="retries-without-circuit-breaker",
