@@ -126,8 +126,8 @@ spec:
   hosts: [shop.example.com]
   gateways: [public]
   http:
-  - route:
-    - destination: {host: frontend}
+  - redirect:
+      uri: /frontend
 ---
 # the input holds the Gateways of namespace default, so a missing one is missing (not merely
 # "not in the input"); a TCP server has no debug headers

@@ -342,3 +342,40 @@ def test_the_local_pre_commit_recipe_runs_the_declared_hook(root):
     assert hook["language"] == "system"
     for key in ("id", "entry", "types_or", "require_serial"):
         assert hook[key] == declared[key], key
+
+
+ROUTING = """\
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {app: api}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: api
+  namespace: shop
+  annotations:
+    galley.istio.io/analyze-suppress: "%s"
+spec:
+  hosts: [api]
+  http:
+  - route:
+    - destination: {host: api-v2}
+  - route:
+    - destination: {host: api}
+"""
+
+
+@pytest.mark.parametrize("value,left", [
+    ("IST0101", {"ML109"}),  # the missing host: ML106 shares IST0101 with ML102 and ML105
+    ("IST0130", {"ML106"}),  # the rule after a catch-all: ML109
+    ("IST0101,IST0130", set()),
+    ("IST0149", {"ML106", "ML109"}),
+])
+def test_istioctl_codes_of_the_routing_rules_suppress_them(tmp_path, findings, value, left):
+    (tmp_path / "vs.yaml").write_text(ROUTING % value)
+    doc, _ = findings(str(tmp_path / "vs.yaml"), "--select", "ML106,ML109")
+    assert {f["code"] for f in doc["findings"]} == left

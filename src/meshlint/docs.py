@@ -51,16 +51,24 @@ def help_uri(rule: Rule) -> str | None:
 # --- the rules table --------------------------------------------------------------------------
 
 def rules_table(rules: Iterable[Rule], width: int = WIDTH) -> str:
-    """One row per rule; a summary too long for its column wraps under itself."""
+    """The rules grouped by area (`rules.AREAS`), each under its title: a row gives the code, the
+    default severity and the name, and the summary below the name, wrapped under itself, so
+    that long names never squeeze the summaries."""
+    from .rules import AREAS, area
+
     rules = list(rules)
-    name_width = max(len(r.name) for r in rules)
-    indent = 6 + 1 + name_width + 1 + 8 + 1
+    indent = 6 + 1 + 8 + 1
     summary_width = max(width - indent, 20)
-    lines = [f"{'CODE':<6} {'NAME':<{name_width}} {'SEVERITY':<8} SUMMARY"]
-    for r in rules:
-        summary = textwrap.wrap(r.summary, summary_width, break_long_words=False, break_on_hyphens=False)
-        lines.append(f"{r.code:<6} {r.name:<{name_width}} {r.severity.value:<8} {summary[0]}")
-        lines += [" " * indent + more for more in summary[1:]]
+    lines = [f"{'CODE':<6} {'SEVERITY':<8} NAME", " " * indent + "SUMMARY"]
+    for group in AREAS:
+        members = [r for r in rules if area(r) is group]
+        if not members:
+            continue
+        lines += ["", f"{group.title} (ML{group.digit}xx)"]
+        for r in members:
+            lines.append(f"{r.code:<6} {r.severity.value:<8} {r.name}")
+            summary = textwrap.wrap(r.summary, summary_width, break_long_words=False, break_on_hyphens=False)
+            lines += [" " * indent + part for part in summary]
     return "\n".join(lines) + "\n"
 
 
@@ -254,6 +262,11 @@ def lookup(key: str, rules: Sequence[Rule]) -> Lookup:
         return Lookup(error=f"no rule mirrors istioctl analyze {code} (the codes meshlint mirrors: "
                             f"{', '.join(known)})")
     by_key = {r.code: r for r in rules} | {r.name: r for r in rules}
+    typed = key.upper()
+    misread = typed[:2] + typed[2:].translate(str.maketrans("OIL", "011"))  # ML1O1 is ML101
+    if misread != typed and misread in by_key:
+        rule = by_key[misread]
+        return Lookup(error=f"unknown rule {key!r}; did you mean {rule.code} ({rule.name})? (see `meshlint rules`)")
     # codes differ in a digit or two: only a near-identical one is a likely typo
     close = difflib.get_close_matches(key.upper(), [r.code for r in rules], n=2, cutoff=0.75)
     close += difflib.get_close_matches(key.lower(), [r.name for r in rules], n=3, cutoff=0.6)

@@ -23,6 +23,7 @@ from .mesh.injection import Sidecar, UnlistedNamespaces, sidecar
 from .mesh.meshconfig import MeshSettings, settings
 from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
+from .mesh.registry import Registry, Resolution, resolve
 from .mesh.workloads import WORKLOAD_KINDS, Workload, is_owned_by_input, pod_template
 from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
@@ -142,6 +143,58 @@ class Index:
         """DestinationRules whose (expanded) host overlaps `fqdn`."""
         self._touch("DestinationRule")
         return self._destination_rules.matching(fqdn)
+
+    # -- the service registry ------------------------------------------------------------------
+
+    @cached_property
+    def _registry(self) -> Registry:
+        return Registry.build(self._by_kind.get("Service", ()), self._by_kind.get("ServiceEntry", ()),
+                              self.facts.domain)
+
+    def registry(self) -> Registry:
+        """Every Service and ServiceEntry host, with its ports and the namespaces that see it."""
+        self._touch("Service", "ServiceEntry")
+        return self._registry
+
+    @cached_property
+    def _service_namespaces(self) -> frozenset[str]:
+        return frozenset(s.namespace for s in self._by_kind.get("Service", ()))
+
+    @cached_property
+    def _resolutions(self) -> dict[tuple[str, str, tuple[str, ...]], Resolution]:
+        return {}
+
+    def resolve_host(self, host: str, namespace: str, export_to: tuple[str, ...] = ()) -> Resolution:
+        """What a host written in `namespace` (by a resource exported to `export_to`) names: a
+        registry entry, a known host, or nothing, and whether the input demonstrates that
+        (`mesh.registry.resolve`: a missing Service only where the input holds Services of its
+        namespace)."""
+        self._touch("Service", "ServiceEntry")
+        key = (host, namespace, export_to)
+        found = self._resolutions.get(key)
+        if found is None:
+            found = self._resolutions[key] = resolve(
+                self._registry, host, namespace, export_to, is_known=self.facts.is_known_host,
+                holds_services_of=self._service_namespaces.__contains__)
+        return found
+
+    @cached_property
+    def _void_destination_rules(self) -> dict[int, bool]:
+        return {}
+
+    def destination_rule_names_nothing(self, dr: Resource) -> bool:
+        """Does the input demonstrate that the DestinationRule's host names nothing it can see
+        (so none of its policies protects anything)? Wildcard hosts never do."""
+        self._touch("Service", "ServiceEntry")
+        void = self._void_destination_rules.get(id(dr))
+        if void is None:
+            host = dr.spec.get("host")
+            void = False
+            if isinstance(host, str) and host and not host.startswith("*"):
+                export_to = tuple(e for e in dr.spec.get("exportTo") or () if isinstance(e, str))
+                void = self.resolve_host(host, dr.namespace, export_to).names_nothing
+            self._void_destination_rules[id(dr)] = void
+        return void
 
     # -- gateways ------------------------------------------------------------------------------
 

@@ -14,7 +14,10 @@ from ..load import ProblemKind
 from . import (
     aggressive_retries,
     canary_without_outlier_detection,
+    conflicting_host_rules,
     debug_headers_exposed,
+    destination_host_not_found,
+    destination_rule_targets_nothing,
     envoyfilter_unpinned,
     external_host_without_gateway,
     gateway_not_found,
@@ -23,6 +26,7 @@ from . import (
     invalid_resource,
     invalid_yaml,
     job_sidecar_injected,
+    jwt_claim_route_without_authn,
     port_protocol_unset,
     probe_blocked_by_mtls,
     retries_without_circuit_breaker,
@@ -31,6 +35,7 @@ from . import (
     strict_mtls_without_sidecar,
     subset_not_found,
     suppression_code_unknown,
+    unreachable_route_rule,
 )
 
 ALL: tuple[Rule, ...] = (
@@ -42,6 +47,11 @@ ALL: tuple[Rule, ...] = (
     host_not_in_gateway.RULE,
     external_host_without_gateway.RULE,
     subset_not_found.RULE,
+    destination_host_not_found.RULE,
+    destination_rule_targets_nothing.RULE,
+    conflicting_host_rules.RULE,
+    unreachable_route_rule.RULE,
+    jwt_claim_route_without_authn.RULE,
     strict_mtls_without_sidecar.RULE,
     probe_blocked_by_mtls.RULE,
     debug_headers_exposed.RULE,

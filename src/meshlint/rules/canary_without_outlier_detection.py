@@ -8,7 +8,9 @@ policy applies to traffic routed to that subset). Without it Envoy ejects nothin
 `pilot/pkg/networking/core/cluster_traffic_policy.go`, `applyOutlierDetection`).
 
 When no DestinationRule for the destinations is in the input, one may exist elsewhere: the
-finding says so instead of stating that none exists.
+finding says so instead of stating that none exists. A DestinationRule whose host the input
+shows to name nothing (ML107: a missing Service of a namespace the input holds, a host not
+exported to its namespace, `name.namespace`) protects nothing and is not counted.
 
 ## Why it matters
 Weights are static. When the canary's pods crash-loop or answer 5xx, Envoy keeps sending them
@@ -102,17 +104,23 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         weights = "/".join(str(t.weight if t.weight is not None else default_weight) for t in rule.targets)
         path = rule.path + (("backendRefs",) if rule.gateway_api else ("route",))
         related = tuple(dict.fromkeys(dr.ref for t in rule.targets for dr in index.destination_rules_for(t.fqdn)))
+        void = [dr for t in rule.targets if t.label in missing for dr in index.destination_rules_for(t.fqdn)
+                if index.destination_rule_names_nothing(dr) and has_outlier_detection([dr], t.subset)]
         # no DestinationRule for any destination in the input: one may exist elsewhere (SPEC §2)
-        variant = UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
+        variant = VOID_OUTLIER_DETECTION if void else UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
         yield RULE.finding(variant, rule.resource, path, related=related, weights=weights,
                            n=len(rule.targets), missing=", ".join(missing), has="has" if len(missing) == 1 else "have",
-                           first=missing[0].split(" ")[0])
+                           first=missing[0].split(" ")[0], rule=f"{void[0].namespace}/{void[0].name}" if void else "",
+                           host=void[0].spec.get("host") if void else "")
 
 
 def _missing(index: Index, targets: tuple[Target, ...]) -> list[str]:
+    """The destinations no outlier detection protects (a DestinationRule whose host names
+    nothing protects nothing)."""
     out = []
     for t in targets:
-        if not has_outlier_detection(index.destination_rules_for(t.fqdn), t.subset) and t.label not in out:
+        rules = [dr for dr in index.destination_rules_for(t.fqdn) if not index.destination_rule_names_nothing(dr)]
+        if not has_outlier_detection(rules, t.subset) and t.label not in out:
             out.append(t.label)
     return out
 
@@ -131,12 +139,18 @@ NO_DESTINATION_RULE_IN_INPUT = Variant(
     "Add a DestinationRule with trafficPolicy.outlierDetection for {first} (or to every subset in the "
     "split), or check the input with the file that defines it.")
 
+VOID_OUTLIER_DETECTION = Variant(
+    "outlier-detection-names-nothing", Severity.WARNING,
+    "traffic split {weights} across {n} destinations, but {missing} {has} no outlierDetection: "
+    "DestinationRule {rule} sets it, but its host {host} names nothing (ML107), so it applies to no traffic",
+    "Fix the host of DestinationRule {rule} so that its outlierDetection applies to {first}.")
+
 RULE = Rule(
     code="ML304",
     name="canary-without-outlier-detection",
     summary="Weighted traffic split without outlier detection",
-    inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
-    variants=(UNGUARDED_SPLIT, NO_DESTINATION_RULE_IN_INPUT),
+    inputs=frozenset({"VirtualService", "DestinationRule", "Service", "ServiceEntry", *GATEWAY_API_ROUTES}),
+    variants=(UNGUARDED_SPLIT, NO_DESTINATION_RULE_IN_INPUT, VOID_OUTLIER_DETECTION),
     check=check,
     footgun=8,
 )

@@ -7,7 +7,9 @@ must limit them: `outlierDetection` (ejects failing endpoints), `connectionPool.
 in the subset used. Hosts are compared fully qualified, as Istio does.
 
 When no DestinationRule for a host is in the input, one may exist elsewhere: the finding says
-so instead of stating that none exists.
+so instead of stating that none exists. A DestinationRule whose host the input shows to name
+nothing (ML107: a missing Service of a namespace the input holds, a host not exported to its
+namespace, `name.namespace`) protects nothing and is not counted.
 
 ## Why it matters
 Through Istio, Envoy's retry circuit breaker (`max_retries`) is 2^32-1: effectively none
@@ -110,19 +112,22 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | None,
             targets: dict[tuple[str, str | None], str]) -> Iterator[Finding]:
-    bare, related = [], []
+    bare, related, void = [], [], []
     for (fqdn, subset), shown in targets.items():
-        rules = index.destination_rules_for(fqdn)
+        found = index.destination_rules_for(fqdn)
+        rules = [dr for dr in found if not index.destination_rule_names_nothing(dr)]
         if has_circuit_breaker(rules, subset):
             continue
         bare.append(f"{shown} (subset {subset})" if subset else shown)
-        related += [dr.ref for dr in rules]
+        related += [dr.ref for dr in found]
+        void += [dr for dr in found if dr not in rules and has_circuit_breaker([dr], subset)]
     if bare:
         # no DestinationRule for any of them in the input: one may exist elsewhere (SPEC §2)
-        variant = UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
+        variant = VOID_CIRCUIT_BREAKER if void else UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
         yield RULE.finding(variant, resource, path, related=tuple(dict.fromkeys(related)),
                            times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
-                           first=bare[0].split(" ")[0])
+                           first=bare[0].split(" ")[0], rule=f"{void[0].namespace}/{void[0].name}" if void else "",
+                           host=void[0].spec.get("host") if void else "")
 
 
 UNPROTECTED_RETRIES = Variant(
@@ -141,12 +146,18 @@ NO_DESTINATION_RULE_IN_INPUT = Variant(
     "Add a DestinationRule for {first} with outlierDetection and connectionPool.http.maxRetries (or a "
     "retryBudget), or check the input with the file that defines it.")
 
+VOID_CIRCUIT_BREAKER = Variant(
+    "circuit-breaker-names-nothing", Severity.WARNING,
+    "retries {times} to {hosts}, which no circuit breaker protects: DestinationRule {rule} sets one, but "
+    "its host {host} names nothing (ML107), so it applies to no traffic",
+    "Fix the host of DestinationRule {rule} so that its circuit breaker applies to {first}.")
+
 RULE = Rule(
     code="ML303",
     name="retries-without-circuit-breaker",
     summary="Retries to a host without outlier detection, maxRetries or a retry budget",
-    inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
-    variants=(UNPROTECTED_RETRIES, NO_DESTINATION_RULE_IN_INPUT),
+    inputs=frozenset({"VirtualService", "DestinationRule", "Service", "ServiceEntry", *GATEWAY_API_ROUTES}),
+    variants=(UNPROTECTED_RETRIES, NO_DESTINATION_RULE_IN_INPUT, VOID_CIRCUIT_BREAKER),
     check=check,
     footgun=5,
 )
