@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .config import Facts
 from .mesh import hosts as hostnames
@@ -158,6 +158,20 @@ class Index:
         self._touch("Gateway")
         return [e for e in self._server_hosts.matching(host) if e.namespace in ("*", namespace)]
 
+
+    # -- Gateway API ---------------------------------------------------------------------------
+
+    @cached_property
+    def _reference_grants(self) -> Mapping[str, list[Mapping[str, Any]]]:
+        out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for grant in self._by_kind.get("ReferenceGrant", ()):
+            out[grant.namespace].append(grant.spec)
+        return out
+
+    def reference_grants(self, namespace: str) -> list[Mapping[str, Any]]:
+        """The specs of the ReferenceGrants of `namespace` (they permit references into it)."""
+        self._touch("ReferenceGrant")
+        return self._reference_grants.get(namespace, [])
 
     # -- routing rules -------------------------------------------------------------------------
 

@@ -209,6 +209,10 @@ GATEWAY_API_GATEWAY = Map({
     })),
 })
 
+REFERENCE_GRANT = Map({
+    "from": ListOf(Map({"group": STR, "kind": STR, "namespace": STR})),
+    "to": ListOf(Map({"group": STR, "kind": STR, "name": STR})),
+})
 ROUTE = Map({
     "parentRefs": ListOf(Map({"group": STR, "kind": STR, "namespace": STR, "name": STR, "sectionName": STR,
                               "port": INT})),
@@ -284,6 +288,7 @@ OBJECTS: dict[str, Shape] = {
     "TCPRoute": Map({"spec": ROUTE}),
     "TLSRoute": Map({"spec": ROUTE}),
     "UDPRoute": Map({"spec": ROUTE}),
+    "ReferenceGrant": Map({"spec": REFERENCE_GRANT}),
     "Deployment": WITH_TEMPLATE,
     "StatefulSet": WITH_TEMPLATE,
     "DaemonSet": WITH_TEMPLATE,

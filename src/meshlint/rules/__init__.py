@@ -13,6 +13,7 @@ from ..finding import Rule
 from ..load import ProblemKind
 from . import (
     aggressive_retries,
+    backend_ref_not_permitted,
     canary_without_outlier_detection,
     debug_headers_exposed,
     envoyfilter_unpinned,
@@ -27,6 +28,7 @@ from . import (
     probe_blocked_by_mtls,
     retries_without_circuit_breaker,
     retry_amplification,
+    route_not_attached,
     sidecar_resources_unset,
     strict_mtls_without_sidecar,
     subset_not_found,
@@ -40,6 +42,8 @@ ALL: tuple[Rule, ...] = (
     host_not_in_gateway.RULE,
     external_host_without_gateway.RULE,
     subset_not_found.RULE,
+    route_not_attached.RULE,
+    backend_ref_not_permitted.RULE,
     strict_mtls_without_sidecar.RULE,
     probe_blocked_by_mtls.RULE,
     debug_headers_exposed.RULE,
