@@ -23,7 +23,7 @@ from .mesh.injection import Sidecar, UnlistedNamespaces, sidecar
 from .mesh.meshconfig import MeshSettings, settings
 from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
-from .mesh.workloads import WORKLOAD_KINDS, Workload, is_owned_by_input, pod_template
+from .mesh.workloads import WORKLOAD_KINDS, Workload, is_gateway, is_owned_by_input, pod_template
 from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
 if TYPE_CHECKING:
@@ -240,6 +240,25 @@ class Index:
         candidates = [self._workload_labels_any.get((k, v), []) for k, v in selector.items()]
         smallest = min(candidates, key=len)
         return [w for w in smallest if all(w.labels.get(k) == v for k, v in selector.items())]
+
+    @cached_property
+    def _gateway_workloads_by_key(self) -> Mapping[str, list[Workload]]:
+        out: dict[str, list[Workload]] = defaultdict(list)
+        for w in self._workloads:
+            if is_gateway(w):
+                for k in w.labels:
+                    out[k].append(w)
+        return out
+
+    def gateway_workloads_labelled(self, keys: Iterable[str]) -> list[Workload]:
+        """Istio gateway workloads (`mesh.workloads.is_gateway`) that carry a label for each of
+        `keys`, whatever its value: the gateways an Istio Gateway's selector could have meant."""
+        self._touch(*WORKLOAD_KINDS)
+        keys = list(keys)
+        if not keys:
+            return []
+        smallest = min((self._gateway_workloads_by_key.get(k, []) for k in keys), key=len)
+        return [w for w in smallest if all(k in w.labels for k in keys)]
 
     @cached_property
     def _services_of_workload(self) -> Mapping[int, list[Resource]]:
