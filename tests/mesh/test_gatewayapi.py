@@ -164,8 +164,9 @@ def test_an_undecidable_listener_makes_the_parent_unknown():
     assert (result.attached, result.reason) == (False, NO_HOSTNAME)
 
 
-def test_a_gateway_without_listeners_attaches_nothing():
-    assert attachment([], "infra", "HTTPRoute", "shop", ["*"], None, None, None).reason == NO_MATCHING_PARENT
+def test_a_gateway_without_listeners_is_not_judged():
+    # the Gateway API requires at least one listener: such a Gateway is not a valid object
+    assert attachment([], "infra", "HTTPRoute", "shop", ["*"], None, None, None).attached is None
 
 
 GRANTS = [

@@ -216,10 +216,8 @@ def attachment(listeners: Iterable[Mapping[str, Any]], gateway_namespace: str, k
             unknown = True
         elif isinstance(verdict, Denial):
             denials.append(verdict)
-    if unknown:
-        return Attachment(None)
-    if not denials:
-        return Attachment(False, NO_MATCHING_PARENT)  # a Gateway without listeners
+    if unknown or not denials:
+        return Attachment(None)  # undecided, or a Gateway without listeners (the API requires one)
     reason = min((d.reason for d in denials), key=RANK.index)
     return Attachment(False, reason, tuple(d for d in denials if d.reason == reason))
 
