@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .finding import Rule
+from .rules import look_alike
 
 # Where docs/rules.md is published, as an absolute URL: the one place that knows it. Empty
 # while meshlint has no public home, and then no report links anywhere (SARIF has no helpUri);
@@ -262,13 +263,10 @@ def lookup(key: str, rules: Sequence[Rule]) -> Lookup:
         return Lookup(error=f"no rule mirrors istioctl analyze {code} (the codes meshlint mirrors: "
                             f"{', '.join(known)})")
     by_key = {r.code: r for r in rules} | {r.name: r for r in rules}
-    typed = key.upper()
-    misread = typed[:2] + typed[2:].translate(str.maketrans("OIL", "011"))  # ML1O1 is ML101
-    if misread != typed and misread in by_key:
-        rule = by_key[misread]
-        return Lookup(error=f"unknown rule {key!r}; did you mean {rule.code} ({rule.name})? (see `meshlint rules`)")
-    # codes differ in a digit or two: only a near-identical one is a likely typo
-    close = difflib.get_close_matches(key.upper(), [r.code for r in rules], n=2, cutoff=0.75)
+    # codes differ in a digit or two: only a near-identical one is a likely typo; a letter
+    # typed for the digit it looks like (ML1O1, ML2I2) names one code, whatever its neighbours
+    close = [c for c in (look_alike(key),) if c in by_key and c != key.upper()]
+    close = close or difflib.get_close_matches(key.upper(), [r.code for r in rules], n=2, cutoff=0.75)
     close += difflib.get_close_matches(key.lower(), [r.name for r in rules], n=3, cutoff=0.6)
     close += [r.name for r in rules if len(key) >= 3 and key.lower() in r.name]
     suggested = list(dict.fromkeys(f"{by_key[c].code} ({by_key[c].name})" for c in close))

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .config import Facts
 from .mesh import hosts as hostnames
@@ -24,7 +24,7 @@ from .mesh.meshconfig import MeshSettings, settings
 from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
 from .mesh.registry import Registry, Resolution, resolve
-from .mesh.workloads import WORKLOAD_KINDS, Workload, is_owned_by_input, pod_template
+from .mesh.workloads import WORKLOAD_KINDS, Workload, is_gateway, is_owned_by_input, pod_template
 from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
 if TYPE_CHECKING:
@@ -217,6 +217,20 @@ class Index:
         return [e for e in self._server_hosts.matching(host) if e.namespace in ("*", namespace)]
 
 
+    # -- Gateway API ---------------------------------------------------------------------------
+
+    @cached_property
+    def _reference_grants(self) -> Mapping[str, list[Mapping[str, Any]]]:
+        out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for grant in self._by_kind.get("ReferenceGrant", ()):
+            out[grant.namespace].append(grant.spec)
+        return out
+
+    def reference_grants(self, namespace: str) -> list[Mapping[str, Any]]:
+        """The specs of the ReferenceGrants of `namespace` (they permit references into it)."""
+        self._touch("ReferenceGrant")
+        return self._reference_grants.get(namespace, [])
+
     # -- routing rules -------------------------------------------------------------------------
 
     @cached_property
@@ -284,6 +298,25 @@ class Index:
         candidates = [self._workload_labels_any.get((k, v), []) for k, v in selector.items()]
         smallest = min(candidates, key=len)
         return [w for w in smallest if all(w.labels.get(k) == v for k, v in selector.items())]
+
+    @cached_property
+    def _gateway_workloads_by_key(self) -> Mapping[str, list[Workload]]:
+        out: dict[str, list[Workload]] = defaultdict(list)
+        for w in self._workloads:
+            if is_gateway(w):
+                for k in w.labels:
+                    out[k].append(w)
+        return out
+
+    def gateway_workloads_labelled(self, keys: Iterable[str]) -> list[Workload]:
+        """Istio gateway workloads (`mesh.workloads.is_gateway`) that carry a label for each of
+        `keys`, whatever its value: the gateways an Istio Gateway's selector could have meant."""
+        self._touch(*WORKLOAD_KINDS)
+        keys = list(keys)
+        if not keys:
+            return []
+        smallest = min((self._gateway_workloads_by_key.get(k, []) for k in keys), key=len)
+        return [w for w in smallest if all(k in w.labels for k in keys)]
 
     @cached_property
     def _services_of_workload(self) -> Mapping[int, list[Resource]]:

@@ -13,7 +13,10 @@ from ..finding import Rule
 from ..load import ProblemKind
 from . import (
     aggressive_retries,
+    backend_ref_not_permitted,
     canary_without_outlier_detection,
+    certificate_shared_by_gateways,
+    conflicting_gateways,
     conflicting_host_rules,
     debug_headers_exposed,
     destination_host_not_found,
@@ -21,6 +24,8 @@ from . import (
     envoyfilter_unpinned,
     external_host_without_gateway,
     gateway_not_found,
+    gateway_port_not_in_service,
+    gateway_workload_not_found,
     host_not_in_gateway,
     in_place_upgrade,
     invalid_resource,
@@ -31,6 +36,7 @@ from . import (
     probe_blocked_by_mtls,
     retries_without_circuit_breaker,
     retry_amplification,
+    route_not_attached,
     sidecar_resources_unset,
     strict_mtls_without_sidecar,
     subset_not_found,
@@ -52,6 +58,12 @@ ALL: tuple[Rule, ...] = (
     conflicting_host_rules.RULE,
     unreachable_route_rule.RULE,
     jwt_claim_route_without_authn.RULE,
+    conflicting_gateways.RULE,
+    certificate_shared_by_gateways.RULE,
+    gateway_workload_not_found.RULE,
+    gateway_port_not_in_service.RULE,
+    route_not_attached.RULE,
+    backend_ref_not_permitted.RULE,
     strict_mtls_without_sidecar.RULE,
     probe_blocked_by_mtls.RULE,
     debug_headers_exposed.RULE,
@@ -67,6 +79,12 @@ ALL: tuple[Rule, ...] = (
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ALL}
+
+
+def look_alike(typed: str) -> str:
+    """The code meant when letters are typed for the digits they look like: ML1O1 -> ML101."""
+    upper = typed.upper()
+    return upper[:2] + upper[2:].translate(str.maketrans("OIL", "011"))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,11 @@ leading `*`; `*.example.com` matches `api.example.com` but not `example.com`; `*
 everything (istio/istio `pkg/config/host/name.go`). Same check as `istioctl analyze` IST0132
 (istio/istio `pkg/config/analysis/analyzers/virtualservice/gateways.go`).
 
+A VirtualService may also bind to a Gateway API `Gateway` (gateway.networking.k8s.io) of the
+name it gives (when no Istio Gateway has that name): its hosts must then match the `hostname`
+of one of the Gateway's listeners, and a listener without a hostname accepts every host, as
+the analyzer's `vsHostInKubernetesGateway` decides.
+
 ## Why it matters
 The gateway proxy only picks up VirtualService hosts its servers expose. When none match, the
 binding is silently dropped: the ingress answers 404 for the host while in-mesh traffic, which
@@ -67,6 +72,7 @@ the VirtualService's namespace), or bind the VirtualService to the Gateway that 
 ## References
 - istio/istio `pkg/config/host/name.go`: host and wildcard matching
 - istio/istio `pkg/config/analysis/analyzers/virtualservice/gateways.go`: `istioctl analyze` IST0132
+  (`vsHostInGateway`, and `vsHostInKubernetesGateway` for a Gateway API Gateway)
 - [Gateway: servers and hosts](https://istio.io/latest/docs/reference/config/networking/gateway/)
 """
 
@@ -77,6 +83,7 @@ from collections.abc import Iterator
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.hosts import MESH_GATEWAY, expand_host, matches, resolve_gateway, split_server_host, visible_server_hosts
+from ..resource import K8S_GATEWAY, FieldPath, Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
@@ -89,7 +96,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             ns, name = resolve_gateway(ref, vs.namespace)
             gw = index.get("Gateway", ns, name)
             if gw is None:
-                continue  # ML102
+                k8s_gateway = index.get(K8S_GATEWAY, ns, name)
+                if k8s_gateway is not None:
+                    yield from _listeners_serve(vs, vs_hosts, k8s_gateway, ("spec", "gateways", i))
+                continue  # else ML102
             raw_hosts = [h for server in gw.spec.get("servers") or () for h in server.get("hosts") or ()]
             visible = visible_server_hosts(raw_hosts, gw.namespace, vs.namespace)
             if any(matches(g, h) for g in visible for h in vs_hosts):
@@ -109,18 +119,40 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                                hosts=shown, gateway=f"{gw.namespace}/{gw.name}", why=why)
 
 
+def _listeners_serve(vs: Resource, vs_hosts: list[str], gateway: Resource, path: FieldPath) -> Iterator[Finding]:
+    """A VirtualService bound to a Gateway API Gateway: one of its hosts must match a listener's
+    hostname; a listener without one accepts every host (vsHostInKubernetesGateway)."""
+    listeners = [li for li in gateway.spec.get("listeners") or () if isinstance(li, dict)]
+    hostnames: list[str] = [li.get("hostname") or "" for li in listeners]
+    if not listeners or not all(hostnames):
+        return  # a listener without a hostname matches all hosts (no listeners: not this rule's)
+    if any(matches(h, v) for h in hostnames for v in vs_hosts):
+        return
+    written = list(vs.spec.get("hosts") or ())
+    shown = f"host {written[0]} is" if len(written) == 1 else f"hosts {', '.join(written) or '(none)'} are"
+    yield RULE.finding(HOST_NOT_IN_LISTENERS, vs, path, related=(gateway.ref,), hosts=shown,
+                       gateway=f"{gateway.namespace}/{gateway.name}",
+                       accepted=", ".join(sorted(set(hostnames))))
+
+
 HOST_NOT_SERVED = Variant(
     "host-not-served", Severity.WARNING,
     "{hosts} not served by Gateway {gateway} ({why}); the gateway drops this binding",
     "Add the host to a server of {gateway} with a namespace prefix that admits this VirtualService, "
     "or drop {gateway} from spec.gateways.")
 
+HOST_NOT_IN_LISTENERS = Variant(
+    "host-not-in-listeners", Severity.WARNING,
+    "{hosts} not served by Gateway API Gateway {gateway} (its listeners accept only {accepted}); "
+    "the gateway drops this binding",
+    "Give {gateway} a listener whose hostname matches the host, or drop {gateway} from spec.gateways.")
+
 RULE = Rule(
     code="ML103",
     name="host-not-in-gateway",
     summary="VirtualService host not served by its Gateway",
-    inputs=frozenset({"VirtualService", "Gateway"}),
-    variants=(HOST_NOT_SERVED,),
+    inputs=frozenset({"VirtualService", "Gateway", K8S_GATEWAY}),
+    variants=(HOST_NOT_SERVED, HOST_NOT_IN_LISTENERS),
     check=check,
     istio_codes=frozenset({"IST0132"}),  # VirtualServiceHostNotFoundInGateway
     footgun=4,

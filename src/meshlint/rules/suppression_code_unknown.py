@@ -64,7 +64,7 @@ from ..suppress import ANNOTATION, codes_in
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    from . import BY_CODE  # the catalogue this module is part of
+    from . import BY_CODE, look_alike  # the catalogue this module is part of
 
     known = sorted(BY_CODE)
     for resource in index.annotated(ANNOTATION):
@@ -72,7 +72,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         unknown = sorted(c for c in codes_in(str(value)) if c != "*" and c not in BY_CODE)
         if not unknown:
             continue
-        close = [k for code in unknown for k in known if _one_slip(code, k)]
+        close: list[str] = []
+        for code in unknown:  # a look-alike letter names one code; otherwise every code one slip away
+            meant = look_alike(code)
+            close += [meant] if meant in BY_CODE else [k for k in known if _one_slip(code, k)]
         hint = f" (did you mean {', '.join(dict.fromkeys(close))}?)" if close else ""
         codes = ", ".join(unknown)
         yield RULE.finding(UNKNOWN_CODE if len(unknown) == 1 else UNKNOWN_CODES, resource,
