@@ -295,6 +295,15 @@ def test_findings_fit_the_terminal_with_their_continuations_indented(run, run_on
     assert all(line.startswith(("examples/", "  help:")) for line in piped[:-1])
 
 
+def test_progress_moves_through_one_big_file(tmp_path, run_on_tty):
+    """Issue #13: a single large dump (or stdin) read in silence; progress is in bytes now."""
+    doc = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: shop}}\ndata: {{k: '{pad}'}}\n---\n"
+    big = tmp_path / "dump.yaml"
+    big.write_text("".join(doc.format(i=i, pad="x" * 200) for i in range(15000)))  # ~4 MB
+    shown = run_on_tty(["check", str(big), "--fail-on", "never"], {"MESHLINT_PROGRESS_DELAY": "0"})
+    assert b"meshlint: reading" in shown and b"MB" in shown
+
+
 def test_progress_bar_only_on_a_terminal(run, run_on_tty):
     shown = run_on_tty(["check", "examples", "--fail-on", "never"], {"MESHLINT_PROGRESS_DELAY": "0"})
     assert b"meshlint: reading" in shown

@@ -287,7 +287,8 @@ def _color(mode: str, path: str | None) -> bool:
 
 
 class _Progress:
-    """A progress bar on stderr (rich), shown only when reading takes more than a second."""
+    """A progress bar on stderr (rich), shown only when reading takes more than a second: the
+    input read so far (characters, shown as bytes), however it is split in files."""
 
     def __init__(self) -> None:
         import time
@@ -303,9 +304,9 @@ class _Progress:
             if done >= total or self._clock() - self._start < self._delay:
                 return
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._bar = Progress(TextColumn("meshlint: reading"), BarColumn(), MofNCompleteColumn(),
+            self._bar = Progress(TextColumn("meshlint: reading"), BarColumn(), DownloadColumn(),
                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
             self._bar.start()
             self._task = self._bar.add_task("read", total=total)

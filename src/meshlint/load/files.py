@@ -130,12 +130,12 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
     # the fast parsers pay for their import on inputs of some size: decide on the whole input
     total = sum(_size(path) for path in files)
     fast = total >= parse.FAST_PATH_MIN_BYTES or None  # None: decide per source (stdin)
+    report = _Reporter(progress, total)
     patches = kustomize.patch_files(files + skipped, [p for p in paths if p != "-" and not os.path.isdir(p)])
     patched: dict[str, int] = {}  # kustomization directory -> patch files skipped
-    for number, path in enumerate(files):
-        if progress is not None:
-            progress(number, len(files))
+    for path in files:
         source, problem = read_source(path, stdin, stdin_name)
+        report.start(source, path)
         out.sources.append(source)
         bad_line = 0
         if problem is not None:
@@ -167,6 +167,7 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
                 _skip_template(out, source)
                 continue
         for doc, value, error, items in documents:
+            report.parsed(doc)
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
@@ -191,6 +192,36 @@ def _skip_template(out: Loaded, source: Source) -> None:
     hint = templates.render_hint(source.path or source.name, source.text)
     out.notes.append(f"{source.name}: {hint}")
     out.skipped.extend(Skipped(FileOrigin(doc), hint) for doc in split(source))
+
+
+class _Reporter:
+    """Progress in characters read, so that one big file or stdin moves the bar too: reported
+    as each document is parsed, at most every PROGRESS_STEP characters."""
+
+    PROGRESS_STEP = 1 << 20
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
+        self._progress, self._total = progress, total
+        self._done = 0  # characters of the files read before the current one
+        self._current = 0  # the current file's length
+        self._shown = 0
+
+    def start(self, source: Source, path: str) -> None:
+        self._done += self._current
+        self._current = len(source.text)
+        if path == "-":  # stdin's size is known once it is read
+            self._total += self._current
+        self._show(self._done)
+
+    def parsed(self, doc: Document) -> None:
+        at = self._done + doc.end
+        if at - self._shown >= self.PROGRESS_STEP:
+            self._show(at)
+
+    def _show(self, at: int) -> None:
+        if self._progress is not None:
+            self._shown = at
+            self._progress(at, max(self._total, at))
 
 
 def _size(path: str) -> int:
