@@ -21,6 +21,7 @@ from . import (
     debug_headers_exposed,
     destination_host_not_found,
     destination_rule_targets_nothing,
+    envoyfilter_operation_ignored,
     envoyfilter_unpinned,
     external_host_without_gateway,
     gateway_not_found,
@@ -75,6 +76,7 @@ ALL: tuple[Rule, ...] = (
     sidecar_resources_unset.RULE,
     in_place_upgrade.RULE,
     envoyfilter_unpinned.RULE,
+    envoyfilter_operation_ignored.RULE,
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL}
