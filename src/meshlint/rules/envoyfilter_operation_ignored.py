@@ -71,7 +71,7 @@ VirtualService) where one exists.
 
 ## References
 - istio/istio `pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go`: `istioctl analyze` IST0152, IST0153, IST0154
-- istio/istio `pilot/pkg/networking/core/envoyfilter/rc_patch.go`: what istiod applies to route configurations, virtual hosts and routes
+- istio/istio `pilot/pkg/networking/core/envoyfilter/rc_patch.go`: what istiod applies to routes
 - [istio/istio#59688](https://github.com/istio/istio/pull/59688): REPLACE on VIRTUAL_HOST is valid
 - [EnvoyFilter Patch.Operation](https://istio.io/latest/docs/reference/config/networking/envoy-filter/#EnvoyFilter-Patch-Operation)
 - [IST0152 EnvoyFilterUsesReplaceOperationIncorrectly](https://istio.io/latest/docs/reference/config/analysis/ist0152/)
