@@ -13,6 +13,7 @@ from ..finding import Rule
 from ..load import ProblemKind
 from . import (
     aggressive_retries,
+    annotation_ignored,
     backend_ref_not_permitted,
     canary_without_outlier_detection,
     certificate_shared_by_gateways,
@@ -76,6 +77,7 @@ ALL: tuple[Rule, ...] = (
     sidecar_resources_unset.RULE,
     in_place_upgrade.RULE,
     envoyfilter_unpinned.RULE,
+    annotation_ignored.RULE,
     envoyfilter_operation_ignored.RULE,
 )
 
