@@ -153,6 +153,14 @@ def istio_sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNam
     return decided
 
 
+def webhook_decision(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces,
+                     mesh: MeshSettings) -> Sidecar:
+    """Would the injector inject this pod? The webhook's decision alone, whatever containers the
+    pod lists itself (a gateway Deployment's `istio-proxy` with `image: auto` is a placeholder
+    that only injection fills in)."""
+    return _decision(w, namespace, unlisted, mesh)
+
+
 def _decision(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces, mesh: MeshSettings) -> Sidecar:
     """The webhook's decision; with an assumed namespace, it carries the assumption only when
     the other outcome of the assumption would decide otherwise."""

@@ -29,11 +29,13 @@ from . import (
     gateway_port_not_in_service,
     gateway_workload_not_found,
     host_not_in_gateway,
+    image_auto_without_injection,
     in_place_upgrade,
     invalid_resource,
     invalid_yaml,
     job_sidecar_injected,
     jwt_claim_route_without_authn,
+    overlapping_injection_webhooks,
     port_protocol_unset,
     probe_blocked_by_mtls,
     retries_without_circuit_breaker,
@@ -78,6 +80,8 @@ ALL: tuple[Rule, ...] = (
     in_place_upgrade.RULE,
     envoyfilter_unpinned.RULE,
     annotation_ignored.RULE,
+    image_auto_without_injection.RULE,
+    overlapping_injection_webhooks.RULE,
     envoyfilter_operation_ignored.RULE,
 )
 
