@@ -13,8 +13,8 @@ What the analyzer does with it (istio/istio `pkg/config/analysis/analyzers/annot
 - only annotations in Istio's namespace are looked at (`is_istio_annotation`): a key whose
   prefix (before the first `/`) ends with `istio.io`, and `kubernetes.io/ingress.class`;
 - one not in the catalogue is unknown (IST0108);
-- a deprecated one is reported (IST0135), unless it is `sidecar.istio.io/inject` and the
-  resource also has the label of that name;
+- a deprecated one is reported (IST0135, advice that meshlint leaves out), unless it is
+  `sidecar.istio.io/inject` and the resource also has the label of that name;
 - one whose kinds do not include the resource's kind (and not `Any`) is misplaced (IST0107);
 - a well-placed one whose value the injector's validation refuses is invalid (IST0125; istio/istio
   `pkg/kube/inject/validate.go`, `AnnotationValidation`).

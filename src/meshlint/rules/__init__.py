@@ -31,6 +31,7 @@ from . import (
     host_not_in_gateway,
     image_auto_without_injection,
     in_place_upgrade,
+    init_container_network_blocked,
     invalid_resource,
     invalid_yaml,
     job_sidecar_injected,
@@ -83,6 +84,7 @@ ALL: tuple[Rule, ...] = (
     image_auto_without_injection.RULE,
     overlapping_injection_webhooks.RULE,
     envoyfilter_operation_ignored.RULE,
+    init_container_network_blocked.RULE,
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL}

@@ -16,9 +16,11 @@ creates and the injector reads:
 - an unknown annotation in Istio's namespace (a key whose prefix ends with `istio.io`), with
   the catalogue name it most likely meant (IST0108);
 - a value the injector refuses (IST0125; istio/istio `pkg/kube/inject/validate.go`): ports,
-  CIDR lists, `interceptionMode`, the readiness settings, `proxy.istio.io/config`;
-- a deprecated annotation (IST0135, info), such as the `sidecar.istio.io/inject` annotation,
-  deprecated in favour of the label of that name (not reported when the label is there too).
+  CIDR lists, `interceptionMode`, the readiness settings, `proxy.istio.io/config`.
+
+The catalogue also marks deprecated annotations (such as the `sidecar.istio.io/inject`
+annotation, deprecated in favour of the label); `istioctl analyze` reports those as IST0135,
+which is advice rather than a footgun, and meshlint does not.
 
 Labels that Istio reads on pods (`sidecar.istio.io/inject`, `istio.io/rev`,
 `istio.io/dataplane-mode`) on a controller's own metadata and not on its pod template do
@@ -74,7 +76,7 @@ the deprecated annotation; correct the name or value of an annotation Istio does
 refuses.
 
 ## References
-- istio/istio `pkg/config/analysis/analyzers/annotations/annotations.go`: IST0107, IST0108, IST0125, IST0135
+- istio/istio `pkg/config/analysis/analyzers/annotations/annotations.go`: IST0107, IST0108, IST0125
 - istio/istio `pkg/kube/inject/validate.go`: the values the injector accepts
 - [istio/api annotations.yaml](https://github.com/istio/api/blob/master/annotation/annotations.yaml): the catalogue
 - [Resource Annotations](https://istio.io/latest/docs/reference/config/annotations/)
@@ -92,8 +94,6 @@ from ..mesh import annotations as catalogue
 from ..mesh.workloads import WORKLOAD_KINDS, Workload
 from ..resource import FieldPath, Resource
 
-INJECT = catalogue.SIDECAR_INJECT
-
 
 def _template_where(w: Workload) -> str:
     return ".".join(str(step) for step in w.metadata_path)
@@ -102,18 +102,18 @@ def _template_where(w: Workload) -> str:
 def check(index: Index, options: Options) -> Iterator[Finding]:
     for kind in ("Namespace", "Service"):
         for r in index.of_kind(kind):
-            yield from _annotations(r, kind, r.annotations, r.labels, ("metadata",), None)
+            yield from _annotations(r, kind, r.annotations, ("metadata",), None)
     for w in index.workloads():
         if w.path:  # a controller: its own metadata first, then its pod template
             r = w.resource
-            yield from _annotations(r, r.kind, r.annotations, r.labels, ("metadata",), w)
+            yield from _annotations(r, r.kind, r.annotations, ("metadata",), w)
             yield from _controller_labels(w)
-        yield from _annotations(w.resource, "Pod", w.annotations, w.labels, w.metadata_path, None)
+        yield from _annotations(w.resource, "Pod", w.annotations, w.metadata_path, None)
         yield from _namespace_labels(w.resource, w.labels, w.metadata_path, "a pod")
 
 
-def _annotations(r: Resource, kind: str, annotations: Mapping[str, Any], labels: Mapping[str, Any],
-                 meta: FieldPath, controller: Workload | None) -> Iterator[Finding]:
+def _annotations(r: Resource, kind: str, annotations: Mapping[str, Any], meta: FieldPath,
+                 controller: Workload | None) -> Iterator[Finding]:
     """annotations.go `allowAnnotations`, for the annotations at `meta` read as `kind`;
     `controller` is set when they are a workload controller's own."""
     for key, value in annotations.items():
@@ -128,11 +128,6 @@ def _annotations(r: Resource, kind: str, annotations: Mapping[str, Any], labels:
             else:
                 yield RULE.finding(UNKNOWN, r, path, key=key)
             continue
-        if known.deprecated and not (key == INJECT and INJECT in labels):
-            if key == INJECT:
-                yield RULE.finding(DEPRECATED_INJECT, r, path, key=key)
-            else:
-                yield RULE.finding(DEPRECATED, r, path, key=key)
         if catalogue.placed_on(known, kind):
             why = catalogue.invalid_value(key, value)
             if why:
@@ -192,14 +187,6 @@ INVALID = Variant(
     "invalid", Severity.WARNING,
     "annotation {key}: {value!r} is not a value Istio accepts ({why})",
     "Give it a value in the form Istio's injector validates.")
-DEPRECATED_INJECT = Variant(
-    "deprecated-inject", Severity.INFO,
-    "annotation {key} is deprecated in favor of the sidecar.istio.io/inject label",
-    "Use the pod label sidecar.istio.io/inject instead (as a label, \"true\" also calls the injector).")
-DEPRECATED = Variant(
-    "deprecated", Severity.INFO,
-    "annotation {key} is deprecated",
-    "Remove it, or replace it as Istio's annotation reference says.")
 LABEL_ON_CONTROLLER = Variant(
     "label-on-controller", Severity.WARNING,
     "label {key} on the {kind}'s own metadata does nothing: Istio reads it on pods, from {where}",
@@ -215,7 +202,7 @@ RULE = Rule(
     summary="Istio annotation or label that is misplaced, unknown or invalid",
     inputs=frozenset({"Namespace", "Service", *WORKLOAD_KINDS}),
     variants=(MISPLACED_ON_CONTROLLER, MISPLACED, MISPLACED_REDUNDANT, UNKNOWN_TYPO, UNKNOWN, INVALID,
-              DEPRECATED_INJECT, DEPRECATED, LABEL_ON_CONTROLLER, NAMESPACE_LABEL),
+              LABEL_ON_CONTROLLER, NAMESPACE_LABEL),
     check=check,
-    istio_codes=frozenset({"IST0107", "IST0108", "IST0125", "IST0135"}),
+    istio_codes=frozenset({"IST0107", "IST0108", "IST0125"}),
 )
