@@ -60,6 +60,7 @@ def test_explicit_config_and_options_and_severity(tmp_path, findings, manifests)
     ("known-gateways: edge\n", "known-gateways: expected a list of strings"),
     ("known-gateways: [edge]\n", "'edge' is not of the form namespace/name"),
     ("native-sidecars: yes please\n", "native-sidecars: expected true or false"),
+    ("istio-cni: enabled\n", "istio-cni: expected true or false"),
     ("retry-amplification: {max-paths: 3}\n", "retry-amplification.max-paths: unknown option for ML302"),
     ("retry-amplification: {max-amplification: lots}\n", "max-amplification: expected float"),
     ("ignore-resources: [{resource: nope}]\n", "ignore-resources[0].resource"),
