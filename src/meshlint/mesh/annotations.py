@@ -26,8 +26,6 @@ as a Pod, which is what the controller creates and Istio then reads.
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -134,6 +132,8 @@ def lookup(key: str) -> Annotation | None:
 
 def suggestion(key: str) -> str | None:
     """The catalogue annotation a typo most likely meant (`sidecar.istio.io/proxyCpu`)."""
+    import difflib
+
     lowered = {a.name.lower(): a.name for a in CATALOGUE}
     if key.lower() in lowered:
         return lowered[key.lower()]
@@ -184,6 +184,8 @@ def _prefix(text: str) -> None:
         raise ValueError(f"no '/' in {text!r}")
     if "%" in addr:
         raise ValueError(f"a zone is not allowed in {text!r}")
+    import ipaddress
+
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:

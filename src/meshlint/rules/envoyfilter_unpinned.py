@@ -90,8 +90,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         spec = ef.spec
         prioritized = has_priority(spec)
         for i, patch in enumerate(spec.get("configPatches") or ()):
-            if not isinstance(patch, dict):
-                continue
+            if not isinstance(patch, dict) or not isinstance(patch.get("patch"), dict):
+                continue  # no operation: nothing is applied (istio's analyzer stops there)
             match = patch.get("match") or {}
             proxy = match.get("proxy") or {}
             if not proxy.get("proxyVersion"):

@@ -125,7 +125,6 @@ bypasses too). A wait loop is often better replaced by the application's own ret
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -238,6 +237,8 @@ def _list(value: Any) -> list[str]:
 
 def _in_ranges(host: str, ranges: list[str]) -> bool | None:
     """Is the literal address `host` in one of `ranges`? None when `host` is a name."""
+    import ipaddress
+
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
