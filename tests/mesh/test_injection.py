@@ -593,3 +593,14 @@ def test_job_and_deployment_template_paths():
     assert decide(job, namespace(labels=ENABLED)).injected is True
     pod = live_pod({"containers": [{"name": "c"}]})
     assert pod.path == () and pod.spec_path == ("spec",)
+
+
+
+def test_a_pod_that_istio_cni_redirects_is_ambient():
+    """analyzers/util in_mesh.go `PodInAmbientMode`: the `ambient.istio.io/redirection: enabled`
+    annotation istio-cni puts on a pod it enrolled in ambient mode, on a pod as written and on
+    one as the API server returns it."""
+    redirected = {"ambient.istio.io/redirection": "enabled"}
+    for status in (None, {"phase": "Running"}):
+        sc = sidecar(live_pod(pod_spec(), annotations=redirected, status=status), None, NO_FACTS, DEFAULTS)
+        assert sc.ambient and sc.meshed and not sc.istio, sc
