@@ -39,6 +39,16 @@ ISTIO_ANALYSIS_URL = "https://istio.io/latest/docs/reference/config/analysis/{co
 IST_CODE = re.compile(r"^IST\d{4}$")
 
 
+def _closest_codes(typed: str, codes: list[str]) -> list[str]:
+    near = difflib.get_close_matches(typed, codes, n=len(codes), cutoff=0.75)
+
+    def changed(code: str) -> int:
+        return sum(a != b for a, b in zip(typed, code)) + abs(len(typed) - len(code))
+
+    fewest = min(map(changed, near), default=0)
+    return sorted(c for c in near if changed(c) == fewest)[:2]
+
+
 def anchor(rule: Rule) -> str:
     return f"{rule.code.lower()}-{rule.name}"
 
@@ -254,8 +264,9 @@ def lookup(key: str, rules: Sequence[Rule]) -> Lookup:
         return Lookup(error=f"no rule mirrors istioctl analyze {code} (the codes meshlint mirrors: "
                             f"{', '.join(known)})")
     by_key = {r.code: r for r in rules} | {r.name: r for r in rules}
-    # codes differ in a digit or two: only a near-identical one is a likely typo
-    close = difflib.get_close_matches(key.upper(), [r.code for r in rules], n=2, cutoff=0.75)
+    # codes differ in a digit or two: only a near-identical one is a likely typo, and of those the
+    # ones with the fewest characters changed (difflib alone ranks ML118 like ML101 for "ML1O1")
+    close = _closest_codes(key.upper(), [r.code for r in rules])
     close += difflib.get_close_matches(key.lower(), [r.name for r in rules], n=3, cutoff=0.6)
     close += [r.name for r in rules if len(key) >= 3 and key.lower() in r.name]
     suggested = list(dict.fromkeys(f"{by_key[c].code} ({by_key[c].name})" for c in close))

@@ -13,7 +13,9 @@ from ..finding import Rule
 from ..load import ProblemKind
 from . import (
     aggressive_retries,
+    ambiguous_service_entry_port,
     canary_without_outlier_detection,
+    conflicting_port_protocols,
     debug_headers_exposed,
     envoyfilter_unpinned,
     external_host_without_gateway,
@@ -40,6 +42,8 @@ ALL: tuple[Rule, ...] = (
     host_not_in_gateway.RULE,
     external_host_without_gateway.RULE,
     subset_not_found.RULE,
+    conflicting_port_protocols.RULE,
+    ambiguous_service_entry_port.RULE,
     strict_mtls_without_sidecar.RULE,
     probe_blocked_by_mtls.RULE,
     debug_headers_exposed.RULE,
