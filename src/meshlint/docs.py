@@ -33,6 +33,7 @@ SOURCES = {
     "istio/istio": "https://github.com/istio/istio/blob/master/",
     "istio/api": "https://github.com/istio/api/blob/master/",
     "linkerd/linkerd2": "https://github.com/linkerd/linkerd2/blob/main/",
+    "kiali/kiali": "https://github.com/kiali/kiali/blob/master/",
 }
 _SOURCE = re.compile(r"^- (" + "|".join(map(re.escape, SOURCES)) + r") `([^`]+)`", re.M)
 ISTIO_ANALYSIS_URL = "https://istio.io/latest/docs/reference/config/analysis/{code}/"

@@ -14,6 +14,7 @@ from ..load import ProblemKind
 from . import (
     aggressive_retries,
     ambiguous_service_entry_port,
+    app_runs_as_proxy_uid,
     canary_without_outlier_detection,
     conflicting_port_protocols,
     debug_headers_exposed,
@@ -22,6 +23,7 @@ from . import (
     gateway_not_found,
     host_not_in_gateway,
     in_place_upgrade,
+    ineffective_policy_selector,
     invalid_resource,
     invalid_yaml,
     job_sidecar_injected,
@@ -29,9 +31,11 @@ from . import (
     probe_blocked_by_mtls,
     retries_without_circuit_breaker,
     retry_amplification,
+    server_certificate_not_verified,
     sidecar_resources_unset,
     strict_mtls_without_sidecar,
     subset_not_found,
+    tls_disabled_for_strict_workload,
 )
 
 ALL: tuple[Rule, ...] = (
@@ -47,6 +51,10 @@ ALL: tuple[Rule, ...] = (
     strict_mtls_without_sidecar.RULE,
     probe_blocked_by_mtls.RULE,
     debug_headers_exposed.RULE,
+    app_runs_as_proxy_uid.RULE,
+    ineffective_policy_selector.RULE,
+    server_certificate_not_verified.RULE,
+    tls_disabled_for_strict_workload.RULE,
     aggressive_retries.RULE,
     retry_amplification.RULE,
     retries_without_circuit_breaker.RULE,
