@@ -70,8 +70,8 @@ class MeshSettings:
     def istio_version(self) -> tuple[int, int] | None:
         """The oldest Istio minor version whose images the installation in the input names
         (IstioOperator `spec.tag`, Helm `global.tag`: `1.22.3`, `1.22.3-distroless`), or None."""
-        found = [v for v in (minor_version(str(t)) for t in [*self.tags, self.value("global", "tag", default="")])
-                 if v is not None]
+        tags = [*self.tags, self.value("global", "tag", default="")]
+        found = [v for v in (minor_version(t) for t in tags if isinstance(t, str)) if v is not None]
         return min(found, default=None)
 
     @property
@@ -228,8 +228,8 @@ def _add_operator(out: MeshSettings, spec: Mapping[str, Any], source: str) -> No
     if isinstance(revision, str) and revision:
         out.revisions.add(revision)
     tag = spec.get("tag")
-    if isinstance(tag, (str, int, float)) and not isinstance(tag, bool) and str(tag):
-        out.tags.append(str(tag))
+    if isinstance(tag, str) and tag:  # a YAML float (`tag: 1.20`) has lost the version already
+        out.tags.append(tag)
 
 
 def proxy_config(settings: MeshSettings, annotations: Mapping[str, str]) -> tuple[dict, str]:
