@@ -8,6 +8,7 @@ final `Result`.
 - `check`: the findings of every enabled rule;
 - `graph`: the service call graph, for `meshlint graph` and the HTML report;
 - `simulate`: a what-if retry storm over that graph;
+- `fix`: the fixes the findings declare, applied and verified (`fix/`);
 - `effective_config`: what `--show-config` prints.
 """
 
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
@@ -32,6 +34,7 @@ from .mesh.namespaces import is_system_namespace
 from .resource import FileOrigin
 
 if TYPE_CHECKING:
+    from .fix.model import FixResult
     from .graph.model import CallGraph
     from .mesh.callgraph import Graph
     from .simulate.model import FixPolicy
@@ -115,10 +118,12 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> R
     return replace(result, findings=findings, notes=notes)
 
 
-def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> Loaded:
-    """The PATHs, and the objects of the context directories' files that are not among them
-    (`Loaded.context`: analysed, never reported on)."""
-    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress, inputs.stdin_name)
+def _load(inputs: Inputs, config: Config, progress: Progress | None = None,
+          texts: Mapping[str, bytes] | None = None) -> Loaded:
+    """The PATHs (`texts`: the bytes to read instead of some of them), and the objects of the
+    context directories' files that are not among them (`Loaded.context`: analysed, never
+    reported on)."""
+    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress, inputs.stdin_name, texts)
     if not inputs.context_dirs:
         return loaded
     given = {os.path.realpath(s.path) for s in loaded.sources if s.path is not None}
@@ -220,6 +225,43 @@ def _locate(findings: list[Finding]) -> list[Finding]:
             continue
         out.append(replace(f, file=doc.source.name, line=f.line or locator.line(doc, path)))
     return out
+
+
+# --- fix ------------------------------------------------------------------------------------
+
+
+def fix(inputs: Inputs, config: Config, unsafe: bool = False, write: bool = True) -> FixResult:
+    """`meshlint fix`: apply the fixes the selected findings declare (the safe ones, and the
+    unsafe ones too with `unsafe`), each verified, the input checked again after each round
+    with every rule (`fix/run.py`); `write`: write the changed files back (stdin's fixed
+    stream is the caller's to print). Raises LoadError or ContextFileError."""
+    from .fix.run import Originals, run
+
+    context = read_context(inputs.mesh_config, inputs.call_graph)
+    originals = Originals()
+    if "-" in inputs.paths:
+        originals["-"] = (inputs.stdin or sys.stdin.buffer).read()  # read once, checked many times
+    every_rule = replace(config, select=("ML",), ignore=(), namespace=None)
+
+    def analyse(texts: Mapping[str, bytes]) -> tuple[Loaded, Result]:
+        read = {"-": originals["-"], **texts} if "-" in originals else texts
+        with _gc_paused():
+            loaded = _load(inputs, config, texts=read)
+            return loaded, check_loaded(loaded, every_rule, context)
+
+    def selected(finding: Finding) -> bool:
+        rule = rule_catalogue.BY_CODE.get(finding.code)
+        return rule is not None and config.is_enabled(rule) and _in_scope(finding, config.namespace)
+
+    outcome = run(analyse, selected, unsafe, originals)
+    if "-" in originals:
+        outcome.stdin = next((c.after for c in outcome.changes if c.path is None), originals["-"])
+    if write:
+        for change in outcome.changes:
+            if change.path is not None:
+                with open(change.path, "wb") as fh:
+                    fh.write(change.after)
+    return outcome
 
 
 # --- graph and simulate --------------------------------------------------------------------

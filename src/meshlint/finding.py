@@ -57,21 +57,33 @@ class Applicability(enum.Enum):
 class Edit:
     """One change to a parsed object: set `value` at `path`, or remove the field there when
     `remove` is true. `target` names another resource than the finding's (a DestinationRule
-    that the fix of a VirtualService finding changes); None means the finding's own."""
+    that the fix of a VirtualService finding changes); None means the finding's own.
+
+    Setting a field whose parents are missing creates them as mappings (a `trafficPolicy` for
+    its `outlierDetection`). With `insert`, `path` ends with a list index and `value` becomes a
+    new item there (the list's length appends; a missing list is created). With `within`, the
+    field at `path` is a string holding YAML or JSON (a ConfigMap's `mesh`, a
+    `proxy.istio.io/config` annotation) and the change is made at `within` inside that text;
+    a missing string is created. `path=()` with a `target` that is not in the input creates
+    that resource, as a new document beside the finding's."""
 
     path: FieldPath
     value: Any = None
     remove: bool = False
     target: Ref | None = None
+    insert: bool = False
+    within: FieldPath = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """Structured edits that remove a finding, with how far they may be trusted. The `fix`
-    engine applies them to the files; it knows no rule."""
+    """Structured edits that remove a finding, with how far they may be trusted and what they
+    do, in words (`description`: an unsafe fix says what a human must check). The `fix` engine
+    applies them to the files; it knows no rule."""
 
     edits: tuple[Edit, ...]
     applicability: Applicability
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +125,8 @@ class Finding:
     document: Document | None = None
     related: tuple[Ref, ...] = ()
     autofix: Fix | None = None
+    # why there is no automatic fix (`autofix` None), or why `meshlint fix` did not apply it
+    unfixable: str = ""
     evidence: tuple[Evidence, ...] = ()
     file: str = ""
     line: int = 0
@@ -167,12 +181,12 @@ class Rule:
 
     def finding(self, variant: Variant, resource: Resource | None, path: FieldPath = (), *,
                 related: tuple[Ref, ...] = (), document: Document | None = None, line: int = 0,
-                autofix: Fix | None = None, **values: Any) -> Finding:
+                autofix: Fix | None = None, unfixable: str = "", **values: Any) -> Finding:
         if variant not in self.variants:
             raise ValueError(f"{self.code}: variant {variant.name!r} is not declared on the rule")
         return Finding(
             code=self.code, name=self.name, variant=variant.name, severity=variant.severity,
             message=variant.message.format(**values), fix=variant.fix.format(**values),
             resource=resource, path=tuple(path), related=tuple(related),
-            document=document, line=line, autofix=autofix,
+            document=document, line=line, autofix=autofix, unfixable=unfixable,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -76,13 +76,15 @@ def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> 
                 skipped.append(full)
 
 
-def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-") -> tuple[Source, Problem | None]:
-    """Read and decode one input (`-`: stdin, named `stdin_name`). Undecodable bytes give an
-    UNPARSABLE problem (the text is kept, with replacement characters, so the other documents
-    of the file are still analysed)."""
-    if path == "-":
+def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-",
+                data: bytes | None = None) -> tuple[Source, Problem | None]:
+    """Read and decode one input (`-`: stdin, named `stdin_name`), or decode `data` given for
+    it (`meshlint fix` checks the texts it would write). Undecodable bytes give an UNPARSABLE
+    problem (the text is kept, with replacement characters, so the other documents of the
+    file are still analysed)."""
+    if data is None and path == "-":
         data = (stdin or sys.stdin.buffer).read()
-    else:
+    elif data is None:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
@@ -116,9 +118,11 @@ def decode(data: bytes) -> tuple[str, int, str]:
 
 
 def load(paths: Iterable[str], default_namespace: str = "default", stdin: BinaryIO | None = None,
-         progress: Callable[[int, int], None] | None = None, stdin_name: str = "-") -> Loaded:
+         progress: Callable[[int, int], None] | None = None, stdin_name: str = "-",
+         texts: Mapping[str, bytes] | None = None) -> Loaded:
     """Read every file under `paths` (`-`: stdin, named `stdin_name`) into resources and
-    problems. Raises LoadError when a path cannot be read."""
+    problems; `texts`: the bytes to read instead of some of them, by path as discovered.
+    Raises LoadError when a path cannot be read."""
     paths = list(paths)
     files, skipped, errors = discover(paths)
     if errors:
@@ -134,7 +138,7 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
     patches = kustomize.patch_files(files + skipped, [p for p in paths if p != "-" and not os.path.isdir(p)])
     patched: dict[str, int] = {}  # kustomization directory -> patch files skipped
     for path in files:
-        source, problem = read_source(path, stdin, stdin_name)
+        source, problem = read_source(path, stdin, stdin_name, texts.get(path) if texts else None)
         report.start(source, path)
         out.sources.append(source)
         bad_line = 0
