@@ -117,7 +117,7 @@ class _Editor:
         rest = path[len(steps):]
         if not rest:
             raise Unsupported("the document itself would be replaced")
-        if isinstance(rest[0], int):
+        if isinstance(rest[0], int) and not isinstance(parent, yaml.MappingNode):
             raise Unsupported("a list item cannot be created by its index")
         nested = nest(rest[1:], value)
         if isinstance(parent, yaml.MappingNode):

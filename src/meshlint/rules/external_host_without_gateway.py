@@ -81,10 +81,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
-from ..mesh.hosts import expand_host, is_cluster_local, service_fqdn
+from ..mesh.hosts import MESH_GATEWAY, expand_host, is_cluster_local, service_fqdn
+from ..resource import Ref, Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
@@ -92,6 +93,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     for vs in index.of_kind("VirtualService"):
         if not routes.is_mesh_only(vs):
             continue
+        bound: set[str] = set()  # every Gateway that serves one of its hosts: one fix binds them all
+        bypassed: list[tuple[int, str, list[str], tuple[Ref, ...]]] = []
         for i, host in enumerate(vs.spec.get("hosts") or ()):
             if host == "*":
                 continue
@@ -105,10 +108,27 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if served:
                 gateways = sorted({f"{e.gateway.namespace}/{e.gateway.name}" for e in served})
                 related = tuple(dict.fromkeys(e.gateway.ref for e in served))
-                yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related,
-                                   host=host, gateways=", ".join(gateways), first=gateways[0])
+                bound.update(gateways)
+                bypassed.append((i, host, gateways, related))
             elif not local and not declared and not index.facts.is_known_host(fqdn):
                 yield RULE.finding(UNDECLARED_EGRESS_HOST, vs, ("spec", "hosts", i), host=host)
+        fix = _bind(vs, sorted(bound)) if bypassed else None
+        for i, host, gateways, related in bypassed:
+            yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related, host=host,
+                               gateways=", ".join(gateways), first=gateways[0], autofix=fix)
+
+
+def _bind(vs: Resource, gateways: list[str]) -> Fix:
+    """SPEC §5: add the serving Gateways and `mesh` (which keeps the in-mesh callers) to
+    `spec.gateways`. Unsafe: the gateway's traffic then follows these routes."""
+    existing = vs.spec.get("gateways")
+    if existing:  # only `mesh`: the Gateways go before it
+        changes = tuple(Edit(("spec", "gateways", k), name, insert=True) for k, name in enumerate(gateways))
+    else:
+        changes = (Edit(("spec", "gateways"), [*gateways, MESH_GATEWAY]),)
+    return Fix(changes, Applicability.UNSAFE,
+               f"binds the VirtualService to {', '.join(gateways)} and mesh: traffic entering through the gateway "
+               "then follows these routes too")
 
 
 def _names_service(index: Index, host: str) -> bool:

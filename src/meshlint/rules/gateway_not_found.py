@@ -95,11 +95,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Finding, Fix, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, internal_gateway, resolve_gateway
-from ..resource import GATEWAY_API_ROUTES, K8S_GATEWAY
+from ..resource import GATEWAY_API_ROUTES, K8S_GATEWAY, FieldPath, Resource
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
@@ -124,16 +125,29 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                     or f"{ns}/{name}" in known):
                 continue  # an Istio Gateway, or a Gateway API Gateway (virtualservice/gateways.go)
             elsewhere = [g for kind in ("Gateway", K8S_GATEWAY) for g in index.named(kind, name) if g.namespace != ns]
+            fix, why = _fix(index, vs, path)
             if elsewhere:
                 yield RULE.finding(MISPLACED_GATEWAY, vs, path, related=tuple(g.ref for g in elsewhere), ref=ref,
-                                   resolved=f"{ns}/{name}", found=elsewhere[0].namespace, name=name)
+                                   resolved=f"{ns}/{name}", found=elsewhere[0].namespace, name=name, autofix=fix,
+                                   unfixable=why)
             else:
                 held = _holds_gateways_of(index, "Gateway", ns) or _holds_gateways_of(index, K8S_GATEWAY, ns)
                 variant = MISSING_GATEWAY if held else GATEWAY_NOT_IN_INPUT
-                yield RULE.finding(variant, vs, path, ref=ref, resolved=f"{ns}/{name}", ns=ns)
+                yield RULE.finding(variant, vs, path, ref=ref, resolved=f"{ns}/{name}", ns=ns, autofix=fix,
+                                   unfixable=why)
     for kind in GATEWAY_API_ROUTES:
         for route in index.of_kind(kind):
             yield from _route_parents(index, route, known)
+
+
+def _fix(index: Index, vs: Resource, path: FieldPath) -> tuple[Fix | None, str]:
+    """SPEC §5: point the entry at the one Gateway that serves the VirtualService's hosts."""
+    if len(path) != 3 or path[:2] != ("spec", "gateways") or not isinstance(path[2], int):
+        return None, ""  # a gateway named by a route's match: which route means what is not ours to say
+    try:
+        return edits.bind_gateway(index, vs, path[2]), ""
+    except edits.NoFix as exc:
+        return None, str(exc)
 
 
 def _route_parents(index: Index, route, known) -> Iterator[Finding]:

@@ -81,6 +81,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import Index
 from ..mesh.hosts import MESH_GATEWAY, expand_host, matches, resolve_gateway, split_server_host, visible_server_hosts
 from ..resource import K8S_GATEWAY, FieldPath, Resource
@@ -115,8 +116,14 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             else:
                 offered = ", ".join(sorted({h for _, h in server_hosts})) or "no hosts"
                 why = f"it serves {offered}"
+            fix, unfixable = None, ""
+            try:
+                fix = edits.bind_gateway(index, vs, i)
+            except edits.NoFix as exc:
+                unfixable = str(exc)
             yield RULE.finding(HOST_NOT_SERVED, vs, ("spec", "gateways", i), related=(gw.ref,),
-                               hosts=shown, gateway=f"{gw.namespace}/{gw.name}", why=why)
+                               hosts=shown, gateway=f"{gw.namespace}/{gw.name}", why=why, autofix=fix,
+                               unfixable=unfixable)
 
 
 def _listeners_serve(vs: Resource, vs_hosts: list[str], gateway: Resource, path: FieldPath) -> Iterator[Finding]:

@@ -90,12 +90,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Finding, Fix, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.workloads import BATCH_KINDS, WORKLOAD_KINDS, Workload
 
 NATIVE_ANNOTATION = "sidecar.istio.io/nativeSidecar"
 LINKERD_NATIVE = "config.alpha.linkerd.io/proxy-enable-native-sidecar"
+INJECT = "sidecar.istio.io/inject"
 
 
 def _commands(w: Workload) -> list[str]:
@@ -125,13 +127,34 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if "quitquitquit" in commands:
                 continue
             yield RULE.finding(ISTIO_SIDECAR_ASSUMED if sc.assumption else ISTIO_SIDECAR, w.resource, w.path,
-                               reason=sc.reason, proxy="Istio sidecar", assumption=sc.assumption)
+                               reason=sc.reason, proxy="Istio sidecar", assumption=sc.assumption,
+                               autofix=_fix(w, _native_sidecar_pod(index)))
         elif sc.mesh == "linkerd":
             if str(w.annotations.get(LINKERD_NATIVE, "")).lower() == "true":
                 continue
             if "linkerd-await" in commands and "--shutdown" in commands:
                 continue
             yield RULE.finding(LINKERD_PROXY, w.resource, w.path, reason=sc.reason, proxy="Linkerd proxy")
+
+
+def _fix(w: Workload, native: Workload | None) -> Fix:
+    """SPEC §5: the native-sidecar annotation when the input shows that native sidecars work
+    in this cluster (`native`: a pod that has one): safe, the sidecar then ends with the job.
+    Else the injection opt-out label: unsafe, the job then runs outside the mesh."""
+    if native is not None:
+        return Fix((edits.pod_annotation(w, NATIVE_ANNOTATION, "true"),), Applicability.SAFE,
+                   f"runs the sidecar as a native sidecar, as {native.display()} does")
+    return Fix((edits.pod_label(w, INJECT, "false"),), Applicability.UNSAFE,
+               "opts the job's pods out of injection: they run without a sidecar (no mTLS, no mesh policy)")
+
+
+def _native_sidecar_pod(index: Index) -> Workload | None:
+    """A pod of the input that runs Istio's sidecar as a native sidecar, if any."""
+    for w in index.workloads():
+        sc = index.sidecar(w)
+        if sc.istio and (sc.native or str(w.annotations.get(NATIVE_ANNOTATION, "")).lower() == "true"):
+            return w
+    return None
 
 
 _NEVER_COMPLETES = ("the pod gets an {proxy} ({reason}) that keeps running after the job's containers exit, "

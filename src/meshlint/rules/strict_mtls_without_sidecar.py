@@ -101,12 +101,19 @@ ambient mode; if it must stay outside the mesh, give the workloads it calls a PE
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.hosts import expand_host
-from ..mesh.peerauth import Mode
+from ..mesh.peerauth import STRICT, Mode
 from ..mesh.workloads import WORKLOAD_KINDS
+
+if TYPE_CHECKING:
+    from ..mesh.mentions import Mention
+    from ..mesh.workloads import Workload
+    from ..resource import Resource
 
 
 def _pa(mode: Mode) -> str:
@@ -123,19 +130,33 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if strict is not None:
             variant, assumed = (IN_STRICT_SCOPE_ASSUMED, sc.assumption) if sc.assumption else (IN_STRICT_SCOPE, "")
             yield RULE.finding(variant, w.resource, w.path or ("metadata",), related=(strict.decided_by.ref,),
-                               reason=sc.reason, pa=_pa(strict), assumption=assumed)
+                               reason=sc.reason, pa=_pa(strict), assumption=assumed,
+                               unfixable="a PeerAuthentication is not enforced on a pod without a sidecar: inject "
+                                         "one, or keep the workload out of STRICT scope")
             continue
         for svc, mention in index.calls(w):
             targets = [t for t in index.workloads_of(svc) if index.sidecar(t).meshed]
             for target in targets:
-                mode = pas.strict_somewhere(target.namespace, target.labels)
+                ports = _called_ports(svc, mention, target)
+                strict_ports = [p for p in ports if pas.mode(target.namespace, target.labels, p).mode == STRICT]
+                if ports:
+                    mode = pas.mode(target.namespace, target.labels, strict_ports[0]) if strict_ports else None
+                else:  # the ports it calls are not known: STRICT anywhere is STRICT for it
+                    mode = pas.strict_somewhere(target.namespace, target.labels)
                 target_sidecar = index.sidecar(target)
                 if mode is not None and target_sidecar.istio:
                     assumed = sc.assumption or target_sidecar.assumption
+                    fix, unfixable = None, ""
+                    try:
+                        policy = pas.applicable(target.namespace, target.labels)[2]
+                        fix = edits.permissive_ports(index, target, strict_ports, policy)
+                    except edits.NoFix as exc:
+                        unfixable = str(exc)
                     yield RULE.finding(
                         CALLS_STRICT_WORKLOAD_ASSUMED if assumed else CALLS_STRICT_WORKLOAD, w.resource,
                         mention.path, related=(svc.ref, mode.decided_by.ref), reason=sc.reason,
-                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed)
+                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed, autofix=fix,
+                        unfixable=unfixable)
                     break
     domain = index.facts.domain
     for dr in index.of_kind("DestinationRule"):
@@ -149,9 +170,24 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if not targets or any(index.sidecar(t).meshed for t in targets):
             continue
         for path in _istio_mutual(dr):
+            fix = Fix((Edit(path, "DISABLE"),), Applicability.UNSAFE,
+                      f"sends plaintext to {host}, whose pods cannot terminate Istio mTLS")
             yield RULE.finding(
                 ISTIO_MUTUAL_WITHOUT_SIDECAR, dr, path, related=(destination.ref,), host=host,
-                reason=index.sidecar(targets[0]).reason)
+                reason=index.sidecar(targets[0]).reason, autofix=fix)
+
+
+def _called_ports(svc: Resource, mention: Mention, target: Workload) -> list[int]:
+    """The container ports of `target` that a call through `svc` reaches: the Service port the
+    mention names (`cart:8080`), or every Service port when it names none."""
+    out = []
+    for port in svc.spec.get("ports") or ():
+        if not isinstance(port, dict) or (mention.port is not None and port.get("port") != mention.port):
+            continue
+        number = target.container_port(port.get("targetPort", port.get("port")))
+        if isinstance(number, int) and not isinstance(number, bool) and number not in out:
+            out.append(number)
+    return out
 
 
 def _istio_mutual(dr) -> Iterator[tuple]:
