@@ -67,6 +67,9 @@ def outlier_detection(index: Index, route: Resource, hosts: Iterable[tuple[str, 
         if subsets:
             raise NoFix(f"the route uses subsets {', '.join(sorted(subsets))} of {fqdn}, and no DestinationRule in "
                         "the input defines them: add outlierDetection where they are defined")
+        if index.service_for_host(fqdn) is None and not index.service_entries_for(fqdn):
+            raise NoFix(f"neither a DestinationRule nor a Service for {fqdn} is in the input: add outlierDetection "
+                        "to its DestinationRule where it is defined")
         dr = _new_destination_rule(index, route, fqdn)
         edits.append(Edit((), dr, target=Ref("DestinationRule", dr["metadata"]["namespace"], dr["metadata"]["name"])))
         created.append(f"{dr['metadata']['namespace']}/{dr['metadata']['name']}")

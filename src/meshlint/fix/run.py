@@ -107,7 +107,7 @@ def run(analyse: Analyse, selected: Callable[[Finding], bool], unsafe: bool,
         by_ref: dict[Ref, Resource] = {}
         for resource in loaded.resources:
             by_ref.setdefault(resource.ref, resource)
-        state = _Round(_files(loaded, originals), by_ref)
+        state = _Round(_files(loaded, _reader(overrides, originals)), by_ref)
         for f in candidates:
             if serial and state.applied:
                 break
@@ -137,7 +137,7 @@ def run(analyse: Analyse, selected: Callable[[Finding], bool], unsafe: bool,
     hidden = sum(1 for f in left if f.autofix is not None and f.autofix.applicability is Applicability.UNSAFE
                  and _fix_key(f) not in failed)
     changes = [FileChange(text.name, text.path, originals[key], overrides[key])
-               for key, text in _files(loaded, originals).items()
+               for key, text in _files(loaded, originals.__getitem__).items()
                if key in overrides and overrides[key] != originals[key]]
     return FixResult(changes, replace(final, findings=[f for f in final.findings if selected(f)]),
                      fixed, applied_all, not_applied, hidden)
@@ -150,8 +150,16 @@ def _explained(f: Finding, failed: Mapping[tuple, str]) -> Finding:
     return replace(f, unfixable=why) if why else f
 
 
-def _files(loaded: Loaded, originals: Mapping[str, bytes]) -> dict[str, FileText]:
-    """The inputs by path (`-` for stdin and the templates of a rendered stream read from it)."""
+def _reader(overrides: Mapping[str, bytes], originals: Originals) -> Callable[[str], bytes]:
+    """The bytes an input is read from now: the fixed text, or the original."""
+    def read(key: str) -> bytes:
+        return overrides[key] if key in overrides else originals[key]
+    return read
+
+
+def _files(loaded: Loaded, read: Callable[[str], bytes]) -> dict[str, FileText]:
+    """The inputs by path (`-` for stdin and the templates of a rendered stream read from it);
+    `read`: the bytes each was read from."""
     context = {source_key(s) for s in loaded.context}
     out: dict[str, FileText] = {}
     for source in [*loaded.sources, *loaded.context]:
@@ -160,21 +168,21 @@ def _files(loaded: Loaded, originals: Mapping[str, bytes]) -> dict[str, FileText
             first = source.text.lstrip()[:1]
             is_json = (source.path or "").lower().endswith(".json") or first in ("{", "[")
             out[key] = FileText(key, source.name, source.path, source.text, is_json,
-                                lambda file: _why_locked(file, originals, context))
+                                lambda file: _why_locked(file, read, context))
     return out
 
 
-def _why_locked(file: FileText, originals: Mapping[str, bytes], context: set[str]) -> str:
+def _why_locked(file: FileText, read: Callable[[str], bytes], context: set[str]) -> str:
     """Why an input may not be edited, or ""."""
     if file.key in context:
         return f"{file.name} is read with --context-dir, and only the PATHs are fixed"
     if templates.has_placeholders(file.text):
         return f"{file.name} holds template placeholders ({{{{ }}}} or {{%): it is never edited"
     try:
-        original = originals[file.key]
+        data: bytes | None = read(file.key)
     except (KeyError, OSError):
-        original = None
-    if original is None or _encode(file.text, original) != original:
+        data = None
+    if data is None or _encode(file.text, data) != data:
         return f"{file.name} is not valid UTF-8 (or UTF-16) text: it is never edited"
     return ""
 

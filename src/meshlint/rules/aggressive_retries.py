@@ -137,9 +137,10 @@ def _unsafe(resource: Resource, path: FieldPath, name: str, unsafe: list[str], f
     return RULE.finding(UNSAFE_RETRY_ON, resource, path, route=name, conditions=",".join(unsafe), autofix=fix)
 
 
-# SPEC §5 Fixes: what takes the place of 5xx/500 in retryOn
+# SPEC §5 Fixes: what takes the place of 5xx/500 in retryOn; in Gateway API's codes, 503 (the
+# one server error the rule holds safe to repeat)
 SAFE_CONDITIONS = ("gateway-error", "connect-failure", "refused-stream")
-GATEWAY_ERROR_CODES = (502, 503, 504)
+SAFE_CODE = 503
 
 
 def _lower(path: FieldPath, attempts: int, limit: int) -> Fix:
@@ -160,11 +161,11 @@ def _safe_conditions(path: FieldPath, retry_on: tuple[str, ...], unsafe: list[st
 
 
 def _gateway_codes(base: FieldPath, retry: dict, unsafe: list[str]) -> Fix:
-    """Gateway API: the unsafe status codes replaced by the gateway errors 502, 503 and 504."""
+    """Gateway API: the unsafe status codes replaced by 503."""
     codes = [c for c in retry.get("codes") or () if str(c) not in unsafe]
-    codes += [c for c in GATEWAY_ERROR_CODES if c not in codes]
+    codes += [SAFE_CODE] if SAFE_CODE not in codes else []
     return Fix((Edit(base + ("codes",), codes),), Applicability.UNSAFE,
-               f"retries on {', '.join(map(str, GATEWAY_ERROR_CODES))} instead of {', '.join(unsafe)}")
+               f"retries on {', '.join(map(str, codes))} instead of {', '.join(unsafe)}")
 
 
 TOO_MANY_ATTEMPTS = Variant(
