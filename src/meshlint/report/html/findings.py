@@ -110,7 +110,11 @@ def summary(findings: list[Finding], enabled: Iterable[Rule]) -> Summary:
 
 
 def namespace(f: Finding) -> str:
-    return f.resource.namespace if f.resource is not None else ""
+    """The namespace a finding belongs to: its resource's, a Namespace's own name (as
+    `--namespace` counts it), or "" (other cluster-scoped objects and input problems)."""
+    if f.resource is None:
+        return ""
+    return f.resource.name if f.resource.kind == "Namespace" else f.resource.namespace
 
 
 def views(findings: list[Finding], graph_nodes: Mapping[Ref, str], graph_paths: Mapping[Ref, str]) -> list[FindingView]:
