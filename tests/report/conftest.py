@@ -174,14 +174,16 @@ class Browser:
     def console(self) -> list[dict]:
         return self.driver.get_log("browser")
 
-    def requests(self) -> list[str]:
-        """The URL of every request the page made since it was opened (Chrome's network log)."""
-        urls = []
+    def requests(self) -> list[tuple[str, str]]:
+        """Every request since the page was opened (Chrome's network log), as (the URL, the
+        document that made it). The browser's own pages (chrome://) may be among them."""
+        out = []
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
             if message["method"] == "Network.requestWillBeSent":
-                urls.append(message["params"]["request"]["url"])
-        return urls
+                params = message["params"]
+                out.append((params["request"]["url"], params.get("documentURL", "")))
+        return out
 
     def js(self, script: str, *args):
         return self.driver.execute_script(script, *args)

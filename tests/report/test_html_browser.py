@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -65,9 +66,13 @@ def examples_report(run, root, tmp_path_factory) -> Path:
 
 
 def _quiet(browser, page: Path) -> None:
-    """No console message (an error, a refused script or request) and no request but the page."""
+    """No console message (an error, a refused script or request), no request over a network,
+    and none from the page but for the page itself (and its data: icon)."""
     assert browser.console() == []
-    assert {url for url in browser.requests() if not url.startswith("data:")} == {page.resolve().as_uri()}
+    requests = browser.requests()
+    assert [url for url, _ in requests if urlsplit(url).scheme not in ("file", "data", "chrome")] == []
+    uri = page.resolve().as_uri()
+    assert {url for url, document in requests if document == uri and not url.startswith("data:")} == {uri}
 
 
 def test_the_examples_report_loads_offline_and_without_errors(browser, examples_report):
