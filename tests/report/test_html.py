@@ -55,14 +55,16 @@ def test_the_page_fetches_nothing_and_runs_only_its_own_script(run, root):
     assert elements.tags[:3] == [("html", {"lang": "en"}), ("head", {}), ("meta", {"charset": "utf-8"})]
     assert elements.named("meta")[1]["http-equiv"] == "Content-Security-Policy"  # before anything it could govern
     (script,) = elements.inline["script"]
-    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-    assert policy.startswith(f"default-src 'none'; script-src 'sha256-{digest}';")
+    (style,) = elements.inline["style"]
+    script_hash, style_hash = (base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+                               for text in (script, style))
+    assert policy.startswith(f"default-src 'none'; script-src 'sha256-{script_hash}'; "
+                             f"style-src 'sha256-{style_hash}'; img-src data:;")
     # nothing that a browser loads by itself: no external script, style sheet, image or frame
     assert not elements.named("img", "iframe", "object", "embed", "video", "audio", "source")
     assert all("src" not in attrs for attrs in elements.named("script"))
     (icon,) = elements.named("link")
     assert icon["rel"] == "icon" and icon["href"].startswith("data:image/svg+xml,")
-    (style,) = elements.inline["style"]
     assert "url(" not in style and "@import" not in style
     # links go to the page itself, or (rule references) are followed only when clicked
     hrefs = {attrs["href"] for attrs in elements.named("a")}

@@ -12,9 +12,10 @@ Security Policy allows no source but them (`default-src 'none'`), so a browser m
 request even if a link slipped in.
 
 **Nothing from the input runs.** Every value is printed by a template with autoescaping on;
-the script reads only what the markup carries (ids, `data-` attributes and text), and input
-never enters a `<script>`. The policy allows only the page's own script, by its hash, so an
-inline handler (`onerror=`) would not run even if escaping failed.
+the script reads only what the markup carries (ids, `data-` attributes and text) and writes
+only text, and input never enters a `<script>` or `<style>`. The policy allows only the page's
+own script and style sheet, by their hashes, so an inline handler (`onerror=`) would not run
+even if escaping failed.
 """
 
 from __future__ import annotations
