@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ... import rules as catalogue
@@ -80,7 +80,7 @@ class Summary:
     footguns: list[FootgunRow]
     other_rules: list[RuleCount]  # the rules beyond the ten that have findings
     namespaces: list[NamespaceRow]
-    rule_choices: list[RuleCount] = field(default_factory=list)  # every rule with findings, by code
+    rule_choices: list[RuleCount]  # every rule with findings, by code
 
 
 def summary(findings: list[Finding], enabled: Iterable[Rule]) -> Summary:
