@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import subprocess
 import sys
 from html.parser import HTMLParser
 
@@ -84,8 +85,6 @@ def test_other_formats_import_none_of_it(run, root, tmp_path):
              "'--output', sys.argv[1]]); "
              "print(sorted(m for m in sys.modules if m.startswith(('jinja2', 'markdown_it', 'meshlint.report.html', "
              "'meshlint.graph'))))")
-    import subprocess
-
     proc = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "out.json")], capture_output=True, text=True,
                           cwd=root, env={"PYTHONPATH": str(root / "src")}, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stderr
@@ -233,3 +232,11 @@ def test_graph_html_is_the_graph_view_alone(run, root):
     assert page.startswith("<!doctype html>") and "<title>meshlint call graph: 14 services</title>" in page
     assert page.count('class="node ') == 14 and page.count('class="edge ') == 16
     assert 'id="findings"' not in page
+
+
+def test_a_clean_input_says_so(run, files, tmp_path, manifests):
+    files("clean.yaml", manifests["clean"])
+    page = html_of(run, "clean.yaml", cwd=tmp_path)
+    assert "No findings: nothing to fix." in page
+    assert "No service calls another" in page and "<svg" not in page
+    assert page.count('class="card ') == 3 and page.count(" zero\"") == 3  # three zero counts, none alarming

@@ -84,6 +84,7 @@
   // --- call graph ------------------------------------------------------------------------------
 
   const FAR = 0.55; // below this scale the edge labels are hidden
+  const CLOSEST_FIT = 1.25; // a small graph is shown whole at most this much enlarged
 
   function callGraph() {
     const viewport = $("#graph-viewport");
@@ -188,9 +189,9 @@
       svg.classList.toggle("far", size().w / viewBox.w < FAR);
     }
 
-    function around(x, y, w, h, margin) {
+    function around(x, y, w, h, margin, closest) {
       const view = size();
-      const scale = Math.min(view.w / (w + 2 * margin), view.h / (h + 2 * margin));
+      const scale = Math.min(view.w / (w + 2 * margin), view.h / (h + 2 * margin), closest || Infinity);
       const bw = view.w / scale;
       const bh = view.h / scale;
       return { x: x + w / 2 - bw / 2, y: y + h / 2 - bh / 2, w: bw, h: bh };
@@ -198,14 +199,14 @@
 
     // a drawing that is wide and short gets a viewport no taller than it needs
     function fitViewport() {
-      const needed = (geometry.height + 20) * viewport.clientWidth / (geometry.width + 20);
+      const needed = (geometry.height + 20) * Math.min(viewport.clientWidth / (geometry.width + 20), CLOSEST_FIT);
       viewport.style.height = "";
       if (needed < viewport.clientHeight) viewport.style.height = `${Math.max(needed, 320)}px`;
     }
 
     function fit() {
       fitViewport();
-      const whole = around(0, 0, geometry.width, geometry.height, 10);
+      const whole = around(0, 0, geometry.width, geometry.height, 10, CLOSEST_FIT);
       const view = size();
       if (view.w / whole.w < FAR && geometry.width < geometry.height) {
         // much taller than the viewport: open at a readable size, from the top
@@ -232,14 +233,7 @@
         x1 = Math.max(x1, n.x + n.width); y1 = Math.max(y1, n.y + geometry.nodeHeight);
       });
       if (!isFinite(x0)) return;
-      const view = around(x0, y0, x1 - x0, y1 - y0, margin);
-      const farthest = size().w / 1.6; // never closer than 1.6x
-      if (view.w < farthest) {
-        const grow = farthest / view.w;
-        view.x -= (view.w * grow - view.w) / 2; view.y -= (view.h * grow - view.h) / 2;
-        view.w *= grow; view.h *= grow;
-      }
-      show(view);
+      show(around(x0, y0, x1 - x0, y1 - y0, margin, 1.6));
     }
 
     // selection: a node and its neighbours, or a path; the rest fades
