@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -199,7 +199,7 @@ class Browser:
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory) -> Browser:
+def browser(tmp_path_factory) -> Iterator[Browser]:
     """The browser the HTML report is tested in. A missing one (`make test` installs it) fails
     the tests under CI=true and skips them elsewhere."""
     missing = [name for name, there in (("pip selenium", importlib.util.find_spec("selenium") is not None),

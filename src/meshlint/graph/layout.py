@@ -1,6 +1,6 @@
 """Where each service of the call graph is drawn: a layered layout, callers left of callees.
 
-Sugiyama's scheme in its plainest form, as Graphviz's `dot` does it: the edges that close a
+Sugiyama's scheme (which Graphviz's `dot` refines) in its plainest form: the edges that close a
 cycle are turned around, every node gets the layer one past its deepest caller (longest path),
 the nodes of each layer are ordered by the barycentre of their neighbours in sweeps to the
 right and back (fewer crossings), and each is placed as close to the height of its neighbours
@@ -97,7 +97,7 @@ class Layout:
     height: float
 
 
-def cut_label(label: str) -> str:
+def _cut(label: str) -> str:
     return label if len(label) <= MAX_LABEL else label[:MAX_LABEL - 1] + "…"
 
 
@@ -260,7 +260,7 @@ def _mean(values: list[float], default: float) -> float:
 def _place(nodes: Mapping[str, tuple[str, str]], cells: dict[tuple[str, int], list[str]],
            lane_of: Mapping[str, str], layer: Mapping[str, int], lane_names: list[str],
            pred: Mapping[str, list[str]], succ: Mapping[str, list[str]], edges: list[tuple[str, str]]) -> Layout:
-    labels = {k: cut_label(label) for k, (label, _) in nodes.items()}
+    labels = {k: _cut(label) for k, (label, _) in nodes.items()}
     width_of = {k: len(labels[k]) * CHAR_WIDTH + 2 * NODE_PADDING for k in nodes}
     # columns: one per layer, as wide as its widest node
     column_width = [0.0] * (max(layer.values(), default=0) + 1)
