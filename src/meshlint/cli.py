@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("fix", help="apply the safe fixes in place (--unsafe for the rest, --diff to preview)")
     _input_options(x)
-    x.add_argument("--unsafe", action="store_true",
+    x.add_argument("--unsafe", "--unsafe-fixes", dest="unsafe", action="store_true",
                    help="also apply the unsafe fixes (they change behaviour: review them)")
     x.add_argument("--diff", action="store_true",
                    help="change nothing: print the fixes as a unified diff (exit 1 when there is one)")

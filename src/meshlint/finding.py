@@ -54,6 +54,16 @@ class Applicability(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class FixKind:
+    """One kind of automatic fix a rule's findings may carry, as its doc page and `meshlint
+    rule` describe it: what it does (imperative, ends with ".") and how far it may be trusted.
+    Each finding's own `Fix` says what it does there."""
+
+    applicability: Applicability
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
 class Edit:
     """One change to a parsed object: set `value` at `path`, or remove the field there when
     `remove` is true. `target` names another resource than the finding's (a DestinationRule
@@ -157,7 +167,8 @@ class Rule:
     emit (`variants`; the first is its main one and gives the rule's default severity), the
     defaults of its options (config keys under the rule's name), and what other catalogues
     call the same problem (`istio_codes`: `istioctl analyze` message codes that
-    `galley.istio.io/analyze-suppress` may name) and the footgun it detects (SPEC §5)."""
+    `galley.istio.io/analyze-suppress` may name), the footgun it detects (SPEC §5) and the kinds
+    of automatic fix its findings may carry (`fixes`)."""
 
     code: str
     name: str
@@ -168,6 +179,8 @@ class Rule:
     options: Mapping[str, Any] = field(default_factory=dict)
     istio_codes: frozenset[str] = frozenset()
     footgun: int | None = None
+    # the fixes its findings may carry (SPEC §5 Fixes); () when `meshlint fix` leaves them to you
+    fixes: tuple[FixKind, ...] = ()
 
     @property
     def severity(self) -> Severity:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..finding import Applicability, Edit, Fix
+from ..finding import Applicability, Edit, Fix, FixKind
 from ..mesh.hosts import DOMAIN
 from ..resource import Ref, Resource
 
@@ -20,6 +20,20 @@ OUTLIER_DETECTION = {"consecutive5xxErrors": 5, "interval": "10s", "baseEjection
 ISTIO_NETWORKING = "networking.istio.io/v1beta1"  # served by every Istio release meshlint knows
 ISTIO_SECURITY = "security.istio.io/v1beta1"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+# What the shared fixes do, for the doc pages of the rules that use them (`Rule.fixes`)
+OUTLIER_DETECTION_FIXES = (
+    FixKind(Applicability.SAFE, "Add `outlierDetection` (consecutive5xxErrors 5, interval 10s, baseEjectionTime "
+            "30s) to the host's DestinationRule, creating its `trafficPolicy` when missing."),
+    FixKind(Applicability.UNSAFE, "Create a DestinationRule with that `outlierDetection` when the input has none "
+            "for the host (one may exist elsewhere, and Istio applies only one)."),
+)
+PERMISSIVE_PORTS_FIX = FixKind(
+    Applicability.UNSAFE, "Accept plaintext on the affected ports: a PERMISSIVE `portLevelMtls` in the "
+    "workload's PeerAuthentication, or a new PeerAuthentication selecting its pods.")
+BIND_GATEWAY_FIX = FixKind(
+    Applicability.UNSAFE, "Point the `gateways` entry at the `ns/name` of the one Gateway of the input that "
+    "serves the host (none when several do: which is meant is a choice).")
 
 
 class NoFix(Exception):

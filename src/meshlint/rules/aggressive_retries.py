@@ -68,7 +68,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.retries import effective, format_seconds, parse_duration, unsafe_conditions
 from ..mesh.routes import RouteRule
@@ -194,4 +194,9 @@ RULE = Rule(
     check=check,
     options={"max-attempts": 3},
     footgun=5,
+    fixes=(
+        FixKind(Applicability.UNSAFE,
+                "Lower `attempts` to `max-attempts`; replace `5xx`/`500` in `retryOn` with "
+                "`gateway-error,connect-failure,refused-stream` (in Gateway API `codes`, with 503)."),
+    ),
 )

@@ -160,4 +160,5 @@ RULE = Rule(
     variants=(UNGUARDED_SPLIT, NO_DESTINATION_RULE_IN_INPUT, VOID_OUTLIER_DETECTION),
     check=check,
     footgun=8,
+    fixes=edits.OUTLIER_DETECTION_FIXES,
 )

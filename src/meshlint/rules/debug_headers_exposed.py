@@ -81,7 +81,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..fix import edits
 from ..index import Index
 from ..mesh import routes
@@ -231,4 +231,9 @@ RULE = Rule(
               GATEWAY_HEADERS_OLD_ISTIO_BY_DEFAULT, ENVOYFILTER_UNSUPPRESSES, ROUTE_ADDS_ENVOY_HEADER),
     check=check,
     footgun=10,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Set `proxyHeaders.envoyDebugHeaders.disabled: true` in the gateway pods' "
+                "`proxy.istio.io/config` annotation, or in the mesh config of the input."),
+    ),
 )

@@ -80,7 +80,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.envoyfilter import has_priority, relative
 from ..mesh.meshconfig import minor_version
@@ -148,4 +148,11 @@ RULE = Rule(
     check=check,
     istio_codes=frozenset({"IST0151", "IST0155"}),
     footgun=9,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Add `priority: 10` to an EnvoyFilter with relative patches."),
+        FixKind(Applicability.UNSAFE,
+                "Add `match.proxy.proxyVersion` for the Istio version the configuration or the input "
+                "names."),
+    ),
 )

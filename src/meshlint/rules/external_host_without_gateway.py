@@ -81,7 +81,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, expand_host, is_cluster_local, service_fqdn
@@ -158,4 +158,9 @@ RULE = Rule(
     variants=(GATEWAY_BYPASSED, UNDECLARED_EGRESS_HOST),
     check=check,
     footgun=4,
+    fixes=(
+        FixKind(Applicability.UNSAFE,
+                "Add the Gateways that serve the host, and `mesh`, to `gateways`: the gateway's traffic "
+                "then follows these routes too."),
+    ),
 )

@@ -236,4 +236,5 @@ RULE = Rule(
     # ReferencedResourceNotFound (a gateway), ReferencedInternalGateway
     istio_codes=frozenset({"IST0101", "IST0165"}),
     footgun=4,
+    fixes=(edits.BIND_GATEWAY_FIX,),
 )

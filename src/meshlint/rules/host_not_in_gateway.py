@@ -163,4 +163,5 @@ RULE = Rule(
     check=check,
     istio_codes=frozenset({"IST0132"}),  # VirtualServiceHostNotFoundInGateway
     footgun=4,
+    fixes=(edits.BIND_GATEWAY_FIX,),
 )

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..index import Index
 
 INJECTION, REV = "istio-injection", "istio.io/rev"
@@ -140,4 +140,9 @@ RULE = Rule(
               VALUES_WITHOUT_REVISION),
     check=check,
     footgun=9,
+    fixes=(
+        FixKind(Applicability.UNSAFE,
+                "Remove the `istio-injection` label of a Namespace that also has `istio.io/rev` (its pods "
+                "follow the revision once restarted)."),
+    ),
 )

@@ -90,7 +90,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Applicability, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.workloads import BATCH_KINDS, WORKLOAD_KINDS, Workload
@@ -182,4 +182,12 @@ RULE = Rule(
     variants=(ISTIO_SIDECAR, LINKERD_PROXY, ISTIO_SIDECAR_ASSUMED),
     check=check,
     footgun=2,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Annotate the pod template `sidecar.istio.io/nativeSidecar: \"true\"` when the input "
+                "shows native sidecars at work in the cluster."),
+        FixKind(Applicability.UNSAFE,
+                "Otherwise label the pod template `sidecar.istio.io/inject: \"false\"`: the job runs "
+                "without a sidecar."),
+    ),
 )

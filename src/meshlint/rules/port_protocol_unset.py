@@ -74,7 +74,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.protocol import UNSUPPORTED, port_protocol
 from ..mesh.workloads import WORKLOAD_KINDS
@@ -222,4 +222,13 @@ RULE = Rule(
     # IST0118 PortNameIsNotUnderNamingConvention, IST0150 ExternalNameServiceTypeInvalidPortName
     istio_codes=frozenset({"IST0118", "IST0150"}),
     footgun=1,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Name the port `<protocol>-<name>` (or set `appProtocol` when that name would not be "
+                "valid) when the protocol is known: from the target container port's name, a name or a port "
+                "number that says it (`postgres`, 443)."),
+        FixKind(Applicability.UNSAFE,
+                "The same from a guess (a usual HTTP port such as 8080, a name such as `web`), or an "
+                "unknown `appProtocol` replaced by what the port name says: the fix says it is a guess."),
+    ),
 )

@@ -106,7 +106,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.peerauth import STRICT
@@ -278,4 +278,10 @@ RULE = Rule(
               LOAD_BALANCER_TO_STRICT_ASSUMED),
     check=check,
     footgun=7,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Drop the `sidecar.istio.io/rewriteAppHTTPProbers: \"false\"` opt-out (set it to "
+                "\"true\" where the injector turns rewriting off for every pod)."),
+        edits.PERMISSIVE_PORTS_FIX,
+    ),
 )

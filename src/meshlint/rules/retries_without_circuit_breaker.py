@@ -168,4 +168,5 @@ RULE = Rule(
     variants=(UNPROTECTED_RETRIES, NO_DESTINATION_RULE_IN_INPUT, VOID_CIRCUIT_BREAKER),
     check=check,
     footgun=5,
+    fixes=edits.OUTLIER_DETECTION_FIXES,
 )

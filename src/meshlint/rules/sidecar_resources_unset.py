@@ -91,7 +91,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.workloads import WORKLOAD_KINDS
@@ -222,4 +222,9 @@ RULE = Rule(
               PARTIAL_ANNOTATIONS_ASSUMED),
     check=check,
     footgun=6,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Add the missing proxy requests with Istio's defaults (100m CPU, 128Mi memory, or the "
+                "limit when it is lower)."),
+    ),
 )

@@ -103,7 +103,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..finding import Applicability, Edit, Finding, Fix, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.hosts import expand_host
@@ -242,4 +242,10 @@ RULE = Rule(
               CALLS_STRICT_WORKLOAD_ASSUMED),
     check=check,
     footgun=3,
+    fixes=(
+        edits.PERMISSIVE_PORTS_FIX,
+        FixKind(Applicability.UNSAFE,
+                "Set a DestinationRule's `tls.mode` ISTIO_MUTUAL to DISABLE for a host whose pods have "
+                "no sidecar."),
+    ),
 )
