@@ -34,9 +34,9 @@ def test_text_format_line_and_help(files, run, manifests):
                       "a protocol prefix, and has no appProtocol; Istio will sniff the protocol, so L7 routing, "
                       "retries and request metrics depend on detection and server-first protocols hang")
     assert out[1].startswith("  help: Name the port http-web") and out[1].endswith("(docs: meshlint rule ML101)")
-    assert out[-2] == "1 finding (0 error, 1 warning, 0 info) in 1 file, 1 resource"
-    # as ruff ends its report: what `fix` would do (port 8080's protocol is only a guess)
-    assert out[-1] == "1 fixable with `meshlint fix --unsafe`"
+    # what `fix` would do, as ruff says it (port 8080's protocol is only a guess), then the summary
+    assert out[-2] == "1 fixable with `meshlint fix --unsafe`"
+    assert out[-1] == "1 finding (0 error, 1 warning, 0 info) in 1 file, 1 resource"
 
 
 def test_json_shape_is_exactly_the_contract(files, run, manifests):

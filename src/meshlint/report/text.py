@@ -45,10 +45,11 @@ def render(result: Result, options: RenderOptions) -> bytes:
         help_line = _wrap(f"  help: {f.help}", width, "        ")
         out.append(f"{DIM}{help_line}{RESET}" if color else help_line)
     if not options.quiet:
-        out.append(summary(result))
+        # what `meshlint fix` would do, as ruff says it, before the summary, which stays the last line
         fixable = fixable_line(result.reported)
         if fixable:
             out.append(fixable)
+        out.append(summary(result))
     return ("\n".join(out) + "\n").encode() if out else b""
 
 
