@@ -241,7 +241,8 @@ def _check(args: argparse.Namespace) -> int:
     progress = _Progress()
     try:
         result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None,
-                              call_graph=any(fmt in DRAWS_CALL_GRAPH for fmt, _ in outputs))
+                              call_graph=any(fmt in DRAWS_CALL_GRAPH for fmt, _ in outputs),
+                              offer_fixes=any(fmt == "sarif" for fmt, _ in outputs))
     except (ContextFileError, BaselineError) as exc:
         return _error(str(exc))
     except LoadError as exc:

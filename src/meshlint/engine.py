@@ -102,16 +102,19 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, call_graph: bool = False) -> Result:
-    """`meshlint check`, with the call graph in the result when `call_graph` is set. Raises
-    LoadError (unreadable path), ContextFileError or BaselineError."""
+def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, call_graph: bool = False,
+          offer_fixes: bool = False) -> Result:
+    """`meshlint check`, with the call graph in the result when `call_graph` is set, and each
+    fix as text edits when `offer_fixes` is (SARIF). Raises LoadError (unreadable path),
+    ContextFileError or BaselineError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
     base = inputs.baseline
     recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
     with _gc_paused():
         # no local holds what was loaded: it is freed (by reference counting) when the analysis
         # returns, before the collector is on again and would walk all of it once more
-        result = check_loaded(_load(inputs, config, progress), config, context, call_graph=call_graph)
+        result = check_loaded(_load(inputs, config, progress), config, context, call_graph=call_graph,
+                              offer_fixes=offer_fixes)
     if base is None or recorded is None:
         return result
     findings, gone = baseline.apply(result.findings, recorded, base)
@@ -140,9 +143,9 @@ NO_CONTEXT = ContextFiles()
 
 
 def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT, *,
-                 call_graph: bool = False) -> Result:
+                 call_graph: bool = False, offer_fixes: bool = False) -> Result:
     """The findings on what was already loaded (none on `loaded.context`, which only informs),
-    and its call graph when `call_graph` is set."""
+    its call graph when `call_graph` is set, and each fix as text edits when `offer_fixes` is."""
     index = _index(loaded, config, context)
     enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
     found, errors = _run(enabled, index, config)
@@ -152,6 +155,10 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     in_scope = [f for f in found if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
+    if offer_fixes:
+        from .fix.offer import offer
+
+        located = offer(loaded, located)
     warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
     if not loaded.count and not loaded.problems:
         files = len(loaded.sources)

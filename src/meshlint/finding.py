@@ -54,6 +54,19 @@ class Applicability(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class TextEdit:
+    """A fix as text: the region of a file (1-based lines and columns, the end exclusive) that
+    `text` replaces. What the SARIF report offers a code-scanning UI to apply."""
+
+    file: str
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class FixKind:
     """One kind of automatic fix a rule's findings may carry, as its doc page and `meshlint
     rule` describe it: what it does (imperative, ends with ".") and how far it may be trusted.
@@ -137,6 +150,8 @@ class Finding:
     autofix: Fix | None = None
     # why there is no automatic fix (`autofix` None), or why `meshlint fix` did not apply it
     unfixable: str = ""
+    # the fix as text edits of the input as read (only when a report asks: SARIF's `fixes`)
+    offered: tuple[TextEdit, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     file: str = ""
     line: int = 0

@@ -12,6 +12,7 @@ knows no rule:
 - `fallback.py`: a ruamel.yaml round trip for one document the surgery does not follow;
 - `verify.py`: every edited document parsed again and compared with what the fix meant;
 - `run.py`: the rounds of fixing and checking again until nothing is left to fix;
+- `offer.py`: each fix on its own as text edits of the input as read, for SARIF's `fixes`;
 - `model.py`, `diff.py`, `render.py`: what the command produces (changed files, the `--diff`,
   the account of what was fixed and what is left).
 
