@@ -445,3 +445,72 @@ def test_check_does_not_import_the_fix_engine(root):
     proc = subprocess.run([sys.executable, "-c", code], input=MESH.encode(), capture_output=True, check=True,
                           env={**os.environ, "PYTHONPATH": str(root / "src")})
     assert proc.stdout.decode().splitlines()[-1] == "['meshlint.fix.edits']"
+
+
+TWO_ROUTES = """\
+apiVersion: v1
+kind: Service
+metadata: {name: ratings, namespace: shop}
+spec:
+  selector: {app: ratings}
+  ports:
+  - {name: http, port: 9080}
+  - {name: metrics, port: 9090}
+  - {port: 7000}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: shop}
+spec:
+  hosts: [ratings]
+  http:
+  - match: [{headers: {x-canary: {exact: "1"}}}]
+    route: [{destination: {host: ratings}}]
+    retries: {attempts: 3, retryOn: connect-failure}
+  - route: [{destination: {host: ratings.shop.svc.cluster.local}}]
+    retries: {attempts: 2, retryOn: connect-failure}
+"""
+
+
+def test_fixes_converge_a_guess_says_so_and_an_unknown_protocol_has_no_fix(files, run):
+    """Two routes without a circuit breaker to one host: one DestinationRule is created for
+    both (unsafe: one may exist outside the input). Port 9090 named `metrics` is HTTP only by
+    a guess (unsafe, and said to be one); port 7000 cannot be known: no fix, and why."""
+    path = files("ratings.yaml", TWO_ROUTES)
+    proc = run("fix", str(path))
+    assert path.read_text() == TWO_ROUTES
+    out = proc.stdout.splitlines()
+    assert "  unsafe fix (meshlint fix --unsafe): names the port http-metrics: a guess from the name \"metrics\"; " \
+           "check that port 9090 serves HTTP" in out
+    assert "  no automatic fix: the protocol of port 7000 cannot be known from the Service, its pods or the port " \
+           "number: name the port for what it serves" in out
+    assert out[-1] == "0 fixed, 4 left (3 more fixable with --unsafe)"
+
+    proc = run("fix", "--unsafe", str(path))
+    assert proc.stdout.splitlines()[-1] == "3 fixed, 1 left"
+    assert path.read_text() == TWO_ROUTES.replace("{name: metrics,", "{name: http-metrics,") + """\
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: ratings
+  namespace: shop
+spec:
+  host: ratings
+  trafficPolicy:
+    outlierDetection:
+      consecutive5xxErrors: 5
+      interval: 10s
+      baseEjectionTime: 30s
+"""
+    assert run("fix", "--unsafe", "--diff", str(path)).stdout == ""
+
+
+def test_the_readme_shows_a_real_diff(root, run):
+    readme = (root / "README.md").read_text()
+    shown = readme.split("## Fixing: `meshlint fix`", 1)[1].split("```diff\n", 1)[1].split("```", 1)[0]
+    proc = run("fix", "examples", "--diff", cwd=root)
+    for section in shown.split("diff --git ")[1:]:
+        assert "diff --git " + section in proc.stdout
+    assert proc.stderr.splitlines()[-1] == "5 would be fixed, 14 left (8 more fixable with --unsafe)"
+    assert "`5 would be fixed, 14 left (8 more fixable with --unsafe)`" in readme
