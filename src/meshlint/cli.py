@@ -2,7 +2,8 @@
 
 Exit codes (SPEC §1), identical for every output format:
 0 no finding at or above --fail-on; 1 at least one; 2 usage error, unreadable path, invalid
-configuration (or an internal error).
+configuration, or an internal error (one line; MESHLINT_DEBUG=1 prints its traceback);
+130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from .engine import Inputs
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for Ctrl-C
 
 
 class _FormatAction(argparse.Action):
@@ -158,6 +160,29 @@ def _write(data: bytes | str, path: str | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command's exit code, whatever happens: Ctrl-C ends it quietly, and a bug is one line
+    on stderr and exit code 2, never a traceback (which MESHLINT_DEBUG=1 prints, for tests and
+    bug reports)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if _debug():
+            import traceback
+
+            traceback.print_exc()
+        what = (str(exc).splitlines() or [""])[0][:200]
+        print(f"meshlint: internal error: {type(exc).__name__}{': ' if what else ''}{what}; please report it",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _debug() -> bool:
+    return os.environ.get("MESHLINT_DEBUG", "") not in ("", "0")
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (`meshlint completion`)
         import argcomplete
@@ -236,8 +261,8 @@ def _check(args: argparse.Namespace) -> int:
             print(f"meshlint: note: {written} finding(s) recorded in {args.write_baseline}", file=sys.stderr)
         return EXIT_OK
     if result.internal_errors:
-        for error in result.internal_errors:
-            print(f"meshlint: {error}", file=sys.stderr)
+        for error in result.internal_errors:  # its first line says what; the rest is the traceback
+            print(f"meshlint: {error if _debug() else error.splitlines()[0]}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
 

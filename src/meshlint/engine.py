@@ -61,7 +61,7 @@ class Result:
     files: int
     resources: int
     notes: list[str] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)  # a line that says what, then the traceback
     rules: list[Rule] = field(default_factory=list)  # the rules that ran (enabled by the configuration)
     # what the rules' injection decisions assumed about namespaces the input does not hold
     assumptions: list[str] = field(default_factory=list)
@@ -163,9 +163,10 @@ def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Findin
         try:
             for finding in rule.check(index, options):
                 findings.append(finding if severity is None else replace(finding, severity=severity))
-        except Exception:
-            errors.append(f"internal error in rule {rule.code} ({rule.name}); please report it:\n"
-                          + traceback.format_exc(limit=-3))
+        except Exception as exc:
+            what = (str(exc).splitlines() or [""])[0][:200]
+            errors.append(f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}"
+                          f"{': ' if what else ''}{what}; please report it\n" + traceback.format_exc(limit=-3))
     return findings, errors
 
 
