@@ -6,12 +6,15 @@ a test on any traceback.) The properties behind these cases are fuzzed in test_r
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import replace
+
+import pytest
 
 from meshlint import cli, rules
 
@@ -73,3 +76,64 @@ def test_ctrl_c_while_reading_ends_quietly_with_130(tmp_path):
     finally:
         os.close(writer)
     assert proc.returncode == 130 and out == b"" and err == b""
+
+
+# --- what the parsers reject: a finding (ML001), or a usage error for a context file ------------
+
+LONG_NUMBER = "9" * 5000  # Python converts at most 4,300 digits (sys.get_int_max_str_digits)
+
+
+def test_a_json_number_of_5000_digits_is_ml001(files, run):
+    path = files("svc.json", '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"},\n'
+                             f' "spec": {{"ports": [{{"port": {LONG_NUMBER}}}]}}}}\n')
+    proc = run("check", str(path), "--format", "json")
+    assert proc.returncode == 1
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert (finding["code"], finding["line"]) == ("ML001", 2)
+    assert finding["message"] == "invalid JSON: a number of more than 4,300 digits"
+
+
+def test_a_yaml_number_of_5000_digits_is_ml001(files, run):
+    proc = run("check", str(files("svc.yaml", f"apiVersion: v1\nkind: Service\nmetadata: {{name: {LONG_NUMBER}}}\n")))
+    assert proc.returncode == 1
+    assert "ML001 [error] invalid YAML: 9999999999999999999999999999999999999... has more than 4,300 digits" \
+        in proc.stdout
+
+
+@pytest.mark.parametrize("name,text", [("edges.json", f'{{"edges": [{LONG_NUMBER}]}}'),
+                                       ("edges.yaml", f"edges: [{LONG_NUMBER}]")])
+def test_a_call_graph_number_of_5000_digits_is_a_usage_error(files, run, manifests, name, text):
+    proc = run("check", str(files("m.yaml", manifests["clean"])), "--call-graph", str(files(name, text)))
+    assert proc.returncode == 2
+    assert "more than 4,300 digits" in proc.stderr
+
+
+@pytest.mark.parametrize("scalar,why", [("!!bool maybe", "'maybe' is not a valid !!bool"),
+                                        ('!!float ""', "'' is not a valid !!float"),
+                                        ("!!timestamp soon", "'soon' is not a valid !!timestamp"),
+                                        ("!!int 0x", "'0x' is not a valid !!int")])
+def test_a_scalar_its_tag_cannot_read_is_ml001(files, run, manifests, scalar, why):
+    path = files("m.yaml", f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\ndata: {{a: {scalar}}}\n"
+                           f"---\n{manifests['warning']}")
+    proc = run("check", str(path))
+    assert proc.returncode == 1
+    assert f"m.yaml:4: ML001 [error] invalid YAML: {why}\n" in proc.stdout
+    assert "ML101" in proc.stdout  # the other document is still analysed
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_a_lone_surrogate_in_json_is_read_as_the_api_server_reads_it(files, run, fmt):
+    """Go's JSON decoder replaces half a surrogate pair with U+FFFD; a whole pair is a character."""
+    path = files("svc.json", '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "cart\\ud800"},\n'
+                             ' "spec": {"ports": [{"port": 80, "name": "web\\udc00-\\ud83d\\ude00"}]}}\n')
+    proc = run("check", str(path), "--format", fmt)
+    assert proc.returncode == 1
+    assert "cart\ufffd" in proc.stdout and "web\ufffd-\U0001f600" in proc.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_a_file_name_that_is_not_utf8_is_shown_as_a_terminal_shows_it(tmp_path, run, manifests, fmt):
+    (tmp_path / os.fsdecode(b"caf\xe9.yaml")).write_text(manifests["warning"])
+    proc = run("check", ".", "--format", fmt, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert ("caf%EF%BF%BD.yaml" if fmt == "sarif" else "caf\ufffd.yaml") in proc.stdout  # (SARIF: a URI)

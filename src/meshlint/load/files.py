@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from ..resource import Document, FileOrigin, Origin, Source
+from ..resource import Document, FileOrigin, Origin, Source, display_path
 from . import lists, objects, parse
 from .parse import ItemDocuments
 from .result import Loaded, Problem, ProblemKind
@@ -84,7 +84,7 @@ def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Probl
         except OSError as exc:
             raise LoadError(f"{path}: {exc.strerror or exc}") from None
     text, problem_line, why = decode(data)
-    source = Source(path, text, None if path == "-" else path)
+    source = Source(display_path(path), text, None if path == "-" else path)
     if why:
         doc = Document(source, 0, len(text), 1, 0)
         return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line)
