@@ -137,3 +137,41 @@ def test_a_file_name_that_is_not_utf8_is_shown_as_a_terminal_shows_it(tmp_path, 
     proc = run("check", ".", "--format", fmt, cwd=tmp_path)
     assert proc.returncode == 1
     assert ("caf%EF%BF%BD.yaml" if fmt == "sarif" else "caf\ufffd.yaml") in proc.stdout  # (SARIF: a URI)
+
+
+# --- configuration files ---------------------------------------------------------------------
+
+DEEP_DOTTED_KEY = "severity.ML101" + ".a" * 5000 + " = 1"  # TOML reads it; printing it recurses
+
+
+@pytest.mark.parametrize("name,text,expect", [
+    (".meshlint.yaml", "fail-on: 2001-13-01\n", ".meshlint.yaml:1: invalid YAML: month must be in 1..12"),
+    (".meshlint.yaml", "fail-on: 2001-12-01\n", "fail-on: expected info, warning, error or never, got"),
+    (".meshlint.yaml", f"retry-amplification: {{max-amplification: {LONG_NUMBER}}}\n",
+     ".meshlint.yaml:1: invalid YAML: 9999999999999999999999999999999999999... has more than 4,300 digits"),
+    (".meshlint.yaml", "retry-amplification: {max-amplification: 1" + "0" * 400 + "}\n",
+     "max-amplification: expected a finite number, got 1000"),
+    (".meshlint.yaml", "retry-amplification: {max-amplification: .nan}\n", "expected a finite number, got nan"),
+    (".meshlint.yaml", "[" * 5000, ".meshlint.yaml:1: invalid YAML: exceeded maximum nesting depth"),
+    (".meshlint.yaml", "fail-on: !!bool maybe\n", ".meshlint.yaml:1: invalid YAML: 'maybe' is not a valid !!bool"),
+    ("pyproject.toml", f"[tool.meshlint]\nretry-amplification.max-amplification = {LONG_NUMBER}\n",
+     "pyproject.toml: invalid TOML: a number of more than 4,300 digits"),
+    ("pyproject.toml", "[tool.meshlint]\nretry-amplification.max-amplification = inf\n",
+     "expected a finite number, got inf"),
+    ("pyproject.toml", "[tool.meshlint]\nselect = " + "[" * 5000, "pyproject.toml: invalid TOML: nesting is too deep"),
+    ("pyproject.toml", f"[tool.meshlint]\n{DEEP_DOTTED_KEY}\n", "pyproject.toml: a value is nested too deep"),
+    ("pyproject.toml", "tool = 1\n", "pyproject.toml: no [tool.meshlint] table"),
+])
+def test_a_hostile_config_file_is_a_usage_error(files, run, manifests, name, text, expect):
+    config = files(name, text)
+    proc = run("check", str(files("m.yaml", manifests["clean"])), "--config", str(config))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("meshlint: error: ") and expect in proc.stderr
+
+
+@pytest.mark.parametrize("text", ["tool = 1\n", "[tool]\nmeshlint = 1\n", "a = " + "[" * 5000,
+                                  f"a = {LONG_NUMBER}\n"])
+def test_a_pyproject_toml_without_a_meshlint_table_is_not_a_config(files, run, manifests, tmp_path, text):
+    files("pyproject.toml", text)
+    files("m.yaml", manifests["warning"])
+    assert run("check", "m.yaml", cwd=tmp_path).returncode == 1  # (found, and not a config)

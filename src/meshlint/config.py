@@ -11,6 +11,7 @@ configuration: `load/` reads it.
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -184,6 +185,8 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
                 if type(opt_value) is not type(default) and not (
                         isinstance(default, float) and type(opt_value) is int):
                     raise ConfigError(f"{at}.{opt}: expected {type(default).__name__}, got {opt_value!r}")
+                if isinstance(default, float) and not _finite(opt_value):
+                    raise ConfigError(f"{at}.{opt}: expected a finite number, got {opt_value!r}")
                 options.setdefault(rule.name, {})[opt] = opt_value
         elif key == "ignore-resources":
             cfg = replace(cfg, ignore_resources=tuple(_ignore_resources(value, rules, at)))
@@ -203,6 +206,14 @@ def parse_fail_on(value: Any, where: str = "--fail-on") -> Severity | None:
         return Severity.parse(str(value))
     except ValueError:
         raise ConfigError(f"{where}: expected info, warning, error or never, got {value!r}") from None
+
+
+def _finite(number: float) -> bool:
+    """Not NaN nor infinite (TOML and YAML write both), nor an integer too large for a float."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def _string(value: Any, where: str) -> str:
