@@ -6,6 +6,7 @@ a test on any traceback.) The properties behind these cases are fuzzed in test_r
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -175,3 +176,42 @@ def test_a_pyproject_toml_without_a_meshlint_table_is_not_a_config(files, run, m
     files("pyproject.toml", text)
     files("m.yaml", manifests["warning"])
     assert run("check", "m.yaml", cwd=tmp_path).returncode == 1  # (found, and not a config)
+
+
+# --- inputs without end ------------------------------------------------------------------------
+
+
+def test_an_endless_file_is_refused_at_the_size_limit(run):
+    proc = run("check", "/dev/zero", "--max-file-size", "4M")
+    assert proc.returncode == 2
+    assert proc.stderr == "meshlint: error: cannot read /dev/zero: over the 4 MiB limit (set it with --max-file-size)\n"
+
+
+def test_stdin_and_context_files_have_the_size_limit_too(files, run, manifests):
+    proc = run("check", "-", "--max-file-size", "1K", input=manifests["warning"] * 10)
+    assert proc.returncode == 2 and "cannot read -: over the 1 KiB limit" in proc.stderr
+    assert run("check", "-", "--max-file-size", "1K", input=manifests["warning"]).returncode == 1
+    proc = run("graph", str(files("m.yaml", manifests["clean"])), "--call-graph", "/dev/zero", "--max-file-size", "1M")
+    assert proc.returncode == 2 and "--call-graph: cannot read /dev/zero: over the 1 MiB limit" in proc.stderr
+
+
+@pytest.mark.parametrize("expected", [0, 1024, 5])  # unknown, exact, and a file that grew
+def test_the_size_limit_is_inclusive(expected):
+    from meshlint.load.bounded import TooLarge, read_within
+
+    assert read_within(io.BytesIO(b"x" * 1024), 1024, expected) == b"x" * 1024
+    with pytest.raises(TooLarge):
+        read_within(io.BytesIO(b"x" * 1025), 1024, expected)
+
+
+@pytest.mark.parametrize("size", ["0", "1.5G", "-1", "big", "1" + "0" * 20])
+def test_a_size_that_is_none_is_a_usage_error(run, size):
+    proc = run("check", "/dev/null", f"--max-file-size={size}")
+    assert proc.returncode == 2 and "argument --max-file-size" in proc.stderr
+
+
+def test_the_default_size_limit_is_what_the_help_says(run):
+    from meshlint.load.bounded import DEFAULT_MAX_FILE_SIZE, parse_size
+
+    assert "(default: 512M)" in " ".join(run("check", "--help").stdout.split())
+    assert parse_size("512M") == DEFAULT_MAX_FILE_SIZE

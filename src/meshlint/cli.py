@@ -112,9 +112,20 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--call-graph", metavar="FILE", help="explicit service call edges: edges: [{from: a.ns, to: b.ns}]")
     p.add_argument("--mesh-config", metavar="FILE",
                    help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
+    p.add_argument("--max-file-size", type=_file_size, metavar="SIZE",
+                   help="refuse a file (or stdin) larger than SIZE, e.g. 2G (default: 512M)")
     p.add_argument("--context-dir", action="append", default=[], metavar="DIR",
                    help="also read the manifests under DIR for what they define (Gateways, DestinationRules, "
                         "Namespaces), reporting only on the PATHs (repeatable; the pre-commit hook uses it)")
+
+
+def _file_size(text: str) -> int:
+    from .load.bounded import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _configure(args: argparse.Namespace) -> Config:
@@ -140,9 +151,11 @@ def _configure(args: argparse.Namespace) -> Config:
 
 def _inputs(args: argparse.Namespace) -> Inputs:
     from .engine import Inputs
+    from .load.bounded import DEFAULT_MAX_FILE_SIZE
 
     return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir,
-                  baseline=getattr(args, "baseline", None))
+                  baseline=getattr(args, "baseline", None),
+                  max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE)
 
 
 def _write(data: bytes | str, path: str | None) -> int:

@@ -27,6 +27,7 @@ from .config import Config, effective
 from .finding import Finding, Rule, Severity
 from .index import Index
 from .load import Loaded, Problem, load
+from .load.bounded import DEFAULT_MAX_FILE_SIZE
 from .load.context_files import ContextFiles, read_context
 from .mesh.namespaces import is_system_namespace
 from .resource import FileOrigin
@@ -53,6 +54,7 @@ class Inputs:
     # the repository around the changed files of a pre-commit run
     context_dirs: Sequence[str] = ()
     baseline: str | None = None  # findings recorded there are suppressed (`baseline.py`)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes of one file (or stdin): a larger one is an error
 
 
 @dataclass
@@ -98,7 +100,7 @@ def _gc_paused() -> Iterator[None]:
 
 def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> Result:
     """`meshlint check`. Raises LoadError (unreadable path), ContextFileError or BaselineError."""
-    context = read_context(inputs.mesh_config, inputs.call_graph)
+    context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
     base = inputs.baseline
     recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
     with _gc_paused():
@@ -116,11 +118,11 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> R
 def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> Loaded:
     """The PATHs, and the objects of the context directories' files that are not among them
     (`Loaded.context`: analysed, never reported on)."""
-    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress)
+    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress, inputs.max_file_size)
     if not inputs.context_dirs:
         return loaded
     given = {os.path.realpath(s.path) for s in loaded.sources if s.path is not None}
-    around = load(inputs.context_dirs, config.facts.default_namespace)
+    around = load(inputs.context_dirs, config.facts.default_namespace, max_file_size=inputs.max_file_size)
     context = [s for s in around.sources if s.path is None or os.path.realpath(s.path) not in given]
     keep = {id(s) for s in context}
     return replace(loaded, resources=loaded.resources + [r for r in around.resources if id(r.source) in keep],
@@ -221,7 +223,7 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 
 def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
-    context = read_context(inputs.mesh_config, inputs.call_graph)
+    context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
     with _gc_paused():
         return _graph_of(_load(inputs, config), config, context)
 
@@ -300,6 +302,6 @@ def _skipped(problem: Problem) -> str:
 def effective_config(inputs: Inputs, config: Config) -> dict:
     """What `--show-config` prints: the configuration, and the context files given beside it.
     Raises ContextFileError."""
-    context = read_context(inputs.mesh_config, inputs.call_graph)
+    context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
     return effective(config, rule_catalogue.BY_CODE, context.mesh_config.name if context.mesh_config else "",
                      len(context.call_edges))

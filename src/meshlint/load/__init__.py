@@ -9,6 +9,7 @@ Which rule reports a kind of problem, under which code, is the rules' business (
 - `split.py`, `sniff.py`, `lists.py`, `parse.py`: a source's text -> parsed documents;
 - `objects.py`: parsed objects + their origin -> Resources or Problems, needing no text (the
   seam a live cluster source plugs into);
+- `bounded.py`: reading one input within the size limit (`--max-file-size`);
 - `schema.py`: the types of the fields rules read; `result.py`: what loading gives back;
 - `context_files.py`: `--mesh-config` and `--call-graph`.
 """

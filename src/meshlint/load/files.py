@@ -12,11 +12,11 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import BinaryIO
 
 from ..resource import Document, FileOrigin, Origin, Source, display_path
 from . import lists, objects, parse
+from .bounded import DEFAULT_MAX_FILE_SIZE, TooLarge, format_size, read_within
 from .parse import ItemDocuments
 from .result import Loaded, Problem, ProblemKind
 
@@ -73,16 +73,21 @@ def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> 
                 skipped.append(full)
 
 
-def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[Source, Problem | None]:
-    """Read and decode one input. Undecodable bytes give an UNPARSABLE problem (the text is kept,
-    with replacement characters, so the other documents of the file are still analysed)."""
-    if path == "-":
-        data = (stdin or sys.stdin.buffer).read()
-    else:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise LoadError(f"{path}: {exc.strerror or exc}") from None
+def read_source(path: str, stdin: BinaryIO | None = None,
+                max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[Source, Problem | None]:
+    """Read and decode one input of at most `max_size` bytes (LoadError beyond). Undecodable
+    bytes give an UNPARSABLE problem (the text is kept, with replacement characters, so the
+    other documents of the file are still analysed)."""
+    try:
+        if path == "-":
+            data = read_within(stdin or sys.stdin.buffer, max_size)
+        else:
+            with open(path, "rb", buffering=0) as fh:
+                data = read_within(fh, max_size, os.fstat(fh.fileno()).st_size)
+    except OSError as exc:
+        raise LoadError(f"{path}: {exc.strerror or exc}") from None
+    except TooLarge:
+        raise LoadError(f"{path}: over the {format_size(max_size)} limit (set it with --max-file-size)") from None
     text, problem_line, why = decode(data)
     source = Source(display_path(path), text, None if path == "-" else path)
     if why:
@@ -112,9 +117,10 @@ def decode(data: bytes) -> tuple[str, int, str]:
 
 
 def load(paths: Iterable[str], default_namespace: str = "default",
-         stdin: BinaryIO | None = None, progress: Callable[[int, int], None] | None = None) -> Loaded:
+         stdin: BinaryIO | None = None, progress: Callable[[int, int], None] | None = None,
+         max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
     """Read every file under `paths` (`-`: stdin) into resources and problems. Raises
-    LoadError when a path cannot be read."""
+    LoadError when a path cannot be read, or holds more than `max_file_size` bytes."""
     files, skipped, errors = discover(paths)
     if errors:
         raise LoadError("; ".join(errors))
@@ -128,7 +134,7 @@ def load(paths: Iterable[str], default_namespace: str = "default",
     for number, path in enumerate(files):
         if progress is not None:
             progress(number, len(files))
-        source, problem = read_source(path, stdin)
+        source, problem = read_source(path, stdin, max_file_size)
         out.sources.append(source)
         bad_line = 0
         if problem is not None:
