@@ -215,3 +215,51 @@ def test_the_default_size_limit_is_what_the_help_says(run):
 
     assert "(default: 512M)" in " ".join(run("check", "--help").stdout.split())
     assert parse_size("512M") == DEFAULT_MAX_FILE_SIZE
+
+
+# --- simulate: option values, and graphs with more paths than any run can follow ------------------
+
+
+@pytest.mark.parametrize("option", ["--rps", "--duration"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1", "ten"])
+def test_a_rate_or_duration_that_is_no_positive_number_is_a_usage_error(files, run, mesh_yaml, option, value):
+    path = files("m.yaml", mesh_yaml({"web": ["api:80"]}))
+    proc = run("simulate", str(path), "--fail", "api", f"{option}={value}")
+    assert proc.returncode == 2 and f"argument {option}: " in proc.stderr
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["--duration", "3601"], "argument --duration: '3601' is more than 3600 seconds"),
+    (["--rps", "0.01"], "--rps 0.01 for --duration 10s is less than one request"),
+    (["--rps", "1e300", "--duration", "3600"], "could make over 1,000,000 tries, the most a run simulates: "
+                                               "lower --rps or --duration"),
+])
+def test_a_run_out_of_bounds_is_refused_before_any_work(files, run, mesh_yaml, args, expect):
+    path = files("m.yaml", mesh_yaml({"web": ["api:80"]}))
+    started = time.monotonic()
+    proc = run("simulate", str(path), "--fail", "api", *args)
+    assert proc.returncode == 2 and expect in proc.stderr
+    assert time.monotonic() - started < 10
+
+
+def _complete(n: int) -> dict[str, list[str]]:
+    """n services, each calling every other one."""
+    names = [f"s{i}" for i in range(n)]
+    return {a: [f"{b}:80" for b in names if b != a] for a in names}
+
+
+def _lattice(columns: int) -> dict[str, list[str]]:
+    """Two rows of services, each calling both services of the next column: 2^columns paths."""
+    return {f"r{r}c{c}": [f"r0c{c + 1}:80", f"r1c{c + 1}:80"] for r in range(2) for c in range(columns - 1)}
+
+
+@pytest.mark.parametrize("calls,failing", [(_complete(60), "s59"), (_lattice(40), "r0c39")],
+                         ids=["complete", "lattice"])
+def test_a_graph_with_too_many_paths_is_refused_at_once(files, run, mesh_yaml, calls, failing):
+    path = files("m.yaml", mesh_yaml(calls))
+    started = time.monotonic()
+    proc = run("simulate", str(path), "--fail", failing, "--duration", "2")
+    assert proc.returncode == 2
+    assert proc.stderr.endswith("meshlint: error: one request could make over 1,000,000 tries: the call graph has "
+                                "too many paths from the entry to simulate\n")
+    assert time.monotonic() - started < 15

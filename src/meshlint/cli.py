@@ -9,6 +9,7 @@ configuration, or an internal error (one line; MESHLINT_DEBUG=1 prints its trace
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -87,8 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--fail", required=True, metavar="HOST", help="the failing service (name.ns or FQDN)")
     m.add_argument("--status", choices=("503", "reset", "timeout"), default="503", help="how it fails (default 503)")
     m.add_argument("--entry", metavar="HOST", help="where requests enter (default: the entry that amplifies most)")
-    m.add_argument("--rps", type=float, default=100.0, help="requests per second into the entry (default 100)")
-    m.add_argument("--duration", type=float, default=10.0, help="seconds of traffic (default 10)")
+    m.add_argument("--rps", type=_positive, default=100.0, help="requests per second into the entry (default 100)")
+    m.add_argument("--duration", type=_duration, default=10.0, help="seconds of traffic (default 10, at most 3600)")
     m.add_argument("--format", "-f", choices=("text", "json"), default="text")
     m.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     m.add_argument("--plot", metavar="FILE.png", help="also draw load per service over time (needs matplotlib)")
@@ -117,6 +118,26 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context-dir", action="append", default=[], metavar="DIR",
                    help="also read the manifests under DIR for what they define (Gateways, DestinationRules, "
                         "Namespaces), reporting only on the PATHs (repeatable; the pre-commit hook uses it)")
+
+
+def _positive(text: str) -> float:
+    """A number above 0 and finite (float() also reads nan and inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _duration(text: str) -> float:
+    from .simulate.model import MAX_DURATION
+
+    value = _positive(text)
+    if value > MAX_DURATION:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {MAX_DURATION:g} seconds")
+    return value
 
 
 def _file_size(text: str) -> int:
@@ -379,9 +400,10 @@ def _simulate(args: argparse.Namespace) -> int:
     from .load import LoadError
     from .load.context_files import ContextFileError
     from .simulate import render
+    from .simulate.model import requests
 
-    if args.rps <= 0 or args.duration <= 0:
-        return _error("--rps and --duration must be positive")
+    if requests(args.rps, args.duration) == 0:
+        return _error(f"--rps {args.rps:g} for --duration {args.duration:g}s is less than one request")
     storm = engine.Storm(args.fail, args.status, args.entry, args.rps, args.duration)
     try:
         result = engine.simulate(_inputs(args), _configure(args), storm)
