@@ -285,9 +285,10 @@ def check(kind: str, raw: Mapping[str, Any]) -> tuple[FieldPath, str] | None:
     Every resource goes through a validator generated for its kind (`_compile`): straight-line
     code that builds no paths. Only when it rejects the resource does the shape walk below run
     again to find the path and the message, so both always give the same answer."""
-    valid = _validators.get(kind)
+    shaped = kind if kind in OBJECTS else None  # every other kind: its metadata only, one validator
+    valid = _validators.get(shaped)
     if valid is None:
-        valid = _validators[kind] = _compile(Map({"metadata": METADATA, **_fields(OBJECTS.get(kind))}))
+        valid = _validators[shaped] = _compile(Map({"metadata": METADATA, **_fields(OBJECTS.get(kind))}))
     if valid(raw):
         return None
     return walk(kind, raw)
@@ -308,7 +309,7 @@ def _fields(shape: Shape | None) -> Mapping[str, Shape]:
     return shape.fields if isinstance(shape, Map) else {}
 
 
-_validators: dict[str, Any] = {}  # kind key -> generated validator, compiled on first use
+_validators: dict[str | None, Any] = {}  # kind key (None: any kind without a shape) -> generated validator
 
 
 def _compile(shape: Shape) -> Any:
