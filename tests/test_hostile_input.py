@@ -276,3 +276,54 @@ def test_kinds_without_a_shape_share_one_validator():
         assert schema.check(f"Widget{i}", {"metadata": {"name": "a"}, "spec": {"ports": {}}}) is None
     assert schema.check("Widget", {"metadata": {"name": 5}}) == (("metadata", "name"), "a string")
     assert len(schema._validators) <= len(schema.OBJECTS) + 1
+
+
+def _routes_to_one_host(n: int) -> str:
+    """n VirtualServices retrying on a canary split of one host, and n DestinationRules for it
+    that protect nothing and define other subsets: ML303, ML304 and ML105 on every route."""
+    docs = []
+    for i in range(n):
+        docs.append(f"""\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: vs{i}, namespace: shop}}
+spec:
+  hosts: [cart]
+  http:
+  - retries: {{attempts: 3}}
+    route:
+    - destination: {{host: cart, subset: v{i}}}
+      weight: 90
+    - destination: {{host: cart, subset: canary}}
+      weight: 10
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: dr{i:04}, namespace: shop}}
+spec:
+  host: cart
+  subsets: [{{name: s{i:04}, labels: {{version: s{i}}}}}]
+""")
+    return "---\n".join(docs)
+
+
+def test_a_finding_names_ten_related_resources_and_counts_the_others(files, run):
+    path = files("m.yaml", _routes_to_one_host(30))
+    findings = json.loads(run("check", str(path), "--format", "json").stdout)["findings"]
+    assert {f["code"] for f in findings} == {"ML105", "ML303", "ML304"}
+    for f in findings:
+        assert f["related"] == [{"kind": "DestinationRule", "namespace": "shop", "name": f"dr{i:04}"}
+                                for i in range(10)]
+        assert f["related_omitted"] == 20
+    missing = next(f["message"] for f in findings if f["code"] == "ML105")
+    assert "(DestinationRule shop/dr0000 defines s0000, s0001, s0002, s0003, s0004, s0005, s0006, s0007, s0008, " \
+           "s0009 and 20 more)" in missing
+    results = json.loads(run("check", str(path), "--format", "sarif").stdout)["runs"][0]["results"]
+    assert all(len(r["relatedLocations"]) == 10 and r["properties"]["relatedOmitted"] == 20 for r in results)
+
+
+def test_references_to_one_host_make_a_report_linear_in_them(files, run):
+    """Every finding named every DestinationRule: 2,000 of each took 66 s and wrote 1.9 GB."""
+    sizes = [len(run("check", str(files(f"m{n}.yaml", _routes_to_one_host(n))), "--format", "json").stdout)
+             for n in (100, 400)]
+    assert sizes[1] < 4.5 * sizes[0]

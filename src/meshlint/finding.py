@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -111,7 +111,8 @@ class Finding:
     resource: Resource | None = None
     path: FieldPath = ()
     document: Document | None = None
-    related: tuple[Ref, ...] = ()
+    related: tuple[Ref, ...] = ()  # at most MAX_RELATED
+    related_omitted: int = 0  # how many more the rule named
     autofix: Fix | None = None
     evidence: tuple[Evidence, ...] = ()
     file: str = ""
@@ -135,6 +136,18 @@ class Finding:
 
 
 Options = Mapping[str, Any]
+
+# The related resources a finding keeps, and the names a message lists, at most: 2,000
+# DestinationRules for one host, each named by the finding of every route to it, made the report
+# grow with the square of the input.
+MAX_RELATED = 10
+
+
+def some_of(names: Sequence[str]) -> str:
+    """`a, b, c`; beyond MAX_RELATED names, the first ones `and 7 more`."""
+    if len(names) <= MAX_RELATED:
+        return ", ".join(names)
+    return f"{', '.join(names[:MAX_RELATED])} and {len(names) - MAX_RELATED:,} more"
 
 
 @dataclass(frozen=True)
@@ -170,9 +183,10 @@ class Rule:
                 autofix: Fix | None = None, **values: Any) -> Finding:
         if variant not in self.variants:
             raise ValueError(f"{self.code}: variant {variant.name!r} is not declared on the rule")
+        related = tuple(related)
         return Finding(
             code=self.code, name=self.name, variant=variant.name, severity=variant.severity,
             message=variant.message.format(**values), fix=variant.fix.format(**values),
-            resource=resource, path=tuple(path), related=tuple(related),
-            document=document, line=line, autofix=autofix,
+            resource=resource, path=tuple(path), related=related[:MAX_RELATED],
+            related_omitted=max(0, len(related) - MAX_RELATED), document=document, line=line, autofix=autofix,
         )

@@ -23,6 +23,7 @@ from .mesh.injection import Sidecar, UnlistedNamespaces, sidecar
 from .mesh.meshconfig import MeshSettings, settings
 from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
+from .mesh.trafficpolicy import HostPolicies, summarise
 from .mesh.workloads import WORKLOAD_KINDS, Workload, is_owned_by_input, pod_template
 from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
@@ -63,6 +64,8 @@ class Index:
         self.accessed: set[str] | None = None  # set by tests to record the kinds read
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
         self._by_ref: dict[Ref, Resource] = {}
+        self._host_policies: dict[str, HostPolicies] = {}
+        self._rules_of_hosts: dict[tuple[str, ...], tuple[Ref, ...]] = {}
         for r in resources:
             self._by_kind[r.kind].append(r)
             self._by_ref.setdefault(r.ref, r)
@@ -137,6 +140,26 @@ class Index:
         """DestinationRules whose (expanded) host overlaps `fqdn`."""
         self._touch("DestinationRule")
         return self._destination_rules.matching(fqdn)
+
+    def destination_policies(self, fqdn: str) -> HostPolicies:
+        """What the DestinationRules for `fqdn` set, read once per host however many routes go
+        there (`mesh.trafficpolicy`)."""
+        self._touch("DestinationRule")
+        found = self._host_policies.get(fqdn)
+        if found is None:
+            found = self._host_policies[fqdn] = summarise(self._destination_rules.matching(fqdn))
+        return found
+
+    def destination_rules_of(self, fqdns: Iterable[str]) -> tuple[Ref, ...]:
+        """The DestinationRules for any of `fqdns`, each once: what a finding on routes to them
+        refers to. Worked out once for each set of hosts, however many routes share it."""
+        self._touch("DestinationRule")
+        key = tuple(dict.fromkeys(fqdns))
+        found = self._rules_of_hosts.get(key)
+        if found is None:
+            refs = (ref for fqdn in key for ref in self.destination_policies(fqdn).refs)
+            found = self._rules_of_hosts[key] = tuple(dict.fromkeys(refs))
+        return found
 
     # -- gateways ------------------------------------------------------------------------------
 

@@ -51,7 +51,6 @@ from collections.abc import Iterator
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.routes import Target
-from ..mesh.trafficpolicy import has_outlier_detection
 from ..resource import GATEWAY_API_ROUTES
 
 
@@ -65,7 +64,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         default_weight = 1 if rule.gateway_api else "-"  # Gateway API's default weight is 1
         weights = "/".join(str(t.weight if t.weight is not None else default_weight) for t in rule.targets)
         path = rule.path + (("backendRefs",) if rule.gateway_api else ("route",))
-        related = tuple(dict.fromkeys(dr.ref for t in rule.targets for dr in index.destination_rules_for(t.fqdn)))
+        related = index.destination_rules_of(t.fqdn for t in rule.targets)
         # no DestinationRule for any destination in the input: one may exist elsewhere (SPEC §2)
         variant = UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
         yield RULE.finding(variant, rule.resource, path, related=related, weights=weights,
@@ -74,11 +73,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 
 def _missing(index: Index, targets: tuple[Target, ...]) -> list[str]:
-    out = []
-    for t in targets:
-        if not has_outlier_detection(index.destination_rules_for(t.fqdn), t.subset) and t.label not in out:
-            out.append(t.label)
-    return out
+    return list(dict.fromkeys(t.label for t in targets
+                              if not index.destination_policies(t.fqdn).has_outlier_detection(t.subset)))
 
 
 UNGUARDED_SPLIT = Variant(

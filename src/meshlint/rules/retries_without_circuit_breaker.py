@@ -49,7 +49,6 @@ from collections.abc import Iterator
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.retries import effective
-from ..mesh.trafficpolicy import has_circuit_breaker
 from ..resource import GATEWAY_API_ROUTES, FieldPath, Resource
 
 
@@ -76,17 +75,17 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | None,
             targets: dict[tuple[str, str | None], str]) -> Iterator[Finding]:
-    bare, related = [], []
+    bare, hosts = [], []
     for (fqdn, subset), shown in targets.items():
-        rules = index.destination_rules_for(fqdn)
-        if has_circuit_breaker(rules, subset):
+        if index.destination_policies(fqdn).has_circuit_breaker(subset):
             continue
         bare.append(f"{shown} (subset {subset})" if subset else shown)
-        related += [dr.ref for dr in rules]
+        hosts.append(fqdn)
     if bare:
+        related = index.destination_rules_of(hosts)
         # no DestinationRule for any of them in the input: one may exist elsewhere (SPEC §2)
         variant = UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
-        yield RULE.finding(variant, resource, path, related=tuple(dict.fromkeys(related)),
+        yield RULE.finding(variant, resource, path, related=related,
                            times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
                            first=bare[0].split(" ")[0])
 

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import expand_host
@@ -53,23 +53,25 @@ from ..mesh.hosts import expand_host
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     domain = index.facts.domain
+    defined_by: dict[str, str] = {}  # host -> the subsets its DestinationRules define, as the message lists them
     for vs in index.of_kind("VirtualService"):
         for dest in routes.destinations(vs):
             if not dest.subset:
                 continue
             fqdn = expand_host(dest.host, vs.namespace, domain)
-            rules = index.destination_rules_for(fqdn)
-            defined = {s.get("name") for dr in rules for s in dr.spec.get("subsets") or () if isinstance(s, dict)}
-            if dest.subset in defined:
+            policies = index.destination_policies(fqdn)
+            if dest.subset in policies.subsets:
                 continue
-            if not rules:  # the DestinationRule may be elsewhere (SPEC §2): not an error
+            if not policies.refs:  # the DestinationRule may be elsewhere (SPEC §2): not an error
                 yield RULE.finding(NO_DESTINATION_RULE_IN_INPUT, vs, dest.path + ("subset",), subset=dest.subset,
                                    host=dest.host)
                 continue
-            names = ", ".join(sorted(n for n in defined if n)) or "no subsets"
-            yield RULE.finding(MISSING_SUBSET, vs, dest.path + ("subset",), related=tuple(dr.ref for dr in rules),
-                               subset=dest.subset, host=dest.host, names=names,
-                               rule=f"{rules[0].namespace}/{rules[0].name}")
+            names = defined_by.get(fqdn)
+            if names is None:
+                names = defined_by[fqdn] = some_of(sorted(n for n in policies.subsets if n)) or "no subsets"
+            first = policies.refs[0]
+            yield RULE.finding(MISSING_SUBSET, vs, dest.path + ("subset",), related=policies.refs,
+                               subset=dest.subset, host=dest.host, names=names, rule=f"{first.namespace}/{first.name}")
 
 
 MISSING_SUBSET = Variant(
