@@ -327,3 +327,27 @@ def test_references_to_one_host_make_a_report_linear_in_them(files, run):
     sizes = [len(run("check", str(files(f"m{n}.yaml", _routes_to_one_host(n))), "--format", "json").stdout)
              for n in (100, 400)]
     assert sizes[1] < 4.5 * sizes[0]
+
+
+def test_locating_lines_holds_one_document_at_a_time():
+    """A 200,000-item List with a finding per item peaked at 1.45 GB: the locator kept every
+    item's lines."""
+    import tracemalloc
+
+    from meshlint.load import lists
+    from meshlint.locate import Locator
+    from meshlint.resource import Document, Source
+
+    items = "".join(f"- apiVersion: v1\n  kind: Service\n  metadata: {{name: s{i}}}\n  spec:\n"
+                    f"    ports: [{{name: web, port: 80}}]\n" for i in range(5000))
+    text = f"apiVersion: v1\nkind: List\nitems:\n{items}"
+    documents = lists.item_documents(Document(Source("list.yaml", text), 0, len(text), 1, 0))
+    locator = Locator()
+    tracemalloc.start()
+    try:
+        lines = [locator.line(item, (0, "spec", "ports", 0)) for item in documents]
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert lines[:2] == [8, 13] and lines[-1] == 5 * 5000 + 3
+    assert held < 1_000_000  # (every item's lines: 10 MB)

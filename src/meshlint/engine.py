@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import os
 import traceback
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,7 @@ from .load import Loaded, Problem, load
 from .load.bounded import DEFAULT_MAX_FILE_SIZE
 from .load.context_files import ContextFiles, read_context
 from .mesh.namespaces import is_system_namespace
-from .resource import FileOrigin
+from .resource import Document, FieldPath, FileOrigin
 
 if TYPE_CHECKING:
     from .graph.model import CallGraph
@@ -195,26 +196,32 @@ def _in_system_namespace(finding: Finding) -> bool:
 
 
 def _locate(findings: list[Finding]) -> list[Finding]:
-    """The findings with file and line, composing only the documents that have findings."""
+    """The findings with file and line, composing only the documents that have findings. The
+    findings of one document are located together, so that what the locator learns of a
+    document is dropped before the next: per item of a 200,000-item List, it held 3 KB."""
     if not findings:
         return findings
     from .locate import Locator
 
     locator = Locator()
-    out = []
-    for f in findings:
+    out = list(findings)
+    of_document: dict[int, list[tuple[int, Document, FieldPath]]] = defaultdict(list)
+    for i, f in enumerate(findings):
         if f.resource is not None:
             origin = f.resource.origin
             if not isinstance(origin, FileOrigin):  # a live object: no text to point into (yet)
-                out.append(replace(f, file="", line=0))
+                out[i] = replace(f, file="", line=0)
                 continue
             doc, path = origin.document, origin.prefix + f.path
         elif f.document is not None:
             doc, path = f.document, f.path
         else:  # pragma: no cover - every finding has one or the other
-            out.append(f)
             continue
-        out.append(replace(f, file=doc.source.name, line=f.line or locator.line(doc, path)))
+        of_document[id(doc)].append((i, doc, path))
+    for located in of_document.values():
+        for i, doc, path in located:
+            f = out[i]
+            out[i] = replace(f, file=doc.source.name, line=f.line or locator.line(doc, path))
     return out
 
 
