@@ -260,8 +260,8 @@ def test_a_graph_with_too_many_paths_is_refused_at_once(files, run, mesh_yaml, c
     started = time.monotonic()
     proc = run("simulate", str(path), "--fail", failing, "--duration", "2")
     assert proc.returncode == 2
-    assert proc.stderr.endswith("meshlint: error: one request could make over 1,000,000 tries: the call graph has "
-                                "too many paths from the entry to simulate\n")
+    assert proc.stderr.endswith("meshlint: error: one request could make over 1,000,000 tries (retries multiply "
+                                "along every path from the entry): too many to simulate\n")
     assert time.monotonic() - started < 15
 
 
@@ -351,3 +351,60 @@ def test_locating_lines_holds_one_document_at_a_time():
         tracemalloc.stop()
     assert lines[:2] == [8, 13] and lines[-1] == 5 * 5000 + 3
     assert held < 1_000_000  # (every item's lines: 10 MB)
+
+
+# --- numbers no API would accept, and products no float holds --------------------------------------
+
+
+def _chain(n: int) -> dict[str, list[str]]:
+    """n services in a row: s0 calls s1, which calls s2 ..."""
+    return {f"s{i}": [f"s{i + 1}:80"] for i in range(n - 1)}
+
+
+def _with_routes(yaml_text: str, n: int, attempts: object, percent: object = 20) -> str:
+    """`yaml_text` (a chain of n) with a VirtualService retrying each hop `attempts` times, and a
+    retry budget of `percent` on s1."""
+    routes = [f"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: s{i}, namespace: shop}}\n"
+              f"spec:\n  hosts: [s{i}]\n  http:\n  - retries: {{attempts: {attempts}}}\n"
+              f"    route: [{{destination: {{host: s{i}}}}}]\n" for i in range(1, n)]
+    rule = ("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: s1, namespace: shop}\n"
+            f"spec:\n  host: s1\n  trafficPolicy: {{retryBudget: {{percent: {percent}}}}}\n")
+    return "---\n".join([yaml_text, *routes, rule])
+
+
+@pytest.mark.parametrize("attempts", [2**31, LONG_NUMBER[:4000], -(2**31) - 1])
+def test_retry_attempts_beyond_32_bits_are_ml002(files, run, mesh_yaml, attempts):
+    path = files("m.yaml", _with_routes(mesh_yaml(_chain(3)), 3, attempts))
+    proc = run("check", str(path), "--format", "json")
+    findings = json.loads(proc.stdout)["findings"]
+    assert {f["message"] for f in findings if f["code"] == "ML002"} == {
+        f"spec.http[0].retries.attempts must be a 32-bit integer, not "
+        f"{'a number of 4,000 digits' if attempts == LONG_NUMBER[:4000] else f'the number {attempts}'}"}
+
+
+def test_amplification_beyond_what_a_float_holds(files, run, mesh_yaml):
+    """40 hops of 2^31 tries each: 1e373, which no float holds."""
+    path = files("m.yaml", _with_routes(mesh_yaml(_chain(40)), 40, 2**31 - 1))
+    check = run("check", str(path), "--select", "ML302")
+    assert check.returncode == 1
+    assert "s0 → s1 → s2 → s3 → s4 → s5 → (28 more) → s34 → s35 → s36 → s37 → s38 → s39: up to >1e308x at s39" \
+        in check.stdout
+    graph = run("graph", str(path), "--format", "json")
+    assert json.loads(graph.stdout)["paths"][0]["amplification"] == sys.float_info.max
+    assert ">1e308x  s0 → s1" in run("graph", str(path)).stdout
+    assert "too many to simulate" in run("simulate", str(path), "--fail", "s39").stderr
+
+
+@pytest.mark.parametrize("percent", [LONG_NUMBER[:4000], ".nan", ".inf", "-5", "{value: 1e999}", "many"])
+def test_a_retry_budget_is_a_percentage(files, run, mesh_yaml, percent):
+    path = files("m.yaml", _with_routes(mesh_yaml(_chain(3)), 3, 2, percent))
+    proc = run("graph", str(path), "--format", "json")
+    assert proc.returncode == 0
+    (edge,) = [e for e in json.loads(proc.stdout)["edges"] if e["to"].startswith("s1.")]
+    assert 1.0 <= edge["capped_tries"] <= 2.0  # 1 + percent/100, the percent from 0 to 100
+
+
+@pytest.mark.parametrize("port", ["²", "٥٠٣", LONG_NUMBER])
+def test_a_port_that_is_no_ascii_number_names_no_port(files, run, mesh_yaml, port):
+    path = files("m.yaml", mesh_yaml({"web": [f"api:{port}"]}))
+    assert run("graph", str(path)).returncode == 0

@@ -153,9 +153,7 @@ def _limits(edge: Edge, rules: list[Resource]) -> None:
         policy: Mapping[str, Any] = dr.spec["trafficPolicy"] if isinstance(dr.spec.get("trafficPolicy"), dict) else {}
         budget = policy.get("retryBudget")
         if isinstance(budget, dict):
-            percent = budget.get("percent")
-            percent = percent.get("value") if isinstance(percent, dict) else percent
-            edge.budget_percent = float(percent) if isinstance(percent, (int, float)) else 20.0
+            edge.budget_percent = _percent(budget.get("percent"))
             minimum = budget.get("minRetryConcurrency")
             edge.min_retry_concurrency = minimum if isinstance(minimum, int) else 3
         pool = policy.get("connectionPool")
@@ -172,6 +170,15 @@ def _limits(edge: Edge, rules: list[Resource]) -> None:
     if edge.max_retries is not None:
         words.append(f"maxRetries {edge.max_retries} concurrent")
     edge.budget = ", ".join(words)
+
+
+def _percent(value: Any) -> float:
+    """A retry budget's `percent` (`{value: 25}` or `25`) as Envoy applies it: a percentage
+    from 0 to 100; Istio's default 20 when it is not a number."""
+    value = value.get("value") if isinstance(value, dict) else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # (NaN)
+        return 20.0
+    return float(min(max(value, 0), 100))
 
 
 def _caller_sidecars(index: MeshView, nodes: Mapping[str, Resource | None],

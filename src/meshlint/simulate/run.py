@@ -169,8 +169,8 @@ class Simulation:
         if n == 0 or n <= MAX_TRIES and tries(MAX_TRIES // n) <= MAX_TRIES // n:
             return
         if tries(MAX_TRIES) > MAX_TRIES:
-            raise TooLarge(f"one request could make over {MAX_TRIES:,} tries: the call graph has too many paths "
-                           "from the entry to simulate")
+            raise TooLarge(f"one request could make over {MAX_TRIES:,} tries (retries multiply along every path "
+                           "from the entry): too many to simulate")
         raise TooLarge(f"{self.rps:g} rps for {self.duration:g}s could make over {MAX_TRIES:,} tries, the most a "
                        "run simulates: lower --rps or --duration")
 
