@@ -162,6 +162,12 @@ DEEP_DOTTED_KEY = "severity.ML101" + ".a" * 5000 + " = 1"  # TOML reads it; prin
     ("pyproject.toml", "[tool.meshlint]\nselect = " + "[" * 5000, "pyproject.toml: invalid TOML: nesting is too deep"),
     ("pyproject.toml", f"[tool.meshlint]\n{DEEP_DOTTED_KEY}\n", "pyproject.toml: a value is nested too deep"),
     ("pyproject.toml", "tool = 1\n", "pyproject.toml: no [tool.meshlint] table"),
+    # hex is read whatever its length (Python limits decimal only), and no message could print it
+    (".meshlint.yaml", f"fail-on: 0x{'f' * 5000}\n", "fail-on: expected info, warning, error or never, got a number "
+                                                    "too long to write"),
+    (".meshlint.yaml", f"severity: {{ML101: 0x{'f' * 5000}}}\n", "severity.ML101: expected info, warning or error, "
+                                                                "got a number too long to write"),
+    (".meshlint.yaml", f"select: [0x{'f' * 5000}]\n", "select: expected rule codes, got a number too long to write"),
 ])
 def test_a_hostile_config_file_is_a_usage_error(files, run, manifests, name, text, expect):
     config = files(name, text)
