@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install dev docs clean bench
+.PHONY: demo test lint install dev docs clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ demo: install
 
 test: dev lint
 	$(BIN)/python -m pytest
+
+# The fuzz suite (tests/test_robustness.py) with FUZZ times its examples, new ones every run
+# (`make test` runs the same ones every time); a failure prints how to replay it. ~20 min.
+FUZZ ?= 20
+fuzz: dev
+	MESHLINT_FUZZ=$(FUZZ) $(BIN)/python -m pytest -p no:cacheprovider tests/test_robustness.py
 
 # ruff (style, imports, likely bugs) and mypy (types), as configured in pyproject.toml
 lint: dev
