@@ -16,6 +16,7 @@ import time
 from dataclasses import replace
 
 import pytest
+import yaml
 
 from meshlint import cli, rules
 
@@ -138,6 +139,17 @@ def test_a_file_name_that_is_not_utf8_is_shown_as_a_terminal_shows_it(tmp_path, 
     proc = run("check", ".", "--format", fmt, cwd=tmp_path)
     assert proc.returncode == 1
     assert ("caf%EF%BF%BD.yaml" if fmt == "sarif" else "caf\ufffd.yaml") in proc.stdout  # (SARIF: a URI)
+
+
+@pytest.mark.parametrize("mesh,why", [("a: !!bool maybe", "'maybe' is not a valid !!bool"),
+                                      ("[" * 5000, "exceeded maximum nesting depth")])
+def test_a_mesh_config_held_in_a_configmap_is_read_as_a_document_is(files, run, mesh, why):
+    configmap = yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": "istio", "namespace": "istio-system"}, "data": {"mesh": mesh}})
+    proc = run("check", str(files("m.yaml", configmap)))
+    assert proc.returncode == 1 and f"data.mesh is not valid YAML/JSON: {why}" in proc.stdout
+    proc = run("check", os.devnull, "--mesh-config", str(files("istio.yaml", configmap)))
+    assert proc.returncode == 2 and f"data.mesh is not valid YAML: {why}" in proc.stderr
 
 
 # --- configuration files ---------------------------------------------------------------------

@@ -9,6 +9,8 @@ Hypothesis generates, per category:
   a negative or a zero;
 - bad unicode: names, hosts and labels with lone surrogates (JSON escapes), control
   characters, bidi marks and astral characters; bytes that are no text at all;
+- documents held in strings (the istio ConfigMap's mesh config, proxy.istio.io/config):
+  bad tags, aliases, deep nesting, huge numbers;
 - resource exhaustion: many references to one host, one Gateway, one name, many kinds, many
   namespaces: the report must grow linearly with them;
 - bad configuration files: YAML and TOML with wrong types, dates, huge and non-finite numbers,
@@ -304,6 +306,31 @@ def test_bad_unicode_in_names_hosts_and_labels(data):
     _check_everything(text.encode(), "fuzz.json")
     clean = json.loads(json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
     _check_everything(yaml.safe_dump_all([clean, *DOCS[:20]], allow_unicode=True).encode("utf-8"))
+
+
+EMBEDDED_PIECES = st.sampled_from(["a: !!bool maybe", "!!float ''", "!!timestamp x", "&a [*a]", "*b", "[" * 3000,
+                                   '{"x": "\\ud800"}', "x: 0x" + "f" * 5000, "x: " + "9" * 5000, "defaultConfig:",
+                                   "  proxyHeaders: {envoyDebugHeaders: {disabled: true}}", "- 1", "---", "{", "\t",
+                                   "holdApplicationUntilProxyStarts: yes", "a: &x {b: *x}"])
+
+
+@fuzzing(60)
+@given(mesh=st.lists(EMBEDDED_PIECES, max_size=4).map("\n".join),
+       proxy=st.lists(EMBEDDED_PIECES, max_size=3).map("\n".join))
+def test_documents_held_in_strings(mesh, proxy):
+    """The mesh config in the istio ConfigMap and the proxy.istio.io/config annotation are YAML
+    inside a string: read as a document is, with the same limits."""
+    docs = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio", "namespace": "istio-system"},
+             "data": {"mesh": mesh}},
+            {"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+             "metadata": {"name": "edge", "namespace": "shop"},
+             "spec": {"selector": {"istio": "ingressgateway"},
+                      "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*"]}]}},
+            {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "ingress", "namespace": "shop"},
+             "spec": {"template": {"metadata": {"labels": {"istio": "ingressgateway"},
+                                                "annotations": {"proxy.istio.io/config": proxy}},
+                                   "spec": {"containers": [{"name": "istio-proxy"}]}}}}]
+    _check_everything(yaml.safe_dump_all(docs).encode())
 
 
 @fuzzing(60)

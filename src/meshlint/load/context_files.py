@@ -58,9 +58,7 @@ def _single_document(path: str, option: str, max_size: int) -> tuple[Document, d
 def read_mesh_config(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> MeshConfigFile:
     """`--mesh-config FILE`: an IstioOperator, a MeshConfig or istiod Helm values (YAML/JSON).
     Its document is kept so that findings can point into it."""
-    import yaml
-
-    from ..mesh.meshconfig import classify_file, describes_installation
+    from ..mesh.meshconfig import classify_file, describes_installation, parse_text
 
     document, value = _single_document(path, "--mesh-config", max_size)
     if not describes_installation(value):
@@ -69,11 +67,9 @@ def read_mesh_config(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> MeshCo
                                f"istiod Helm values (top-level keys: {keys}; expected kind: IstioOperator, or "
                                "keys such as meshConfig, defaultConfig, global, sidecarInjectorWebhook)")
     if classify_file(value) == "configmap":
-        try:
-            mesh = yaml.safe_load(value["data"]["mesh"])
-        except yaml.YAMLError as exc:
-            raise ContextFileError(f"--mesh-config {path}: data.mesh is not valid YAML: "
-                                   f"{str(exc).splitlines()[0]}") from None
+        mesh, why = parse_text(value["data"]["mesh"])
+        if why:
+            raise ContextFileError(f"--mesh-config {path}: data.mesh is not valid YAML: {why}")
         if mesh is not None and not isinstance(mesh, dict):
             raise ContextFileError(f"--mesh-config {path}: data.mesh must hold a MeshConfig mapping")
     return MeshConfigFile(path, document, value)
