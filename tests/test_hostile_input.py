@@ -50,6 +50,14 @@ def test_a_bug_in_a_rule_is_one_line_per_rule_and_exit_code_2(monkeypatch, capsy
                                        "'spec'; please report it\n")
 
 
+def test_an_environment_variable_that_is_no_number_is_ignored(monkeypatch, capsys, manifests, tmp_path):
+    path = tmp_path / "w.yaml"
+    path.write_text(manifests["warning"])
+    monkeypatch.setenv("MESHLINT_PROGRESS_DELAY", "soon")
+    assert cli.main(["check", str(path)]) == 1
+    assert "ML101" in capsys.readouterr().out
+
+
 def test_ctrl_c_anywhere_ends_quietly_with_130(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -333,7 +333,10 @@ class _Progress:
 
         self._clock = time.monotonic
         self._start = self._clock()
-        self._delay = float(os.environ.get("MESHLINT_PROGRESS_DELAY", "1.0"))
+        try:  # (set by the tests, to see the bar at once)
+            self._delay = float(os.environ.get("MESHLINT_PROGRESS_DELAY", "1.0"))
+        except ValueError:
+            self._delay = 1.0
         self._bar: rich.progress.Progress | None = None
         self._task: rich.progress.TaskID | None = None
 
