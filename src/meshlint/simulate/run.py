@@ -162,6 +162,8 @@ class Simulation:
         return True
 
     def _check_size(self) -> None:
+        """TooLarge when the run could make more than MAX_TRIES tries (at once when one request
+        alone could), at a cost of at most MAX_TRIES steps."""
         def tries(limit: int) -> int:
             return tries_per_request(self.graph, self.hops, self.entry, self.failed, limit)
 
@@ -210,7 +212,7 @@ def tries_per_request(graph: Graph, hops: Mapping[tuple[str, str], Hop], entry: 
     can_fail = callers(graph, {failed} | {caller for (caller, _), hop in hops.items() if timed(hop)})
 
     def calls(host: str) -> Iterator[tuple[str, int]]:
-        """(destination, its tries per try at `host`) of each call `host` makes."""
+        """Each call `host` makes: (destination, the tries it gets for one try at `host`)."""
         if host == failed:  # it fails at once, calling nothing
             return
         for e in graph.out.get(host, ()):
