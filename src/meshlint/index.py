@@ -65,6 +65,8 @@ class Index:
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
         self._by_ref: dict[Ref, Resource] = {}
         self._host_policies: dict[str, HostPolicies] = {}
+        self._workloads_of_service: dict[Ref, list[Workload]] = {}
+        self._matching: dict[tuple[tuple[str, str], ...], list[Workload]] = {}
         self._rules_of_hosts: dict[tuple[str, ...], tuple[Ref, ...]] = {}
         for r in resources:
             self._by_kind[r.kind].append(r)
@@ -242,13 +244,18 @@ class Index:
         return out
 
     def workloads_matching(self, selector: Mapping[str, str]) -> list[Workload]:
-        """Workloads in any namespace whose labels match (an Istio Gateway's `selector`)."""
+        """Workloads in any namespace whose labels match (an Istio Gateway's `selector`). Worked
+        out once per selector: every ingress Gateway may select the same pods."""
         self._touch(*WORKLOAD_KINDS)
         if not selector:
             return []
-        candidates = [self._workload_labels_any.get((k, v), []) for k, v in selector.items()]
-        smallest = min(candidates, key=len)
-        return [w for w in smallest if all(w.labels.get(k) == v for k, v in selector.items())]
+        key = tuple(sorted(selector.items()))
+        found = self._matching.get(key)
+        if found is None:
+            candidates = [self._workload_labels_any.get((k, v), []) for k, v in selector.items()]
+            smallest = min(candidates, key=len)
+            found = self._matching[key] = [w for w in smallest if all(w.labels.get(k) == v for k, v in key)]
+        return found
 
     @cached_property
     def _services_of_workload(self) -> Mapping[int, list[Resource]]:
@@ -266,10 +273,14 @@ class Index:
         return self._services_of_workload.get(id(w), [])
 
     def workloads_of(self, service: Resource) -> list[Workload]:
-        """Workloads a Service selects."""
+        """Workloads a Service selects (worked out once per Service: its callers ask again)."""
         self._touch("Service", *WORKLOAD_KINDS)
-        selector = service.spec.get("selector")
-        return self.workloads_selected(service.namespace, selector) if isinstance(selector, dict) else []
+        found = self._workloads_of_service.get(service.ref)
+        if found is None:
+            selector = service.spec.get("selector")
+            found = self._workloads_of_service[service.ref] = \
+                self.workloads_selected(service.namespace, selector) if isinstance(selector, dict) else []
+        return found
 
     @cached_property
     def _mesh(self) -> MeshSettings:
