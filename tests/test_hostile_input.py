@@ -160,6 +160,19 @@ def test_a_mesh_config_held_in_a_configmap_is_read_as_a_document_is(files, run, 
     assert proc.returncode == 2 and f"data.mesh is not valid YAML: {why}" in proc.stderr
 
 
+@pytest.mark.parametrize("where", ["spec:\n  configPatches: &x\n  - patch: {operation: MERGE, value: {a: *x}}\n",
+                                   "metadata: &x {name: ef, namespace: shop, labels: {a: *x}}\n"])
+def test_an_alias_inside_its_own_anchor_is_ml001(files, run, manifests, where):
+    """The document would be infinite (Kubernetes refuses it): walking it never ended."""
+    head = "apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\n"
+    path = files("m.yaml", head + ("metadata: {name: ef, namespace: shop}\n" if "spec" in where else "") + where
+                 + f"---\n{manifests['warning']}")
+    proc = run("check", str(path))
+    assert proc.returncode == 1
+    assert "m.yaml:1: ML001 [error] document expands to more than 1,000,000 nodes through YAML aliases" in proc.stdout
+    assert "ML101" in proc.stdout
+
+
 # --- configuration files ---------------------------------------------------------------------
 
 DEEP_DOTTED_KEY = "severity.ML101" + ".a" * 5000 + " = 1"  # TOML reads it; printing it recurses

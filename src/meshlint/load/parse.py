@@ -290,21 +290,28 @@ _ANCHOR = re.compile(r"&[^\s,\[\]{}]")
 
 
 def _expanded_size(value: Any) -> int:
-    """Node count with aliases expanded, computed in linear time over the distinct nodes."""
+    """Node count with aliases expanded, computed in linear time over the distinct nodes. An
+    alias inside its own anchor expands without end (Kubernetes refuses it; walking it would
+    never stop): more than MAX_EXPANDED_NODES."""
     memo: dict[int, int] = {}
+    expanding = -1  # (the memo of a node whose size is being computed)
 
     def size(v: Any) -> int:
         if isinstance(v, dict):
             key = id(v)
             if key not in memo:
-                memo[key] = 0  # a recursive alias counts once (and cannot recurse forever)
+                memo[key] = expanding
                 memo[key] = 1 + sum(size(x) for x in v.values())
+            elif memo[key] == expanding:
+                raise RecursionError  # the node contains itself
             return memo[key]
         if isinstance(v, list):
             key = id(v)
             if key not in memo:
-                memo[key] = 0
+                memo[key] = expanding
                 memo[key] = 1 + sum(size(x) for x in v)
+            elif memo[key] == expanding:
+                raise RecursionError
             return memo[key]
         return 1
 
