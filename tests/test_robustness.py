@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import json
 import os
+import signal
 import time
 from pathlib import Path
 from unittest import mock
@@ -65,6 +67,32 @@ def fuzzing(examples: int) -> settings:
                     print_blob=bool(FUZZ),
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
+
+
+class _Hung(BaseException):
+    """An example ran for longer than EXAMPLE_SECONDS (a BaseException, so that no `except
+    Exception` of meshlint's takes it for an error of its own)."""
+
+
+EXAMPLE_SECONDS = 30  # each example takes well under a second: longer is a hang
+
+
+def bounded(test):
+    """Fail an example that hangs instead of hanging the suite: Hypothesis checks a deadline
+    only when the example returns."""
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        def expired(signum, frame):
+            raise _Hung(f"an example ran for more than {EXAMPLE_SECONDS} s")
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, EXAMPLE_SECONDS)
+        try:
+            return test(*args, **kwargs)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    return run
 
 
 def _load_docs() -> list[dict]:
@@ -125,6 +153,7 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=
 
 @fuzzing(150)
 @given(data=st.data())
+@bounded
 def test_rules_never_raise_on_wrong_types(data):
     """Wrong types anywhere become ML002, never an internal error: one field of one document
     replaced, among others so that cross-resource rules see it."""
@@ -250,6 +279,7 @@ CHAIN = list(CHAIN)
 
 @fuzzing(80)
 @given(data=st.data())
+@bounded
 def test_huge_numbers_anywhere(data):
     """A number or a duration of a call chain (or any field of any document) replaced by a huge
     one, or an infinite one: `check`, `graph` and `simulate` as YAML, and as JSON (which writes
@@ -292,6 +322,7 @@ ODD_TEXT = st.lists(st.one_of(st.characters(codec=None, categories=None), st.sam
 
 @fuzzing(80)
 @given(data=st.data())
+@bounded
 def test_bad_unicode_in_names_hosts_and_labels(data):
     """Lone surrogates reach the loader through JSON escapes (the standard parser keeps them);
     anything else goes through YAML too."""
@@ -318,6 +349,7 @@ EMBEDDED_PIECES = st.sampled_from(["a: !!bool maybe", "!!float ''", "!!timestamp
 @fuzzing(60)
 @given(mesh=st.lists(EMBEDDED_PIECES, max_size=4).map("\n".join),
        proxy=st.lists(EMBEDDED_PIECES, max_size=3).map("\n".join))
+@bounded
 def test_documents_held_in_strings(mesh, proxy):
     """The mesh config in the istio ConfigMap and the proxy.istio.io/config annotation are YAML
     inside a string: read as a document is, with the same limits."""
@@ -336,6 +368,7 @@ def test_documents_held_in_strings(mesh, proxy):
 
 @fuzzing(60)
 @given(data=st.binary(max_size=300), prefix=st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]))
+@bounded
 def test_bytes_that_are_no_text(data, prefix):
     _check_everything(prefix + data)
     _check_everything(prefix + b"apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n" + data)
@@ -406,6 +439,7 @@ GROWING = {
 @fuzzing(12)
 @given(kinds=st.lists(st.sampled_from(sorted(GROWING)), min_size=1, max_size=3, unique=True),
        n=st.integers(20, 60))
+@bounded
 def test_the_report_grows_linearly_with_references_to_one_thing(kinds, n):
     """The same shape at n and 4n: the report (JSON, SARIF) grows 4x, not 16x."""
     def report(count: int, fmt: str) -> int:
@@ -468,6 +502,7 @@ def _config_or_error(path: Path) -> None:
 
 @fuzzing(120)
 @given(data=st.data())
+@bounded
 def test_a_config_file_is_a_config_or_a_usage_error(config_dir, data):
     settings_ = data.draw(st.dictionaries(st.sampled_from(CONFIG_KEYS), ODD_VALUES, max_size=4))
     path = config_dir / ".meshlint.yaml"
@@ -512,6 +547,7 @@ def small_mesh(tmp_path_factory) -> Path:
 
 @fuzzing(150)
 @given(data=st.data())
+@bounded
 def test_odd_option_values_are_usage_errors_or_results(small_mesh, data):
     command = data.draw(st.sampled_from(sorted(OPTIONS)))
     argv = [command, data.draw(ODD_OPTION_VALUES)] if command == "rule" else [command, str(small_mesh)]
@@ -555,6 +591,7 @@ def call_graphs(draw) -> Graph:
 
 @fuzzing(150)
 @given(graph=call_graphs(), data=st.data())
+@bounded
 def test_a_simulation_is_refused_before_any_work_or_stays_within_its_bound(graph, data):
     hosts = sorted(graph.nodes)
     entry, failed = data.draw(st.sampled_from(hosts)), data.draw(st.sampled_from(hosts))
