@@ -173,6 +173,21 @@ def test_an_alias_inside_its_own_anchor_is_ml001(files, run, manifests, where):
     assert "ML101" in proc.stdout
 
 
+def _alias_bomb(levels: int) -> str:
+    """10^levels nodes through aliases, in a few hundred bytes."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("aliases", [_alias_bomb(9), "a: &x {b: *x}\n"], ids=["bomb", "recursive"])
+def test_a_bad_scalar_among_aliases_is_found_in_linear_time(files, run, aliases):
+    """Finding the line of `!!bool maybe` walked every path through the aliases: 10^9 of them
+    in a bomb, without end in a recursive alias."""
+    proc = run("check", str(files("m.yaml", aliases + "z: !!bool maybe\n")))
+    assert proc.returncode == 1 and "ML001 [error] invalid YAML: 'maybe' is not a valid !!bool" in proc.stdout
+
+
 # --- configuration files ---------------------------------------------------------------------
 
 DEEP_DOTTED_KEY = "severity.ML101" + ".a" * 5000 + " = 1"  # TOML reads it; printing it recurses

@@ -330,8 +330,12 @@ def _failing_scalar(document: Document) -> tuple[int, yaml.ScalarNode | None]:
         root = None
     constructor = yaml.SafeLoader("")
     stack = [root] if root is not None else []
+    seen: set[int] = set()  # an aliased node once: aliases make the tree a graph, with cycles
     while stack:
         node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             try:
                 constructor.construct_object(node)
