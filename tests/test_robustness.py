@@ -343,7 +343,9 @@ def test_bad_unicode_in_names_hosts_and_labels(data):
 EMBEDDED_PIECES = st.sampled_from(["a: !!bool maybe", "!!float ''", "!!timestamp x", "&a [*a]", "*b", "[" * 3000,
                                    '{"x": "\\ud800"}', "x: 0x" + "f" * 5000, "x: " + "9" * 5000, "defaultConfig:",
                                    "  proxyHeaders: {envoyDebugHeaders: {disabled: true}}", "- 1", "---", "{", "\t",
-                                   "holdApplicationUntilProxyStarts: yes", "a: &x {b: *x}"])
+                                   "holdApplicationUntilProxyStarts: yes", "a: &x {b: *x}",
+                                   "b0: &b0 [x, x, x, x, x, x, x, x, x, x]\nb1: &b1 [*b0, *b0, *b0, *b0, *b0, *b0]\n"
+                                   "b2: [*b1, *b1, *b1, *b1, *b1, *b1, *b1, *b1, *b1]"])
 
 
 @fuzzing(60)
