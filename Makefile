@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install dev docs clean bench fuzz
+.PHONY: demo test lint install dev docs dist clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: dev
 # Regenerate the rule reference from the rules' own docstrings.
 docs: install
 	$(BIN)/meshlint rules --format markdown > docs/rules.md
+
+# The source distribution and the wheel, into dist/ (pip install dist/meshlint-*.whl).
+# Built in an isolated environment with the setuptools pyproject.toml asks for.
+dist: dev
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -16,7 +16,8 @@ document:
 REV is checked out into a temporary `git worktree` and imported from its `src/` (same
 interpreter, same dependencies). Keys named by `--ignore-keys` are removed from every finding
 of the working tree's output before comparing (a refactoring may add a field to each finding,
-never change one). Exit 0 when every output is identical, 1 with the first differences
+never change one), and from its summary when they count nothing (a new count of 0 changes no
+output; a non-zero one is listed as a difference). Exit 0 when every output is identical, 1 with the first differences
 otherwise. Only the standard library is used.
 """
 
@@ -93,9 +94,12 @@ def outputs(src: str, runs: list[tuple[str, list[str]]]) -> dict:
 
 
 def without(value, keys: set[str]):
-    """The JSON value with `keys` removed from every finding."""
+    """The JSON value with `keys` removed from every finding, and from the summary where 0."""
     if isinstance(value, dict) and isinstance(value.get("findings"), list):
         value = dict(value, findings=[{k: v for k, v in f.items() if k not in keys} for f in value["findings"]])
+        summary = value.get("summary")
+        if isinstance(summary, dict):
+            value["summary"] = {k: v for k, v in summary.items() if not (k in keys and v == 0)}
     return value
 
 

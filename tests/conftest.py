@@ -128,8 +128,8 @@ spec:
   hosts: [shop.example.com]
   gateways: [public]
   http:
-  - route:
-    - destination: {host: frontend}
+  - redirect:
+      uri: /frontend
 ---
 # the input holds the Gateways of namespace default, so a missing one is missing (not merely
 # "not in the input"); a TCP server has no debug headers
@@ -279,6 +279,13 @@ def pytest_generate_tests(metafunc):
 def rule_fixtures() -> list[Fixture]:
     """Every rule fixture, parsed, in file name order."""
     return all_fixtures()
+
+
+@pytest.fixture(scope="session")
+def expect_markers() -> Callable[[Path], tuple[Expectation, ...]]:
+    """`expect_markers(path)`: the `# expect: CODE "text"` markers of any YAML file, written as
+    in the rule fixtures (the manifests of the repository trees under tests/trees/)."""
+    return lambda path: parse(path).expectations
 
 
 # --- the end-of-run summary ------------------------------------------------------------------------

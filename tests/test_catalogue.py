@@ -14,7 +14,7 @@ from meshlint.index import Index
 from meshlint.load import load
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("## Why it matters", "## Example", "## Fix")
+SECTIONS = ("## Why it matters", "## Example", "## Fixed example", "## Fix", "## References")
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +39,70 @@ def test_names_describe_the_footgun():
         assert not name.startswith(("check-", "no-")), name
 
 
+def headings(doc: str) -> list[str]:
+    """The doc's `## ` headings, outside code blocks, in order."""
+    out, fenced = [], False
+    for line in doc.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif line.startswith("## ") and not fenced:
+            out.append(line)
+    return out
+
+
+def section(doc: str, heading: str) -> str:
+    start = doc.index(f"\n{heading}\n") + len(heading) + 2
+    following = [doc.find(f"\n{h}\n", start) for h in headings(doc)]
+    return doc[start:min([p for p in following if p > 0], default=len(doc))]
+
+
+def yaml_block(doc: str, heading: str) -> str:
+    """The first YAML code block of a section of the doc."""
+    match = re.search(r"```yaml\n(.*?)```", section(doc, heading), re.S)
+    assert match, f"{heading} has no YAML code block"
+    return match.group(1)
+
+
 @pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)
 def test_doc_page_has_summary_and_sections(rule):
     doc = rule.doc
     summary = doc.splitlines()[0]
     assert summary and not summary.startswith("#"), rule.code
-    positions = [doc.find(s) for s in SECTIONS]
-    assert all(p > 0 for p in positions), f"{rule.code} doc lacks one of {SECTIONS}"
-    assert positions == sorted(positions), f"{rule.code}: sections out of order"
-    example = doc[positions[1]:positions[2]]
-    assert "```" in example, f"{rule.code}: example has no code block"
+    assert headings(doc) == list(SECTIONS), f"{rule.code}: the doc's sections must be {SECTIONS}, in order"
+    for heading in ("## Example", "## Fixed example"):
+        yaml_block(doc, heading)
+
+
+@pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)
+def test_the_example_is_reported_and_the_fixed_example_is_not(rule, tmp_path):
+    """The doc's examples are real: meshlint reports the rule on the example, and not on the
+    fixed one (with the default configuration, as a user would run them)."""
+    from meshlint.engine import Inputs, check
+
+    config = from_mapping({}, rules.BY_CODE)
+    for heading, reported in (("## Example", True), ("## Fixed example", False)):
+        path = tmp_path / f"{heading[3:].replace(' ', '-')}.yaml"
+        path.write_text(yaml_block(rule.doc, heading), encoding="utf-8")
+        codes = {f.code for f in check(Inputs([str(path)]), config).reported}
+        assert (rule.code in codes) == reported, f"{rule.code} {heading}: {sorted(codes)}"
+
+
+@pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)
+def test_references_link_the_sources_the_doc_cites(rule):
+    """Every rule names the source it mirrors (istio/istio, or Linkerd's or Gateway API's), and
+    its References link each istio/istio file the doc cites, on the default branch."""
+    from meshlint.docs import page_markdown
+
+    doc = rule.doc
+    references = page_markdown(rule).split("\n## References\n", 1)[1]
+    items = re.findall(r"^- .*", references, re.M)
+    links = re.findall(r"^- \[[^\]]+\]\((\S+)\)", references, re.M)
+    assert len(links) == len(items), f"{rule.code}: every reference is a link"
+    assert links and all(link.startswith("https://") for link in links), rule.code
+    cited = set(re.findall(r"istio/istio\s+`([^`]+)`", doc))
+    assert cited, f"{rule.code} cites no istio/istio source"
+    linked = {link.removeprefix("https://github.com/istio/istio/blob/master/") for link in links}
+    assert cited <= linked, f"{rule.code}: cited but not linked: {sorted(cited - linked)}"
 
 
 VARIANTS = [(rule, variant) for rule in rules.ALL for variant in rule.variants]
@@ -101,7 +155,11 @@ def test_codes_known_outside_the_rules_come_from_the_rules():
     from meshlint.suppress import istio_code_map
 
     assert istio_code_map(rules.ALL) == {"IST0118": {"ML101"}, "IST0150": {"ML101"}, "IST0132": {"ML103"},
-                                        "IST0101": {"ML102", "ML105"}}
+                                        "IST0101": {"ML102", "ML105", "ML106", "ML113"}, "IST0112": {"ML106"},
+                                        "IST0173": {"ML107"}, "IST0174": {"ML107"}, "IST0109": {"ML108"},
+                                        "IST0130": {"ML109"}, "IST0131": {"ML109"}, "IST0149": {"ML110"},
+                                        "IST0165": {"ML102"}, "IST0145": {"ML111"}, "IST0138": {"ML112"},
+                                        "IST0162": {"ML114"}}
     assert {rules.area(r).digit for r in rules.ALL} == {"0", "1", "2", "3", "4"}
     assert sorted({r.footgun for r in rules.ALL if r.footgun}) == list(range(1, 11))
 

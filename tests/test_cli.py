@@ -45,7 +45,7 @@ def test_json_shape_is_exactly_the_contract(files, run, manifests):
     assert set(doc) == {"version", "findings", "summary"}
     assert doc["version"] == "0.1.0"
     assert doc["summary"] == {"files": 1, "resources": 2, "findings": {"error": 1, "warning": 0, "info": 0},
-                              "suppressed": 0}
+                              "suppressed": 0, "skipped": 0}
     (f,) = doc["findings"]
     assert set(f) == {"code", "name", "variant", "severity", "resource", "file", "line", "message", "fix",
                       "related"}
@@ -243,7 +243,82 @@ def test_rules_and_rule_commands(run):
     assert run("rule", "port-protocol-unset").stdout.startswith("ML101")
     assert run("rule", "ML999").returncode == 2
     listed = json.loads(run("rules", "--format", "json").stdout)
-    assert [r["code"] for r in listed][:3] == ["ML001", "ML002", "ML101"]
+    assert [r["code"] for r in listed][:4] == ["ML001", "ML002", "ML003", "ML101"]
+
+
+def test_rule_shows_the_config_that_sets_each_option(run):
+    """`meshlint rule ML301` says how to set max-attempts, and what it shows is a valid setting,
+    in .meshlint.yaml and in pyproject.toml."""
+    import tomllib
+
+    import yaml
+
+    from meshlint import rules
+    from meshlint.config import from_mapping
+    from meshlint.docs import option_snippets
+
+    page = run("rule", "ML301").stdout
+    assert "`max-attempts` (default `3`). In `.meshlint.yaml`:" in page
+    assert "```yaml\naggressive-retries:\n  max-attempts: 3\n```" in page
+    assert "```toml\n[tool.meshlint.aggressive-retries]\nmax-attempts = 3\n```" in page
+    for rule in rules.ALL:
+        for option, default in rule.options.items():
+            yaml_text, toml_text = option_snippets(rule, option, default)
+            for mapping in (yaml.safe_load(yaml_text), tomllib.loads(toml_text)["tool"]["meshlint"]):
+                config = from_mapping(mapping, rules.BY_CODE)
+                assert config.options_for(rule)[option] == default
+
+
+@pytest.mark.parametrize("typed,expect", [
+    ("ML1O1", "did you mean ML101 (port-protocol-unset)?"),
+    ("strict-mtls", "did you mean ML201 (strict-mtls-without-sidecar)?"),
+    ("ml999", "unknown rule 'ml999'"),
+    ("IST0999", "no rule mirrors istioctl analyze IST0999 (the codes meshlint mirrors: IST0101, "),
+])
+def test_an_unknown_rule_suggests_what_was_meant(run, typed, expect):
+    proc = run("rule", typed)
+    assert proc.returncode == 2 and expect in proc.stderr, proc.stderr
+    assert "see `meshlint rules`" in proc.stderr or typed.startswith("IST")
+
+
+def test_an_istioctl_code_shows_the_rules_that_mirror_it(run):
+    """The README maps IST codes to rules; `meshlint rule IST0118` follows that map."""
+    one = run("rule", "IST0118")
+    assert one.returncode == 0 and one.stdout.startswith("ML101 port-protocol-unset [warning]")
+    assert "istioctl analyze IST0118 is mirrored by ML101 port-protocol-unset" in one.stderr
+    two = run("rule", "ist0101")
+    assert two.returncode == 0
+    assert "ML102 gateway-not-found [error]" in two.stdout and "ML105 subset-not-found [error]" in two.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 60, 200])
+def test_rule_pages_and_the_rules_table_fit_the_terminal(columns, monkeypatch, capsys):
+    """Wrapped to the terminal, at most 80 columns; only code blocks and words too long for any
+    line (URLs) may pass the edge; no word is broken."""
+    from meshlint import rules
+    from meshlint.cli import main
+    from meshlint.docs import rule_page
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    width = min(columns, 80)
+    for rule in rules.ALL:
+        assert main(["rule", rule.code]) == 0
+        page = capsys.readouterr().out
+        fenced = False
+        for line in page.splitlines():
+            fenced = fenced != line.startswith("```")
+            if not fenced and not line.startswith("```") and len(line) > width:
+                assert len(line.split()) <= 2, f"{rule.code}: {line!r}"  # an item marker and one long word
+        assert page.split() == rule_page(rule, 10_000).split(), rule.code
+    assert main(["rules"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert len(table) > len(rules.ALL) and all(len(line) <= 80 for line in table)
+    if columns >= 80:  # grouped by area, under the area titles, in the order of the codes
+        assert "ML001  error    invalid-yaml" in table
+        titles = [line for line in table if line.endswith("xx)")]
+        assert titles == [f"{a.title} (ML{a.digit}xx)" for a in rules.AREAS]
+        codes = [line.split()[0] for line in table if line.startswith("ML")]
+        assert codes == [r.code for r in rules.ALL]
 
 
 def test_config_file_is_discovered_and_validated(files, tmp_path, run, manifests):
@@ -439,3 +514,11 @@ def test_a_broken_baseline_is_a_usage_error(files, run, manifests, content, expe
     path = files("m.yaml", manifests["warning"])
     proc = run("check", str(path), "--baseline", str(files("b.json", content)))
     assert proc.returncode == 2 and expect in proc.stderr
+
+
+def test_an_input_with_nothing_to_check_says_so(tmp_path, run):
+    """Issue #13: `0 findings in 0 files` with no word was a silent mistake (a wrong path)."""
+    (tmp_path / "empty").mkdir()
+    proc = run("check", str(tmp_path / "empty"))
+    assert proc.returncode == 0
+    assert "meshlint: warning: nothing to check: no .yaml, .yml or .json file in the input" in proc.stderr

@@ -81,16 +81,54 @@ def test_missing_config_file_is_exit_2(tmp_path, run, manifests):
     assert proc.returncode == 2 and "nope.yaml: no such configuration file" in proc.stderr
 
 
-def test_show_config_prints_the_effective_configuration(tmp_path, run):
+def test_show_config_prints_a_configuration_that_reads_back(tmp_path, run, manifests):
+    """--show-config prints every setting in effect as a configuration file, and what is not a
+    setting (its source, --namespace, which rules run) as comments; read back, it is the same
+    configuration."""
     (tmp_path / ".meshlint.yaml").write_text("ignore: [ML104]\nknown-gateways: [edge/public]\n"
                                              "retry-amplification: {max-amplification: 5}\n")
     proc = run("check", "--show-config", "--namespace", "shop", cwd=tmp_path)
-    assert proc.returncode == 0
+    assert proc.returncode == 0, proc.stderr
+    comments = [line for line in proc.stdout.splitlines() if line.startswith("#")]
+    assert "# read from: .meshlint.yaml" in comments and "# --namespace: shop" in comments
+    assert "# rules that do not run: ML104" in comments
     shown = yaml.safe_load(proc.stdout)
-    assert shown["source"] == ".meshlint.yaml" and shown["ignore"] == ["ML104"]
-    assert shown["known-gateways"] == ["edge/public"] and shown["namespace"] == "shop"
-    assert shown["rules"]["ML104"]["enabled"] is False
-    assert shown["rules"]["ML302"]["options"] == {"max-amplification": 5}
+    assert shown["ignore"] == ["ML104"] and shown["known-gateways"] == ["edge/public"]
+    assert shown["retry-amplification"] == {"max-amplification": 5}
+    assert shown["aggressive-retries"] == {"max-attempts": 3}
+    assert "istio-version" not in shown and "# istio-version: not set" in comments
+
+    (tmp_path / "shown.yaml").write_text(proc.stdout)
+    again = run("check", "--config", "shown.yaml", "--show-config", "--namespace", "shop", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == proc.stdout.replace("# read from: .meshlint.yaml", "# read from: shown.yaml")
+    (tmp_path / "svc.yaml").write_text(manifests["warning"])
+    assert run("check", "--config", "shown.yaml", "svc.yaml", cwd=tmp_path).returncode == 1
+
+
+@pytest.mark.parametrize("content,expect", [
+    ("max-attempts: 5\n", "max-attempts: unknown key; options are keyed by their rule's name: "
+                          "write `aggressive-retries: {max-attempts: 5}`"),
+    ("rules: {ML301: {max-attempts: 5}}\n",
+     "rules: unknown key; options are keyed by the rule's name at the top level, not under rules: "
+     "write `aggressive-retries: {max-attempts: 5}`"),
+    ("rules: {retry-amplification: {max-amplification: 4}}\n",
+     "write `retry-amplification: {max-amplification: 4}`"),
+    ("ML301: {max-attempts: 5}\n", "ML301: unknown key; options are keyed by the rule's name, not its code: "
+                                   "write `aggressive-retries: {max-attempts: 5}`"),
+    ("ignores: [ML101]\n", "ignores: unknown key; did you mean ignore?"),
+    ("aggresive-retries: {max-attempts: 2}\n", "did you mean aggressive-retries?"),
+])
+def test_an_unknown_key_says_what_to_write_instead(tmp_path, content, expect, run, manifests):
+    (tmp_path / ".meshlint.yaml").write_text(content)
+    (tmp_path / "svc.yaml").write_text(manifests["clean"])
+    proc = run("check", "svc.yaml", cwd=tmp_path)
+    assert proc.returncode == 2 and expect in proc.stderr, proc.stderr
+    # and what it suggests is accepted
+    suggestion = proc.stderr.split("`")[1] if "`" in proc.stderr else None
+    if suggestion:
+        (tmp_path / ".meshlint.yaml").write_text(suggestion + "\n")
+        assert run("check", "svc.yaml", cwd=tmp_path).returncode == 0
 
 
 # --- suppression ---------------------------------------------------------------------------------
@@ -242,6 +280,30 @@ def test_colour_on_a_terminal_and_never_with_no_color(run, run_on_tty):
     assert "\x1b[" not in piped
 
 
+def test_findings_fit_the_terminal_with_their_continuations_indented(run, run_on_tty):
+    """Issue #13: on an 80-column terminal a long finding wraps at word boundaries, and its
+    continuation lines are indented under it; piped, every finding stays on one line."""
+    shown = run_on_tty(["check", "examples", "--color", "never"], {"COLUMNS": "80"}).decode()
+    lines = [line for line in shown.replace("\r", "").splitlines() if line]
+    assert max(len(line) for line in lines) <= 80
+    continued = [line for line in lines if line.startswith("    ") and not line.startswith("  help:")]
+    assert continued, "some finding is longer than 80 columns"
+    helps = [i for i, line in enumerate(lines) if line.startswith("  help:")]
+    for i in helps:  # a help line follows its finding and the finding's continuations
+        assert not lines[i - 1].startswith("  help:")
+    piped = run("check", "examples").stdout.splitlines()
+    assert all(line.startswith(("examples/", "  help:")) for line in piped[:-1])
+
+
+def test_progress_moves_through_one_big_file(tmp_path, run_on_tty):
+    """Issue #13: a single large dump (or stdin) read in silence; progress is in bytes now."""
+    doc = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: shop}}\ndata: {{k: '{pad}'}}\n---\n"
+    big = tmp_path / "dump.yaml"
+    big.write_text("".join(doc.format(i=i, pad="x" * 200) for i in range(15000)))  # ~4 MB
+    shown = run_on_tty(["check", str(big), "--fail-on", "never"], {"MESHLINT_PROGRESS_DELAY": "0"})
+    assert b"meshlint: reading" in shown and b"MB" in shown
+
+
 def test_progress_bar_only_on_a_terminal(run, run_on_tty):
     shown = run_on_tty(["check", "examples", "--fail-on", "never"], {"MESHLINT_PROGRESS_DELAY": "0"})
     assert b"meshlint: reading" in shown
@@ -275,4 +337,54 @@ def test_a_prefix_that_selects_no_rule_is_a_usage_error(tmp_path, run, codes):
     for option in ("--select", "--ignore"):
         proc = run("check", str(tmp_path / "m.yaml"), option, codes)
         assert proc.returncode == 2 and "no rule code starts with" in proc.stderr
-        assert "(codes: ML001-ML002, ML101-" in proc.stderr
+        assert "(codes: ML001-ML003, ML101-" in proc.stderr
+
+
+def test_the_local_pre_commit_recipe_runs_the_declared_hook(root):
+    """docs/ci.md's `repo: local` hook (for a meshlint installed from a wheel) runs exactly what
+    the hook in .pre-commit-hooks.yaml runs."""
+    declared = {h["id"]: h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())}["meshlint"]
+    text = (root / "docs" / "ci.md").read_text()
+    configs = [yaml.safe_load(block.split("```")[0]) for block in text.split("```yaml")[1:]]
+    (local,) = [repo for c in configs if isinstance(c, dict) for repo in c.get("repos", []) if repo["repo"] == "local"]
+    (hook,) = local["hooks"]
+    assert hook["language"] == "system"
+    for key in ("id", "entry", "types_or", "require_serial"):
+        assert hook[key] == declared[key], key
+
+
+ROUTING = """\
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {app: api}
+  ports: [{name: http, port: 80}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: api
+  namespace: shop
+  annotations:
+    galley.istio.io/analyze-suppress: "%s"
+spec:
+  hosts: [api]
+  http:
+  - route:
+    - destination: {host: api-v2}
+  - route:
+    - destination: {host: api}
+"""
+
+
+@pytest.mark.parametrize("value,left", [
+    ("IST0101", {"ML109"}),  # the missing host: ML106 shares IST0101 with ML102 and ML105
+    ("IST0130", {"ML106"}),  # the rule after a catch-all: ML109
+    ("IST0101,IST0130", set()),
+    ("IST0149", {"ML106", "ML109"}),
+])
+def test_istioctl_codes_of_the_routing_rules_suppress_them(tmp_path, findings, value, left):
+    (tmp_path / "vs.yaml").write_text(ROUTING % value)
+    doc, _ = findings(str(tmp_path / "vs.yaml"), "--select", "ML106,ML109")
+    assert {f["code"] for f in doc["findings"]} == left

@@ -180,3 +180,10 @@ spec: {hosts: [api], http: [{route: [{destination: {host: api}}]}]}
                                   "uninjected-namespaces"]
     text = run("graph", str(path)).stdout
     assert "Assumed (the tries above rest on it):\n  assuming namespace store is meshed" in text
+
+
+def test_graph_text_fits_80_columns(run, root):
+    """Issue #13: the text graph is read at a terminal; long hops continue on indented lines."""
+    lines = run("graph", "examples", cwd=root).stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any(line.startswith("      ") for line in lines)

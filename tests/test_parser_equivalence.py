@@ -1,7 +1,8 @@
-"""The fast parser (yaml_rs behind a sniff) reads every document exactly as PyYAML does.
+"""The fast parser (yaml_rs behind a sniff) reads every document exactly as the Kubernetes
+loader does (PyYAML's parser typing plain scalars as go-yaml v2: `load/kubeyaml.py`).
 
-Kubernetes reads manifests as YAML 1.1 (sigs.k8s.io/yaml, like PyYAML); the fast parser is
-YAML 1.2. meshlint sends to PyYAML every document that holds a construct where the two could
+Kubernetes reads manifests with sigs.k8s.io/yaml (go-yaml v2, mostly YAML 1.1); the fast parser
+is YAML 1.2. meshlint sends to PyYAML every document that holds a construct where the two could
 differ. These tests prove that what comes out is the same: on every document of the corpus,
 the rule fixtures and the examples; on the YAML 1.1 traps; on generated documents; and as
 findings, with and without the fast path.
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
 from meshlint.load import lists, parse
+from meshlint.load.kubeyaml import KubeLoader
 from meshlint.load.sniff import Sniffer
 from meshlint.load.split import split
 from meshlint.resource import Document, Source
@@ -47,7 +49,7 @@ def nan_safe(value):
 
 
 def reference(text: str):
-    return nan_safe(yaml.load(text, Loader=yaml.CSafeLoader))
+    return nan_safe(yaml.load(text, Loader=KubeLoader))
 
 
 def meshlint_parse(text: str):
@@ -58,8 +60,8 @@ def meshlint_parse(text: str):
     return out
 
 
-def assert_parses_as_pyyaml(text: str) -> None:
-    """meshlint reads `text` as PyYAML does: the same documents, or an error where PyYAML fails
+def assert_parses_as_kubernetes(text: str) -> None:
+    """meshlint reads `text` as the reference does: the same documents, or an error where it fails
     (an empty stream and one empty document are the same)."""
     parsed = meshlint_parse(text)
     try:
@@ -85,13 +87,13 @@ def test_fast_parser_is_installed():
 
 
 @pytest.mark.parametrize("path", files(), ids=lambda p: str(p.relative_to(ROOT.parent)))
-def test_every_document_parses_as_pyyaml_does(path):
+def test_every_document_parses_as_the_reference_does(path):
     source = Source(str(path), path.read_text(encoding="utf-8"))
     for doc, value, error, _ in parse.iter_documents(source, as_json=False):
         try:
             expected = reference(doc.text)
         except (yaml.YAMLError, ValueError):
-            assert error is not None, f"{path}:{doc.line}: PyYAML rejects this document, meshlint accepted it"
+            assert error is not None, f"{path}:{doc.line}: the reference rejects this document, meshlint accepted it"
             continue
         assert error is None and nan_safe(value) == expected, f"{path}:{doc.line}"
 
@@ -109,15 +111,46 @@ TRAPS = [
     # layouts the first sniff missed: a value alone on the next line, several spaces, spaced flows
     "key:\n  yes\n", "a:\n-\n  on\n", "mode:\n  0644\n", "k:   off\n", "k:\tOn\n", "l: [  yes]\n",
     "m: {  a:  0755}\n", "- - on: x\n", "-   0o17\n", "--- on: x\n", "---   [0755]\n", "---\n- 0755\n",
+    # where Kubernetes (go-yaml v2) and PyYAML's YAML 1.1 part: see test_plain_scalars_are_typed_as_go_yaml_does
+    "enum: [=, =~]", "op: =", "- =~\n- '!='", "a: <<", "a: y\nb: N", "- n", "big: 18446744073709551616",
+    "u64: 18446744073709551615", "neg: -9223372036854775809", "o: 0O17", "x: 0X1F", "d: 09.5", "e: 1e999",
 ]
 
 
 @pytest.mark.parametrize("text", TRAPS)
 def test_yaml_1_1_traps(text):
-    assert_parses_as_pyyaml(text)
+    assert_parses_as_kubernetes(text)
 
 
-TRICKY = st.sampled_from(["yes", "No", "on", "OFF", "y", "0755", "0o17", "0b11", "1e3", "1.5e+3", "12:30",
+# (plain scalar, what go-yaml v2 decodes it to in an untyped map: `resolve()` in its resolve.go,
+# and decode.go's "timestamps stay strings in an interface{}")
+GO_YAML = [
+    ("=", "="), ("=~", "=~"), ("<<", "<<"), ("y", True), ("Y", True), ("n", False), ("N", False),
+    ("yes", True), ("Off", False), ("12:30", "12:30"), ("190:20:30", "190:20:30"), ("2024-01-02", "2024-01-02"),
+    ("2001-12-14t21:59:43.10-05:00", "2001-12-14t21:59:43.10-05:00"), ("1e3", 1000.0), ("6.02E23", 6.02e23),
+    ("1.5e3", 1500.0), ("0o17", 15), ("0X1F", 31), ("0B101", 5), ("08", 8.0), ("09.5", 9.5), ("0755", 493),
+    ("1_000", 1000), ("0x_1F", 31), ("-0b11", -3), ("9223372036854775807", 2**63 - 1),
+    ("18446744073709551615", 2**64 - 1), ("18446744073709551616", 1.8446744073709552e19),
+    ("+18446744073709551615", 1.8446744073709552e19), ("-9223372036854775809", -9.223372036854775809e18),
+    ("1e999", "1e999"), (".5", 0.5), ("+.inf", float("inf")), ("-.nan", "-.nan"), ("100Mi", "100Mi"),
+    ("1.2.3", "1.2.3"), ("~", None), ("v1", "v1"),
+]
+
+
+@pytest.mark.parametrize(("plain", "expected"), GO_YAML, ids=[p for p, _ in GO_YAML])
+@pytest.mark.parametrize("layout", ["k: {v}\n", "- {v}\n", "k: [{v}]\n", "k:\n  {v}\n"])
+def test_plain_scalars_are_typed_as_go_yaml_does(plain, expected, layout):
+    """kubectl and the API server read YAML with sigs.k8s.io/yaml (go-yaml v2): so does
+    meshlint, on the fast path and PyYAML's, where PyYAML's own YAML 1.1 types differ."""
+    text = layout.format(v=plain)
+    (value,) = meshlint_parse(text)
+    got = value["k"] if isinstance(value, dict) else value
+    got = got[0] if isinstance(got, list) else got
+    assert got == expected and type(got) is type(expected), (text, got)
+
+
+TRICKY = st.sampled_from(["yes", "No", "on", "OFF", "y", "N", "=", "=~", "<<", "0755", "0o17", "0b11", "1e3",
+                          "1.5e+3", "12:30",
                           "1_000", "2024-01-02", "~", "null", "true", "False", ".inf", "0x1F", "+12", "-0",
                           "8080:80", "*.example.com", "&x", "!tag", "a: b", "- x", "#c", "'q'", "\"d\"",
                           "v1", "istio-injection", "http://cart.shop:8080", ""])
@@ -142,7 +175,7 @@ def test_generated_documents(doc, flow):
     "on: x\n---\nb: 1\n",  # the first line of the text has no newline before it
 ])
 def test_risky_first_lines_of_documents(text):
-    expected = [nan_safe(yaml.load(doc.text, Loader=yaml.CSafeLoader))
+    expected = [nan_safe(yaml.load(doc.text, Loader=KubeLoader))
                 for doc in split(Source("t.yaml", text))]
     assert meshlint_parse(text) == expected
 
@@ -162,13 +195,14 @@ def _relayout(text: str, how: str) -> str:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=DOCS, how=st.sampled_from(["wide", "next-line"]))
 def test_generated_documents_in_other_layouts(doc, how):
-    assert_parses_as_pyyaml(_relayout(yaml.safe_dump(doc, default_flow_style=False, allow_unicode=True), how))
+    assert_parses_as_kubernetes(_relayout(yaml.safe_dump(doc, default_flow_style=False, allow_unicode=True), how))
 
 
-PLAIN = st.sampled_from(["yes", "No", "on", "OFF", "Off", "y", "n", "0755", "00", "0o17", "0b11", "0x1F", "0x_1F",
+PLAIN = st.sampled_from(["yes", "No", "on", "OFF", "Off", "y", "n", "Y", "=", "=~", "0755", "00", "0o17", "0b11",
+                         "0x1F", "0x_1F",
                          "1e3", "6.02E23", "1.5e+3", "12:30", "190:20:30", "1_000", "_1", "2024-01-02", "~", "null",
                          "true", "False", ".inf", "-.Inf", ".nan", "+12", "-0", "8080", "1.5", "-.5", "5.", "v1",
-                         "name", "nope", "online", "8080:80", "1.2.3"])
+                         "name", "nope", "online", "8080:80", "1.2.3", "18446744073709551616", "09.5"])
 KEY_TEXT = st.sampled_from(["a", "name", "on", "yes", "No", "0755", "1e3", "12:30", "2024-01-02", "8080", "-1"])
 BLOCK_LAYOUTS = ["{k}: {v}", "{k}:   {v}", "{k}:\t{v}", "{k}:\n  {v}", "{k}: {v}   # c"]
 SEQ_LAYOUTS = ["- {v}", "-   {v}", "-\n  {v}", "- - {v}", "- {k}: {v}"]
@@ -186,7 +220,7 @@ def test_hand_written_plain_scalars(key, value, layout, nested, marker):
         body = "x: " + body
     if nested:
         body = "top:\n" + "\n".join("  " + line for line in body.splitlines())
-    assert_parses_as_pyyaml(("---\n" if marker else "") + "kind: Test\n" + body + "\n")
+    assert_parses_as_kubernetes(("---\n" if marker else "") + "kind: Test\n" + body + "\n")
 
 
 def test_same_findings_with_and_without_the_fast_path(monkeypatch):
@@ -308,7 +342,71 @@ def test_json_list_traps(text):
 
 def _yaml_ok(text: str) -> bool:
     try:
-        yaml.load(text, Loader=yaml.CSafeLoader)
+        yaml.load(text, Loader=KubeLoader)
     except yaml.YAMLError:
         return False
     return True
+
+
+PROMETHEUS_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: alertmanagerconfigs.monitoring.coreos.com
+spec:
+  group: monitoring.coreos.com
+  names: {kind: AlertmanagerConfig, plural: alertmanagerconfigs}
+  scope: Namespaced
+  versions:
+  - name: v1alpha1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            properties:
+              inhibitRules:
+                items:
+                  properties:
+                    sourceMatch:
+                      items:
+                        properties:
+                          matchType:
+                            enum:
+                            - '!='
+                            - =
+                            - =~
+                            - '!~'
+                            type: string
+                          regexOperators: {type: string, enum: [=, =~]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: alertmanager
+  namespace: monitoring
+spec:
+  selector: {app: alertmanager}
+  ports:
+  - name: web
+    port: 9093
+"""
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "pyyaml"])
+def test_a_bare_equals_sign_is_a_string_as_for_kubectl(tmp_path, monkeypatch, fast):
+    """A prometheus-operator CRD lists the match operators as `enum: [=, =~]`: kubectl reads
+    `=` as a string, where PyYAML's own YAML 1.1 resolver fails on its `value` tag."""
+    if not fast:
+        monkeypatch.setattr(parse, "FAST_PATH_MIN_BYTES", 10**12)
+    path = tmp_path / "alertmanager.yaml"
+    path.write_text(PROMETHEUS_CRD)
+    (crd, _service), = [[v for _, v, _, _ in parse.iter_documents(Source(str(path), PROMETHEUS_CRD), False)]]
+    match = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+    operators = match["inhibitRules"]["items"]["properties"]["sourceMatch"]["items"]["properties"]
+    assert operators["matchType"]["enum"] == ["!=", "=", "=~", "!~"]
+    assert operators["regexOperators"]["enum"] == ["=", "=~"]
+    result = check(Inputs([str(path)]), Config())
+    assert [(f.code, f.line) for f in result.findings] == [("ML101", 42)]

@@ -108,3 +108,10 @@ def test_the_changed_files_hook_gives_the_whole_repository_answer_for_each_file(
     hooked = keyed(findings(run, *entry[2:], *changed, cwd=examples))
     assert hooked == {f for f in whole if f[0] in changed}
     assert {f[0] for f in hooked} == set(changed)
+
+
+def test_verbose_lists_what_was_assumed(run, corpus):
+    proc = run("check", str(corpus / "online-boutique"), "--verbose", "--fail-on", "never")
+    assert f"meshlint: note: {MESHED_DEFAULT}" in proc.stderr
+    quiet = run("check", str(corpus / "online-boutique"), "--fail-on", "never")
+    assert "assuming namespace" not in quiet.stderr  # the findings that rest on it say so themselves

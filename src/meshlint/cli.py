@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="report only findings that FILE does not record (see --write-baseline)")
     c.add_argument("--write-baseline", metavar="FILE",
                    help="record the findings reported now in FILE, so that --baseline FILE reports only new ones")
+    c.add_argument("--verbose", "-v", action="store_true",
+                   help="list the documents skipped as not Kubernetes objects, and why, and what was assumed "
+                        "about namespaces the input does not hold")
 
     g = sub.add_parser("graph", help="service call graph with per-hop retries and amplification")
     _input_options(g)
@@ -115,6 +118,9 @@ def _input_options(p: argparse.ArgumentParser) -> None:
                    help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
     p.add_argument("--max-file-size", type=_file_size, metavar="SIZE",
                    help="refuse a file (or stdin) larger than SIZE, e.g. 2G (default: 512M)")
+    p.add_argument("--stdin-filename", metavar="NAME", default="-",
+                   help="the file name findings on stdin (-) carry (default: -, or the `# Source:` "
+                        "template of a rendered Helm document)")
     p.add_argument("--context-dir", action="append", default=[], metavar="DIR",
                    help="also read the manifests under DIR for what they define (Gateways, DestinationRules, "
                         "Namespaces), reporting only on the PATHs (repeatable; the pre-commit hook uses it)")
@@ -175,7 +181,7 @@ def _inputs(args: argparse.Namespace) -> Inputs:
     from .load.bounded import DEFAULT_MAX_FILE_SIZE
 
     return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir,
-                  baseline=getattr(args, "baseline", None),
+                  baseline=getattr(args, "baseline", None), stdin_name=args.stdin_filename,
                   max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE)
 
 
@@ -281,9 +287,13 @@ def _check(args: argparse.Namespace) -> int:
         return _error(f"cannot read {exc}")
     finally:
         progress.close()
-    _print_notes([] if args.quiet else result.notes, result.warnings)
+    notes = result.notes
+    if args.verbose:
+        notes = notes + [f"skipped {s.where()}: {s.reason}" for s in result.skipped] + result.assumptions
+    _print_notes([] if args.quiet else notes, result.warnings)
     for fmt, path in outputs:
-        options = RenderOptions(color=_color(args.color, path), quiet=args.quiet, statistics=args.statistics)
+        options = RenderOptions(color=_color(args.color, path), quiet=args.quiet, statistics=args.statistics,
+                                width=_terminal_width(path))
         if _write(renderer(fmt)(result, options), path) != EXIT_OK:
             return EXIT_ERROR
     if args.write_baseline:
@@ -316,6 +326,16 @@ def _outputs_problem(outputs: list[list[str | None]]) -> str:
     return ""
 
 
+def _terminal_width(path: str | None) -> int | None:
+    """The columns of the terminal the report goes to; None when it goes to a file or a pipe,
+    where one line per finding suits grep and editors."""
+    if path is not None or not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
 def _color(mode: str, path: str | None) -> bool:
     """Colour only on a terminal, never with NO_COLOR (https://no-color.org), unless forced."""
     if mode == "always":
@@ -326,7 +346,8 @@ def _color(mode: str, path: str | None) -> bool:
 
 
 class _Progress:
-    """A progress bar on stderr (rich), shown only when reading takes more than a second."""
+    """A progress bar on stderr (rich), shown only when reading takes more than a second: the
+    input read so far (characters, shown as bytes), however it is split in files."""
 
     def __init__(self) -> None:
         import time
@@ -345,9 +366,9 @@ class _Progress:
             if done >= total or self._clock() - self._start < self._delay:
                 return
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._bar = Progress(TextColumn("meshlint: reading"), BarColumn(), MofNCompleteColumn(),
+            self._bar = Progress(TextColumn("meshlint: reading"), BarColumn(), DownloadColumn(),
                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
             self._bar.start()
             self._task = self._bar.add_task("read", total=total)
@@ -360,8 +381,6 @@ class _Progress:
 
 
 def _show_config(inputs: Inputs, config: Config) -> int:
-    import yaml
-
     from .engine import effective_config
     from .load.context_files import ContextFileError
 
@@ -369,15 +388,25 @@ def _show_config(inputs: Inputs, config: Config) -> int:
         shown = effective_config(inputs, config)
     except ContextFileError as exc:
         return _error(str(exc))
-    sys.stdout.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True))
+    sys.stdout.write(shown)
     return EXIT_OK
 
 
 def _print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
-    for note in notes:
-        print(f"meshlint: note: {note}", file=sys.stderr)
-    for warning in warnings:
-        print(f"meshlint: warning: {warning}", file=sys.stderr)
+    """Notes and warnings on stderr, wrapped to a terminal's width (continuations indented)."""
+    width = None
+    if sys.stderr.isatty():
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    lines = [f"meshlint: note: {n}" for n in notes] + [f"meshlint: warning: {w}" for w in warnings]
+    for line in lines:
+        if width is not None and len(line) > width:
+            import textwrap
+
+            line = textwrap.fill(line, width, subsequent_indent="    ", break_long_words=False,
+                                 break_on_hyphens=False)
+        print(line, file=sys.stderr)
 
 
 def _graph(args: argparse.Namespace) -> int:
@@ -427,7 +456,7 @@ def _simulate(args: argparse.Namespace) -> int:
         try:
             render.plot(result.current, result.fixed, view.names, args.plot)
         except ImportError:
-            return _error("--plot needs matplotlib: pip install 'meshlint[plot]'")
+            return _error("--plot needs matplotlib: pip install matplotlib")
         except OSError as exc:
             return _error(f"cannot write {args.plot}: {exc.strerror or exc}")
     return _write(text, args.output)
@@ -444,21 +473,33 @@ def _rules(args: argparse.Namespace) -> int:
     from . import rules
     from .docs import rules_json, rules_markdown, rules_table
 
-    render = {"text": rules_table, "markdown": rules_markdown, "json": rules_json}[args.format]
-    sys.stdout.write(render(rules.ALL))
+    if args.format == "text":
+        sys.stdout.write(rules_table(rules.ALL, _page_width()))
+    else:
+        sys.stdout.write({"markdown": rules_markdown, "json": rules_json}[args.format](rules.ALL))
     return EXIT_OK
 
 
 def _rule(args: argparse.Namespace) -> int:
     from . import rules
-    from .docs import rule_page
+    from .docs import lookup, rule_page
 
-    key = args.code.strip()
-    rule = rules.BY_CODE.get(key.upper()) or rules.BY_NAME.get(key.lower())
-    if rule is None:
-        return _error(f"unknown rule {args.code!r} (see `meshlint rules`)")
-    sys.stdout.write(rule_page(rule))
+    found = lookup(args.code, rules.ALL)
+    if found.error:
+        return _error(found.error)
+    if found.note:
+        print(f"meshlint: note: {found.note}", file=sys.stderr)
+    sys.stdout.write("\n".join(rule_page(rule, _page_width()) for rule in found.rules))
     return EXIT_OK
+
+
+def _page_width() -> int:
+    """The terminal's width (COLUMNS, else the terminal, else 80), at most 80 columns."""
+    import shutil
+
+    from .docs import WIDTH
+
+    return min(shutil.get_terminal_size((WIDTH, 24)).columns, WIDTH)
 
 
 if __name__ == "__main__":  # pragma: no cover

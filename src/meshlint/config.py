@@ -149,8 +149,9 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
                     raise ConfigError(f"{at}.{code}: expected info, warning or error, got {_shown(sev)}")
                 try:
                     severity[code] = Severity.parse(sev)
-                except ValueError as exc:
-                    raise ConfigError(f"{at}.{code}: {exc}") from None
+                except ValueError:
+                    raise ConfigError(f"{at}.{code}: unknown severity {_shown(sev)} (expected info, warning or "
+                                      "error)") from None
         elif key == "fail-on":
             cfg = replace(cfg, fail_on=parse_fail_on(value, at))
         elif key == "default-namespace":
@@ -193,12 +194,49 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
         elif key == "ignore-resources":
             cfg = replace(cfg, ignore_resources=tuple(_ignore_resources(value, rules, at)))
         else:
-            raise ConfigError(f"{at}: unknown key")
+            raise ConfigError(f"{at}: unknown key{_instead(key, value, rules)}")
     both = facts.injected_namespaces & facts.uninjected_namespaces
     if both:
         raise ConfigError(f"{where}: namespace {sorted(both)[0]} is in both injected-namespaces and "
                           "uninjected-namespaces")
     return replace(cfg, facts=facts, severity=severity, options=options, source=where)
+
+
+def _instead(key: Any, value: Any, rules: Mapping[str, Rule]) -> str:
+    """What the user probably meant by an unknown key, as "; write ..." (or nothing): an option
+    written at the top level, options under `rules:` or under a rule's code (options are keyed
+    by the rule's name), or a close spelling of a key."""
+    import difflib
+
+    by_name = {r.name: r for r in rules.values()}
+
+    def setting(rule: Rule, options: Any) -> str:
+        return f"`{rule.name}: {_flow(options)}`"
+
+    owners = [r for r in by_name.values() if key in r.options]
+    if owners:
+        return "; options are keyed by their rule's name: write " + " or ".join(
+            setting(r, {key: value}) for r in owners)
+    rule = rules.get(str(key).upper())
+    if rule is not None:
+        return f"; options are keyed by the rule's name, not its code: write {setting(rule, value)}"
+    if key == "rules":
+        nested = value.items() if isinstance(value, Mapping) else ()
+        found = [(rules.get(str(k).upper()) or by_name.get(str(k)), v) for k, v in nested]
+        written = [setting(r, v) for r, v in found if r is not None]
+        example = next(r for r in by_name.values() if r.options)
+        instead = (f"write {' and '.join(written)}" if written
+                   else f"for example {setting(example, dict(example.options))}")
+        return f"; options are keyed by the rule's name at the top level, not under rules: {instead}"
+    close = difflib.get_close_matches(str(key), sorted(TOP_KEYS | set(by_name)), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _flow(value: Any) -> str:
+    """A value as one line of YAML flow style, as a user would write it in the file."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip().removesuffix("...").strip()
 
 
 def parse_fail_on(value: Any, where: str = "--fail-on") -> Severity | None:
@@ -256,29 +294,40 @@ def _ignore_resources(value: Any, rules: Mapping[str, Rule], where: str) -> list
     return out
 
 
-def effective(config: Config, rules: Mapping[str, Rule], mesh_config: str = "", call_edges: int = 0) -> dict[str, Any]:
-    """The effective configuration as a config-file mapping (for --show-config), with the names
-    of the inputs given beside it (the `--mesh-config` file, the number of `--call-graph` edges)."""
+def effective(config: Config, rules: Mapping[str, Rule], mesh_config: str = "", call_edges: int = 0) -> str:
+    """The effective configuration as a configuration file that meshlint reads back (for
+    --show-config): every setting with its value in effect, and, as YAML comments, what is not
+    a setting (where it came from, the command line's --namespace, the files given beside it,
+    which rules run)."""
+    import yaml
+
     facts = config.facts
-    return {
-        "source": config.source or "(defaults: no configuration file)",
+    settings: dict[str, Any] = {
         "select": list(config.select),
         "ignore": list(config.ignore),
         "fail-on": config.fail_on.value if config.fail_on else "never",
-        "default-namespace": facts.default_namespace,
-        "namespace": config.namespace or "(all)",
         "severity": {r.code: config.severity_of(r).value for r in rules.values()},
         "ignore-resources": [{"code": ",".join(codes), "resource": glob} for codes, glob in config.ignore_resources],
+        "default-namespace": facts.default_namespace,
         "root-namespace": facts.root_namespace,
         "injected-namespaces": sorted(facts.injected_namespaces),
         "uninjected-namespaces": sorted(facts.uninjected_namespaces),
         "known-gateways": sorted(facts.known_gateways),
         "known-hosts": sorted(facts.known_hosts),
         "native-sidecars": facts.native_sidecars,
-        "istio-version": facts.istio_version or "(unknown)",
-        "mesh-config": mesh_config or "(none)",
-        "call-graph": f"{call_edges} edges" if call_edges else "(none)",
-        "rules": {r.code: {"name": r.name, "enabled": config.is_enabled(r), **({"options": config.options_for(r)}
-                                                                               if r.options else {})}
-                  for r in rules.values()},
     }
+    if facts.istio_version:
+        settings["istio-version"] = facts.istio_version
+    settings |= {r.name: dict(config.options_for(r)) for r in rules.values() if r.options}
+    disabled = [r.code for r in rules.values() if not config.is_enabled(r)]
+    notes = [
+        f"read from: {config.source or '(no configuration file: the defaults)'}",
+        f"--namespace: {config.namespace or '(all namespaces)'}",
+        f"--mesh-config: {mesh_config or '(none)'}",
+        f"--call-graph: {f'{call_edges} edges' if call_edges else '(none)'}",
+        f"rules that do not run: {', '.join(disabled) or '(none)'}",
+    ]
+    if not facts.istio_version:
+        notes.append("istio-version: not set")
+    header = "".join(f"# {note}\n" for note in ["meshlint configuration in effect", *notes])
+    return header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, width=100)

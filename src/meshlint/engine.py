@@ -27,7 +27,7 @@ from . import rules as rule_catalogue
 from .config import Config, effective
 from .finding import Finding, Rule, Severity
 from .index import Index
-from .load import Loaded, Problem, load
+from .load import Loaded, Problem, Skipped, load
 from .load.bounded import DEFAULT_MAX_FILE_SIZE
 from .load.context_files import ContextFiles, read_context
 from .mesh.namespaces import is_system_namespace
@@ -44,13 +44,14 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a command reads: manifest paths (`-` for stdin), and the files that describe their
-    context (`--mesh-config`, `--call-graph`)."""
+    """What a command reads: manifest paths (`-` for stdin, named `stdin_name` in findings), and
+    the files that describe their context (`--mesh-config`, `--call-graph`)."""
 
     paths: Sequence[str]
     mesh_config: str | None = None
     call_graph: str | None = None
     stdin: BinaryIO | None = None
+    stdin_name: str = "-"
     # read for what they define (Gateways, DestinationRules, Namespaces), never reported on:
     # the repository around the changed files of a pre-commit run
     context_dirs: Sequence[str] = ()
@@ -66,6 +67,7 @@ class Result:
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)  # a line that says what, then the traceback
     rules: list[Rule] = field(default_factory=list)  # the rules that ran (enabled by the configuration)
+    skipped: list[Skipped] = field(default_factory=list)  # documents that are not objects to analyse
     # what the rules' injection decisions assumed about namespaces the input does not hold
     assumptions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # about the run itself, e.g. a --namespace with nothing
@@ -119,7 +121,8 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> R
 def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> Loaded:
     """The PATHs, and the objects of the context directories' files that are not among them
     (`Loaded.context`: analysed, never reported on)."""
-    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress, inputs.max_file_size)
+    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress, inputs.stdin_name,
+                  inputs.max_file_size)
     if not inputs.context_dirs:
         return loaded
     given = {os.path.realpath(s.path) for s in loaded.sources if s.path is not None}
@@ -145,11 +148,16 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
     warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
+    if not loaded.count and not loaded.problems:
+        files = len(loaded.sources)
+        warnings.append("nothing to check: no Kubernetes object in the input" if files else
+                        "nothing to check: no .yaml, .yml or .json file in the input")
     if config.namespace is not None and not index.holds_namespace(config.namespace):
         warnings.append(f"--namespace {config.namespace}: nothing of that namespace is in the input, so "
                         "nothing is reported")
     return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
-                  internal_errors=errors, rules=enabled, assumptions=index.assumptions(), warnings=warnings)
+                  internal_errors=errors, rules=enabled, assumptions=index.assumptions(), warnings=warnings,
+                  skipped=loaded.skipped)
 
 
 def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:
@@ -306,7 +314,7 @@ def _skipped(problem: Problem) -> str:
     return f"{where}: {code} {problem.message} (skipped; `meshlint check` reports it)"
 
 
-def effective_config(inputs: Inputs, config: Config) -> dict:
+def effective_config(inputs: Inputs, config: Config) -> str:
     """What `--show-config` prints: the configuration, and the context files given beside it.
     Raises ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)

@@ -143,11 +143,12 @@ Options = Mapping[str, Any]
 MAX_RELATED = 10
 
 
-def some_of(names: Sequence[str]) -> str:
-    """`a, b, c`; beyond MAX_RELATED names, the first ones `and 7 more`."""
-    if len(names) <= MAX_RELATED:
-        return ", ".join(names)
-    return f"{', '.join(names[:MAX_RELATED])} and {len(names) - MAX_RELATED:,} more"
+def some_of(names: Sequence[str], total: int | None = None) -> str:
+    """`a, b, c`; beyond MAX_RELATED names, the first ones `and 7 more`. `total`: how many
+    there are, when `names` holds only the first ones."""
+    shown = names[:MAX_RELATED]
+    more = (len(names) if total is None else total) - len(shown)
+    return f"{', '.join(shown)} and {more:,} more" if more > 0 else ", ".join(shown)
 
 
 @dataclass(frozen=True)
@@ -179,14 +180,17 @@ class Rule:
         return (module.__doc__ or "").strip()
 
     def finding(self, variant: Variant, resource: Resource | None, path: FieldPath = (), *,
-                related: tuple[Ref, ...] = (), document: Document | None = None, line: int = 0,
-                autofix: Fix | None = None, **values: Any) -> Finding:
+                related: Sequence[Ref] = (), related_total: int | None = None, document: Document | None = None,
+                line: int = 0, autofix: Fix | None = None, **values: Any) -> Finding:
+        """A finding of `variant`, its message and fix filled with `values`. `related_total`: how
+        many resources are related, when `related` holds only the first ones."""
         if variant not in self.variants:
             raise ValueError(f"{self.code}: variant {variant.name!r} is not declared on the rule")
-        related = tuple(related)
+        kept = tuple(related[:MAX_RELATED])
+        total = len(related) if related_total is None else related_total
         return Finding(
             code=self.code, name=self.name, variant=variant.name, severity=variant.severity,
             message=variant.message.format(**values), fix=variant.fix.format(**values),
-            resource=resource, path=tuple(path), related=related[:MAX_RELATED],
-            related_omitted=max(0, len(related) - MAX_RELATED), document=document, line=line, autofix=autofix,
+            resource=resource, path=tuple(path), related=kept, related_omitted=max(0, total - len(kept)),
+            document=document, line=line, autofix=autofix,
         )

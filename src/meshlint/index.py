@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .config import Facts
 from .mesh import hosts as hostnames
@@ -23,8 +23,9 @@ from .mesh.injection import Sidecar, UnlistedNamespaces, sidecar
 from .mesh.meshconfig import MeshSettings, settings
 from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
+from .mesh.registry import Registry, Resolution, resolve
 from .mesh.trafficpolicy import HostPolicies, summarise
-from .mesh.workloads import WORKLOAD_KINDS, Workload, is_owned_by_input, pod_template
+from .mesh.workloads import WORKLOAD_KINDS, Workload, is_gateway, is_owned_by_input, pod_template
 from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
 if TYPE_CHECKING:
@@ -92,6 +93,11 @@ class Index:
         self._touch(kind)
         return bool(self._by_kind.get(kind))
 
+    def annotated(self, key: str) -> list[Resource]:
+        """Every resource, of any kind, that carries annotation `key` (suppressions). Reading
+        every kind alike, it records none: a rule that uses it declares no inputs."""
+        return [r for r in self._by_ref.values() if key in r.annotations]
+
     @cached_property
     def _by_name(self) -> Mapping[tuple[str, str], list[Resource]]:
         out: dict[tuple[str, str], list[Resource]] = defaultdict(list)
@@ -143,13 +149,66 @@ class Index:
         self._touch("DestinationRule")
         return self._destination_rules.matching(fqdn)
 
+    # -- the service registry ------------------------------------------------------------------
+
+    @cached_property
+    def _registry(self) -> Registry:
+        return Registry.build(self._by_kind.get("Service", ()), self._by_kind.get("ServiceEntry", ()),
+                              self.facts.domain)
+
+    def registry(self) -> Registry:
+        """Every Service and ServiceEntry host, with its ports and the namespaces that see it."""
+        self._touch("Service", "ServiceEntry")
+        return self._registry
+
+    @cached_property
+    def _service_namespaces(self) -> frozenset[str]:
+        return frozenset(s.namespace for s in self._by_kind.get("Service", ()))
+
+    @cached_property
+    def _resolutions(self) -> dict[tuple[str, str, tuple[str, ...]], Resolution]:
+        return {}
+
+    def resolve_host(self, host: str, namespace: str, export_to: tuple[str, ...] = ()) -> Resolution:
+        """What a host written in `namespace` (by a resource exported to `export_to`) names: a
+        registry entry, a known host, or nothing, and whether the input demonstrates that
+        (`mesh.registry.resolve`: a missing Service only where the input holds Services of its
+        namespace)."""
+        self._touch("Service", "ServiceEntry")
+        key = (host, namespace, export_to)
+        found = self._resolutions.get(key)
+        if found is None:
+            found = self._resolutions[key] = resolve(
+                self._registry, host, namespace, export_to, is_known=self.facts.is_known_host,
+                holds_services_of=self._service_namespaces.__contains__)
+        return found
+
+    @cached_property
+    def _void_destination_rules(self) -> dict[int, bool]:
+        return {}
+
+    def destination_rule_names_nothing(self, dr: Resource) -> bool:
+        """Does the input demonstrate that the DestinationRule's host names nothing it can see
+        (so none of its policies protects anything)? Wildcard hosts never do."""
+        self._touch("Service", "ServiceEntry")
+        void = self._void_destination_rules.get(id(dr))
+        if void is None:
+            host = dr.spec.get("host")
+            void = False
+            if isinstance(host, str) and host and not host.startswith("*"):
+                export_to = tuple(e for e in dr.spec.get("exportTo") or () if isinstance(e, str))
+                void = self.resolve_host(host, dr.namespace, export_to).names_nothing
+            self._void_destination_rules[id(dr)] = void
+        return void
+
     def destination_policies(self, fqdn: str) -> HostPolicies:
-        """What the DestinationRules for `fqdn` set, read once per host however many routes go
-        there (`mesh.trafficpolicy`)."""
-        self._touch("DestinationRule")
+        """What the DestinationRules for `fqdn` set (`mesh.trafficpolicy`; a rule whose host
+        names nothing protects nothing), read once per host however many routes go there."""
+        self._touch("DestinationRule", "Service", "ServiceEntry")
         found = self._host_policies.get(fqdn)
         if found is None:
-            found = self._host_policies[fqdn] = summarise(self._destination_rules.matching(fqdn))
+            found = self._host_policies[fqdn] = summarise(self._destination_rules.matching(fqdn),
+                                                          self.destination_rule_names_nothing)
         return found
 
     def destination_rules_of(self, fqdns: Iterable[str]) -> tuple[Ref, ...]:
@@ -159,7 +218,7 @@ class Index:
         key = tuple(dict.fromkeys(fqdns))
         found = self._rules_of_hosts.get(key)
         if found is None:
-            refs = (ref for fqdn in key for ref in self.destination_policies(fqdn).refs)
+            refs = (dr.ref for fqdn in key for dr in self._destination_rules.matching(fqdn))
             found = self._rules_of_hosts[key] = tuple(dict.fromkeys(refs))
         return found
 
@@ -183,6 +242,20 @@ class Index:
         self._touch("Gateway")
         return [e for e in self._server_hosts.matching(host) if e.namespace in ("*", namespace)]
 
+
+    # -- Gateway API ---------------------------------------------------------------------------
+
+    @cached_property
+    def _reference_grants(self) -> Mapping[str, list[Mapping[str, Any]]]:
+        out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for grant in self._by_kind.get("ReferenceGrant", ()):
+            out[grant.namespace].append(grant.spec)
+        return out
+
+    def reference_grants(self, namespace: str) -> list[Mapping[str, Any]]:
+        """The specs of the ReferenceGrants of `namespace` (they permit references into it)."""
+        self._touch("ReferenceGrant")
+        return self._reference_grants.get(namespace, [])
 
     # -- routing rules -------------------------------------------------------------------------
 
@@ -256,6 +329,25 @@ class Index:
             smallest = min(candidates, key=len)
             found = self._matching[key] = [w for w in smallest if all(w.labels.get(k) == v for k, v in key)]
         return found
+
+    @cached_property
+    def _gateway_workloads_by_key(self) -> Mapping[str, list[Workload]]:
+        out: dict[str, list[Workload]] = defaultdict(list)
+        for w in self._workloads:
+            if is_gateway(w):
+                for k in w.labels:
+                    out[k].append(w)
+        return out
+
+    def gateway_workloads_labelled(self, keys: Iterable[str]) -> list[Workload]:
+        """Istio gateway workloads (`mesh.workloads.is_gateway`) that carry a label for each of
+        `keys`, whatever its value: the gateways an Istio Gateway's selector could have meant."""
+        self._touch(*WORKLOAD_KINDS)
+        keys = list(keys)
+        if not keys:
+            return []
+        smallest = min((self._gateway_workloads_by_key.get(k, []) for k in keys), key=len)
+        return [w for w in smallest if all(k in w.labels for k in keys)]
 
     @cached_property
     def _services_of_workload(self) -> Mapping[int, list[Resource]]:

@@ -50,7 +50,9 @@ if _CParser is not None:
             loader.dispose()
 else:  # pragma: no cover - PyYAML without libyaml
     def _compose_text(text: str) -> Any:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        from .load.kubeyaml import KubeLoader
+
+        return yaml.compose(text, Loader=KubeLoader)
 
 
 class _Unfollowable(Exception):

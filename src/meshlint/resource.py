@@ -47,6 +47,7 @@ KIND_GROUPS: dict[str, str] = {
     "TCPRoute": "gateway.networking.k8s.io",
     "TLSRoute": "gateway.networking.k8s.io",
     "UDPRoute": "gateway.networking.k8s.io",
+    "ReferenceGrant": "gateway.networking.k8s.io",
 }
 
 # Gateway API's Gateway, keyed apart from Istio's (see kind_key).

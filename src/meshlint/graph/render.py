@@ -24,6 +24,16 @@ def _route(edge: Edge) -> str:
     return f"VirtualService {edge.route.namespace}/{edge.route.name}{where}"
 
 
+COLUMNS = 80  # the text report is read at a terminal
+
+
+def _fit(line: str) -> str:
+    """A line of at most COLUMNS, continued on indented lines (hop names are never split)."""
+    if len(line) <= COLUMNS:
+        return line
+    return textwrap.fill(line, COLUMNS, subsequent_indent="      ", break_long_words=False, break_on_hyphens=False)
+
+
 def render_text(view: CallGraph) -> str:
     graph, names = view.graph, view.names
     out = [f"{len(graph.nodes)} services, {len(graph.edges)} calls"]
@@ -51,8 +61,8 @@ def render_text(view: CallGraph) -> str:
     if view.assumptions:
         out.append("")
         out.append("Assumed (the tries above rest on it):")
-        out += [textwrap.fill(a, 80, initial_indent="  ", subsequent_indent="    ") for a in view.assumptions]
-    return "\n".join(out) + "\n"
+        out += [f"  {a}" for a in view.assumptions]
+    return "\n".join(_fit(line) for line in out) + "\n"
 
 
 def render_json(view: CallGraph) -> str:

@@ -2,8 +2,10 @@
 
 Directories are walked, `-` reads stdin, bytes are decoded (a file that is not text is an
 UNPARSABLE problem, and so is each document that does not parse), and each document, or each
-item document of a `kind: List`, goes to `objects.py` with its `FileOrigin`. Only an
-unreadable path is an error (`LoadError`, exit code 2).
+item document of a `kind: List`, goes to `objects.py` with its `FileOrigin`. A template (Helm,
+Jinja: `templates.py`) is skipped whole, with one note naming the command that renders it, and
+so are the patch files of a kustomization (`kustomize.py`).
+Only an unreadable path is an error (`LoadError`, exit code 2).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..resource import Document, FileOrigin, Origin, Source, display_path
-from . import lists, objects, parse
+from . import kustomize, lists, objects, parse, templates
 from .bounded import DEFAULT_MAX_FILE_SIZE, TooLarge, format_size, read_within
-from .parse import ItemDocuments
-from .result import Loaded, Problem, ProblemKind
+from .parse import ItemDocuments, ParseError
+from .result import Loaded, Problem, ProblemKind, Skipped
+from .split import split
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -73,11 +76,11 @@ def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> 
                 skipped.append(full)
 
 
-def read_source(path: str, stdin: BinaryIO | None = None,
+def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-",
                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[Source, Problem | None]:
-    """Read and decode one input of at most `max_size` bytes (LoadError beyond). Undecodable
-    bytes give an UNPARSABLE problem (the text is kept, with replacement characters, so the
-    other documents of the file are still analysed)."""
+    """Read and decode one input (`-`: stdin, named `stdin_name`) of at most `max_size` bytes
+    (LoadError beyond). Undecodable bytes give an UNPARSABLE problem (the text is kept, with
+    replacement characters, so the other documents of the file are still analysed)."""
     try:
         if path == "-":
             data = read_within(stdin or sys.stdin.buffer, max_size)
@@ -89,7 +92,7 @@ def read_source(path: str, stdin: BinaryIO | None = None,
     except TooLarge:
         raise LoadError(f"{path}: over the {format_size(max_size)} limit (set it with --max-file-size)") from None
     text, problem_line, why = decode(data)
-    source = Source(display_path(path), text, None if path == "-" else path)
+    source = Source(display_path(stdin_name), text) if path == "-" else Source(display_path(path), text, path)
     if why:
         doc = Document(source, 0, len(text), 1, 0)
         return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line)
@@ -116,11 +119,13 @@ def decode(data: bytes) -> tuple[str, int, str]:
                 "the document holding it is not analysed")
 
 
-def load(paths: Iterable[str], default_namespace: str = "default",
-         stdin: BinaryIO | None = None, progress: Callable[[int, int], None] | None = None,
+def load(paths: Iterable[str], default_namespace: str = "default", stdin: BinaryIO | None = None,
+         progress: Callable[[int, int], None] | None = None, stdin_name: str = "-",
          max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
-    """Read every file under `paths` (`-`: stdin) into resources and problems. Raises
-    LoadError when a path cannot be read, or holds more than `max_file_size` bytes."""
+    """Read every file under `paths` (`-`: stdin, named `stdin_name`) into resources and
+    problems. Raises LoadError when a path cannot be read, or holds more than `max_file_size`
+    bytes."""
+    paths = list(paths)
     files, skipped, errors = discover(paths)
     if errors:
         raise LoadError("; ".join(errors))
@@ -131,10 +136,12 @@ def load(paths: Iterable[str], default_namespace: str = "default",
     # the fast parsers pay for their import on inputs of some size: decide on the whole input
     total = sum(_size(path) for path in files)
     fast = total >= parse.FAST_PATH_MIN_BYTES or None  # None: decide per source (stdin)
-    for number, path in enumerate(files):
-        if progress is not None:
-            progress(number, len(files))
-        source, problem = read_source(path, stdin, max_file_size)
+    report = _Reporter(progress, total)
+    patches = kustomize.patch_files(files + skipped, [p for p in paths if p != "-" and not os.path.isdir(p)])
+    patched: dict[str, int] = {}  # kustomization directory -> patch files skipped
+    for path in files:
+        source, problem = read_source(path, stdin, stdin_name, max_file_size)
+        report.start(source, path)
         out.sources.append(source)
         bad_line = 0
         if problem is not None:
@@ -145,16 +152,82 @@ def load(paths: Iterable[str], default_namespace: str = "default",
         if not source.text or source.text.isspace():  # (no copy of a large text)
             out.notes.append(f"{path}: no documents")
             continue
+        build = patches.get(kustomize.key(path)) if patches and path != "-" else None
+        if build is not None:
+            why = f"a kustomize patch (a partial object): {_build_hint(build)}"
+            out.skipped.extend(Skipped(FileOrigin(doc), why) for doc in split(source))
+            patched[build] = patched.get(build, 0) + 1
+            continue
         first = re.search(r"\S", source.text)
         as_json = path.lower().endswith(".json") or (first is not None and first.group(0) in ("{", "["))
-        for doc, value, error, items in parse.iter_documents(source, as_json, fast):
+        documents: Iterable[tuple[Document, Any, ParseError | None, ItemDocuments]]
+        # an unnamed stream keeps the origin `helm template` writes above each document
+        helm_origins = path == "-" and stdin_name == "-" and problem is None
+        documents = parse.iter_documents(source, as_json, fast, helm_origins)
+        if templates.has_placeholders(source.text):
+            if templates.structural_placeholder(source.text):
+                _skip_template(out, source)
+                continue
+            documents = list(documents)  # every object's identity is read before any is added
+            if templates.identity_placeholder(value for _, value, error, _ in documents if error is None):
+                _skip_template(out, source)
+                continue
+        for doc, value, error, items in documents:
+            report.parsed(doc)
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
                 out.problems.append(Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), error.message, line=error.line))
                 continue
             objects.add_value(out, value, FileOrigin(doc), default_namespace, _item_origins(items))
+    for build, count in patched.items():
+        patch_files = f"{count} kustomize patch file{'s' if count != 1 else ''}"
+        out.notes.append(f"{build}: {patch_files} skipped: {_build_hint(build)}" if build else
+                         f"{patch_files} of a Component skipped: {_build_hint(build)}")
     return out
+
+
+def _build_hint(build: str) -> str:
+    if build:
+        return f"check `kustomize build {build}` instead"
+    return "check `kustomize build` of a kustomization that uses it instead"
+
+
+def _skip_template(out: Loaded, source: Source) -> None:
+    """A template is not a manifest: one note for the file, each of its documents skipped."""
+    hint = templates.render_hint(source.path or source.name, source.text)
+    out.notes.append(f"{source.name}: {hint}")
+    out.skipped.extend(Skipped(FileOrigin(doc), hint) for doc in split(source))
+
+
+class _Reporter:
+    """Progress in characters read, so that one big file or stdin moves the bar too: reported
+    as each document is parsed, at most every PROGRESS_STEP characters."""
+
+    PROGRESS_STEP = 1 << 20
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
+        self._progress, self._total = progress, total
+        self._done = 0  # characters of the files read before the current one
+        self._current = 0  # the current file's length
+        self._shown = 0
+
+    def start(self, source: Source, path: str) -> None:
+        self._done += self._current
+        self._current = len(source.text)
+        if path == "-":  # stdin's size is known once it is read
+            self._total += self._current
+        self._show(self._done)
+
+    def parsed(self, doc: Document) -> None:
+        at = self._done + doc.end
+        if at - self._shown >= self.PROGRESS_STEP:
+            self._show(at)
+
+    def _show(self, at: int) -> None:
+        if self._progress is not None:
+            self._shown = at
+            self._progress(at, max(self._total, at))
 
 
 def _size(path: str) -> int:

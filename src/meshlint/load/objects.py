@@ -1,11 +1,15 @@
-"""Parsed objects -> Resources or Problems, whatever the source.
+"""Parsed objects -> Resources, Problems or Skipped documents, whatever the source.
 
 A source (the files today, a live cluster later) hands over each parsed value with its origin
 (`resource.FileOrigin`, `resource.LiveOrigin`); no text is needed from here on. A value is a
 Kubernetes object, a `*List` of them (`kubectl get -o yaml|json`, or an API list response),
-or something else, which is an INVALID_OBJECT problem. Every object is checked: apiVersion,
-kind and metadata.name present, the fields rules read of the type they expect (`schema.py`),
-and the YAML/JSON that Istio's own ConfigMaps hold as text parsable.
+or not a Kubernetes object at all: a repository holds chart values, CI and compose files,
+dashboards, kustomizations. A document that names neither apiVersion nor kind (or is a list or
+a scalar) is skipped, and so are build inputs that name both but never reach the API server;
+only a document that claims to be an object and is broken is an INVALID_OBJECT problem. Every
+object is checked: apiVersion, kind and metadata.name present, the fields rules read of the
+type they expect (`schema.py`), and the YAML/JSON that Istio's own ConfigMaps hold as text
+parsable.
 """
 
 from __future__ import annotations
@@ -13,9 +17,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..resource import CLUSTER_SCOPED, FieldPath, FileOrigin, Origin, Ref, Resource, kind_key
+from ..resource import CLUSTER_SCOPED, FieldPath, FileOrigin, Origin, Ref, Resource, api_group, kind_key
 from . import schema
-from .result import Loaded, Problem, ProblemKind
+from .result import Loaded, Problem, ProblemKind, Skipped
+
+# Documents that name an apiVersion and a kind but are read by a build or install tool and
+# never sent to the API server: (API group, kind) -> what they are. They are skipped, not
+# held to the object rules (a Kustomization needs no metadata.name). IstioOperator is not
+# here: it is `istioctl install` input too, but the rules read it as the installation's
+# configuration (`_istioctl_name`).
+BUILD_INPUTS: dict[tuple[str, str], str] = {
+    ("kustomize.config.k8s.io", "Kustomization"): "a kustomize Kustomization (input of kustomize build)",
+    ("kustomize.config.k8s.io", "Component"): "a kustomize Component (input of kustomize build)",
+    ("skaffold", "Config"): "a skaffold configuration",
+    ("kind.x-k8s.io", "Cluster"): "a kind cluster configuration",
+    ("", "Config"): "a kubeconfig",
+    ("kubeadm.k8s.io", "ClusterConfiguration"): "a kubeadm configuration",
+    ("kubeadm.k8s.io", "InitConfiguration"): "a kubeadm configuration",
+    ("kubeadm.k8s.io", "JoinConfiguration"): "a kubeadm configuration",
+    ("kubelet.config.k8s.io", "KubeletConfiguration"): "a kubelet configuration",
+}
+_BUILD_KINDS = frozenset(kind for _, kind in BUILD_INPUTS)
 
 
 def add_value(out: Loaded, value: Any, origin: Origin, default_namespace: str,
@@ -26,12 +48,12 @@ def add_value(out: Loaded, value: Any, origin: Origin, default_namespace: str,
     `origin`."""
     if value is None:
         return  # empty, or comments only
-    if not isinstance(value, dict):
-        what = "a list" if isinstance(value, list) else schema.describe(value)
-        out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin, f"document is {what}, not a Kubernetes object",
-                                    path=_prefix(origin)))
-        return
-    kind = value.get("kind")
+    kind = value.get("kind") if value.__class__ is dict else None
+    if kind.__class__ is not str or kind in _BUILD_KINDS:  # (one test for nearly every document)
+        not_an_object = _not_an_object(value)
+        if not_an_object:
+            out.skipped.append(Skipped(origin, not_an_object))
+            return
     if isinstance(kind, str) and kind.endswith("List") and "items" in value:
         items = value.get("items")
         if items is None:
@@ -55,6 +77,26 @@ def add_value(out: Loaded, value: Any, origin: Origin, default_namespace: str,
     add_object(out, value, origin, default_namespace)
 
 
+def _not_an_object(value: Any) -> str:
+    """Why a document is not a Kubernetes object to analyse, or "" when it claims to be one."""
+    if not isinstance(value, dict):
+        return f"the document is {schema.describe(value)}, not a Kubernetes object"
+    api_version, kind = value.get("apiVersion"), value.get("kind")
+    if kind is None:
+        if api_version is None:
+            return "no apiVersion or kind: not a Kubernetes object"
+        # Helm's Chart.yaml reuses `apiVersion` for the chart API (v1: Helm 2, v2: Helm 3) and
+        # keeps `name` at the top, where an object has `metadata`: chart metadata for helm.
+        if api_version in ("v1", "v2") and "name" in value and "metadata" not in value:
+            return "Helm chart metadata (Chart.yaml): not a Kubernetes object"
+    if isinstance(api_version, str) and isinstance(kind, str):
+        group = api_group(api_version)
+        build_input = BUILD_INPUTS.get((group, kind))
+        if build_input:
+            return f"{build_input}: never sent to the API server"
+    return ""
+
+
 def add_object(out: Loaded, obj: Any, origin: Origin, default_namespace: str) -> None:
     """Add one object to `out`: a resource, or the problem that keeps it out of the index."""
     out.count += 1
@@ -67,15 +109,23 @@ def add_object(out: Loaded, obj: Any, origin: Origin, default_namespace: str) ->
     meta: Any = obj.get("metadata")  # parsed data: a mapping once an object has a name
     name: Any = meta.get("name") or meta.get("generateName") if isinstance(meta, dict) else None
     if not isinstance(name, str) or not name:
-        missing.append("metadata.name")
+        name = _istioctl_name(obj)
+        if not name:
+            missing.append("metadata.name")
     if missing:
-        label = obj.get("kind") if isinstance(obj.get("kind"), str) else "document"
+        kind = obj.get("kind")
+        label: str = kind if isinstance(kind, str) and kind else "document"
+        if isinstance(name, str) and name:  # named as kubectl would name it, so it can be found
+            namespace = meta.get("namespace") if isinstance(meta, dict) else None
+            label += f" {namespace}/{name}" if isinstance(namespace, str) and namespace else f" {name}"
         where = prefix + (("metadata",) if "metadata.name" in missing and isinstance(meta, dict) else ())
         out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin, f"{label} has no {', '.join(missing)}",
-                                    path=where))
+                                    path=where, missing=tuple(missing)))
         return
     api_version, kind = obj["apiVersion"], obj["kind"]
     key = kind_key(api_version, kind)
+    if not isinstance(meta, dict):
+        meta = {}  # an IstioOperator without metadata
     namespace = meta.get("namespace")
     if kind in CLUSTER_SCOPED:
         namespace = ""
@@ -98,6 +148,18 @@ def add_object(out: Loaded, obj: Any, origin: Origin, default_namespace: str) ->
                                         resource=resource))
             return
     out.resources.append(resource)
+
+
+def _istioctl_name(obj: dict) -> str:
+    """The name of an IstioOperator that has none: `istioctl install` reads it as input and
+    needs no metadata.name, and once named the copy it kept in the cluster
+    `installed-state[-<revision>]` (istioctl's `savedIOPName`). "" for any other object."""
+    if obj.get("kind") != "IstioOperator" or not isinstance(obj.get("apiVersion"), str) \
+            or api_group(obj["apiVersion"]) != "install.istio.io":
+        return ""
+    spec = obj.get("spec")
+    revision = spec.get("revision") if isinstance(spec, dict) else None
+    return f"installed-state-{revision}" if isinstance(revision, str) and revision else "installed-state"
 
 
 def _prefix(origin: Origin) -> FieldPath:

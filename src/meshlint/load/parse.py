@@ -3,8 +3,9 @@ by item, the alias-bomb guard and the line of an error; and `iter_documents`, a 
 documents parsed.
 
 Each document is parsed separately so that a syntax error in one of them is reported at the
-parser's line (an UNPARSABLE problem) while the others are still analysed. PyYAML's libyaml-backed loader is
-used when available.
+parser's line (an UNPARSABLE problem) while the others are still analysed. Documents the fast
+parser may not read go to PyYAML (libyaml's parser when available), typing plain scalars as
+Kubernetes does (`kubeyaml.py`).
 """
 
 from __future__ import annotations
@@ -19,15 +20,10 @@ from typing import Any
 import yaml
 
 from ..resource import Document, Source
-from . import lists
+from . import lists, rendered
+from .kubeyaml import KubeLoader as _Loader
 from .sniff import Sniffer
 from .split import split
-
-_Loader: Any
-try:  # libyaml C loader: an order of magnitude faster than the pure-Python one
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 # Below this size a source goes straight to PyYAML / json: the fast parsers (yaml_rs, a Rust
 # YAML parser ~5x faster than PyYAML's C loader, and orjson) cost more to import (~15 ms
@@ -158,10 +154,11 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = document.line + (mark.line if mark is not None else 0)
-        what = " ".join(p for p in (exc.problem, exc.context) if p) or str(exc)
-        if exc.context and exc.problem and exc.context_mark and exc.problem_mark \
+        problem = _named_character(exc.problem, text, exc.problem_mark)
+        what = " ".join(p for p in (problem, exc.context) if p) or str(exc)
+        if exc.context and problem and exc.context_mark and exc.problem_mark \
                 and exc.context_mark.line != exc.problem_mark.line:
-            what = f"{exc.problem} ({exc.context} on line {document.line + exc.context_mark.line})"
+            what = f"{problem} ({exc.context} on line {document.line + exc.context_mark.line})"
         return None, ParseError(document, line, f"invalid YAML: {what}"), None
     except yaml.reader.ReaderError as exc:
         line = document.line + text.count("\n", 0, max(exc.position, 0))
@@ -321,6 +318,19 @@ def _expanded_size(value: Any) -> int:
         return MAX_EXPANDED_NODES + 1
 
 
+def _named_character(problem: str | None, text: str, mark: Any) -> str | None:
+    """libyaml says "found character that cannot start any token" without the character, and
+    the usual one is an invisible tab: name it, as yamllint does ('\\t')."""
+    if problem != "found character that cannot start any token" or mark is None:
+        return problem
+    lines = text.split("\n")
+    row = lines[mark.line] if 0 <= mark.line < len(lines) else ""
+    char = row[mark.column] if 0 <= mark.column < len(row) else ""
+    if char == "\t":
+        return "found character '\\t' that cannot start any token (YAML indents with spaces, never tabs)"
+    return f"found character {char!r} that cannot start any token" if char else problem
+
+
 def _failing_scalar(document: Document) -> tuple[int, yaml.ScalarNode | None]:
     """Line of the first scalar the safe constructor rejects (errors without a mark), and the
     scalar."""
@@ -328,7 +338,7 @@ def _failing_scalar(document: Document) -> tuple[int, yaml.ScalarNode | None]:
         root = yaml.compose(document.text, Loader=_Loader)
     except Exception:
         root = None
-    constructor = yaml.SafeLoader("")
+    constructor = _Loader("")
     stack = [root] if root is not None else []
     seen: set[int] = set()  # an aliased node once: aliases make the tree a graph, with cycles
     while stack:
@@ -362,11 +372,12 @@ def _unreadable(scalar: yaml.ScalarNode | None, exc: Exception) -> str:
     return f"{value!r} is not a valid {tag}"
 
 
-def iter_documents(source: Source, as_json: bool,
-                   fast: bool | None = None) -> Iterator[tuple[Document, Any, ParseError | None, ItemDocuments]]:
+def iter_documents(source: Source, as_json: bool, fast: bool | None = None,
+                   helm_origins: bool = False) -> Iterator[tuple[Document, Any, ParseError | None, ItemDocuments]]:
     """The documents of a source, parsed: (document, value, error, the item documents of a
     `*List`). `fast`: use the fast parsers (default: when this source alone is large enough;
-    the loader decides on the size of the whole input)."""
+    the loader decides on the size of the whole input). `helm_origins`: a document under a
+    `# Source:` comment belongs to that template (`rendered.py`)."""
     if fast is None:
         fast = len(source.text) >= FAST_PATH_MIN_BYTES
     if as_json:
@@ -376,6 +387,9 @@ def iter_documents(source: Source, as_json: bool,
         return
     use_fast = fast and _fast_parser()
     sniffer = Sniffer(source.text) if use_fast else None
-    for doc in split(source):
+    documents = split(source)
+    if helm_origins:
+        documents = rendered.attributed(source, documents)
+    for doc in documents:
         value, error, items = parse(doc, sniffer)
         yield doc, value, error, items

@@ -1,5 +1,6 @@
 """What loading gives back, whatever the source: the resources, the problems found on the way
-(each with its kind), and notes for the user.
+(each with its kind), the documents skipped because they are not Kubernetes objects to
+analyse, and notes for the user.
 
 A problem is named by what is wrong (`ProblemKind`), not by a rule's code: which rule reports
 a kind of problem, and under which code, is the rules' business (`rules/`).
@@ -33,6 +34,7 @@ class Problem:
     path: FieldPath = ()
     line: int = 0  # explicit line when known (parser errors), else resolved from path
     resource: Resource | None = None
+    missing: tuple[str, ...] = ()  # the required fields an object lacks (apiVersion, kind, metadata.name)
 
     @property
     def document(self) -> Document | None:
@@ -40,11 +42,28 @@ class Problem:
         return self.origin.document if isinstance(self.origin, FileOrigin) else None
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A document that is not a Kubernetes object to analyse (chart values, CI configuration,
+    a kustomization, a template), and why: counted in the summary, listed with --verbose."""
+
+    origin: Origin
+    reason: str
+
+    def where(self) -> str:
+        """`file:line` of the document (its first content line), or the kube context."""
+        if isinstance(self.origin, FileOrigin):
+            document = self.origin.document
+            return f"{document.source.name}:{document.first_content_line()}"
+        return f"context {self.origin.context}"
+
+
 @dataclass
 class Loaded:
     sources: list[Source] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     count: int = 0  # Kubernetes objects seen, valid or not
     # files read only for what they define (`--context-dir`): their resources inform the

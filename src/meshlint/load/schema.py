@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..resource import FieldPath
+from ..resource import K8S_GATEWAY, FieldPath
 
 
 class Shape:
@@ -198,6 +198,29 @@ SERVICE = Map({
 
 # --- Gateway API ----------------------------------------------------------------------------
 
+LABEL_SELECTOR = Map({
+    "matchLabels": STR_MAP,
+    "matchExpressions": ListOf(Map({"key": STR, "operator": STR, "values": STRINGS})),
+})
+GATEWAY_API_GATEWAY = Map({
+    "gatewayClassName": STR,
+    "listeners": ListOf(Map({
+        "name": STR,
+        "hostname": STR,
+        "port": INT,
+        "protocol": STR,
+        "tls": Map({"mode": STR}),
+        "allowedRoutes": Map({
+            "namespaces": Map({"from": STR, "selector": LABEL_SELECTOR}),
+            "kinds": ListOf(Map({"group": STR, "kind": STR})),
+        }),
+    })),
+})
+
+REFERENCE_GRANT = Map({
+    "from": ListOf(Map({"group": STR, "kind": STR, "namespace": STR})),
+    "to": ListOf(Map({"group": STR, "kind": STR, "name": STR})),
+})
 ROUTE = Map({
     "parentRefs": ListOf(Map({"group": STR, "kind": STR, "namespace": STR, "name": STR, "sectionName": STR,
                               "port": INT})),
@@ -267,11 +290,13 @@ OBJECTS: dict[str, Shape] = {
     "Gateway": Map({"spec": GATEWAY}),
     "DestinationRule": Map({"spec": DESTINATION_RULE}),
     "ServiceEntry": Map({"spec": SERVICE_ENTRY}),
+    K8S_GATEWAY: Map({"spec": GATEWAY_API_GATEWAY}),
     "HTTPRoute": Map({"spec": ROUTE}),
     "GRPCRoute": Map({"spec": ROUTE}),
     "TCPRoute": Map({"spec": ROUTE}),
     "TLSRoute": Map({"spec": ROUTE}),
     "UDPRoute": Map({"spec": ROUTE}),
+    "ReferenceGrant": Map({"spec": REFERENCE_GRANT}),
     "Deployment": WITH_TEMPLATE,
     "StatefulSet": WITH_TEMPLATE,
     "DaemonSet": WITH_TEMPLATE,

@@ -1,12 +1,14 @@
-"""The YAML 1.1 vs 1.2 sniff: which documents the fast parser (yaml_rs) may read, which must
-go to PyYAML.
+"""The YAML 1.2 vs Kubernetes sniff: which documents the fast parser (yaml_rs) may read, which
+must go to PyYAML.
 
-The fast parser follows YAML 1.2; Kubernetes (sigs.k8s.io/yaml) and PyYAML follow YAML 1.1.
+The fast parser follows YAML 1.2; Kubernetes (sigs.k8s.io/yaml over go-yaml v2) types plain
+scalars partly as YAML 1.1 does, and PyYAML reads them as Kubernetes does (`kubeyaml.py`).
 They agree on everything a manifest normally holds. Where they could differ, the document
-goes to PyYAML: a plain scalar that YAML 1.1 reads as a boolean (yes/no/on/off) or as a
-number YAML 1.2 reads differently (leading zero, 0o/0b, underscores, sexagesimal 1:30,
-exponents, dates), merge keys, anchors, aliases, tags, complex or flow keys, template braces,
-directives. The patterns are deliberately broad (a false alarm only costs PyYAML's speed).
+goes to PyYAML: a plain scalar that Kubernetes reads as a boolean (y/n/yes/no/on/off) or as a
+number YAML 1.2 reads differently (leading zero, 0o/0b, underscores, an integer beyond 64
+bits, an exponent that may overflow), merge keys, anchors, aliases, tags, complex or flow
+keys, template braces, directives. Sexagesimal `1:30` and dates are read alike (strings). The
+patterns are deliberately broad (a false alarm only costs PyYAML's speed).
 
 The sniff reads the whole input once more, so it is written for speed: every pattern starts
 with a literal (the regex engine then skips to its next occurrence in C), repetitions are
@@ -20,21 +22,20 @@ import bisect
 import re
 
 _END = r"(?=[ \t]*+(?:$|[,\]}#]|:(?:[ \t]|$)))"  # where a plain scalar ends
-_BOOL = r"[yYnNoO][eEoOnNfF][sSfF]?+"  # yes/Yes/YES no/No/NO on/On/ON off/Off/OFF, and a few more
-_NUMBER = (  # whole plain scalars that YAML 1.1 (PyYAML) and YAML 1.2 (yaml_rs) type differently
+_BOOL = r"[yYnNoO](?:[eEoOnNfF][sSfF]?+)?+"  # y/Y/yes/Yes/YES n/no/... on/On/ON off/Off/OFF, and a few more
+_NUMBER = (  # whole plain scalars that Kubernetes (PyYAML) and YAML 1.2 (yaml_rs) type differently
     r"[-+]?+(?:0[0-9_]++(?:\.[0-9_]*+)?+"  # leading zero: octal in YAML 1.1
+    r"|[0-9]{19}[0-9]*+(?:\.[0-9]*+)?+"  # beyond 64 bits: a float for Kubernetes (or beyond a float)
     r"|0[oObBxX][0-9a-fA-F_]*+"  # 0o/0b prefixes (and hex with underscores)
     r"|[0-9.][0-9a-fA-FxX.]*+_[0-9a-fA-FxX._]*+|_[0-9a-fA-F._]*+"  # underscores
-    r"|[0-9][0-9_]*+(?::[0-5]?[0-9])++(?:\.[0-9_]*+)?+"  # sexagesimal 1:30
-    r"|(?:[0-9][0-9_]*+)?+(?:\.[0-9_]*+)?+[eE][-+]?+[0-9]++"  # exponents
+    r"|(?:[0-9][0-9_]*+)?+(?:\.[0-9_]*+)?+[eE][-+]?+[0-9]++"  # exponents: beyond a float, a string
     r"|\.[0-9_]++(?:[eE][-+]?+[0-9]++)?+"  # a signed leading dot
     r")"
 )
-_DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?=$|[Tt \t,\]}#:])"
 _GATE = "(?=[yYnNoO0-9+._-])"  # the first character of anything risky
-_SCALAR_BODY = "(?:(?:" + _BOOL + "|" + _NUMBER + ")" + _END + "|" + _DATE + ")"
+_SCALAR_BODY = "(?:" + _BOOL + "|" + _NUMBER + ")" + _END
 _SCALAR = _GATE + _SCALAR_BODY
-_KEY = (  # a block key YAML 1.1 reads as a boolean or a number: `on:`, `0755:`
+_KEY = (  # a block key Kubernetes reads as a boolean or a number: `on:`, `0755:`
     r"(?:" + _BOOL + r"|(?:[0-9+._]|-[^ \n])[^\s:]*+)[ \t]*+:(?:[ \t]|$)"
 )
 _SNIFF_PATTERNS = (

@@ -29,6 +29,7 @@ class Destination:
     subset: str | None
     weight: int | None
     mirror: bool = False
+    port: int | None = None  # destination.port.number
 
 
 def routes(vs: Resource, kinds: tuple[str, ...] = ROUTE_KINDS) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
@@ -40,6 +41,12 @@ def routes(vs: Resource, kinds: tuple[str, ...] = ROUTE_KINDS) -> Iterator[tuple
                 yield kind, i, route
 
 
+def _port(dest: Mapping[str, Any]) -> int | None:
+    port = dest.get("port")
+    number = port.get("number") if isinstance(port, dict) else None
+    return number if isinstance(number, int) else None
+
+
 def destinations(vs: Resource, mirrors: bool = True) -> Iterator[Destination]:
     for kind, i, route in routes(vs):
         for j, entry in enumerate(route.get("route") or ()):
@@ -48,18 +55,18 @@ def destinations(vs: Resource, mirrors: bool = True) -> Iterator[Destination]:
             dest = entry.get("destination")
             if isinstance(dest, dict) and dest.get("host"):
                 yield Destination(("spec", kind, i, "route", j, "destination"), kind, i,
-                                  dest["host"], dest.get("subset"), entry.get("weight"))
+                                  dest["host"], dest.get("subset"), entry.get("weight"), port=_port(dest))
         if kind != "http" or not mirrors:
             continue
         mirror = route.get("mirror")
         if isinstance(mirror, dict) and mirror.get("host"):
             yield Destination(("spec", kind, i, "mirror"), kind, i, mirror["host"], mirror.get("subset"),
-                              None, mirror=True)
+                              None, mirror=True, port=_port(mirror))
         for j, entry in enumerate(route.get("mirrors") or ()):
             dest = entry.get("destination") if isinstance(entry, dict) else None
             if isinstance(dest, dict) and dest.get("host"):
                 yield Destination(("spec", kind, i, "mirrors", j, "destination"), kind, i, dest["host"],
-                                  dest.get("subset"), None, mirror=True)
+                                  dest.get("subset"), None, mirror=True, port=_port(dest))
 
 
 def gateways(vs: Resource) -> list[str]:

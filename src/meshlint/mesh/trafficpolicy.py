@@ -10,60 +10,79 @@ requests).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..resource import Ref, Resource
 
 
-@dataclass(frozen=True)
+@dataclass
+class Protection:
+    """Which subsets of a host one kind of policy (circuit breaking, outlier detection) protects:
+    all of them (a top-level or port-level policy) or named ones (a subset's own policy); and,
+    among the DestinationRules whose host names nothing (which protect nothing), the first that
+    would have."""
+
+    everywhere: bool = False
+    subsets: set[str] = field(default_factory=set)
+    # (position among the host's DestinationRules, the rule): the first whose host names nothing
+    void_everywhere: tuple[int, Resource] | None = None
+    void_subsets: dict[str, tuple[int, Resource]] = field(default_factory=dict)
+
+    def covers(self, subset: str | None) -> bool:
+        return self.everywhere or bool(subset) and subset in self.subsets
+
+    def void_cover(self, subset: str | None) -> Resource | None:
+        """The first DestinationRule that would protect `subset` but names nothing."""
+        found = [v for v in (self.void_everywhere, self.void_subsets.get(subset) if subset else None) if v]
+        return min(found, key=lambda v: v[0])[1] if found else None
+
+    def add(self, position: int, dr: Resource, subset: str | None, void: bool) -> None:
+        """`dr` sets the policy, at the top level (`subset` None) or for `subset`."""
+        if not void:
+            if subset is None:
+                self.everywhere = True
+            else:
+                self.subsets.add(subset)
+        elif subset is None:
+            self.void_everywhere = self.void_everywhere or (position, dr)
+        else:
+            self.void_subsets.setdefault(subset, (position, dr))
+
+
+@dataclass
 class HostPolicies:
-    """What the DestinationRules of one host set, read once for every route to the host: the
-    protection of any subset (a top-level or port-level policy) and of named subsets (a
-    subset's own policy), the subsets they define, and the rules themselves."""
+    """What the DestinationRules of one host set, read once for every route to the host."""
 
-    refs: tuple[Ref, ...]
-    breaker_everywhere: bool = False
-    breaker_subsets: frozenset[str] = frozenset()
-    outlier_everywhere: bool = False
-    outlier_subsets: frozenset[str] = frozenset()
-    subsets: frozenset[Any] = frozenset()  # the names of the subsets they define
-
-    def has_circuit_breaker(self, subset: str | None) -> bool:
-        return self.breaker_everywhere or bool(subset) and subset in self.breaker_subsets
-
-    def has_outlier_detection(self, subset: str | None) -> bool:
-        return self.outlier_everywhere or bool(subset) and subset in self.outlier_subsets
+    refs: tuple[Ref, ...]  # all of them, in the input's order
+    breaker: Protection
+    outlier: Protection
 
 
-def summarise(rules: Iterable[Resource]) -> HostPolicies:
-    """The HostPolicies of the DestinationRules of one host."""
+def summarise(rules: Iterable[Resource], names_nothing: Callable[[Resource], bool]) -> HostPolicies:
+    """The HostPolicies of the DestinationRules of one host; `names_nothing`: does a rule's
+    host name nothing (so that its policies protect nothing)?"""
     refs: list[Ref] = []
-    breaker_everywhere = outlier_everywhere = False
-    breaker_subsets: set[str] = set()
-    outlier_subsets: set[str] = set()
-    subsets: set[Any] = set()
-    for dr in rules:
+    breaker, outlier = Protection(), Protection()
+    for position, dr in enumerate(rules):
         refs.append(dr.ref)
+        void = names_nothing(dr)
         top = dr.spec.get("trafficPolicy")
         if isinstance(top, dict):
             for policy in [top] + [p for p in top.get("portLevelSettings") or () if isinstance(p, dict)]:
-                breaker_everywhere = breaker_everywhere or _breaks_circuit(policy)
-                outlier_everywhere = outlier_everywhere or policy.get("outlierDetection") is not None
+                if _breaks_circuit(policy):
+                    breaker.add(position, dr, None, void)
+                if policy.get("outlierDetection") is not None:
+                    outlier.add(position, dr, None, void)
         for subset in dr.spec.get("subsets") or ():
-            if not isinstance(subset, dict):
-                continue
-            name = subset.get("name")
-            subsets.add(name)
-            own = subset.get("trafficPolicy")
-            if name and isinstance(own, dict):
+            own = subset.get("trafficPolicy") if isinstance(subset, dict) else None
+            if isinstance(own, dict) and subset.get("name"):
                 if _breaks_circuit(own):
-                    breaker_subsets.add(name)
+                    breaker.add(position, dr, subset["name"], void)
                 if own.get("outlierDetection") is not None:
-                    outlier_subsets.add(name)
-    return HostPolicies(tuple(refs), breaker_everywhere, frozenset(breaker_subsets), outlier_everywhere,
-                        frozenset(outlier_subsets), frozenset(subsets))
+                    outlier.add(position, dr, subset["name"], void)
+    return HostPolicies(tuple(refs), breaker, outlier)
 
 
 def _breaks_circuit(policy: Mapping[str, Any]) -> bool:

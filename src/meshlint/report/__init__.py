@@ -23,6 +23,7 @@ class RenderOptions:
     color: bool = False  # ANSI colours, for a terminal
     quiet: bool = False  # the findings and nothing else (no summary line)
     statistics: bool = False  # the text report counts findings per rule instead of listing them
+    width: int | None = None  # a terminal's columns: wrap long lines for it (None: one line per finding)
 
 
 Renderer = Callable[["Result", RenderOptions], bytes]

@@ -47,6 +47,7 @@ def render(result: Result, options: RenderOptions) -> bytes:
             "resources": result.resources,
             "findings": result.counts(),
             "suppressed": len(result.findings) - len(result.reported),
+            "skipped": len(result.skipped),
         },
     }
     try:

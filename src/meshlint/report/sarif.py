@@ -18,9 +18,9 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .. import __version__
+from .. import __version__, docs
 from .. import rules as catalogue
-from ..docs import help_uri, messages, rule_page
+from ..docs import help_uri, page_markdown, rule_page
 
 if TYPE_CHECKING:
     from ..engine import Result
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from . import RenderOptions
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/meshlint/meshlint"
 FINGERPRINT_KEY = "meshlintFindingHash/v1"
 SRCROOT = "%SRCROOT%"
 
@@ -48,16 +47,12 @@ def sarif_log(result: Result) -> dict[str, Any]:
     rules = list(catalogue.ALL)
     index = {rule.code: i for i, rule in enumerate(rules)}
     fingerprints = _fingerprints(result.findings)
+    driver: dict[str, Any] = {"name": "meshlint", "version": __version__, "semanticVersion": __version__}
+    if docs.DOCS_URL:
+        driver["informationUri"] = docs.DOCS_URL
+    driver["rules"] = [rule_descriptor(rule) for rule in rules]
     run: dict[str, Any] = {
-        "tool": {
-            "driver": {
-                "name": "meshlint",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": [rule_descriptor(rule) for rule in rules],
-            }
-        },
+        "tool": {"driver": driver},
         "invocations": [_invocation(result)],
         "results": [_result(f, index, fp) for f, fp in zip(result.findings, fingerprints)],
     }
@@ -70,17 +65,19 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     properties: dict[str, Any] = {"tags": tags, "precision": "high"}
     if "security" in tags:
         properties["security-severity"] = SECURITY_SEVERITY[severity]
-    return {
+    descriptor: dict[str, Any] = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": full_description(rule)},
         "messageStrings": {v.name: {"text": v.message} for v in rule.variants},
         "help": {"text": rule_page(rule), "markdown": help_markdown(rule)},
-        "helpUri": help_uri(rule),
         "defaultConfiguration": {"level": LEVELS[severity]},
         "properties": properties,
     }
+    if uri := help_uri(rule):
+        descriptor["helpUri"] = uri
+    return descriptor
 
 
 def full_description(rule: Rule) -> str:
@@ -97,14 +94,11 @@ def full_description(rule: Rule) -> str:
 
 
 def help_markdown(rule: Rule) -> str:
-    summary, _, body = rule.doc.partition("\n")
-    out = [f"**{rule.code} {rule.name}** (default severity: `{rule.severity.value}`)", "",
-           summary.strip(), "", body.strip(), "", "## Messages", "", *messages(rule)]
-    if rule.options:
-        out += ["", "## Options", ""] + [f"- `{k}` (default `{v}`)" for k, v in rule.options.items()]
-    out += ["", f"Run `meshlint rule {rule.code}` for this page in a terminal, or see the "
-                f"[rule documentation]({help_uri(rule)})."]
-    return "\n".join(out).strip() + "\n"
+    summary = rule.doc.partition("\n")[0].strip()
+    uri = help_uri(rule)
+    also = f", or see the [rule documentation]({uri})" if uri else ""
+    return (f"**{rule.code} {rule.name}** (default severity: `{rule.severity.value}`)\n\n{summary}\n\n"
+            f"{page_markdown(rule)}\nRun `meshlint rule {rule.code}` for this page in a terminal{also}.\n")
 
 
 def artifact_location(file: str) -> dict[str, Any]:

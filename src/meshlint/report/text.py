@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -15,23 +16,32 @@ COLORS = {"error": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m"}
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def line(f: Finding, color: bool = False) -> str:
-    """One finding on one line (newlines inside values are shown as \\n)."""
+def line(f: Finding, color: bool = False, width: int | None = None) -> str:
+    """One finding on one line (newlines inside values are shown as \\n); on a terminal of
+    `width` columns, wrapped with its continuation lines indented under it."""
     where = f"{f.resource.display()}: " if f.resource is not None else ""
     message = f.message.replace("\r", "\\r").replace("\n", "\\n")
     sev = f.severity.value
-    if color:
-        return (f"{BOLD}{f.file}:{f.line}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET} "
-                f"{where}{message}")
-    return f"{f.file}:{f.line}: {f.code} [{sev}] {where}{message}"
+    prefix = f"{f.file}:{f.line}: {f.code} [{sev}]"
+    text = _wrap(f"{prefix} {where}{message}", width, "    ")
+    if color:  # after wrapping: escape codes take no columns
+        colored = f"{BOLD}{f.file}:{f.line}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET}"
+        text = text.replace(prefix, colored, 1)
+    return text
+
+
+def _wrap(text: str, width: int | None, indent: str) -> str:
+    if width is None or len(text) <= width:
+        return text
+    return textwrap.fill(text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 def render(result: Result, options: RenderOptions) -> bytes:
-    color = options.color
+    color, width = options.color, options.width
     out = statistics(result) if options.statistics else []
     for f in [] if options.statistics else result.reported:
-        out.append(line(f, color))
-        help_line = f"  help: {f.help}"
+        out.append(line(f, color, width))
+        help_line = _wrap(f"  help: {f.help}", width, "        ")
         out.append(f"{DIM}{help_line}{RESET}" if color else help_line)
     if not options.quiet:
         out.append(summary(result))
@@ -46,12 +56,15 @@ def statistics(result: Result) -> list[str]:
 
 
 def summary(result: Result) -> str:
-    """The last line: findings by severity, suppressed ones, files and resources read."""
+    """The last line: findings by severity, suppressed ones, files and resources read, and the
+    documents skipped as not Kubernetes objects."""
     counts = result.counts()
     total = sum(counts.values())
     parts = ", ".join(f"{n} {sev}" for sev, n in counts.items())
     suppressed = len(result.findings) - len(result.reported)
     tail = f", {suppressed} suppressed" if suppressed else ""
     noun = "finding" if total == 1 else "findings"
+    skipped = len(result.skipped)
+    not_objects = f", {skipped} document{'s' if skipped != 1 else ''} skipped" if skipped else ""
     return (f"{total} {noun} ({parts}{tail}) in {result.files} file{'s' if result.files != 1 else ''}, "
-            f"{result.resources} resource{'s' if result.resources != 1 else ''}")
+            f"{result.resources} resource{'s' if result.resources != 1 else ''}{not_objects}")

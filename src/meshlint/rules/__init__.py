@@ -13,33 +13,57 @@ from ..finding import Rule
 from ..load import ProblemKind
 from . import (
     aggressive_retries,
+    backend_ref_not_permitted,
     canary_without_outlier_detection,
+    certificate_shared_by_gateways,
+    conflicting_gateways,
+    conflicting_host_rules,
     debug_headers_exposed,
+    destination_host_not_found,
+    destination_rule_targets_nothing,
     envoyfilter_unpinned,
     external_host_without_gateway,
     gateway_not_found,
+    gateway_port_not_in_service,
+    gateway_workload_not_found,
     host_not_in_gateway,
     in_place_upgrade,
     invalid_resource,
     invalid_yaml,
     job_sidecar_injected,
+    jwt_claim_route_without_authn,
     port_protocol_unset,
     probe_blocked_by_mtls,
     retries_without_circuit_breaker,
     retry_amplification,
+    route_not_attached,
     sidecar_resources_unset,
     strict_mtls_without_sidecar,
     subset_not_found,
+    suppression_code_unknown,
+    unreachable_route_rule,
 )
 
 ALL: tuple[Rule, ...] = (
     invalid_yaml.RULE,
     invalid_resource.RULE,
+    suppression_code_unknown.RULE,
     port_protocol_unset.RULE,
     gateway_not_found.RULE,
     host_not_in_gateway.RULE,
     external_host_without_gateway.RULE,
     subset_not_found.RULE,
+    destination_host_not_found.RULE,
+    destination_rule_targets_nothing.RULE,
+    conflicting_host_rules.RULE,
+    unreachable_route_rule.RULE,
+    jwt_claim_route_without_authn.RULE,
+    conflicting_gateways.RULE,
+    certificate_shared_by_gateways.RULE,
+    gateway_workload_not_found.RULE,
+    gateway_port_not_in_service.RULE,
+    route_not_attached.RULE,
+    backend_ref_not_permitted.RULE,
     strict_mtls_without_sidecar.RULE,
     probe_blocked_by_mtls.RULE,
     debug_headers_exposed.RULE,
@@ -55,6 +79,12 @@ ALL: tuple[Rule, ...] = (
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ALL}
+
+
+def look_alike(typed: str) -> str:
+    """The code meant when letters are typed for the digits they look like: ML1O1 -> ML101."""
+    upper = typed.upper()
+    return upper[:2] + upper[2:].translate(str.maketrans("OIL", "011"))
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,31 @@ spec:
     - destination: {host: payment}
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payment, namespace: payments}
+spec:
+  hosts: [payment]
+  http:
+  - timeout: 10s
+    retries:
+      attempts: 2            # 3 tries per request
+      perTryTimeout: 3s      # 9s of tries fit in the 10s timeout
+      retryOn: connect-failure,refused-stream,unavailable,cancelled,503
+    route:
+    - destination: {host: payment}
+```
+
 ## Fix
 Retry at most 2-3 times, on `connect-failure,refused-stream,unavailable,cancelled,503` (or
 `gateway-error`), make `perTryTimeout x (attempts + 1)` fit in the route timeout, and retry
 non-idempotent operations only where the application is idempotent.
+
+## References
+- istio/istio `pilot/pkg/networking/core/route/retry/retry.go`: how Istio turns `retries` into Envoy's
+- [VirtualService: HTTPRetry](https://istio.io/latest/docs/reference/config/networking/virtual-service/)
 """
 
 from __future__ import annotations

@@ -43,10 +43,37 @@ spec:
     tls: {mode: SIMPLE, credentialName: example-cert}
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |-
+    defaultConfig:
+      proxyHeaders:
+        server: {disabled: true}
+        envoyDebugHeaders: {disabled: true}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["*.example.com"]
+    tls: {mode: SIMPLE, credentialName: example-cert}
+```
+
 ## Fix
 Set `meshConfig.defaultConfig.proxyHeaders.envoyDebugHeaders.disabled: true` (or the same in
 the gateway pods' `proxy.istio.io/config` annotation). Before Istio 1.20, set the router's
 `suppress_envoy_headers: true` with an EnvoyFilter for the gateway.
+
+## References
+- istio/istio `pilot/pkg/networking/util/proxy_headers.go`: the proxy headers Istio configures
+- [Global Mesh Options: ProxyConfig.proxyHeaders](https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/)
 """
 
 from __future__ import annotations

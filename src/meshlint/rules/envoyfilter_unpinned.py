@@ -7,7 +7,8 @@ releases. Reported:
 - a `configPatches` entry without `match.proxy.proxyVersion` (a regex such as `^1\\.22.*`):
   it applies to every proxy version, including the ones an upgrade brings;
 - a relative operation (`INSERT_BEFORE`, `INSERT_AFTER`) in an EnvoyFilter without `priority`:
-  its position depends on the order in which filters happen to be applied.
+  its position depends on the order in which filters happen to be applied (`istioctl analyze`
+  IST0151, istio/istio `pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go`).
 
 ## Why it matters
 During an upgrade the old and the new proxies run side by side. An unpinned patch that no
@@ -35,11 +36,37 @@ spec:
       value: {name: envoy.filters.http.local_ratelimit}
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: ingress-limits, namespace: istio-system}
+spec:
+  priority: 10                  # a fixed place among the EnvoyFilters
+  configPatches:
+  - applyTo: HTTP_FILTER
+    match:
+      context: GATEWAY
+      proxy: {proxyVersion: '^1\\.22.*'}   # the version it was tested with
+      listener:
+        filterChain:
+          filter:
+            name: envoy.filters.network.http_connection_manager
+    patch:
+      operation: INSERT_BEFORE
+      value: {name: envoy.filters.http.local_ratelimit}
+```
+
 ## Fix
 Add `match.proxy.proxyVersion: '^1\\.22.*'` (the minor version the patch was tested with) to
 every patch, give filters with relative operations a `priority`, and re-test the patch for
 each new version before widening the regex. Prefer first-class APIs (Telemetry, WasmPlugin,
 AuthorizationPolicy) where they exist.
+
+## References
+- istio/istio `pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go`: `istioctl analyze` IST0151
+- [EnvoyFilter](https://istio.io/latest/docs/reference/config/networking/envoy-filter/)
+- [IST0151 EnvoyFilterUsesRelativeOperation](https://istio.io/latest/docs/reference/config/analysis/ist0151/)
 """
 
 from __future__ import annotations

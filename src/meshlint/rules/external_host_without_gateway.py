@@ -1,6 +1,7 @@
 """A mesh-only VirtualService routes a host that a Gateway serves.
 
-A VirtualService without `gateways:` (or with only `mesh`) applies to sidecars only. When one
+A VirtualService without `gateways:` (or with only `mesh`) applies to sidecars only (istio/istio
+`pilot/pkg/model/push_context.go`, `getGatewayNames`: no gateways means `mesh`). When one
 of its hosts is served by an Istio Gateway in the input (a server host that matches it and
 admits the VirtualService's namespace), requests that enter through that gateway do not see
 these rules at all. A Gateway server that accepts any host (`*`) counts only for hosts that
@@ -24,21 +25,56 @@ only for users.
 ## Example
 ```yaml
 apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+---
+apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: storefront, namespace: shop}
 spec:
-  hosts: [shop.example.com]     # served by istio-system/public, but not bound to it
+  hosts: [shop.example.com]   # istio-system/public serves it; not bound to it
   http:
-  - route:
-    - destination: {host: frontend, subset: v2}
-      weight: 10
-    - destination: {host: frontend, subset: v1}
-      weight: 90
+  - timeout: 5s
+    route:
+    - destination: {host: frontend}
+```
+
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [shop.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: storefront, namespace: shop}
+spec:
+  hosts: [shop.example.com]
+  gateways: [istio-system/public, mesh]   # the gateway, and in-mesh callers
+  http:
+  - timeout: 5s
+    route:
+    - destination: {host: frontend}
 ```
 
 ## Fix
 Bind the VirtualService to the Gateway (`gateways: [istio-system/public, mesh]` keeps it for
 in-mesh callers too), or declare an external host with a ServiceEntry.
+
+## References
+- istio/istio `pilot/pkg/model/push_context.go`: a VirtualService without gateways binds to `mesh`
+- [VirtualService: gateways](https://istio.io/latest/docs/reference/config/networking/virtual-service/)
+- [Ingress Gateways](https://istio.io/latest/docs/tasks/traffic-management/ingress/ingress-control/)
 """
 
 from __future__ import annotations

@@ -6,7 +6,13 @@ VirtualService's namespace bind: a server host is `[namespace/]dnsName`, where n
 `*/`) allows every namespace and `./` only the Gateway's own. Short VirtualService hosts are
 expanded to `<host>.<namespace>.svc.cluster.local` first, as Istio does. Wildcards: only a
 leading `*`; `*.example.com` matches `api.example.com` but not `example.com`; `*` matches
-everything (istio/istio `pkg/config/host/name.go`). Same check as `istioctl analyze` IST0132.
+everything (istio/istio `pkg/config/host/name.go`). Same check as `istioctl analyze` IST0132
+(istio/istio `pkg/config/analysis/analyzers/virtualservice/gateways.go`).
+
+A VirtualService may also bind to a Gateway API `Gateway` (gateway.networking.k8s.io) of the
+name it gives (when no Istio Gateway has that name): its hosts must then match the `hostname`
+of one of the Gateway's listeners, and a listener without a hostname accepts every host, as
+the analyzer's `vsHostInKubernetesGateway` decides.
 
 ## Why it matters
 The gateway proxy only picks up VirtualService hosts its servers expose. When none match, the
@@ -35,9 +41,39 @@ spec:
   - route: [{destination: {host: api}}]
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts:
+    - "shop/*.example.com"
+    - "payments/api.example.com"       # admits this VirtualService
+    tls: {mode: SIMPLE, credentialName: shop-cert}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: payments}
+spec:
+  hosts: [api.example.com]
+  gateways: [istio-system/public]
+  http:
+  - route: [{destination: {host: api}}]
+```
+
 ## Fix
 Add the VirtualService's host to a server of the Gateway (with a namespace prefix that admits
 the VirtualService's namespace), or bind the VirtualService to the Gateway that serves it.
+
+## References
+- istio/istio `pkg/config/host/name.go`: host and wildcard matching
+- istio/istio `pkg/config/analysis/analyzers/virtualservice/gateways.go`: `istioctl analyze` IST0132
+  (`vsHostInGateway`, and `vsHostInKubernetesGateway` for a Gateway API Gateway)
+- [Gateway: servers and hosts](https://istio.io/latest/docs/reference/config/networking/gateway/)
 """
 
 from __future__ import annotations
@@ -46,8 +82,8 @@ from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
-from ..mesh.hosts import MESH_GATEWAY, ServerHosts, expand_host, resolve_gateway
-from ..resource import Ref
+from ..mesh.hosts import MESH_GATEWAY, ServerHosts, expand_host, matches, resolve_gateway
+from ..resource import K8S_GATEWAY, FieldPath, Ref, Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
@@ -61,7 +97,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             ns, name = resolve_gateway(ref, vs.namespace)
             gw = index.get("Gateway", ns, name)
             if gw is None:
-                continue  # ML102
+                k8s_gateway = index.get(K8S_GATEWAY, ns, name)
+                if k8s_gateway is not None:
+                    yield from _listeners_serve(vs, vs_hosts, k8s_gateway, ("spec", "gateways", i))
+                continue  # else ML102
             servers = servers_of.get(gw.ref)
             if servers is None:
                 servers = servers_of[gw.ref] = ServerHosts(
@@ -80,18 +119,40 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                                hosts=shown, gateway=f"{gw.namespace}/{gw.name}", why=why)
 
 
+def _listeners_serve(vs: Resource, vs_hosts: list[str], gateway: Resource, path: FieldPath) -> Iterator[Finding]:
+    """A VirtualService bound to a Gateway API Gateway: one of its hosts must match a listener's
+    hostname; a listener without one accepts every host (vsHostInKubernetesGateway)."""
+    listeners = [li for li in gateway.spec.get("listeners") or () if isinstance(li, dict)]
+    hostnames: list[str] = [li.get("hostname") or "" for li in listeners]
+    if not listeners or not all(hostnames):
+        return  # a listener without a hostname matches all hosts (no listeners: not this rule's)
+    if any(matches(h, v) for h in hostnames for v in vs_hosts):
+        return
+    written = list(vs.spec.get("hosts") or ())
+    shown = f"host {written[0]} is" if len(written) == 1 else f"hosts {', '.join(written) or '(none)'} are"
+    yield RULE.finding(HOST_NOT_IN_LISTENERS, vs, path, related=(gateway.ref,), hosts=shown,
+                       gateway=f"{gateway.namespace}/{gateway.name}",
+                       accepted=", ".join(sorted(set(hostnames))))
+
+
 HOST_NOT_SERVED = Variant(
     "host-not-served", Severity.WARNING,
     "{hosts} not served by Gateway {gateway} ({why}); the gateway drops this binding",
     "Add the host to a server of {gateway} with a namespace prefix that admits this VirtualService, "
     "or drop {gateway} from spec.gateways.")
 
+HOST_NOT_IN_LISTENERS = Variant(
+    "host-not-in-listeners", Severity.WARNING,
+    "{hosts} not served by Gateway API Gateway {gateway} (its listeners accept only {accepted}); "
+    "the gateway drops this binding",
+    "Give {gateway} a listener whose hostname matches the host, or drop {gateway} from spec.gateways.")
+
 RULE = Rule(
     code="ML103",
     name="host-not-in-gateway",
     summary="VirtualService host not served by its Gateway",
-    inputs=frozenset({"VirtualService", "Gateway"}),
-    variants=(HOST_NOT_SERVED,),
+    inputs=frozenset({"VirtualService", "Gateway", K8S_GATEWAY}),
+    variants=(HOST_NOT_SERVED, HOST_NOT_IN_LISTENERS),
     check=check,
     istio_codes=frozenset({"IST0132"}),  # VirtualServiceHostNotFoundInGateway
     footgun=4,

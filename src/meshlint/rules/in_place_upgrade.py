@@ -4,7 +4,10 @@ Istio supports canary upgrades: a new control-plane *revision* runs beside the o
 namespaces move to it one at a time via the `istio.io/rev` label (or a revision tag). Reported:
 
 - (a) a Namespace with both `istio-injection` and `istio.io/rev`: the webhooks select
-  `istio-injection` first, so the revision label is silently ignored;
+  `istio-injection` first, so the revision label is silently ignored (istio/istio
+  `manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml`: a
+  revision's webhook needs `istio-injection` absent; `istioctl analyze` reports it as IST0123,
+  istio/istio `pkg/config/analysis/analyzers/injection/injection.go`);
 - (b) revisions are in use (an IstioOperator or Helm values with `revision`, namespaces
   labelled `istio.io/rev`, `istio-revision-tag-*` webhooks) yet a namespace still uses
   `istio-injection=enabled`: it follows whatever holds the `default` tag and is upgraded at
@@ -31,9 +34,25 @@ metadata:
     istio.io/rev: 1-22
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels:
+    istio.io/rev: 1-22         # moves to 1-23 when that revision is ready
+```
+
 ## Fix
 Label namespaces with `istio.io/rev=<revision>` (or a revision tag such as `prod-stable`) only,
 drop `istio-injection`, and install the control plane with a `revision`.
+
+## References
+- istio/istio `manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml`:
+  which namespaces each revision's webhook injects
+- istio/istio `pkg/config/analysis/analyzers/injection/injection.go`: `istioctl analyze` IST0123
+- [Canary Upgrades](https://istio.io/latest/docs/setup/upgrade/canary/)
 """
 
 from __future__ import annotations

@@ -2,14 +2,15 @@
 
 The pod template of a Job or CronJob is checked with Istio's injection decision (namespace
 labels `istio-injection` / `istio.io/rev`, the pod label `sidecar.istio.io/inject`, the
-injector's selectors and policy; see `meshlint.mesh.injection`). When it gets an `istio-proxy`
-sidecar, the Job is reported unless the sidecar can end with it:
+injector's selectors and policy: istio/istio `pkg/kube/inject/inject.go`, `injectRequired`).
+When it gets an `istio-proxy` sidecar, the Job is reported unless the sidecar can end with it:
 
 - native sidecars are on: pod annotation `sidecar.istio.io/nativeSidecar: "true"`,
   `native-sidecars: true` in the configuration, istiod's `ENABLE_NATIVE_SIDECARS` in the Helm
   values, or a live pod whose `istio-proxy` is an init container (Kubernetes >= 1.28 then stops
   it after the main containers);
-- or a container command calls the agent's `/quitquitquit` endpoint when the work is done.
+- or a container command calls the agent's `/quitquitquit` endpoint when the work is done
+  (istio/istio `pilot/cmd/pilot-agent/status/server.go`).
 
 Linkerd: a pod template annotated (or in a namespace annotated) `linkerd.io/inject: enabled`
 is reported unless its command runs `linkerd-await --shutdown` or it sets
@@ -48,10 +49,41 @@ spec:
         command: ["/app/migrate", "up"]
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: shop}
+spec:
+  template:
+    metadata:
+      annotations:
+        sidecar.istio.io/nativeSidecar: "true"   # Kubernetes >= 1.28
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: ghcr.io/example/shop-migrations:2.3.0
+        command: ["/app/migrate", "up"]
+```
+
 ## Fix
 Use native sidecars (annotation `sidecar.istio.io/nativeSidecar: "true"`, Kubernetes >= 1.28),
 or end the job with `curl -fsS -XPOST http://127.0.0.1:15020/quitquitquit`, or opt the pod out
 with the label `sidecar.istio.io/inject: "false"` when it needs no mesh traffic.
+
+## References
+- istio/istio `pkg/kube/inject/inject.go`: whether a pod gets a sidecar
+- istio/istio `pilot/cmd/pilot-agent/status/server.go`: the agent's `/quitquitquit` endpoint
+- [Kubernetes Native Sidecars in Istio](https://istio.io/latest/blog/2023/native-sidecars/)
+- [Sidecar Containers](https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/)
+- [Linkerd: Graceful shutdown of Jobs](https://linkerd.io/2-edge/tasks/graceful-shutdown/)
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ the name before the first `-` (case-insensitive), must be one of `tcp udp grpc g
 http_proxy http2 https tls mongo redis mysql`. Anything else leaves the protocol unset and
 the sidecar *sniffs* it. The well-known ports 25, 53, 3306 and 27017 fall back to TCP and are
 not reported, nor are Istio's own Services (label `istio`, `release: istio`,
-`gateway.istio.io/managed`) and system namespaces, as with `istioctl analyze` (IST0118).
+`gateway.istio.io/managed`) and system namespaces, as with `istioctl analyze` (IST0118,
+istio/istio `pkg/config/analysis/analyzers/service/portname.go`).
 
 An ExternalName Service is reported with its own message when a port is named exactly `tcp`
 or has an unrecognised name (IST0150): the proxy may block its TCP traffic.
@@ -40,10 +41,32 @@ spec:
   - port: 9090         # no name at all
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  selector: {app: cart}
+  ports:
+  - name: http-web     # the protocol, then any suffix
+    port: 8080
+  - name: metrics
+    port: 9090
+    appProtocol: http  # used instead of the name
+```
+
 ## Fix
 Name each port `<protocol>[-<suffix>]` (`http-web`, `grpc`, `tcp-postgres`) or set
 `appProtocol: http` (or `grpc`, `tcp`, `kubernetes.io/h2c` ...). For a server-first protocol,
 declare it explicitly as `tcp`.
+
+## References
+- istio/istio `pkg/config/kube/conversion.go`: the protocol of a Service port
+- istio/istio `pkg/config/analysis/analyzers/service/portname.go`: `istioctl analyze` IST0118 and IST0150
+- [Protocol Selection](https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/)
 """
 
 from __future__ import annotations

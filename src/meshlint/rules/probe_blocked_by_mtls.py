@@ -1,9 +1,10 @@
 """Plaintext health checks hit a STRICT mTLS port: kubelet probes and cloud load balancers.
 
 Kubelet has no Istio client certificate. Istio normally rewrites HTTP and gRPC probes so that
-they go to the sidecar agent (port 15020), which calls the application locally. Reported, for
-a workload with a sidecar whose probed port is STRICT (`meshlint.mesh.peerauth`, with
-`portLevelMtls`):
+they go to the sidecar agent (port 15020), which calls the application locally (istio/istio
+`pkg/kube/inject/app_probe.go`, `ShouldRewriteAppHTTPProbers`: the pod annotation wins over
+the injector's setting). Reported, for a workload with a sidecar whose probed port is STRICT
+(istio/istio `pilot/pkg/security/authn/policy_applier.go`, with `portLevelMtls`):
 
 - an `httpGet` or `grpc` liveness, readiness or startup probe while probe rewriting is off:
   pod annotation `sidecar.istio.io/rewriteAppHTTPProbers` false-y, or the injector values
@@ -32,9 +33,21 @@ everything looks fine from inside the mesh.
 
 ## Example
 ```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+  labels: {istio-injection: enabled}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: payments}
+spec:
+  mtls: {mode: STRICT}
+---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: fraud, namespace: payments}    # namespace payments is STRICT
+metadata: {name: fraud, namespace: payments}
 spec:
   template:
     metadata:
@@ -49,11 +62,44 @@ spec:
           httpGet: {path: /healthz, port: http}
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+  labels: {istio-injection: enabled}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: payments}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fraud, namespace: payments}
+spec:
+  template:
+    spec:                      # no opt-out: Istio rewrites the probe
+      containers:
+      - name: fraud
+        image: ghcr.io/example/fraud:3.0.2
+        ports: [{name: http, containerPort: 8080}]
+        livenessProbe:
+          httpGet: {path: /healthz, port: http}
+```
+
 ## Fix
 Remove `sidecar.istio.io/rewriteAppHTTPProbers: "false"` (Istio rewrites probes by default),
 use an `exec` probe, or give the probe port a PERMISSIVE `portLevelMtls`. Put external
 traffic through an Istio ingress gateway instead of a LoadBalancer/NodePort Service on meshed
 pods, or make the Service's target ports PERMISSIVE.
+
+## References
+- istio/istio `pkg/kube/inject/app_probe.go`: probe rewriting and its annotation
+- istio/istio `pilot/pkg/security/authn/policy_applier.go`: the effective mTLS mode per port
+- [Health Checking of Istio Services](https://istio.io/latest/docs/ops/configuration/mesh/app-health-check/)
 """
 
 from __future__ import annotations

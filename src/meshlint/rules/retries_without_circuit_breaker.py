@@ -7,10 +7,14 @@ must limit them: `outlierDetection` (ejects failing endpoints), `connectionPool.
 in the subset used. Hosts are compared fully qualified, as Istio does.
 
 When no DestinationRule for a host is in the input, one may exist elsewhere: the finding says
-so instead of stating that none exists.
+so instead of stating that none exists. A DestinationRule whose host the input shows to name
+nothing (ML107: a missing Service of a namespace the input holds, a host not exported to its
+namespace, `name.namespace`) protects nothing and is not counted.
 
 ## Why it matters
-Through Istio, Envoy's retry circuit breaker (`max_retries`) is 2^32-1: effectively none. When
+Through Istio, Envoy's retry circuit breaker (`max_retries`) is 2^32-1: effectively none
+(istio/istio `pilot/pkg/networking/core/cluster_traffic_policy.go`,
+`getDefaultCircuitBreakerThresholds`). When
 a backend degrades, every caller retries every failed request, concurrently and without
 bound, and the retries keep the backend from recovering: the retry storm. Outlier detection
 takes a failing pod out of rotation, `maxRetries` bounds the concurrent retries, and a retry
@@ -37,9 +41,41 @@ spec:
     loadBalancer: {simple: LEAST_REQUEST}   # no outlierDetection, no maxRetries
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: inventory, namespace: shop}
+spec:
+  hosts: [inventory]
+  http:
+  - retries: {attempts: 3, retryOn: "connect-failure,503"}
+    route:
+    - destination: {host: inventory}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: inventory, namespace: shop}
+spec:
+  host: inventory
+  trafficPolicy:
+    loadBalancer: {simple: LEAST_REQUEST}
+    connectionPool:
+      http: {maxRetries: 10}
+    outlierDetection:
+      consecutive5xxErrors: 5
+      interval: 10s
+      baseEjectionTime: 30s
+```
+
 ## Fix
 Add `outlierDetection` (e.g. `consecutive5xxErrors: 5`, `interval: 10s`, `baseEjectionTime:
 30s`) and `connectionPool.http.maxRetries` (or a `retryBudget`) to the host's DestinationRule.
+
+## References
+- istio/istio `pilot/pkg/networking/core/cluster_traffic_policy.go`: Istio's default circuit breakers
+- [Circuit Breaking](https://istio.io/latest/docs/tasks/traffic-management/circuit-breaking/)
+- [DestinationRule: connectionPool and outlierDetection](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
 """
 
 from __future__ import annotations
@@ -75,19 +111,24 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | None,
             targets: dict[tuple[str, str | None], str]) -> Iterator[Finding]:
-    bare, hosts = [], []
+    bare: list[str] = []
+    hosts: list[str] = []
+    void: Resource | None = None  # the first DestinationRule that would protect one, but names nothing
     for (fqdn, subset), shown in targets.items():
-        if index.destination_policies(fqdn).has_circuit_breaker(subset):
+        policies = index.destination_policies(fqdn)
+        if policies.breaker.covers(subset):
             continue
         bare.append(f"{shown} (subset {subset})" if subset else shown)
         hosts.append(fqdn)
+        void = void or policies.breaker.void_cover(subset)
     if bare:
         related = index.destination_rules_of(hosts)
         # no DestinationRule for any of them in the input: one may exist elsewhere (SPEC §2)
-        variant = UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
+        variant = VOID_CIRCUIT_BREAKER if void else UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
         yield RULE.finding(variant, resource, path, related=related,
                            times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
-                           first=bare[0].split(" ")[0])
+                           first=bare[0].split(" ")[0], rule=f"{void.namespace}/{void.name}" if void else "",
+                           host=void.spec.get("host") if void else "")
 
 
 UNPROTECTED_RETRIES = Variant(
@@ -106,12 +147,18 @@ NO_DESTINATION_RULE_IN_INPUT = Variant(
     "Add a DestinationRule for {first} with outlierDetection and connectionPool.http.maxRetries (or a "
     "retryBudget), or check the input with the file that defines it.")
 
+VOID_CIRCUIT_BREAKER = Variant(
+    "circuit-breaker-names-nothing", Severity.WARNING,
+    "retries {times} to {hosts}, which no circuit breaker protects: DestinationRule {rule} sets one, but "
+    "its host {host} names nothing (ML107), so it applies to no traffic",
+    "Fix the host of DestinationRule {rule} so that its circuit breaker applies to {first}.")
+
 RULE = Rule(
     code="ML303",
     name="retries-without-circuit-breaker",
     summary="Retries to a host without outlier detection, maxRetries or a retry budget",
-    inputs=frozenset({"VirtualService", "DestinationRule", *GATEWAY_API_ROUTES}),
-    variants=(UNPROTECTED_RETRIES, NO_DESTINATION_RULE_IN_INPUT),
+    inputs=frozenset({"VirtualService", "DestinationRule", "Service", "ServiceEntry", *GATEWAY_API_ROUTES}),
+    variants=(UNPROTECTED_RETRIES, NO_DESTINATION_RULE_IN_INPUT, VOID_CIRCUIT_BREAKER),
     check=check,
     footgun=5,
 )

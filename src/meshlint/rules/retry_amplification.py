@@ -5,7 +5,8 @@ host (`cart`, `cart.shop`, `cart.shop.svc.cluster.local`, with a port or as a UR
 `--call-graph` file (`edges: [{from: frontend.shop, to: cart.shop}]`), and, later, from
 telemetry. Each hop A -> B makes `1 + attempts` tries: the retries of the VirtualService route
 that A's sidecar uses for B (the worst when several routes differ), Istio's default of 2
-retries when there is none (or `meshConfig.defaultHttpRetryPolicy`), 1 try with `attempts: 0`
+retries when there is none (istio/istio `pilot/pkg/networking/core/route/retry/retry.go`,
+`DefaultPolicy`; or `meshConfig.defaultHttpRetryPolicy`), 1 try with `attempts: 0`
 or when B does not speak HTTP (the sidecar cannot retry TCP). A DestinationRule `retryBudget`
 caps the extra load of a hop (reported as the capped figure); `connectionPool.http.maxRetries`
 bounds concurrent retries.
@@ -28,18 +29,57 @@ never recovers, and its callers time out and fail in turn: the retry storm.
 
 ## Example
 ```yaml
-# frontend -> checkout -> payment, each hop with Istio's default retries (3 tries)
+# frontend -> checkout -> payment; Istio's default is 3 tries per hop
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {istio-injection: enabled}}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: frontend, namespace: shop}
 spec:
+  selector: {matchLabels: {app: frontend}}
   template:
+    metadata: {labels: {app: frontend}}
     spec:
       containers:
       - name: web
         image: ghcr.io/example/frontend:1.4.2
         env:
         - {name: CHECKOUT_ADDR, value: "checkout.shop:8080"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: shop}
+spec:
+  selector: {matchLabels: {app: checkout}}
+  template:
+    metadata: {labels: {app: checkout}}
+    spec:
+      containers:
+      - name: checkout
+        image: ghcr.io/example/checkout:2.0.1
+        env:
+        - {name: PAYMENT_URL, value: "http://payment.payments:8080"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: frontend, namespace: shop}
+spec: {selector: {app: frontend}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: shop}
+spec: {selector: {app: checkout}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payment, namespace: payments}
+spec: {selector: {app: payment}, ports: [{name: http, port: 8080}]}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -52,11 +92,81 @@ spec:
     - destination: {host: payment.payments.svc.cluster.local}
 ```
 
+## Fixed example
+```yaml
+# frontend -> checkout -> payment
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: frontend, namespace: shop}
+spec:
+  selector: {matchLabels: {app: frontend}}
+  template:
+    metadata: {labels: {app: frontend}}
+    spec:
+      containers:
+      - name: web
+        image: ghcr.io/example/frontend:1.4.2
+        env:
+        - {name: CHECKOUT_ADDR, value: "checkout.shop:8080"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: checkout, namespace: shop}
+spec:
+  selector: {matchLabels: {app: checkout}}
+  template:
+    metadata: {labels: {app: checkout}}
+    spec:
+      containers:
+      - name: checkout
+        image: ghcr.io/example/checkout:2.0.1
+        env:
+        - {name: PAYMENT_URL, value: "http://payment.payments:8080"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: frontend, namespace: shop}
+spec: {selector: {app: frontend}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: shop}
+spec: {selector: {app: checkout}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payment, namespace: payments}
+spec: {selector: {app: payment}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payment, namespace: payments}
+spec:
+  hosts: [payment.payments.svc.cluster.local]
+  http:
+  - retries: {attempts: 0}     # checkout retries no more: 3 x 1 = 3x at payment
+    route:
+    - destination: {host: payment.payments.svc.cluster.local}
+```
+
 ## Fix
 Retry at one layer only (usually the edge or the caller of the flaky dependency) and set
 `retries: {attempts: 0}` on the inner hops, or give the destinations a `retryBudget` so that
 retries stay a fraction of the traffic. `meshlint graph` shows every path, `meshlint simulate
 --fail HOST` the load when HOST fails.
+
+## References
+- istio/istio `pilot/pkg/networking/core/route/retry/retry.go`: Istio's default retry policy
+- [VirtualService: HTTPRetry](https://istio.io/latest/docs/reference/config/networking/virtual-service/)
+- [DestinationRule: retryBudget and maxRetries](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
 """
 
 from __future__ import annotations

@@ -31,6 +31,12 @@ silently drops the memory request that the global defaults provided.
 
 ## Example
 ```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: recommendations, namespace: shop}
@@ -38,7 +44,31 @@ spec:
   template:
     metadata:
       annotations:
-        sidecar.istio.io/proxyCPULimit: "1"   # replaces the defaults: no memory request left
+        sidecar.istio.io/proxyCPULimit: "1"   # replaces the defaults entirely
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/example/recommendations:4.2.0
+```
+
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: recommendations, namespace: shop}
+spec:
+  template:
+    metadata:
+      annotations:
+        sidecar.istio.io/proxyCPU: "100m"        # the requests, with the limit
+        sidecar.istio.io/proxyMemory: "128Mi"
+        sidecar.istio.io/proxyCPULimit: "1"
     spec:
       containers:
       - name: app
@@ -48,6 +78,13 @@ spec:
 ## Fix
 Set the requests too (`sidecar.istio.io/proxyCPU`, `sidecar.istio.io/proxyMemory`) whenever
 you set a limit annotation, and give `global.proxy.resources` a `requests` block.
+
+## References
+- istio/istio `manifests/charts/istio-control/istio-discovery/files/injection-template.yaml`:
+  how the annotations replace the global resources
+- linkerd/linkerd2 `charts/linkerd-control-plane/values.yaml`: Linkerd's proxy resource defaults
+- [Resource Annotations](https://istio.io/latest/docs/reference/config/annotations/)
+- [Resource Management for Pods and Containers](https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/)
 """
 
 from __future__ import annotations

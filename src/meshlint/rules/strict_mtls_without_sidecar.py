@@ -2,9 +2,10 @@
 
 Each workload's effective PeerAuthentication mode is computed as Istio does (mesh-wide policy
 in the root namespace, then the namespace's, then a workload selector's, then
-`portLevelMtls`; `UNSET` inherits; oldest wins within a level; nothing means PERMISSIVE; see
-`meshlint.mesh.peerauth`). Sidecar presence is Istio's injection decision (or, for live pods,
-an `istio-proxy` container); ambient-mode workloads count as meshed. Reported:
+`portLevelMtls`; `UNSET` inherits; oldest wins within a level; nothing means PERMISSIVE: istio/istio
+`pilot/pkg/security/authn/policy_applier.go`, `ComposePeerAuthentication`). Sidecar presence
+is Istio's injection decision (istio/istio `pkg/kube/inject/inject.go`, `injectRequired`; or,
+for live pods, an `istio-proxy` container); ambient-mode workloads count as meshed. Reported:
 
 - every workload *without* a sidecar in the scope of a STRICT policy: the policy is not
   enforced on it, and its own plaintext calls to STRICT workloads are rejected;
@@ -29,6 +30,12 @@ policy is applied.
 
 ## Example
 ```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+  labels: {istio-injection: enabled}
+---
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication
 metadata: {name: default, namespace: payments}
@@ -50,11 +57,45 @@ spec:
         image: ghcr.io/example/settlement-exporter:1.3.0
 ```
 
+## Fixed example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+  labels: {istio-injection: enabled}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: payments}
+spec:
+  mtls: {mode: STRICT}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: settlement-exporter, namespace: payments}
+spec:
+  template:
+    metadata:
+      labels:
+        app: settlement-exporter   # no opt-out: the namespace injects it
+    spec:
+      containers:
+      - name: exporter
+        image: ghcr.io/example/settlement-exporter:1.3.0
+```
+
 ## Fix
 Inject a sidecar into the workload (remove the opt-out, label its namespace) or move it to
 ambient mode; if it must stay outside the mesh, give the workloads it calls a PERMISSIVE
 `portLevelMtls` for the ports it uses. For a DestinationRule, use `tls.mode: DISABLE` (or drop
 `tls` and let auto-mTLS decide) for hosts without sidecars.
+
+## References
+- istio/istio `pilot/pkg/security/authn/policy_applier.go`: the effective PeerAuthentication mode
+- istio/istio `pkg/kube/inject/inject.go`: whether a pod gets a sidecar
+- [PeerAuthentication](https://istio.io/latest/docs/reference/config/security/peer_authentication/)
+- [Sidecar injection](https://istio.io/latest/docs/setup/additional-setup/sidecar-injection/)
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Every `destination.subset` of a VirtualService route (http, tcp, tls, and mirror
 defined in the `subsets` of a DestinationRule for that host. Hosts are compared fully
 qualified: a short host is expanded in the namespace of the resource that writes it (the
 VirtualService for the route, the DestinationRule for its `host`), as Istio does. Same check
-as `istioctl analyze` IST0101 for subsets.
+as `istioctl analyze` IST0101 for subsets (istio/istio
+`pkg/config/analysis/analyzers/virtualservice/destinationrules.go`).
 
 A subset of a host for which no DestinationRule is in the input may be defined elsewhere: that
 is a warning, not an error.
@@ -24,7 +25,7 @@ spec:
   hosts: [reviews]
   http:
   - route:
-    - destination: {host: reviews, subset: v3}   # the DestinationRule defines v1 and v2 only
+    - destination: {host: reviews, subset: v3}   # only v1 and v2 are defined
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -36,9 +37,36 @@ spec:
   - {name: v2, labels: {version: v2}}
 ```
 
+## Fixed example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v3}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+  - {name: v3, labels: {version: v3}}   # defined before traffic is routed to it
+```
+
 ## Fix
 Define the subset in the host's DestinationRule (apply it before the VirtualService), or
 route to a subset that exists.
+
+## References
+- istio/istio `pkg/config/analysis/analyzers/virtualservice/destinationrules.go`: `istioctl analyze` IST0101 for subsets
+- [DestinationRule: subsets](https://istio.io/latest/docs/reference/config/networking/destination-rule/)
+- [Traffic Shifting](https://istio.io/latest/docs/tasks/traffic-management/traffic-shifting/)
 """
 
 from __future__ import annotations
@@ -49,29 +77,38 @@ from ..finding import Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import expand_host
+from ..resource import Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     domain = index.facts.domain
-    defined_by: dict[str, str] = {}  # host -> the subsets its DestinationRules define, as the message lists them
+    subsets_of: dict[str, _Subsets] = {}  # once per host: many routes may go there
     for vs in index.of_kind("VirtualService"):
         for dest in routes.destinations(vs):
             if not dest.subset:
                 continue
             fqdn = expand_host(dest.host, vs.namespace, domain)
-            policies = index.destination_policies(fqdn)
-            if dest.subset in policies.subsets:
+            subsets = subsets_of.get(fqdn)
+            if subsets is None:
+                subsets = subsets_of[fqdn] = _Subsets(index.destination_rules_for(fqdn))
+            if dest.subset in subsets.defined:
                 continue
-            if not policies.refs:  # the DestinationRule may be elsewhere (SPEC §2): not an error
+            if not subsets.rules:  # the DestinationRule may be elsewhere (SPEC §2): not an error
                 yield RULE.finding(NO_DESTINATION_RULE_IN_INPUT, vs, dest.path + ("subset",), subset=dest.subset,
                                    host=dest.host)
                 continue
-            names = defined_by.get(fqdn)
-            if names is None:
-                names = defined_by[fqdn] = some_of(sorted(n for n in policies.subsets if n)) or "no subsets"
-            first = policies.refs[0]
-            yield RULE.finding(MISSING_SUBSET, vs, dest.path + ("subset",), related=policies.refs,
-                               subset=dest.subset, host=dest.host, names=names, rule=f"{first.namespace}/{first.name}")
+            yield RULE.finding(MISSING_SUBSET, vs, dest.path + ("subset",), related=subsets.rules,
+                               subset=dest.subset, host=dest.host, names=subsets.names, rule=subsets.first)
+
+
+class _Subsets:
+    """The subsets the DestinationRules of one host define, and how the message names them."""
+
+    def __init__(self, rules: list[Resource]) -> None:
+        self.rules = tuple(dr.ref for dr in rules)
+        self.defined = {s.get("name") for dr in rules for s in dr.spec.get("subsets") or () if isinstance(s, dict)}
+        self.names = some_of(sorted(n for n in self.defined if n)) or "no subsets"
+        self.first = f"{rules[0].namespace}/{rules[0].name}" if rules else ""
 
 
 MISSING_SUBSET = Variant(
