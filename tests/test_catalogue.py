@@ -159,7 +159,11 @@ def test_codes_known_outside_the_rules_come_from_the_rules():
                                         "IST0173": {"ML107"}, "IST0174": {"ML107"}, "IST0109": {"ML108"},
                                         "IST0130": {"ML109"}, "IST0131": {"ML109"}, "IST0149": {"ML110"},
                                         "IST0165": {"ML102"}, "IST0145": {"ML111"}, "IST0138": {"ML112"},
-                                        "IST0162": {"ML114"}}
+                                        "IST0162": {"ML114"}, "IST0151": {"ML404"}, "IST0155": {"ML404"},
+                                        "IST0152": {"ML408"}, "IST0153": {"ML408"}, "IST0154": {"ML408"},
+                                        "IST0107": {"ML405"}, "IST0108": {"ML405"}, "IST0125": {"ML405"},
+                                        "IST0146": {"ML406"}, "IST0147": {"ML406"},
+                                        "IST0139": {"ML407"}}
     assert {rules.area(r).digit for r in rules.ALL} == {"0", "1", "2", "3", "4"}
     assert sorted({r.footgun for r in rules.ALL if r.footgun}) == list(range(1, 11))
 

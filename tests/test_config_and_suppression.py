@@ -60,6 +60,7 @@ def test_explicit_config_and_options_and_severity(tmp_path, findings, manifests)
     ("known-gateways: edge\n", "known-gateways: expected a list of strings"),
     ("known-gateways: [edge]\n", "'edge' is not of the form namespace/name"),
     ("native-sidecars: yes please\n", "native-sidecars: expected true or false"),
+    ("istio-cni: enabled\n", "istio-cni: expected true or false"),
     ("retry-amplification: {max-paths: 3}\n", "retry-amplification.max-paths: unknown option for ML302"),
     ("retry-amplification: {max-amplification: lots}\n", "max-amplification: expected float"),
     ("ignore-resources: [{resource: nope}]\n", "ignore-resources[0].resource"),
@@ -387,4 +388,57 @@ spec:
 def test_istioctl_codes_of_the_routing_rules_suppress_them(tmp_path, findings, value, left):
     (tmp_path / "vs.yaml").write_text(ROUTING % value)
     doc, _ = findings(str(tmp_path / "vs.yaml"), "--select", "ML106,ML109")
+    assert {f["code"] for f in doc["findings"]} == left
+
+
+WORKLOADS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: edge}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gateway
+  namespace: edge
+  annotations:
+    galley.istio.io/analyze-suppress: "%s"
+    sidecar.istio.io/inject: "false"
+spec:
+  selector:
+    matchLabels: {istio: gateway}
+  template:
+    metadata:
+      labels: {istio: gateway}
+    spec:
+      containers:
+      - {name: istio-proxy, image: auto}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata:
+  name: limits
+  namespace: edge
+  annotations:
+    galley.istio.io/analyze-suppress: "%s"
+spec:
+  configPatches:
+  - applyTo: CLUSTER
+    match: {proxy: {proxyVersion: '^1\\\\.24.*'}}
+    patch: {operation: REPLACE, value: {connect_timeout: 2s}}
+  - applyTo: HTTP_FILTER
+    match: {proxy: {proxyVersion: '^1\\\\.24.*'}}
+    patch: {operation: INSERT_BEFORE, value: {name: envoy.filters.http.lua}}
+"""
+
+
+@pytest.mark.parametrize("deployment,envoyfilter,left", [
+    ("", "", {"ML404", "ML405", "ML406", "ML408"}),
+    ("IST0107", "IST0152", {"ML404", "ML406"}),  # the misplaced annotation; REPLACE on a CLUSTER
+    ("IST0146", "IST0151", {"ML405", "ML408"}),  # image: auto; the relative operation
+    ("IST0146,IST0108", "IST0155,IST0154", set()),  # any code of the rule suppresses all of it
+])
+def test_istioctl_codes_of_the_workload_rules_suppress_them(tmp_path, findings, deployment, envoyfilter, left):
+    (tmp_path / "w.yaml").write_text(WORKLOADS % (deployment, envoyfilter))
+    doc, _ = findings(str(tmp_path / "w.yaml"), "--select", "ML404,ML405,ML406,ML408")
     assert {f["code"] for f in doc["findings"]} == left

@@ -37,3 +37,24 @@ def test_findings_do_not_depend_on_the_order_of_the_input(tmp_path):
         path.write_text(yaml.safe_dump_all(order))
         seen.append(key(check(Inputs([str(path)]), from_mapping({}, rules.BY_CODE))))
     assert seen[0] == seen[1] and len(seen[0]) > 15
+
+
+def test_init_container_network_calls_are_recognised():
+    """ML409: which commands call the network, and where to (the port decides exclusions)."""
+    from meshlint.rules.init_container_network_blocked import network_call
+
+    def call(command, env=(), dns=False):
+        found = network_call({"command": command, "env": [{"name": k, "value": v} for k, v in env]}, dns)
+        return found and (found.tool, found.host, found.port)
+
+    assert call(["sh", "-c", "until nc -z kafka 9092; do sleep 1; done"]) == ("nc", "kafka", 9092)
+    assert call(["sh", "-c", "wget -qO- http://$ADDR/healthz"], [("ADDR", "frontend:8080")]) == \
+        ("wget", "frontend", 8080)
+    assert call(["curl", "-fsS", "https://config.example.com/app.json"]) == ("curl", "config.example.com", 443)
+    assert call(["/wait-for-it.sh", "db:5432", "--", "echo", "up"]) == ("wait-for-it.sh", "db", 5432)
+    assert call(["pg_isready", "-h", "orders-db", "-p", "5432"]) == ("pg_isready", "orders-db", 5432)
+    assert call(["dockerize", "-wait", "tcp://mysql:3306"]) == ("dockerize", "mysql", 3306)
+    assert call(["sh", "-c", "until getent hosts db; do sleep 1; done"]) is None  # DNS, not captured
+    assert call(["sh", "-c", "until getent hosts db; do sleep 1; done"], dns=True) == ("getent", "", None)
+    assert call(["cp", "-r", "/defaults/.", "/config/"]) is None
+    assert call(["sh", "-c", "chown -R 1000 /data && echo file:///data"]) is None

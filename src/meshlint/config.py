@@ -41,6 +41,7 @@ class Facts:
         """A host the user says exists outside the input (`known-hosts`, globs allowed)."""
         return any(fnmatch.fnmatchcase(host, pattern) for pattern in self.known_hosts)
     native_sidecars: bool = False
+    istio_cni: bool | None = None  # the pods' traffic redirect comes from Istio CNI (None: unknown)
     istio_version: str = ""
     domain: str = DOMAIN
     default_namespace: str = "default"  # of resources that set none, as kubectl does
@@ -119,7 +120,7 @@ def _code_ranges(rules: Mapping[str, Rule]) -> str:
 
 
 ENV_KEYS = {"root-namespace", "injected-namespaces", "uninjected-namespaces", "known-gateways", "known-hosts",
-            "native-sidecars", "istio-version"}
+            "native-sidecars", "istio-cni", "istio-version"}
 TOP_KEYS = {"select", "ignore", "severity", "fail-on", "default-namespace", "ignore-resources"} | ENV_KEYS
 
 
@@ -164,6 +165,10 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
             if not isinstance(value, bool):
                 raise ConfigError(f"{at}: expected true or false")
             facts = replace(facts, native_sidecars=value)
+        elif key == "istio-cni":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{at}: expected true or false")
+            facts = replace(facts, istio_cni=value)
         elif key == "injected-namespaces":
             facts = replace(facts, injected_namespaces=frozenset(_strings(value, at)))
         elif key == "uninjected-namespaces":
@@ -316,6 +321,8 @@ def effective(config: Config, rules: Mapping[str, Rule], mesh_config: str = "", 
         "known-hosts": sorted(facts.known_hosts),
         "native-sidecars": facts.native_sidecars,
     }
+    if facts.istio_cni is not None:
+        settings["istio-cni"] = facts.istio_cni
     if facts.istio_version:
         settings["istio-version"] = facts.istio_version
     settings |= {r.name: dict(config.options_for(r)) for r in rules.values() if r.options}
@@ -327,6 +334,8 @@ def effective(config: Config, rules: Mapping[str, Rule], mesh_config: str = "", 
         f"--call-graph: {f'{call_edges} edges' if call_edges else '(none)'}",
         f"rules that do not run: {', '.join(disabled) or '(none)'}",
     ]
+    if facts.istio_cni is None:
+        notes.append("istio-cni: not set")
     if not facts.istio_version:
         notes.append("istio-version: not set")
     header = "".join(f"# {note}\n" for note in ["meshlint configuration in effect", *notes])

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .config import Facts
 from .mesh import hosts as hostnames
 from .mesh import routes
-from .mesh.injection import Sidecar, UnlistedNamespaces, sidecar
+from .mesh.injection import Sidecar, UnlistedNamespaces, sidecar, webhook_decision
 from .mesh.meshconfig import MeshSettings, settings
 from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
@@ -164,6 +164,12 @@ class Index:
     @cached_property
     def _service_namespaces(self) -> frozenset[str]:
         return frozenset(s.namespace for s in self._by_kind.get("Service", ()))
+
+    def services_in(self, namespace: str) -> bool:
+        """Does the input hold any Service of `namespace`? (When not, a Service said to be there
+        is "not in the input", not missing.)"""
+        self._touch("Service")
+        return namespace in self._service_namespaces
 
     @cached_property
     def _resolutions(self) -> dict[tuple[str, str, tuple[str, ...]], Resolution]:
@@ -408,9 +414,26 @@ class Index:
             self._sidecars[id(w)] = found
         return found
 
+    @cached_property
+    def _injections(self) -> dict[int, Sidecar]:
+        return {}
+
+    def injection(self, w: Workload) -> Sidecar:
+        """Would Istio's injector inject the workload's pods (`mesh.injection.webhook_decision`),
+        whatever proxy container the pod spec lists itself? Unknown namespaces are settled as
+        for `sidecar`, and the decision carries the assumption it rests on."""
+        self._touch(*SIDECAR_INPUTS)
+        found = self._injections.get(id(w))
+        if found is None:
+            ns = self._by_ref.get(Ref("Namespace", "", w.namespace))
+            found = webhook_decision(w, ns, self._unlisted_namespaces, self._mesh)
+            self._injections[id(w)] = found
+        return found
+
     def assumptions(self) -> list[str]:
         """The assumptions the injection decisions made so far rest on, each once."""
-        return list(dict.fromkeys(sc.assumption for sc in self._sidecars.values() if sc.assumption))
+        decisions = [*self._sidecars.values(), *self._injections.values()]
+        return list(dict.fromkeys(sc.assumption for sc in decisions if sc.assumption))
 
     @cached_property
     def _namespaces(self) -> frozenset[str]:

@@ -593,3 +593,43 @@ def test_job_and_deployment_template_paths():
     assert decide(job, namespace(labels=ENABLED)).injected is True
     pod = live_pod({"containers": [{"name": "c"}]})
     assert pod.path == () and pod.spec_path == ("spec",)
+
+
+def _deployment(annotations: dict | None = None) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": NS},
+            "spec": {"template": {"metadata": {"annotations": annotations or {}},
+                                  "spec": {"containers": [{"name": "api"}]}}}}
+
+
+@pytest.mark.parametrize("annotation,values,configured,native", [
+    (None, {}, False, False),
+    ("true", {}, False, True),
+    ("false", {"pilot": {"env": {"ENABLE_NATIVE_SIDECARS": "true"}}}, True, False),  # the pod's word wins
+    (None, {"pilot": {"env": {"ENABLE_NATIVE_SIDECARS": "true"}}}, False, True),
+    (None, {}, True, True),  # native-sidecars: true
+])
+def test_native_sidecar_annotation_takes_precedence(annotation, values, configured, native):
+    """pkg/kube/inject/inject.go: sidecar.istio.io/nativeSidecar over ENABLE_NATIVE_SIDECARS."""
+    from meshlint.mesh.injection import NATIVE_SIDECAR, native_sidecar
+
+    w = pod_template(resource(_deployment({NATIVE_SIDECAR: annotation} if annotation else {})))
+    assert w is not None
+    assert native_sidecar(w, Sidecar(True, "istio", "test"), MeshSettings(values=values), configured) is native
+
+
+def test_istio_cni_is_read_from_the_installation():
+    """Istio CNI (components.cni / the ambient profile / Helm pilot.cni.enabled or istio_cni.enabled /
+    the istio-cni-node DaemonSet) sets up the redirect before init containers run."""
+    from meshlint.mesh.injection import istio_cni
+
+    operator = resource({"kind": "IstioOperator", "metadata": {"name": "installed", "namespace": "istio-system"},
+                         "spec": {"components": {"cni": {"enabled": True}}}})
+    ambient = resource({"kind": "IstioOperator", "metadata": {"name": "ambient", "namespace": "istio-system"},
+                        "spec": {"profile": "ambient"}})
+    daemonset = resource({"kind": "DaemonSet", "metadata": {"name": "istio-cni-node", "namespace": "kube-system"}})
+    assert istio_cni(MeshSettings(), []) == (None, "")
+    assert istio_cni(MeshSettings(operators=[operator]), [])[0] is True
+    assert istio_cni(MeshSettings(operators=[ambient]), [])[0] is True
+    assert istio_cni(MeshSettings(values={"pilot": {"cni": {"enabled": False}}}), [daemonset])[0] is False
+    assert istio_cni(MeshSettings(values={"istio_cni": {"enabled": True}}), [])[0] is True
+    assert istio_cni(MeshSettings(), [daemonset]) == (True, "DaemonSet kube-system/istio-cni-node runs Istio CNI")

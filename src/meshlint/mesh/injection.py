@@ -153,6 +153,14 @@ def istio_sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNam
     return decided
 
 
+def webhook_decision(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces,
+                     mesh: MeshSettings) -> Sidecar:
+    """Would the injector inject this pod? The webhook's decision alone, whatever containers the
+    pod lists itself (a gateway Deployment's `istio-proxy` with `image: auto` is a placeholder
+    that only injection fills in)."""
+    return _decision(w, namespace, unlisted, mesh)
+
+
 def _decision(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces, mesh: MeshSettings) -> Sidecar:
     """The webhook's decision; with an assumed namespace, it carries the assumption only when
     the other outcome of the assumption would decide otherwise."""
@@ -267,3 +275,45 @@ def sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespace
         return istio
     linkerd = linkerd_sidecar(w, namespace)
     return linkerd if linkerd else istio
+
+
+NATIVE_SIDECAR = "sidecar.istio.io/nativeSidecar"
+
+
+def native_sidecar(w: Workload, sc: Sidecar, mesh: MeshSettings, configured: bool) -> bool:
+    """Is the Istio sidecar of the workload a native (init container) sidecar? The pod
+    annotation `sidecar.istio.io/nativeSidecar` decides when set (istio/istio
+    `pkg/kube/inject/inject.go`: it takes precedence over `ENABLE_NATIVE_SIDECARS`); else a live
+    pod's own containers, `native-sidecars` in the configuration, or istiod's
+    `ENABLE_NATIVE_SIDECARS` in the Helm values."""
+    annotation = str(w.annotations.get(NATIVE_SIDECAR, "")).lower()
+    if annotation in ("true", "false"):
+        return annotation == "true"
+    env = mesh.value("pilot", "env", "ENABLE_NATIVE_SIDECARS")
+    return sc.native or configured or str(env).lower() == "true"
+
+
+def istio_cni(mesh: MeshSettings, cni_daemonsets: list[Resource]) -> tuple[bool | None, str]:
+    """Does the installation set up the pods' traffic redirect with Istio CNI (at pod network
+    setup, before any init container) rather than the `istio-init` container (which the
+    injector moves after the application's init containers: istio/istio
+    `pkg/kube/inject/inject.go`, `reorderPod`)? (None, "") when the input does not say; else
+    the answer and where it was read."""
+    operators = [(op.spec, f"IstioOperator {op.namespace}/{op.name}") for op in mesh.operators]
+    if mesh.file is not None and isinstance(mesh.file.data.get("spec"), dict):
+        operators.append((mesh.file.data["spec"], mesh.file.name))
+    for spec, where in operators:
+        components = spec.get("components")
+        cni = components.get("cni") if isinstance(components, dict) else None
+        enabled = cni.get("enabled") if isinstance(cni, dict) else None
+        if isinstance(enabled, bool):
+            return enabled, f"{where} sets components.cni.enabled: {str(enabled).lower()}"
+        if spec.get("profile") == "ambient":
+            return True, f"{where} installs the ambient profile, which runs Istio CNI"
+    for path in (("pilot", "cni", "enabled"), ("istio_cni", "enabled")):
+        value = mesh.value(*path)
+        if isinstance(value, bool):
+            return value, f"the Helm values set {'.'.join(path)}: {str(value).lower()}"
+    for ds in cni_daemonsets:
+        return True, f"DaemonSet {ds.namespace}/{ds.name} runs Istio CNI"
+    return None, ""

@@ -13,6 +13,7 @@ from ..finding import Rule
 from ..load import ProblemKind
 from . import (
     aggressive_retries,
+    annotation_ignored,
     backend_ref_not_permitted,
     canary_without_outlier_detection,
     certificate_shared_by_gateways,
@@ -21,17 +22,21 @@ from . import (
     debug_headers_exposed,
     destination_host_not_found,
     destination_rule_targets_nothing,
+    envoyfilter_operation_ignored,
     envoyfilter_unpinned,
     external_host_without_gateway,
     gateway_not_found,
     gateway_port_not_in_service,
     gateway_workload_not_found,
     host_not_in_gateway,
+    image_auto_without_injection,
     in_place_upgrade,
+    init_container_network_blocked,
     invalid_resource,
     invalid_yaml,
     job_sidecar_injected,
     jwt_claim_route_without_authn,
+    overlapping_injection_webhooks,
     port_protocol_unset,
     probe_blocked_by_mtls,
     retries_without_circuit_breaker,
@@ -75,6 +80,11 @@ ALL: tuple[Rule, ...] = (
     sidecar_resources_unset.RULE,
     in_place_upgrade.RULE,
     envoyfilter_unpinned.RULE,
+    annotation_ignored.RULE,
+    image_auto_without_injection.RULE,
+    overlapping_injection_webhooks.RULE,
+    envoyfilter_operation_ignored.RULE,
+    init_container_network_blocked.RULE,
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL}

@@ -6,9 +6,15 @@ releases. Reported:
 
 - a `configPatches` entry without `match.proxy.proxyVersion` (a regex such as `^1\\.22.*`):
   it applies to every proxy version, including the ones an upgrade brings;
-- a relative operation (`INSERT_BEFORE`, `INSERT_AFTER`) in an EnvoyFilter without `priority`:
-  its position depends on the order in which filters happen to be applied (`istioctl analyze`
-  IST0151, istio/istio `pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go`).
+- a relative operation in an EnvoyFilter without `priority` (or with the default 0): its
+  position depends on the order in which filters happen to be applied (`istioctl analyze`
+  IST0151, and IST0155 when another patch of that filter is pinned to a proxy version; istio/istio
+  `pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go`). Relative are `INSERT_BEFORE` and
+  `INSERT_AFTER`; `REPLACE` on `HTTP_FILTER`, `NETWORK_FILTER` and `VIRTUAL_HOST` (and on
+  `LISTENER_FILTER`, which istiod replaces too); `REMOVE` on anything but
+  `ROUTE_CONFIGURATION` (`istioctl analyze` also exempts `HTTP_ROUTE`, whose routes istiod does
+  remove). `INSERT_FIRST`, `ADD` and `MERGE` are not. An operation istiod ignores for its
+  `applyTo` is ML408's.
 
 ## Why it matters
 During an upgrade the old and the new proxies run side by side. An unpinned patch that no
@@ -64,7 +70,8 @@ each new version before widening the regex. Prefer first-class APIs (Telemetry, 
 AuthorizationPolicy) where they exist.
 
 ## References
-- istio/istio `pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go`: `istioctl analyze` IST0151
+- istio/istio `pkg/config/analysis/analyzers/envoyfilter/envoyfilter.go`: `istioctl analyze` IST0151, IST0155
+- [istio/istio#59688](https://github.com/istio/istio/pull/59688): REPLACE on VIRTUAL_HOST is valid (and relative)
 - [EnvoyFilter](https://istio.io/latest/docs/reference/config/networking/envoy-filter/)
 - [IST0151 EnvoyFilterUsesRelativeOperation](https://istio.io/latest/docs/reference/config/analysis/ist0151/)
 """
@@ -75,22 +82,23 @@ from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
-
-RELATIVE = ("INSERT_BEFORE", "INSERT_AFTER")
+from ..mesh.envoyfilter import has_priority, relative
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     for ef in index.of_kind("EnvoyFilter"):
         spec = ef.spec
-        has_priority = spec.get("priority") is not None
+        prioritized = has_priority(spec)
         for i, patch in enumerate(spec.get("configPatches") or ()):
+            if not isinstance(patch, dict) or not isinstance(patch.get("patch"), dict):
+                continue  # no operation: nothing is applied (istio's analyzer stops there)
             match = patch.get("match") or {}
             proxy = match.get("proxy") or {}
             if not proxy.get("proxyVersion"):
                 path = ("spec", "configPatches", i, "match") if "match" in patch else ("spec", "configPatches", i)
                 yield RULE.finding(NO_PROXY_VERSION, ef, path, n=i, apply=patch.get("applyTo") or "?")
             operation = (patch.get("patch") or {}).get("operation")
-            if operation in RELATIVE and not has_priority:
+            if relative(patch.get("applyTo"), operation) and not prioritized:
                 yield RULE.finding(RELATIVE_WITHOUT_PRIORITY, ef, ("spec", "configPatches", i, "patch", "operation"),
                                    n=i, op=operation)
 
@@ -102,7 +110,7 @@ NO_PROXY_VERSION = Variant(
     "Add match.proxy.proxyVersion (e.g. '^1\\.22.*') for the version this patch was tested with.")
 RELATIVE_WITHOUT_PRIORITY = Variant(
     "relative-without-priority", Severity.WARNING,
-    "patch {n} uses {op} without spec.priority: its position depends on the order in which EnvoyFilters "
+    "patch {n} uses {op} without spec.priority: its effect depends on the order in which EnvoyFilters "
     "are applied",
     "Set spec.priority so the order of relative patches is explicit.")
 
@@ -113,5 +121,6 @@ RULE = Rule(
     inputs=frozenset({"EnvoyFilter"}),
     variants=(NO_PROXY_VERSION, RELATIVE_WITHOUT_PRIORITY),
     check=check,
+    istio_codes=frozenset({"IST0151", "IST0155"}),
     footgun=9,
 )
