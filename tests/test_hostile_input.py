@@ -205,6 +205,16 @@ def test_a_kustomization_with_a_bad_tag_is_ml001_not_an_internal_error(files, ru
         in proc.stdout
 
 
+def test_annotation_values_of_5000_digits_are_out_of_range(files, run):
+    annotations = {"status.sidecar.istio.io/port": LONG_NUMBER, "proxy.istio.io/config": _alias_bomb(9),
+                   "traffic.sidecar.istio.io/excludeOutboundIPRanges": f"10.0.0.0/{LONG_NUMBER}"}
+    pod = yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "annotations": annotations},
+                          "spec": {"containers": [{"name": "app"}]}})
+    proc = run("check", str(files("pod.yaml", pod)), "--select", "ML405")
+    assert "value out of range: '9999999999" in proc.stdout and "bad bits" not in proc.stdout
+    assert "proxy.istio.io/config" in proc.stdout and "Exceeds" not in proc.stdout
+
+
 # --- configuration files ---------------------------------------------------------------------
 
 DEEP_DOTTED_KEY = "severity.ML101" + ".a" * 5000 + " = 1"  # TOML reads it; printing it recurses

@@ -119,12 +119,15 @@ from ..mesh.gateways import (
     stock_assumed,
 )
 from ..mesh.workloads import WORKLOAD_KINDS
+from ..resource import Ref
 
 SHOWN = 3  # Services named in one message
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     root = index.facts.root_namespace
+    # per selector: the ports its Services expose, their names, and their refs (None: no Service)
+    reachable: dict[tuple, tuple[set[int], list[str], tuple[Ref, ...]] | None] = {}
     for gw in index.of_kind("Gateway"):
         selector = gw.spec.get("selector") or {}
         servers = [(s, server_port(server)) for s, server in enumerate(gw.spec.get("servers") or ())]
@@ -141,17 +144,21 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                         yield RULE.finding(NOT_ON_STOCK_SERVICE, gw, ("spec", "servers", s, "port", "number"),
                                            port=port, ports=ports)
             continue
-        services = {id(svc): (svc, w) for w in workloads for svc in index.services_of(w)}
-        if not services:
+        key = tuple(sorted(selector.items()))
+        if key not in reachable:  # once per selector: every Gateway of the workloads may give it
+            services = {id(svc): (svc, w) for w in workloads for svc in index.services_of(w)}
+            reachable[key] = (service_ports((svc.spec, w) for svc, w in services.values()),
+                              sorted({svc.display().split(" ", 1)[1] for svc, _ in services.values()}),
+                              tuple(svc.ref for svc, _ in services.values())) if services else None
+        found = reachable[key]
+        if found is None:
             continue  # the gateway's Service is not in the input
-        exposed = service_ports((svc.spec, w) for svc, w in services.values())
-        shown = sorted({svc.display().split(" ", 1)[1] for svc, _ in services.values()})
+        exposed, shown, refs = found
         names = ", ".join(shown[:SHOWN]) + (f" and {len(shown) - SHOWN} more" if len(shown) > SHOWN else "")
         for s, port in servers:
             if port not in exposed:
                 yield RULE.finding(NOT_ON_SERVICE, gw, ("spec", "servers", s, "port", "number"),
-                                   related=tuple(svc.ref for svc, _ in services.values()), port=port,
-                                   services=names, selector=selector_text(selector),
+                                   related=refs, port=port, services=names, selector=selector_text(selector),
                                    plural="s" if len(shown) > 1 else "")
 
 
