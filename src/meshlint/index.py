@@ -315,6 +315,19 @@ class Index:
         return [w for w in smallest if all(w.labels.get(k) == v for k, v in selector.items())]
 
     @cached_property
+    def _workloads_by_namespace(self) -> Mapping[str, list[Workload]]:
+        out: dict[str, list[Workload]] = defaultdict(list)
+        for w in self._workloads:
+            out[w.namespace].append(w)
+        return out
+
+    def workloads_in(self, namespace: str) -> list[Workload]:
+        """The workloads of `namespace` in the input (none: the input does not hold them, which
+        is not to say the namespace has none)."""
+        self._touch(*WORKLOAD_KINDS)
+        return self._workloads_by_namespace.get(namespace, [])
+
+    @cached_property
     def _workload_labels_any(self) -> Mapping[tuple[str, str], list[Workload]]:
         out: dict[tuple[str, str], list[Workload]] = defaultdict(list)
         for w in self._workloads:

@@ -161,12 +161,13 @@ GATEWAY = Map({
     })),
 })
 
+CLIENT_TLS = Map({"mode": STR, "caCertificates": STR, "credentialName": STR, "insecureSkipVerify": BOOL})
 TRAFFIC_POLICY = Map({
     "connectionPool": Map({"http": Map({"maxRetries": INT})}),
     "outlierDetection": Map({}),
     "retryBudget": Map({}),
-    "tls": Map({"mode": STR}),
-    "portLevelSettings": ListOf(Map({"port": PORT_SELECTOR, "tls": Map({"mode": STR}),
+    "tls": CLIENT_TLS,
+    "portLevelSettings": ListOf(Map({"port": PORT_SELECTOR, "tls": CLIENT_TLS,
                                      "connectionPool": Map({"http": Map({"maxRetries": INT})}),
                                      "outlierDetection": Map({})})),
 })
@@ -176,9 +177,11 @@ DESTINATION_RULE = Map({
     "exportTo": STRINGS,
     "trafficPolicy": TRAFFIC_POLICY,
     "subsets": ListOf(Map({"name": STR, "labels": STR_MAP, "trafficPolicy": TRAFFIC_POLICY})),
+    "workloadSelector": Map({"matchLabels": STR_MAP}),
 })
 
-SERVICE_ENTRY = Map({"hosts": STRINGS, "exportTo": STRINGS, "location": STR})
+SERVICE_ENTRY = Map({"hosts": STRINGS, "exportTo": STRINGS, "location": STR, "addresses": STRINGS,
+                     "ports": ListOf(Map({"number": INT, "protocol": STR, "name": STR}))})
 
 # --- Kubernetes core ----------------------------------------------------------------------
 
@@ -252,12 +255,14 @@ CONTAINER = Map({
     "readinessProbe": PROBE,
     "startupProbe": PROBE,
     "resources": Map({"requests": MapOf(QUANTITY), "limits": MapOf(QUANTITY)}),
+    "securityContext": Map({"runAsUser": INT}),
 })
 POD_SPEC = Map({
     "hostNetwork": BOOL,
     "nodeName": STR,
     "containers": ListOf(CONTAINER),
     "initContainers": ListOf(CONTAINER),
+    "securityContext": Map({"runAsUser": INT}),
 })
 POD_TEMPLATE = Map({
     "metadata": Map({"labels": STR_MAP, "annotations": STR_MAP}),
@@ -280,6 +285,12 @@ ENVOY_FILTER = Map({
         "match": Map({"context": STR, "proxy": Map({"proxyVersion": STR})}),
         "patch": Map({"operation": STR}),
     })),
+})
+# the policies that pick workloads by `selector` or attach by `targetRef(s)`
+WORKLOAD_POLICY = Map({
+    "selector": Map({"matchLabels": STR_MAP}),
+    "targetRef": Map({"group": STR, "kind": STR, "name": STR}),
+    "targetRefs": ListOf(Map({"group": STR, "kind": STR, "name": STR})),
 })
 ISTIO_OPERATOR = Map({"revision": STR, "meshConfig": Map({}), "values": Map({})})
 
@@ -308,6 +319,10 @@ OBJECTS: dict[str, Shape] = {
     "PeerAuthentication": Map({"spec": PEER_AUTHENTICATION}),
     "EnvoyFilter": Map({"spec": ENVOY_FILTER}),
     "IstioOperator": Map({"spec": ISTIO_OPERATOR}),
+    "AuthorizationPolicy": Map({"spec": WORKLOAD_POLICY}),
+    "RequestAuthentication": Map({"spec": WORKLOAD_POLICY}),
+    "Telemetry": Map({"spec": WORKLOAD_POLICY}),
+    "WasmPlugin": Map({"spec": WORKLOAD_POLICY}),
     "ConfigMap": Map({"data": STR_MAP}),
 }
 

@@ -50,6 +50,7 @@ class MeshSettings:
     operators: list[Resource] = field(default_factory=list)
     value_sources: list[ValueSource] = field(default_factory=list)
     file: MeshConfigFile | None = None  # the --mesh-config file, when one was given
+    tags: list[str] = field(default_factory=list)  # IstioOperator `spec.tag`: the image tags installed
 
     @property
     def has_mesh_config(self) -> bool:
@@ -62,6 +63,13 @@ class MeshSettings:
                 return default
             node = node.get(step)
         return default if node is None else node
+
+    def istio_version(self) -> tuple[int, int] | None:
+        """The oldest Istio minor version whose images the installation in the input names
+        (IstioOperator `spec.tag`, Helm `global.tag`: `1.22.3`, `1.22.3-distroless`), or None."""
+        tags = [*self.tags, self.value("global", "tag", default="")]
+        found = [v for v in (minor_version(t) for t in tags if isinstance(t, str)) if v is not None]
+        return min(found, default=None)
 
     @property
     def injection_policy(self) -> str:
@@ -79,6 +87,17 @@ class MeshSettings:
         if found is None:
             found = self.value("sidecarInjectorWebhook", name)
         return found if isinstance(found, list) else []
+
+
+def minor_version(text: str) -> tuple[int, int] | None:
+    """`1.22.3`, `v1.22`, `1.22.3-distroless` -> (1, 22); None when it names no version."""
+    parts = text.strip().lstrip("v").split(".")
+    if len(parts) < 2:
+        return None
+    try:
+        return int(parts[0]), int(parts[1].split("-")[0])
+    except ValueError:
+        return None
 
 
 def deep_merge(base: dict, overlay: Mapping) -> dict:
@@ -216,6 +235,9 @@ def _add_operator(out: MeshSettings, spec: Mapping[str, Any], source: str) -> No
     revision = spec.get("revision")
     if isinstance(revision, str) and revision:
         out.revisions.add(revision)
+    tag = spec.get("tag")
+    if isinstance(tag, str) and tag:  # a YAML float (`tag: 1.20`) has lost the version already
+        out.tags.append(tag)
 
 
 def proxy_config(settings: MeshSettings, annotations: Mapping[str, str]) -> tuple[dict, str]:
