@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     r = f.resource
-    return {
+    out = {
         "code": f.code,
         "name": f.name,
         "variant": f.variant,
@@ -35,6 +35,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         # SPEC §3: what `meshlint fix` can do about it ("safe", "unsafe") or None
         "autofix": f.autofix.applicability.value if f.autofix is not None else None,
     }
+    if f.related_omitted:  # (additive: `related` keeps its shape, at most finding.MAX_RELATED entries)
+        out["related_omitted"] = f.related_omitted
+    return out
 
 
 def render(result: Result, options: RenderOptions) -> bytes:

@@ -86,7 +86,6 @@ from ..finding import Finding, Options, Rule, Severity, Variant
 from ..fix import edits
 from ..index import Index
 from ..mesh.retries import effective
-from ..mesh.trafficpolicy import has_circuit_breaker
 from ..resource import GATEWAY_API_ROUTES, FieldPath, Resource
 
 
@@ -113,18 +112,20 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | None,
             targets: dict[tuple[str, str | None], str]) -> Iterator[Finding]:
-    bare, related, void = [], [], []
+    bare: list[str] = []
+    hosts: list[str] = []
+    void: Resource | None = None  # the first DestinationRule that would protect one, but names nothing
     unprotected: list[tuple[str, str | None]] = []
     for (fqdn, subset), shown in targets.items():
-        found = index.destination_rules_for(fqdn)
-        rules = [dr for dr in found if not index.destination_rule_names_nothing(dr)]
-        if has_circuit_breaker(rules, subset):
+        policies = index.destination_policies(fqdn)
+        if policies.breaker.covers(subset):
             continue
         bare.append(f"{shown} (subset {subset})" if subset else shown)
+        hosts.append(fqdn)
         unprotected.append((fqdn, subset))
-        related += [dr.ref for dr in found]
-        void += [dr for dr in found if dr not in rules and has_circuit_breaker([dr], subset)]
+        void = void or policies.breaker.void_cover(subset)
     if bare:
+        related = index.destination_rules_of(hosts)
         # no DestinationRule for any of them in the input: one may exist elsewhere (SPEC §2)
         variant = VOID_CIRCUIT_BREAKER if void else UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
         fix, why = None, ""
@@ -132,10 +133,10 @@ def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | N
             fix = edits.outlier_detection(index, resource, unprotected)
         except edits.NoFix as exc:
             why = str(exc)
-        yield RULE.finding(variant, resource, path, related=tuple(dict.fromkeys(related)), autofix=fix, unfixable=why,
+        yield RULE.finding(variant, resource, path, related=related, autofix=fix, unfixable=why,
                            times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
-                           first=bare[0].split(" ")[0], rule=f"{void[0].namespace}/{void[0].name}" if void else "",
-                           host=void[0].spec.get("host") if void else "")
+                           first=bare[0].split(" ")[0], rule=f"{void.namespace}/{void.name}" if void else "",
+                           host=void.spec.get("host") if void else "")
 
 
 UNPROTECTED_RETRIES = Variant(

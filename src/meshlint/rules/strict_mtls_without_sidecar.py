@@ -107,13 +107,13 @@ from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule,
 from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.hosts import expand_host
-from ..mesh.peerauth import STRICT, Mode
+from ..mesh.injection import Sidecar
+from ..mesh.peerauth import STRICT, Mode, PeerAuthentications
 from ..mesh.workloads import WORKLOAD_KINDS
+from ..resource import Ref, Resource
 
 if TYPE_CHECKING:
-    from ..mesh.mentions import Mention
     from ..mesh.workloads import Workload
-    from ..resource import Resource
 
 
 def _pa(mode: Mode) -> str:
@@ -122,6 +122,8 @@ def _pa(mode: Mode) -> str:
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     pas = index.peer_authentications()
+    # once per Service and port called: many workloads may call it
+    strict_behind: dict[tuple[Ref, int | None], tuple[Mode, Sidecar, Fix | None, str] | None] = {}
     for w in index.workloads():
         sc = index.sidecar(w)
         if sc.meshed or sc.mesh == "linkerd":  # Linkerd's own mTLS: Istio's policies do not apply
@@ -135,29 +137,18 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                                          "one, or keep the workload out of STRICT scope")
             continue
         for svc, mention in index.calls(w):
-            targets = [t for t in index.workloads_of(svc) if index.sidecar(t).meshed]
-            for target in targets:
-                ports = _called_ports(svc, mention, target)
-                strict_ports = [p for p in ports if pas.mode(target.namespace, target.labels, p).mode == STRICT]
-                if ports:
-                    mode = pas.mode(target.namespace, target.labels, strict_ports[0]) if strict_ports else None
-                else:  # the ports it calls are not known: STRICT anywhere is STRICT for it
-                    mode = pas.strict_somewhere(target.namespace, target.labels)
-                target_sidecar = index.sidecar(target)
-                if mode is not None and target_sidecar.istio:
-                    assumed = sc.assumption or target_sidecar.assumption
-                    fix, unfixable = None, ""
-                    try:
-                        policy = pas.applicable(target.namespace, target.labels)[2]
-                        fix = edits.permissive_ports(index, target, strict_ports, policy)
-                    except edits.NoFix as exc:
-                        unfixable = str(exc)
-                    yield RULE.finding(
-                        CALLS_STRICT_WORKLOAD_ASSUMED if assumed else CALLS_STRICT_WORKLOAD, w.resource,
-                        mention.path, related=(svc.ref, mode.decided_by.ref), reason=sc.reason,
-                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed, autofix=fix,
-                        unfixable=unfixable)
-                    break
+            key = (svc.ref, mention.port)
+            if key not in strict_behind:
+                strict_behind[key] = _strict_target(index, pas, svc, mention.port)
+            found = strict_behind[key]
+            if found is not None:
+                mode, target_sidecar, fix, unfixable = found
+                assumed = sc.assumption or target_sidecar.assumption
+                yield RULE.finding(
+                    CALLS_STRICT_WORKLOAD_ASSUMED if assumed else CALLS_STRICT_WORKLOAD, w.resource,
+                    mention.path, related=(svc.ref, mode.decided_by.ref), reason=sc.reason,
+                    service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed, autofix=fix,
+                    unfixable=unfixable)
     domain = index.facts.domain
     for dr in index.of_kind("DestinationRule"):
         host = dr.spec.get("host")
@@ -177,17 +168,41 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 reason=index.sidecar(targets[0]).reason, autofix=fix)
 
 
-def _called_ports(svc: Resource, mention: Mention, target: Workload) -> list[int]:
+def _called_ports(svc: Resource, called: int | None, target: Workload) -> list[int]:
     """The container ports of `target` that a call through `svc` reaches: the Service port the
-    mention names (`cart:8080`), or every Service port when it names none."""
+    call names (`cart:8080`), or every Service port when it names none."""
     out = []
     for port in svc.spec.get("ports") or ():
-        if not isinstance(port, dict) or (mention.port is not None and port.get("port") != mention.port):
+        if not isinstance(port, dict) or (called is not None and port.get("port") != called):
             continue
         number = target.container_port(port.get("targetPort", port.get("port")))
         if isinstance(number, int) and not isinstance(number, bool) and number not in out:
             out.append(number)
     return out
+
+
+def _strict_target(index: Index, pas: PeerAuthentications, svc: Resource,
+                   called: int | None) -> tuple[Mode, Sidecar, Fix | None, str] | None:
+    """The STRICT mode that a call through `svc` (to Service port `called`, or any) meets at the
+    first workload behind it that an Istio sidecar serves, that sidecar, and the fix (a
+    PERMISSIVE portLevelMtls for the STRICT ports the call reaches) or why there is none."""
+    for target in index.workloads_of(svc):
+        target_sidecar = index.sidecar(target)
+        if not target_sidecar.meshed:
+            continue
+        ports = _called_ports(svc, called, target)
+        strict_ports = [p for p in ports if pas.mode(target.namespace, target.labels, p).mode == STRICT]
+        if ports:
+            mode = pas.mode(target.namespace, target.labels, strict_ports[0]) if strict_ports else None
+        else:  # the ports it calls are not known: STRICT anywhere is STRICT for it
+            mode = pas.strict_somewhere(target.namespace, target.labels)
+        if mode is not None and target_sidecar.istio:
+            try:
+                policy = pas.applicable(target.namespace, target.labels)[2]
+                return mode, target_sidecar, edits.permissive_ports(index, target, strict_ports, policy), ""
+            except edits.NoFix as exc:
+                return mode, target_sidecar, None, str(exc)
+    return None
 
 
 def _istio_mutual(dr) -> Iterator[tuple]:
