@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..finding import Applicability, Edit, Fix, FixKind
+from ..finding import Applicability, Edit, Fix, FixKind, some_of
 from ..mesh.hosts import DOMAIN
 from ..resource import Ref, Resource
 
@@ -172,21 +172,26 @@ def quantity(text: Any) -> float | None:
     return number * scale.get(match.group(2) or "", 1.0)
 
 
-def bind_gateway(index: Index, vs: Resource, position: int) -> Fix:
+def bind_gateway(index: Index, vs: Resource, position: int,
+                 serving_of: dict[tuple, list[str]] | None = None) -> Fix:
     """SPEC §5 ML102/ML103: point `spec.gateways[position]` at the one Gateway of the input
     that serves one of the VirtualService's hosts (as `ns/name`); when the VirtualService
     already names it, drop the entry. Unsafe: the routes then apply to that gateway's traffic.
-    Raises NoFix."""
+    `serving_of`: the Gateways found so far per hosts and namespace (many VirtualServices may
+    name the same hosts). Raises NoFix."""
     from ..mesh.hosts import expand_host, resolve_gateway
 
-    hosts = [h for h in vs.spec.get("hosts") or () if isinstance(h, str)]
-    serving = sorted({f"{e.gateway.namespace}/{e.gateway.name}" for h in hosts
-                      for e in index.gateway_hosts_matching(expand_host(h, vs.namespace, index.facts.domain),
-                                                            vs.namespace)})
+    hosts = tuple(h for h in vs.spec.get("hosts") or () if isinstance(h, str))
+    memo = serving_of if serving_of is not None else {}
+    serving = memo.get((hosts, vs.namespace))
+    if serving is None:
+        serving = memo[(hosts, vs.namespace)] = sorted({
+            f"{e.gateway.namespace}/{e.gateway.name}" for h in hosts
+            for e in index.gateway_hosts_matching(expand_host(h, vs.namespace, index.facts.domain), vs.namespace)})
     if not serving:
         raise NoFix(f"no Gateway in the input serves {', '.join(hosts) or 'its hosts'} for namespace {vs.namespace}")
     if len(serving) > 1:
-        raise NoFix(f"Gateways {', '.join(serving)} all serve its hosts: which one is meant is a choice")
+        raise NoFix(f"Gateways {some_of(serving)} all serve its hosts: which one is meant is a choice")
     target = serving[0]
     named = [f"{ns}/{name}" for j, ref in enumerate(vs.spec.get("gateways") or ()) if j != position
              and isinstance(ref, str) for ns, name in [resolve_gateway(ref, vs.namespace)]]

@@ -5,7 +5,8 @@ Each fix is planned and applied on its own to the original texts, as `meshlint f
 it (surgically, with the round trip fallback, every edited document parsed again and
 compared with what the fix meant), and each changed document becomes one replacement of the
 lines that differ. Unlike `meshlint fix`, the input is not checked again afterwards, and fixes
-are not combined: a UI applies them one at a time.
+are not combined: a UI applies them one at a time. A fix that edits more than MAX_RELATED
+resources is left to `meshlint fix`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..finding import Finding, TextEdit
+from ..finding import MAX_RELATED, Finding, TextEdit
 from ..load import templates
 from ..resource import Ref, Resource
 from .plan import FileText, PlanError, plan_fix, source_key
@@ -31,8 +32,17 @@ def offer(loaded: Loaded, findings: list[Finding]) -> list[Finding]:
     by_ref: dict[Ref, Resource] = {}
     for resource in loaded.resources:
         by_ref.setdefault(resource.ref, resource)
-    return [replace(f, offered=_text_edits(f, files, by_ref)) if f.autofix is not None and not f.suppressed else f
-            for f in findings]
+    planned: dict[int, tuple[TextEdit, ...]] = {}  # by fix: findings of one selector share theirs
+    out = []
+    for f in findings:
+        if f.autofix is None or f.suppressed or len(f.autofix.edits) > MAX_RELATED:
+            out.append(f)  # a fix of many resources is for `meshlint fix`, not a code-scanning UI
+            continue
+        key = id(f.autofix)
+        if key not in planned:
+            planned[key] = _text_edits(f, files, by_ref)
+        out.append(replace(f, offered=planned[key]))
+    return out
 
 
 def _files(loaded: Loaded) -> dict[str, FileText]:

@@ -138,7 +138,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                (True, True): GATEWAY_HEADERS_OLD_ISTIO,
                (False, True): GATEWAY_HEADERS_OLD_ISTIO_BY_DEFAULT}[
         (mesh.has_mesh_config, _old_istio(index.facts.istio_version))]
-    disabled: dict[tuple, bool] = {}  # whether the selected pods disable the headers, per selector
+    # per selector: whether the selected pods disable the headers, and the fix (or why none)
+    by_selector: dict[tuple, tuple[bool, Fix | None, str]] = {}
     for gw in index.of_kind("Gateway"):
         servers = [(i, s) for i, s in enumerate(gw.spec.get("servers") or ())
                    if str((s.get("port") or {}).get("protocol", "")).upper() in HTTP_PROTOCOLS
@@ -150,17 +151,19 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         selector = gw.spec.get("selector") or {}
         pods = index.workloads_matching(selector) if isinstance(selector, dict) else []
         key = tuple(sorted(selector.items())) if isinstance(selector, dict) else ()
-        if key not in disabled:
+        if key not in by_selector:
             configs = [proxy_config(mesh, p.annotations)[0] for p in pods] or [proxy_config(mesh, {})[0]]
-            disabled[key] = all(_debug_disabled(c) for c in configs)
-        if disabled[key]:
+            off = all(_debug_disabled(c) for c in configs)
+            fix, why = None, "Istio before 1.20 has no envoyDebugHeaders switch"
+            if not off and variant in (GATEWAY_HEADERS, GATEWAY_HEADERS_BY_DEFAULT):
+                fix, why = _disable(index, [p for p, c in zip(pods, configs) if not _debug_disabled(c)])
+            by_selector[key] = (off, fix, why)
+        off, fix, why = by_selector[key]
+        if off:
             continue
         where = ", ".join(mesh.mesh_sources) if mesh.has_mesh_config else \
             "no mesh config in the input, so Istio's default applies"
         i, server = servers[0]
-        fix, why = None, "Istio before 1.20 has no envoyDebugHeaders switch"
-        if variant in (GATEWAY_HEADERS, GATEWAY_HEADERS_BY_DEFAULT):
-            fix, why = _disable(index, [p for p, c in zip(pods, configs) if not _debug_disabled(c)])
         yield RULE.finding(
             variant, gw, ("spec", "servers", i, "port"), related=tuple(p.resource.ref for p in pods[:3]),
             protocol=(server.get("port") or {}).get("protocol"), where=where, autofix=fix, unfixable=why)

@@ -108,6 +108,7 @@ GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 def check(index: Index, options: Options) -> Iterator[Finding]:
     known = index.facts.known_gateways
     elsewhere_of: dict[tuple, tuple[Ref, ...]] = {}  # once per name: many routes may give it
+    serving_of: dict[tuple, list[str]] = {}  # the Gateways serving hosts, once per hosts (the fix)
     for vs in index.of_kind("VirtualService"):
         refs = [(("spec", "gateways", i), ref) for i, ref in enumerate(vs.spec.get("gateways") or ())]
         refs += list(routes.match_gateways(vs))
@@ -126,7 +127,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                     or f"{ns}/{name}" in known):
                 continue  # an Istio Gateway, or a Gateway API Gateway (virtualservice/gateways.go)
             elsewhere = _elsewhere(index, elsewhere_of, ("Gateway", K8S_GATEWAY), ns, name)
-            fix, why = _fix(index, vs, path)
+            fix, why = _fix(index, vs, path, serving_of)
             if elsewhere:
                 yield RULE.finding(MISPLACED_GATEWAY, vs, path, related=elsewhere, ref=ref,
                                    resolved=f"{ns}/{name}", found=elsewhere[0].namespace, name=name, autofix=fix,
@@ -141,12 +142,12 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             yield from _route_parents(index, route, known, elsewhere_of)
 
 
-def _fix(index: Index, vs: Resource, path: FieldPath) -> tuple[Fix | None, str]:
+def _fix(index: Index, vs: Resource, path: FieldPath, serving_of: dict[tuple, list[str]]) -> tuple[Fix | None, str]:
     """SPEC §5: point the entry at the one Gateway that serves the VirtualService's hosts."""
     if len(path) != 3 or path[:2] != ("spec", "gateways") or not isinstance(path[2], int):
         return None, ""  # a gateway named by a route's match: which route means what is not ours to say
     try:
-        return edits.bind_gateway(index, vs, path[2]), ""
+        return edits.bind_gateway(index, vs, path[2], serving_of), ""
     except edits.NoFix as exc:
         return None, str(exc)
 

@@ -90,6 +90,7 @@ from ..resource import K8S_GATEWAY, FieldPath, Ref, Resource
 def check(index: Index, options: Options) -> Iterator[Finding]:
     domain = index.facts.domain
     servers_of: dict[Ref, ServerHosts] = {}  # once per Gateway: many VirtualServices may bind one
+    serving_of: dict[tuple, list[str]] = {}  # the Gateways serving hosts, once per hosts (the fix)
     for vs in index.of_kind("VirtualService"):
         vs_hosts = [expand_host(h, vs.namespace, domain) for h in vs.spec.get("hosts") or ()]
         for i, ref in enumerate(vs.spec.get("gateways") or ()):
@@ -118,7 +119,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 why = f"it serves {some_of(servers.names) or 'no hosts'}"
             fix, unfixable = None, ""
             try:
-                fix = edits.bind_gateway(index, vs, i)
+                fix = edits.bind_gateway(index, vs, i, serving_of)
             except edits.NoFix as exc:
                 unfixable = str(exc)
             yield RULE.finding(HOST_NOT_SERVED, vs, ("spec", "gateways", i), related=(gw.ref,),
