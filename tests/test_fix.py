@@ -333,12 +333,21 @@ def test_a_pod_template_without_annotations_gets_them(files, run):
     assert run("check", str(path), "--select", "ML203").returncode == 0
 
 
-def test_crlf_bom_comments_anchors_and_document_markers_stay(files, run):
+def test_crlf_bom_comments_anchors_and_document_markers_stay_and_cr_alone_is_refused(files, run):
     crlf = "\ufeffapiVersion: v1\r\nkind: Service\r\nmetadata:\r\n  name: db\r\n  namespace: shop\r\nspec:\r\n" \
            "  ports:\r\n  - port: 5432\r\n"
     path = files("crlf.yaml", crlf.encode("utf-8"))
     run("fix", str(path))
     assert path.read_bytes() == (crlf + "    name: tcp\r\n").encode("utf-8")
+
+    # a CR alone is read as a line break, so the text could not be written back as it was
+    cr_only = b"apiVersion: v1\rkind: Service\rmetadata:\r  name: db\r  namespace: shop\rspec:\r  ports:\r" \
+              b"  - port: 5432\r"
+    path = files("cr.yaml", cr_only)
+    proc = run("fix", str(path))
+    assert path.read_bytes() == cr_only and proc.returncode == 1
+    assert f"  fix not applied: {path} has line breaks that are a CR alone (not CRLF): it is never edited" \
+        in proc.stdout.splitlines()
 
     anchored = """\
 apiVersion: v1

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..finding import MAX_RELATED, Finding, TextEdit
 from ..load import templates
 from ..resource import Ref, Resource
 from .plan import FileText, PlanError, plan_fix, source_key
+from .run import has_lone_cr
 
 if TYPE_CHECKING:
     from ..load import Loaded
@@ -63,6 +65,11 @@ def _why_locked(file: FileText) -> str:
         return f"{file.name} holds template placeholders: it is never edited"
     if "\ufffd" in file.text:
         return f"{file.name} is not valid text: it is never edited"
+    try:
+        if file.path is not None and has_lone_cr(Path(file.path).read_bytes()):
+            return f"{file.name} has line breaks that are a CR alone: it is never edited"
+    except OSError:
+        return f"{file.name} cannot be read again"
     return ""
 
 

@@ -182,9 +182,17 @@ def _why_locked(file: FileText, read: Callable[[str], bytes], context: set[str])
         data: bytes | None = read(file.key)
     except (KeyError, OSError):
         data = None
+    if data is not None and has_lone_cr(data):
+        return f"{file.name} has line breaks that are a CR alone (not CRLF): it is never edited"
     if data is None or _encode(file.text, data) != data:
         return f"{file.name} is not valid UTF-8 (or UTF-16) text: it is never edited"
     return ""
+
+
+def has_lone_cr(data: bytes) -> bool:
+    """Does a file break lines with a CR alone somewhere? Its text is read with those as line
+    feeds, so it would not be written back as it was."""
+    return b"\r" in data.replace(b"\r\n", b"")
 
 
 def _encode(text: str, original: bytes | None) -> bytes:
