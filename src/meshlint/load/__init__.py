@@ -16,10 +16,12 @@ Which rule reports a kind of problem, under which code, is the rules' business (
 - `objects.py`: parsed objects + their origin -> Resources, Problems or Skipped, needing no text (the
   seam a live cluster source plugs into);
 - `schema.py`: the types of the fields rules read; `result.py`: what loading gives back;
-- `context_files.py`: `--mesh-config` and `--call-graph`.
+- `context_files.py`: `--mesh-config` and `--call-graph`;
+- `kube.py`: the live cluster (`--kube`), the objects the selected rules read, each handed to
+  `objects.py` with a `LiveOrigin`; the files given beside it overlay them.
 """
 
 from .files import LoadError, load, read_source
-from .result import Loaded, Problem, ProblemKind, Skipped
+from .result import ClusterError, Loaded, Problem, ProblemKind, Skipped
 
-__all__ = ["LoadError", "Loaded", "Problem", "ProblemKind", "Skipped", "load", "read_source"]
+__all__ = ["ClusterError", "LoadError", "Loaded", "Problem", "ProblemKind", "Skipped", "load", "read_source"]
