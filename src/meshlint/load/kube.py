@@ -230,15 +230,16 @@ def _unreachable(exc: BaseException) -> str:
 
     cause = getattr(exc, "reason", None)
     cause = cause if isinstance(cause, BaseException) else exc
-    if isinstance(cause, ConnectTimeoutError):
-        return f"no connection within {CONNECT_TIMEOUT:g} s"
-    if isinstance(cause, ReadTimeoutError):
-        return f"no answer within {READ_TIMEOUT:g} s"
+    # (a NewConnectionError is a ConnectTimeoutError too, for urllib3's compatibility)
     if isinstance(cause, NameResolutionError):
         return "the host name does not resolve"
     if isinstance(cause, NewConnectionError):
         text = str(cause).rsplit("]", 1)[-1].strip() or _first_line(cause)
         return text[:1].lower() + text[1:]
+    if isinstance(cause, ConnectTimeoutError):
+        return f"no connection within {CONNECT_TIMEOUT:g} s"
+    if isinstance(cause, ReadTimeoutError):
+        return f"no answer within {READ_TIMEOUT:g} s"
     return _first_line(cause)
 
 
@@ -410,7 +411,7 @@ def _notes(context: str, readers: Mapping[str, Sequence[str]], kinds: list[str],
         return ", ".join(sorted({r for k in keys for r in readers[k]}))
 
     def named(keys: list[str]) -> str:
-        return ", ".join(k.rsplit("/", 1)[-1] for k in keys)
+        return ", ".join(sorted((k.rsplit("/", 1)[-1] for k in keys), key=str.lower))
 
     notes = []
     missing = [k for k in kinds if k not in endpoints or listed[k].missing]

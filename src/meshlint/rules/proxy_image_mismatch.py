@@ -107,8 +107,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if revision is None or revision not in images:
             continue
         expected, _ = images[revision]
-        if image != expected:
-            owner = index.owner(pod)
+        owner = index.owner(pod)
+        # a workload of a file over the cluster's (`--kube PATH`) is what would be applied: its
+        # pods are rolled with the new template, and the running ones do not speak for it
+        if image != expected and owner.cluster == pod.cluster:
             outdated.setdefault(id(owner), (owner, []))[1].append((pod, image, expected, revision))
     for owner, pods in outdated.values():
         pods.sort(key=lambda found: found[0].name)

@@ -1,0 +1,337 @@
+"""`meshlint check --kube` (and graph, simulate) as a user runs it: the official client over real
+HTTP against the API emulator (`apiserver.py`), serving the realistic cluster of
+`cluster.yaml`: what it finds there, where it says it is, what it reads and how, what it does
+when it may not read something, and the files that overlay the cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def findings(proc) -> dict[tuple[str, str, str], dict]:
+    """(code, variant, `Kind ns/name`) -> the JSON finding."""
+    out = {}
+    for f in json.loads(proc.stdout)["findings"]:
+        r = f["resource"]
+        where = f"{r['namespace']}/{r['name']}" if r["namespace"] else r["name"]
+        out[(f["code"], f["variant"], f"{r['kind']} {where}")] = f
+    return out
+
+
+@pytest.fixture
+def served(apiserver, cluster_objects):
+    apiserver.serve(cluster_objects)
+    return apiserver
+
+
+def test_live_facts_are_found_where_only_the_cluster_shows_them(served, run):
+    proc = run("check", "--kube", "--kubeconfig", str(served.kubeconfig()), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    found = findings(proc)
+    # ML401: the Job's container ended five hours ago, its proxy still runs
+    stuck = found[("ML401", "stuck-job", "Job shop/migrate-2024-06")]
+    assert stuck["severity"] == "error"
+    assert stuck["message"] == ("pod migrate-2024-06-h7x9d of Job migrate-2024-06 has run istio-proxy for 5h since "
+                                "its containers exited: the Job never completes")
+    # ML201: legacy-api's template would be injected now, but its running pod has no sidecar
+    assert "its running pod legacy-api-55d4c8b6d-m4n8p has no istio-proxy container" in \
+        found[("ML201", "in-strict-scope", "Deployment shop/legacy-api")]["message"]
+    # ML402 (c): the proxy the injector really gave cart's pods
+    assert found[("ML402", "live-pod-without-requests", "Deployment shop/cart")]["message"] == \
+        "the istio-proxy container of its running pod cart-7d9c5b7f4-x2kqp has no memory or cpu request"
+    # ML410: cart was never restarted after the in-place upgrade to 1.22.3
+    assert "runs istio-proxy docker.io/istio/proxyv2:1.21.2, not docker.io/istio/proxyv2:1.22.3, which the " \
+        "injector of revision default gives new pods (and 1 more pod)" in \
+        found[("ML410", "outdated-proxy", "Deployment shop/cart")]["message"]
+    # ML403: namespace labels, injector webhooks and the revision tag
+    ml403 = [f for (code, _, _), f in found.items() if code == "ML403"]
+    assert [f["variant"] for f in ml403] == ["legacy-label-with-revisions"]
+    assert "webhook istio-revision-tag-prod-stable" in ml403[0]["message"]
+    # ML203: the mesh config is the cluster's istio ConfigMap, so it is a warning, not an assumption
+    assert "(ConfigMap istio-system/istio)" in found[("ML203", "gateway-headers", "Gateway istio-system/public")][
+        "message"]
+    # what must not be found: ledger follows the prod-stable tag to revision 1-23, whose injector
+    # gives 1.23.1; the CronJob has a native sidecar; the frontend pods are current; kube-system
+    # is never reported on
+    assert not [key for key in found if key[2] in ("Deployment payments/ledger", "CronJob shop/nightly-report",
+                                                   "Deployment shop/frontend")]
+    assert not [key for key in found if "kube-system" in key[2]]
+    # a live object has no file and line
+    assert {(f["file"], f["line"]) for f in found.values()} == {(None, None)}
+    summary = json.loads(proc.stdout)["summary"]
+    assert summary["cluster"] == "emulator" and summary["files"] == 0
+    assert summary["resources"] == 40  # all but the Secret, the app's ConfigMap and the finished Pod
+
+
+def test_text_names_the_object_and_its_cluster(served, run):
+    proc = run("check", "--kube", "--kubeconfig", str(served.kubeconfig()), "--select", "ML401")
+    assert proc.stdout.splitlines()[0] == (
+        "Job shop/migrate-2024-06 (cluster emulator): ML401 [error] pod migrate-2024-06-h7x9d of Job "
+        "migrate-2024-06 has run istio-proxy for 5h since its containers exited: the Job never completes")
+    assert proc.stdout.splitlines()[-1] == "1 finding (1 error, 0 warning, 0 info) in cluster emulator, 30 resources"
+
+
+def test_sarif_gives_live_objects_a_logical_location_and_validates(served, run, tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    out = tmp_path / "out.sarif"
+    proc = run("check", "--kube", "--kubeconfig", str(served.kubeconfig()), "--format", "sarif", "--output", str(out))
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads(out.read_text())
+    schema = json.loads((ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(log, schema)
+    results = log["runs"][0]["results"]
+    stuck = next(r for r in results if r["ruleId"] == "ML401")
+    assert stuck["locations"] == [{"logicalLocations": [
+        {"name": "shop/migrate-2024-06", "kind": "resource", "fullyQualifiedName": "Job/shop/migrate-2024-06"}]}]
+    assert stuck["message"]["text"].startswith("Job shop/migrate-2024-06 (cluster emulator): pod ")
+    assert all("physicalLocation" not in location for r in results for location in r["locations"])
+
+
+def test_github_and_junit_name_the_live_object(served, run, tmp_path):
+    kubeconfig = str(served.kubeconfig())
+    proc = run("check", "--kube", "--kubeconfig", kubeconfig, "--select", "ML401", "--format", "github")
+    assert proc.stdout.startswith("::error title=ML401 job-sidecar-injected::Job shop/migrate-2024-06 "
+                                  "(cluster emulator): pod migrate-2024-06-h7x9d")
+    proc = run("check", "--kube", "--kubeconfig", kubeconfig, "--select", "ML401", "--format", "junit")
+    assert '<testcase classname="ML401 job-sidecar-injected" name="Job shop/migrate-2024-06">' in proc.stdout
+    assert "Job shop/migrate-2024-06 (cluster emulator): ML401 [error]" in proc.stdout
+
+
+def test_reads_with_get_only_exactly_the_kinds_the_rules_declare(served, run):
+    """Read-only: every request is a GET, Secrets are never asked for, ConfigMaps only in the
+    root namespace, finished Pods filtered out by the server, every list paged; and the lists
+    are exactly the kinds the selected rules declare as inputs."""
+    from meshlint import rules
+
+    proc = run("check", "--kube", "--kubeconfig", str(served.kubeconfig()), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    requests = served.requests()
+    assert requests and {r["method"] for r in requests} == {"GET"}
+    assert all(r["authorization"] == "Bearer meshlint-e2e-token" for r in requests)
+    assert not [r for r in requests if "secrets" in r["path"]]
+    lists = [r for r in requests if r["path"].rsplit("/", 1)[-1].islower() and "limit" in r["query"]]
+    assert all(r["query"]["limit"] == "500" for r in lists)
+    assert [r["path"] for r in lists if r["path"].endswith("/configmaps")] == [
+        "/api/v1/namespaces/istio-system/configmaps"]
+    assert [r["query"].get("fieldSelector") for r in lists if r["path"].endswith("/pods")] == [
+        "status.phase!=Succeeded,status.phase!=Failed"]
+    # each list is of a kind some rule reads, and each kind the rules read is listed once
+    plural = {"Namespace": "namespaces", "Pod": "pods", "Service": "services", "ConfigMap": "configmaps",
+              "Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets",
+              "ReplicaSet": "replicasets", "Job": "jobs", "CronJob": "cronjobs",
+              "MutatingWebhookConfiguration": "mutatingwebhookconfigurations", "VirtualService": "virtualservices",
+              "DestinationRule": "destinationrules", "Gateway": "gateways", "ServiceEntry": "serviceentries",
+              "Sidecar": "sidecars", "EnvoyFilter": "envoyfilters", "PeerAuthentication": "peerauthentications",
+              "AuthorizationPolicy": "authorizationpolicies", "RequestAuthentication": "requestauthentications",
+              "Telemetry": "telemetries", "WasmPlugin": "wasmplugins", "IstioOperator": "istiooperators",
+              "gateway.networking.k8s.io/Gateway": "gateways", "HTTPRoute": "httproutes", "GRPCRoute": "grpcroutes",
+              "TCPRoute": "tcproutes", "TLSRoute": "tlsroutes", "UDPRoute": "udproutes",
+              "ReferenceGrant": "referencegrants", "Rollout": "rollouts"}
+    declared = {kind for rule in rules.ALL for kind in rule.inputs}
+    assert sorted(r["path"].rsplit("/", 1)[-1] for r in lists) == sorted(plural[k] for k in declared)
+
+
+def test_selected_rules_read_only_their_inputs(served, run):
+    proc = run("check", "--kube", "--kubeconfig", str(served.kubeconfig()), "--select", "ML403", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    listed = sorted(r["path"] for r in served.requests() if "limit" in r["query"])
+    assert listed == ["/api/v1/namespaces", "/api/v1/namespaces/istio-system/configmaps",
+                      "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+                      "/apis/install.istio.io/v1alpha1/istiooperators"]
+
+
+def test_lists_are_read_across_pages_and_an_expired_token_restarts_the_list(apiserver, run):
+    services = [{"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": f"svc-{i:04d}", "namespace": f"team-{i % 7}"},
+                 "spec": {"selector": {"app": f"svc-{i:04d}"}, "ports": [{"name": "web", "port": 80}]}}
+                for i in range(1234)]
+    apiserver.serve(services)
+    kubeconfig = str(apiserver.kubeconfig())
+    proc = run("check", "--kube", "--kubeconfig", kubeconfig, "--select", "ML101", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    assert len(json.loads(proc.stdout)["findings"]) == 1234
+    pages = [r["query"] for r in apiserver.requests() if r["path"] == "/api/v1/services"]
+    assert len(pages) == 3 and "continue" not in pages[0] and all("continue" in q for q in pages[1:])
+
+    apiserver.serve(services, expire_continue=["services"])
+    proc = run("check", "--kube", "--kubeconfig", kubeconfig, "--select", "ML101", "--format", "json")
+    assert len(json.loads(proc.stdout)["findings"]) == 1234, proc.stderr
+    pages = [r["query"] for r in apiserver.requests() if r["path"] == "/api/v1/services"]
+    # the second page's token expired (410): the list is read again in one page
+    assert len(pages) == 3 and "limit" not in pages[2] and "continue" not in pages[2]
+
+
+def test_a_forbidden_kind_is_one_note_naming_the_rules_that_lose_facts(apiserver, cluster_objects, run):
+    apiserver.serve(cluster_objects, forbidden=[{"resource": "pods"}])
+    proc = run("check", "--kube", "--kubeconfig", str(apiserver.kubeconfig()), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if "not allowed" in line]
+    assert len(notes) == 1
+    assert notes[0].startswith("meshlint: note: context emulator: not allowed to list Pod (pods is forbidden: User "
+                               '"system:serviceaccount:meshlint:meshlint" cannot list resource "pods" in API group "" '
+                               "at the cluster scope): ML101, ")
+    assert "ML401" in notes[0] and "ML410" in notes[0] and notes[0].endswith(
+        "lose the facts they read there; deploy/rbac.yaml grants what meshlint reads")
+    found = findings(proc)
+    assert ("ML101", "sniffed", "Service shop/frontend") in found  # the rest is still read
+    assert not [key for key in found if key[0] == "ML410"]  # no pods: no proxy image to compare
+
+    # with --namespace, a kind forbidden cluster-wide is read in that namespace
+    apiserver.serve(cluster_objects, forbidden=[{"resource": "pods", "namespaces": ["shop"]}])
+    proc = run("check", "--kube", "--kubeconfig", str(apiserver.kubeconfig()), "-n", "shop", "--format", "json")
+    assert "context emulator: Pod read in namespace shop only (not allowed to list them in every namespace)" in \
+        proc.stderr
+    assert ("ML410", "outdated-proxy", "Deployment shop/cart") in findings(proc)
+
+
+def test_a_crd_not_installed_is_one_note(apiserver, cluster_objects, run):
+    apiserver.serve(cluster_objects, not_installed=["gateway.networking.k8s.io", "argoproj.io"])
+    proc = run("check", "--kube", "--kubeconfig", str(apiserver.kubeconfig()), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if "does not serve" in line]
+    assert notes == ["meshlint: note: context emulator: the cluster does not serve Gateway, GRPCRoute, HTTPRoute, "
+                     "ReferenceGrant, Rollout, TCPRoute, TLSRoute, UDPRoute (not installed): ML101, ML102, ML103, "
+                     "ML107, ML110, ML111, ML113, ML114, ML115, ML116, ML117, ML201, ML202, ML203, ML204, ML205, "
+                     "ML207, ML301, ML302, ML303, ML304, ML401, ML402, ML405, ML406, ML409, ML410 see none"]
+    assert ("ML401", "stuck-job", "Job shop/migrate-2024-06") in findings(proc)
+
+
+def test_an_unreachable_cluster_exits_2_with_one_line_quickly(apiserver, closed_port, run):
+    kubeconfig = apiserver.kubeconfig("down", server=f"http://127.0.0.1:{closed_port}")
+    started = time.monotonic()
+    proc = run("check", "--kube", "--kubeconfig", str(kubeconfig))
+    assert time.monotonic() - started < 20
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (f"meshlint: error: cannot reach the cluster of context emulator at "
+                           f"http://127.0.0.1:{closed_port}: connection refused\n")
+
+
+def test_refused_credentials_exit_2(served, run):
+    proc = run("check", "--kube", "--kubeconfig", str(served.kubeconfig("bad-token", token="expired")))
+    assert proc.returncode == 2
+    assert proc.stderr == (f"meshlint: error: the cluster of context emulator at {served.url} refused the "
+                           "credentials (401 Unauthorized)\n")
+
+
+def test_kubeconfig_is_found_and_merged_as_kubectl_does(served, run, tmp_path):
+    first = served.kubeconfig("first", context="emulator")
+    second = served.kubeconfig("second", context="elsewhere", server="http://127.0.0.1:9", current="elsewhere")
+    env = {"KUBECONFIG": os.pathsep.join([str(tmp_path / "missing"), str(first), str(second)])}
+    # the first current-context wins; a file that does not exist is skipped
+    proc = run_with_env(run, env, "check", "--kube", "--select", "ML401")
+    assert "(cluster emulator)" in proc.stdout, proc.stderr
+    # a context of the second file is found; it points nowhere here
+    proc = run_with_env(run, env, "check", "--kube", "--context", "elsewhere")
+    assert proc.returncode == 2 and "cannot reach the cluster of context elsewhere" in proc.stderr
+    proc = run_with_env(run, env, "check", "--kube", "--context", "prod")
+    assert proc.stderr == ("meshlint: error: context prod is not in kubeconfig the 2 files of KUBECONFIG "
+                           "(contexts: elsewhere, emulator)\n")
+    proc = run("check", "--kube", "--kubeconfig", str(tmp_path / "nope"))
+    assert proc.stderr == f"meshlint: error: --kubeconfig {tmp_path / 'nope'}: no such file\n"
+    proc = run("check", "--context", "emulator", str(tmp_path))
+    assert (proc.returncode, proc.stderr) == (2, "meshlint: error: --context needs --kube\n")
+
+
+def run_with_env(run, env, *args):
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return run(*args)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# --- files over the cluster -------------------------------------------------------------------
+
+ROUTE_TO_LIVE_GATEWAY = """\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: checkout, namespace: shop}
+spec:
+  hosts: [checkout.example.com]
+  gateways: [istio-system/public]
+  http:
+  - route:
+    - destination: {host: cart}
+"""
+
+FRONTEND_FIXED = """\
+apiVersion: v1
+kind: Service
+metadata: {name: frontend, labels: {app: frontend}}
+spec:
+  selector: {app: frontend}
+  ports:
+  - {name: http-web, port: 80, protocol: TCP, targetPort: 8080}
+"""
+
+CART_RESTARTED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: shop, labels: {app: cart}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata:
+      labels: {app: cart, version: v3}
+      annotations:
+        sidecar.istio.io/proxyCPULimit: "1"
+    spec:
+      containers:
+      - name: cart
+        image: ghcr.io/example/cart:3.2.0
+"""
+
+
+def test_files_overlay_the_live_objects_of_the_same_kind_namespace_and_name(served, run, files):
+    kubeconfig = str(served.kubeconfig(namespace="shop"))
+    before = findings(run("check", "--kube", "--kubeconfig", kubeconfig, "--format", "json"))
+    route = files("route.yaml", ROUTE_TO_LIVE_GATEWAY)
+    fixed = files("frontend.yaml", FRONTEND_FIXED)
+    cart = files("cart.yaml", CART_RESTARTED)
+    proc = run("check", "--kube", "--kubeconfig", kubeconfig, str(route), str(fixed), str(cart), "--format", "json")
+    after = findings(proc)
+    # a VirtualService bound to a Gateway that only the cluster holds: bound, no ML102/ML103
+    assert not [key for key in after if key[2] == "VirtualService shop/checkout"]
+    # the file fixes the live Service (its namespace is the context's, as kubectl apply would put it)
+    assert ("ML101", "sniffed", "Service shop/frontend") in before
+    assert not [key for key in after if key[2] == "Service shop/frontend"]
+    # the file's Deployment is what would be applied: the running pods, created from the old
+    # template, no longer speak for it; its own finding keeps its file and line
+    assert not [key for key in after if key[2] == "Deployment shop/cart" and key[0] in ("ML402", "ML410")
+                and key[1] != "partial-annotations"]
+    partial = after[("ML402", "partial-annotations", "Deployment shop/cart")]
+    assert (partial["file"], partial["line"]) == (str(cart), 11)
+    # the live findings stay live
+    assert after[("ML401", "stuck-job", "Job shop/migrate-2024-06")]["file"] is None
+    summary = json.loads(proc.stdout)["summary"]
+    assert (summary["files"], summary["resources"]) == (3, 41)  # two replaced, one added
+    text = run("check", "--kube", "--kubeconfig", kubeconfig, str(cart), "--select", "ML402")
+    assert text.stdout.splitlines()[0].startswith(f"{cart}:11: ML402 [warning] Deployment shop/cart: ")
+    assert text.stdout.splitlines()[-1].endswith("in cluster emulator and 1 file, 30 resources")
+
+
+def test_graph_and_simulate_read_the_cluster(served, run):
+    kubeconfig = str(served.kubeconfig())
+    proc = run("graph", "--kube", "--kubeconfig", kubeconfig, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    graph = json.loads(proc.stdout)
+    assert {(e["from"], e["to"]) for e in graph["edges"]} == {
+        ("frontend.shop.svc.cluster.local", "cart.shop.svc.cluster.local")}, graph
+    assert {r["path"].rsplit("/", 1)[-1] for r in served.requests() if "limit" in r["query"]} >= {
+        "services", "deployments", "virtualservices", "destinationrules"}
+    proc = run("simulate", "--kube", "--kubeconfig", kubeconfig, "--fail", "cart.shop", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)
