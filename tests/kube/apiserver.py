@@ -24,7 +24,8 @@ Every request to the API is recorded; the test reads them at `GET /_emulator/req
 replaces the state with `POST /_emulator/state` (the body is a state) or clears the record
 with `POST /_emulator/reset`. Those control paths are neither API paths nor recorded.
 
-The state (JSON): `objects` (full objects, with apiVersion and kind), `token` (the bearer
+The state (JSON): `objects` (full objects, with apiVersion and kind; a `kubectl get -o json`
+List dump serves its `items`, with no token), `token` (the bearer
 token required; none: any request is authorised), `user` (named in 403 messages),
 `forbidden` (`[{"resource": "pods", "group": "", "namespaces": ["shop"]}]`: listing pods is
 forbidden except in the namespaces given), `not_installed` (API groups whose CRDs are absent)
@@ -121,7 +122,7 @@ class State:
         self.resource_version = "1"
         self.objects: dict[tuple[str, str], list[Stored]] = {}
         version = 1000
-        for obj in data.get("objects") or ():
+        for obj in data.get("objects") or data.get("items") or ():  # a state, or a `kind: List` dump
             group, _, _ = obj["apiVersion"].rpartition("/")
             found = BY_KIND.get((group, obj["kind"]))
             if found is None:

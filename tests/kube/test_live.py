@@ -335,3 +335,29 @@ def test_graph_and_simulate_read_the_cluster(served, run):
     proc = run("simulate", "--kube", "--kubeconfig", kubeconfig, "--fail", "cart.shop", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)
+
+
+def test_without_the_client_kube_says_what_to_install(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['kubernetes'] = None; from meshlint.cli import main; "
+            "sys.exit(main(['check', '--kube']))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert (proc.returncode, proc.stderr) == (
+        2, "meshlint: error: --kube needs the official Kubernetes client: pip install kubernetes\n")
+
+
+def test_a_check_without_kube_imports_no_client(tmp_path, files):
+    """`meshlint check one.yaml` starts fast: the client is imported only with --kube."""
+    import subprocess
+    import sys
+
+    path = files("svc.yaml", FRONTEND_FIXED)
+    code = ("import sys; from meshlint.cli import main; main(['check', sys.argv[1]]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'urllib3') "
+            "or m == 'meshlint.load.kube'))")
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert proc.stdout.splitlines()[-1] == "[]", proc.stderr

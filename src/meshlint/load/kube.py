@@ -25,7 +25,8 @@ kinds the selected rules declare as inputs (`Rule.inputs`) and hands every objec
   installed) or may not be listed (403) is one note naming the rules that lose those facts;
   the run goes on. With `--namespace NS`, a kind that may not be listed in every namespace is
   read in NS. A cluster that cannot be reached, or refuses the credentials, is a
-  `ClusterError`: one line, exit code 2, within `CONNECT_TIMEOUT` per attempt.
+  `ClusterError`: one line, exit code 2, within `CONNECT_TIMEOUT` per attempt to connect
+  and `DISCOVERY_TIMEOUT` for an answer.
 
 `overlay` puts the files given with `--kube` over the live objects of the same kind, namespace
 and name: "what happens if I apply these".
@@ -53,7 +54,8 @@ if TYPE_CHECKING:
 MAX_PARALLEL = 4  # requests in flight at once
 PAGE_SIZE = 500  # objects per page: kubectl's --chunk-size
 CONNECT_TIMEOUT = 5.0  # seconds to open a connection (tried twice)
-READ_TIMEOUT = 60.0  # seconds to wait for a page
+DISCOVERY_TIMEOUT = 10.0  # seconds to wait for a discovery answer: a server that hangs is said so soon
+READ_TIMEOUT = 60.0  # seconds to wait for a page of a list
 
 NEVER_READ = frozenset({"Secret"})
 # Read in the root namespace only: the rules read the `istio` and `istio-sidecar-injector*`
@@ -151,10 +153,13 @@ def _kubeconfig_paths(explicit: str | None) -> list[str]:
 
 def connect(target: KubeTarget) -> Cluster:
     """The cluster `target` names, ready to read (nothing is sent yet). Raises ClusterError."""
-    from kubernetes import client
-    from kubernetes import config as kubeconfig
-    from kubernetes.config.config_exception import ConfigException
-    from urllib3.util.retry import Retry
+    try:
+        from kubernetes import client
+        from kubernetes import config as kubeconfig
+        from kubernetes.config.config_exception import ConfigException
+        from urllib3.util.retry import Retry
+    except ImportError:
+        raise ClusterError("--kube needs the official Kubernetes client: pip install kubernetes") from None
 
     configuration = client.Configuration()
     paths = _kubeconfig_paths(target.kubeconfig)
@@ -207,7 +212,8 @@ def _first_line(exc: BaseException) -> str:
 # --- requests ----------------------------------------------------------------------------------
 
 
-def _get(cluster: Cluster, path: str, query: Sequence[tuple[str, str]] = ()) -> tuple[int, bytes]:
+def _get(cluster: Cluster, path: str, query: Sequence[tuple[str, str]] = (),
+         timeout: float = DISCOVERY_TIMEOUT) -> tuple[int, bytes]:
     """GET `path`: the status and the raw body. The only request meshlint sends."""
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
@@ -217,14 +223,14 @@ def _get(cluster: Cluster, path: str, query: Sequence[tuple[str, str]] = ()) -> 
         "GET", path, query_params=list(query) or None, header_params={"Accept": "application/json"},
         auth_settings=["BearerToken"])
     try:
-        response = api.call_api(method, url, headers, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        response = api.call_api(method, url, headers, _request_timeout=(CONNECT_TIMEOUT, timeout))
         return response.status, response.read()
     except (HTTPError, ApiException, OSError) as exc:
         raise ClusterError(f"cannot reach the cluster of context {cluster.context} at {cluster.server}: "
-                           f"{_unreachable(exc)}") from None
+                           f"{_unreachable(exc, timeout)}") from None
 
 
-def _unreachable(exc: BaseException) -> str:
+def _unreachable(exc: BaseException, timeout: float) -> str:
     """Why a request got no answer, in words (urllib3 wraps the cause in MaxRetryError)."""
     from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ReadTimeoutError
 
@@ -239,7 +245,7 @@ def _unreachable(exc: BaseException) -> str:
     if isinstance(cause, ConnectTimeoutError):
         return f"no connection within {CONNECT_TIMEOUT:g} s"
     if isinstance(cause, ReadTimeoutError):
-        return f"no answer within {READ_TIMEOUT:g} s"
+        return f"no answer within {timeout:g} s"
     return _first_line(cause)
 
 
@@ -358,10 +364,10 @@ def _pages(cluster: Cluster, key: str, path: str) -> _Listed:
     token = ""
     while True:
         query = [*base, ("limit", str(PAGE_SIZE))] + ([("continue", token)] if token else [])
-        status, body = _get(cluster, path, query)
+        status, body = _get(cluster, path, query, READ_TIMEOUT)
         if status == 410 and token:  # the continue token expired: list everything in one go
             out.pages.clear()
-            status, body = _get(cluster, path, base)
+            status, body = _get(cluster, path, base, READ_TIMEOUT)
             token = ""
         if status == 403:
             out.forbidden = _status_message(body) or "forbidden"
