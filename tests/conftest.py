@@ -286,6 +286,15 @@ def expect_markers() -> Callable[[Path], tuple[Expectation, ...]]:
     return lambda path: parse(path).expectations
 
 
+# --- options ---------------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser):
+    parser.addoption("--screenshot", metavar="PNG", default=None,
+                     help="where the screenshot test saves its picture of the HTML report (make screenshot: "
+                          "docs/report.png); default: a temporary file")
+
+
 # --- the end-of-run summary ------------------------------------------------------------------------
 
 END_OF_RUN = pytest.StashKey[list[Callable[[], list[str]]]]()

@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("graph", help="service call graph with per-hop retries and amplification")
     _input_options(g)
-    g.add_argument("--format", "-f", choices=("text", "dot", "mermaid", "json"), default="text")
+    g.add_argument("--format", "-f", choices=("text", "dot", "mermaid", "json", "html"), default="text")
     g.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
 
     m = sub.add_parser("simulate", help="what-if retry storm: load per service when a service fails")
@@ -220,7 +220,7 @@ def _check(args: argparse.Namespace) -> int:
     from .config import ConfigError
     from .load import ClusterError, LoadError
     from .load.context_files import ContextFileError
-    from .report import RenderOptions, renderer
+    from .report import DRAWS_CALL_GRAPH, RenderOptions, renderer
 
     try:
         config = _configure(args)
@@ -242,7 +242,8 @@ def _check(args: argparse.Namespace) -> int:
         return _error("stdin (-) can be read only once")
     progress = _Progress()
     try:
-        result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None)
+        result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None,
+                              call_graph=any(fmt in DRAWS_CALL_GRAPH for fmt, _ in outputs))
     except (ContextFileError, BaselineError, ClusterError) as exc:
         return _error(str(exc))
     except LoadError as exc:

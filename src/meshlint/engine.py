@@ -5,8 +5,8 @@ scope -> suppression -> located (file and line) -> reports. Rules only read the 
 stage after them returns new findings and changes none it was given; reports only see the
 final `Result`.
 
-- `check`: the findings of every enabled rule;
-- `graph`: the service call graph, for `meshlint graph` and the HTML report;
+- `check`: the findings of every enabled rule (and the call graph, for the HTML report);
+- `graph`: the service call graph, for `meshlint graph`;
 - `simulate`: a what-if retry storm over that graph;
 - `effective_config`: what `--show-config` prints.
 """
@@ -71,6 +71,7 @@ class Result:
     # what the rules' injection decisions assumed about namespaces the input does not hold
     assumptions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # about the run itself, e.g. a --namespace with nothing
+    call_graph: CallGraph | None = None  # only when asked for (the HTML report draws it)
     cluster: str = ""  # the kube context the live objects were read through (`--kube`)
 
     @property
@@ -102,16 +103,19 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> Result:
-    """`meshlint check`. Raises LoadError (unreadable path), ContextFileError or BaselineError."""
+def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, call_graph: bool = False) -> Result:
+    """`meshlint check`, with the call graph in the result when `call_graph` is set. Raises
+    LoadError (unreadable path), ContextFileError or BaselineError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
     base = inputs.baseline
     recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
     with _gc_paused():
         # no local holds what was loaded: it is freed (by reference counting) when the analysis
         # returns, before the collector is on again and would walk all of it once more
-        readers = _readers(r for r in rule_catalogue.ALL if config.is_enabled(r))
-        result = check_loaded(_load(inputs, config, progress, readers), config, context)
+        # with --kube: the kinds the enabled rules read, and those of the call graph when it is drawn
+        readers = _readers(r for r in rule_catalogue.ALL
+                           if config.is_enabled(r) or (call_graph and r.code == CALL_GRAPH_RULE))
+        result = check_loaded(_load(inputs, config, progress, readers), config, context, call_graph=call_graph)
     if base is None or recorded is None:
         return result
     findings, gone = baseline.apply(result.findings, recorded, base)
@@ -162,10 +166,13 @@ def _load_files(inputs: Inputs, default_namespace: str, progress: Progress | Non
 
 
 NO_CONTEXT = ContextFiles()
+CALL_GRAPH_RULE = "ML302"  # retry-amplification: the rule that reads the call graph `graph` draws
 
 
-def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT) -> Result:
-    """The findings on what was already loaded (none on `loaded.context`, which only informs)."""
+def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT, *,
+                 call_graph: bool = False) -> Result:
+    """The findings on what was already loaded (none on `loaded.context`, which only informs),
+    and its call graph when `call_graph` is set."""
     index = _index(loaded, config, context)
     enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
     found, errors = _run(enabled, index, config)
@@ -183,9 +190,10 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     if config.namespace is not None and not index.holds_namespace(config.namespace):
         warnings.append(f"--namespace {config.namespace}: nothing of that namespace is in the input, so "
                         "nothing is reported")
+    view = _call_graph_view(index, config, [], []) if call_graph else None
     return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
                   internal_errors=errors, rules=enabled, assumptions=index.assumptions(), warnings=warnings,
-                  skipped=loaded.skipped, cluster=loaded.cluster)
+                  skipped=loaded.skipped, call_graph=view, cluster=loaded.cluster)
 
 
 def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:
@@ -260,20 +268,26 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
-    from .rules import retry_amplification
-
     with _gc_paused():  # with --kube: what ML302's call graph reads
-        return _graph_of(_load(inputs, config, readers=_readers([retry_amplification.RULE])), config, context)
+        readers = _readers([rule_catalogue.BY_CODE[CALL_GRAPH_RULE]])
+        return _graph_of(_load(inputs, config, readers=readers), config, context)
 
 
 def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGraph:
     """The call graph of what was loaded. (A function of its own, so that the index and all
     that was loaded are freed when it returns, before the collector is on again.)"""
-    from .graph.build import build
-
     index = _index(loaded, config, context)
-    return build(index, config.facts, loaded.notes,
-                 [_skipped(p) for p in loaded.problems] + _undefined_call_graph_hosts(index.call_graph()))
+    return _call_graph_view(index, config, loaded.notes,
+                            [_skipped(p) for p in loaded.problems] + _undefined_call_graph_hosts(index.call_graph()))
+
+
+def _call_graph_view(index: Index, config: Config, notes: list[str], warnings: list[str]) -> CallGraph:
+    """The call graph as the graph views show it: with the amplification limit ML302 applies."""
+    from .graph.build import build
+    from .rules import retry_amplification
+
+    limit = float(config.options_for(retry_amplification.RULE)["max-amplification"])
+    return build(index, config.facts, notes, warnings, limit)
 
 
 @dataclass(frozen=True)
