@@ -115,17 +115,22 @@ class _Kubeconfig:
 
     @classmethod
     def read(cls, paths: list[str]) -> _Kubeconfig:
+        """The files merged; `paths` keeps those that hold a configuration (kubectl passes over
+        an empty file, which the client would refuse)."""
         import yaml
 
-        merged = cls(paths)
+        merged = cls([])
         for path in paths:
             try:
                 with open(path, encoding="utf-8") as fh:
                     data = yaml.safe_load(fh)
             except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
                 raise ClusterError(f"kubeconfig {path}: {_first_line(exc)}") from None
-            if not isinstance(data, dict):
+            if data is None:
                 continue
+            if not isinstance(data, dict):
+                raise ClusterError(f"kubeconfig {path}: not a kubeconfig (a {type(data).__name__}, not a mapping)")
+            merged.paths.append(path)
             for entry in data.get("contexts") or ():
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                     context = entry.get("context")
@@ -164,8 +169,11 @@ def connect(target: KubeTarget) -> Cluster:
     configuration = client.Configuration()
     paths = _kubeconfig_paths(target.kubeconfig)
     try:
+        merged = _Kubeconfig.read(paths)
+        if target.kubeconfig and not merged.paths:
+            raise ClusterError(f"--kubeconfig {target.kubeconfig}: the file is empty")
+        paths = merged.paths
         if paths:
-            merged = _Kubeconfig.read(paths)
             where = paths[0] if len(paths) == 1 else f"the {len(paths)} files of KUBECONFIG"
             context = target.context or merged.current
             if not context:
