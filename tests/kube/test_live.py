@@ -239,6 +239,52 @@ def test_kubeconfig_is_found_and_merged_as_kubectl_does(served, run, tmp_path):
     assert (proc.returncode, proc.stderr) == (2, "meshlint: error: --context needs --kube\n")
 
 
+def test_kubeconfig_files_are_merged_entry_by_entry_as_kubectl_does(served, run, tmp_path, closed_port):
+    """A context may name the cluster and user of another file of KUBECONFIG; for a name that
+    several files define, the first file wins; an empty file is passed over."""
+    import yaml
+
+    whole = yaml.safe_load(served.kubeconfig().read_text())
+    credentials = tmp_path / "credentials"  # the cluster and the user, no context
+    credentials.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "clusters": whole["clusters"],
+                                           "users": whole["users"]}))
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    down = [{"name": c["name"], "cluster": {"server": f"http://127.0.0.1:{closed_port}"}} for c in whole["clusters"]]
+    contexts = tmp_path / "contexts"  # the context, and the same cluster name pointing at nothing
+    contexts.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "clusters": down, "current-context": "work",
+        "contexts": [{"name": "work", "context": {**whole["contexts"][0]["context"], "namespace": "shop"}}]}))
+    env = {"KUBECONFIG": os.pathsep.join(map(str, [credentials, empty, contexts]))}
+    proc = run_with_env(run, env, "check", "--kube", "--select", "ML401")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("Job shop/migrate-2024-06 (cluster work): ML401 [error]")
+    # the other way round, the cluster of the contexts' file comes first, and is down
+    env = {"KUBECONFIG": os.pathsep.join(map(str, [contexts, credentials]))}
+    proc = run_with_env(run, env, "check", "--kube", "--select", "ML401")
+    assert (proc.returncode, proc.stderr) == (2, f"meshlint: error: cannot reach the cluster of context work at "
+                                                 f"http://127.0.0.1:{closed_port}: connection refused\n")
+    proc = run("check", "--kube", "--kubeconfig", str(empty))
+    assert (proc.returncode, proc.stderr) == (2, f"meshlint: error: --kubeconfig {empty}: the file is empty\n")
+
+
+def test_namespace_scopes_the_report_not_what_is_read(served, run):
+    """-n NS reports on NS only, from an analysis of the whole cluster (the same lists are
+    read); -A is the default."""
+    kubeconfig = str(served.kubeconfig())
+    everything = run("check", "--kube", "--kubeconfig", kubeconfig, "--format", "json")
+    read_for_all = sorted((r["path"], sorted(r["query"].items())) for r in served.requests())
+    shop = run("check", "--kube", "--kubeconfig", kubeconfig, "-n", "shop", "--format", "json")
+    read_for_shop = sorted((r["path"], sorted(r["query"].items())) for r in served.requests()[len(read_for_all):])
+    assert read_for_shop == read_for_all
+    in_shop = {key for key in findings(everything)
+               if key[2].split(" ", 1)[1].startswith("shop/") or key[2] == "Namespace shop"}
+    assert in_shop and in_shop != set(findings(everything))
+    assert set(findings(shop)) == in_shop
+    every = run("check", "--kube", "--kubeconfig", kubeconfig, "-A", "--format", "json")
+    assert findings(every) == findings(everything)
+
+
 def run_with_env(run, env, *args):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -334,7 +380,11 @@ def test_graph_and_simulate_read_the_cluster(served, run):
         "services", "deployments", "virtualservices", "destinationrules"}
     proc = run("simulate", "--kube", "--kubeconfig", kubeconfig, "--fail", "cart.shop", "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)
+    storm = json.loads(proc.stdout)  # into frontend, the caller of the failing cart
+    rows = {s["host"]: s for s in storm["services"]}
+    assert set(rows) == {"frontend.shop.svc.cluster.local", "cart.shop.svc.cluster.local"}
+    assert storm["entry_rps"] == rows["frontend.shop.svc.cluster.local"]["rps"] == 100
+    assert {r["method"] for r in served.requests()} == {"GET"}
 
 
 def test_without_the_client_kube_says_what_to_install(tmp_path):
@@ -361,3 +411,51 @@ def test_a_check_without_kube_imports_no_client(tmp_path, files):
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert proc.stdout.splitlines()[-1] == "[]", proc.stderr
+
+
+def test_the_source_sends_get_and_nothing_else():
+    """What one run sends is recorded above; this is the rest of the proof: in all of meshlint,
+    the client is imported by load/kube.py only, which builds requests in one place, `_get`,
+    always as GET, and never uses the client's API classes (whose methods also write)."""
+    import ast
+
+    src = ROOT / "src" / "meshlint"
+    importers = set()
+    built: list[tuple[str, str]] = []
+    for path in src.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = {id(n): f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) for n in ast.walk(f)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "kubernetes" or \
+                    isinstance(node, ast.Import) and any(a.name.split(".")[0] == "kubernetes" for a in node.names):
+                importers.add(path.relative_to(src).as_posix())
+            if isinstance(node, ast.Attribute) and (node.attr.endswith("Api") or node.attr in (
+                    "call_api", "param_serialize", "request", "rest_client")):
+                built.append((functions.get(id(node), ""), node.attr))
+    assert importers == {"load/kube.py"}
+    assert sorted(built) == [("_get", "call_api"), ("_get", "param_serialize")]
+    call = next(c for c in ast.walk(ast.parse((src / "load" / "kube.py").read_text(encoding="utf-8")))
+                if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "param_serialize")
+    assert isinstance(call.args[0], ast.Constant) and call.args[0].value == "GET"
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_without_the_client_the_live_tests_skip_with_the_reason_and_fail_under_ci(ci):
+    """`make test` installs the client; a machine without it skips the live tests, saying
+    why, unless it is the CI, where a skip would hide that nothing was tested."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['kubernetes'] = None; import pytest; "
+            "sys.exit(pytest.main(sys.argv[1:]))")
+    test = f"{Path(__file__).parent / 'test_rbac.py'}::test_the_role_grants_exactly_what_a_run_lists"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CI": ci}
+    proc = subprocess.run([sys.executable, "-c", code, test, "-q", "-rs", "-p", "no:cacheprovider"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    if ci:
+        assert proc.returncode == 1, proc.stdout
+        assert "Failed: the kubernetes client is not installed (make test installs it)" in proc.stdout
+    else:
+        assert proc.returncode == 0, proc.stdout
+        assert "1 skipped" in proc.stdout
+        assert "the kubernetes client is not installed: pip install -e '.[kube]'" in proc.stdout
