@@ -213,6 +213,27 @@ def test_an_unreachable_cluster_exits_2_with_one_line_quickly(apiserver, closed_
                            f"http://127.0.0.1:{closed_port}: connection refused\n")
 
 
+def test_a_cluster_that_does_not_answer_exits_2_within_the_timeout(apiserver, run):
+    """A server that takes the connection and never answers (a hung API server, a proxy that
+    swallows requests): one line and exit 2 once the discovery timeout is over, not a hang."""
+    import socket
+
+    from meshlint.load.kube import DISCOVERY_TIMEOUT
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nothing ever reads or answers
+        port = silent.getsockname()[1]
+        kubeconfig = apiserver.kubeconfig("silent", server=f"http://127.0.0.1:{port}")
+        started = time.monotonic()
+        proc = run("check", "--kube", "--kubeconfig", str(kubeconfig))
+        took = time.monotonic() - started
+    assert DISCOVERY_TIMEOUT <= took < DISCOVERY_TIMEOUT + 15
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (f"meshlint: error: cannot reach the cluster of context emulator at "
+                           f"http://127.0.0.1:{port}: no answer within {DISCOVERY_TIMEOUT:g} s\n")
+
+
 def test_refused_credentials_exit_2(served, run):
     proc = run("check", "--kube", "--kubeconfig", str(served.kubeconfig("bad-token", token="expired")))
     assert proc.returncode == 2

@@ -10,7 +10,7 @@ import pytest
 from meshlint.load import Loaded
 from meshlint.load.objects import add_value
 from meshlint.mesh.meshconfig import settings
-from meshlint.mesh.pods import duration, injector_images, injector_revision, proxy_image, stuck_since
+from meshlint.mesh.pods import duration, image_type, injector_revision, injectors, proxy_image, stuck_since
 from meshlint.resource import LiveOrigin, Resource
 
 HOUR = 3600
@@ -68,14 +68,42 @@ def test_a_pod_that_works_or_ends_is_not_stuck(app, proxy, native):
     assert stuck_since(job_pod(app, proxy, native)) is None
 
 
-def test_the_injectors_proxy_image_follows_istios_analyzer():
-    # istio/istio pkg/config/analysis/analyzers/injection/injection-image.go GetIstioProxyImage
+def test_the_injectors_proxy_image_follows_the_injector():
+    # istio/istio pkg/kube/inject/inject.go ProxyImage (and the analyzer's GetIstioProxyImage)
     assert proxy_image({"global": {"hub": "docker.io/istio", "tag": "1.22.3", "proxy": {"image": "proxyv2"}}}) == \
         "docker.io/istio/proxyv2:1.22.3"
     assert proxy_image({"global": {"hub": "docker.io/istio", "tag": "1.22.3",
                                    "proxy": {"image": "registry.corp/istio/proxyv2:1.22.3-distroless"}}}) == \
         "registry.corp/istio/proxyv2:1.22.3-distroless"
     assert proxy_image({"global": {"proxy": {"image": "proxyv2"}}}) == ""  # no hub and tag: unknown
+
+
+@pytest.mark.parametrize("tag, variant, image_type, expected", [
+    ("1.22.3", "distroless", None, "1.22.3-distroless"),  # global.variant
+    ("1.22.3", "distroless", "debug", "1.22.3-debug"),  # the pod's or the mesh's type wins
+    ("1.22.3", "distroless", "default", "1.22.3"),  # `default`: no suffix
+    ("1.22.3", "distroless", "", "1.22.3"),  # the mesh sets an image without a type
+    ("1.22.3-distroless", None, "debug", "1.22.3-debug"),  # a known type in the tag is replaced
+    ("1.22.3-asm.1", "distroless", None, "1.22.3-asm.1-distroless"),
+])
+def test_the_image_type_ends_the_tag_as_the_injector_writes_it(tag, variant, image_type, expected):
+    # inject.go updateImageTypeIfPresent
+    glob = {"hub": "docker.io/istio", "tag": tag, "proxy": {"image": "proxyv2"}}
+    if variant:
+        glob["variant"] = variant
+    assert proxy_image({"global": glob}, image_type) == f"docker.io/istio/proxyv2:{expected}"
+
+
+def test_the_pods_image_type_overrides_the_meshs_which_overrides_the_variant():
+    from meshlint.mesh.meshconfig import MeshSettings
+
+    plain = resource({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"}})
+    typed = resource({"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": "q", "namespace": "shop", "annotations": {"sidecar.istio.io/proxyImageType": "debug"}}})
+    distroless = MeshSettings(mesh={"defaultConfig": {"image": {"imageType": "distroless"}}})
+    assert image_type(plain, MeshSettings()) is None
+    assert image_type(plain, distroless) == "distroless"
+    assert image_type(typed, distroless) == "debug"
 
 
 def configmap(name: str, tag: str) -> Resource:
@@ -87,7 +115,7 @@ def configmap(name: str, tag: str) -> Resource:
 def test_each_revisions_injector_configmap_gives_its_image():
     mesh = settings([configmap("istio-sidecar-injector", "1.22.3"), configmap("istio-sidecar-injector-1-23", "1.23.1")],
                     [], "istio-system")
-    assert {rev: image for rev, (image, _) in injector_images(mesh).items()} == {
+    assert {rev: proxy_image(values) for rev, (values, _) in injectors(mesh).items()} == {
         "default": "docker.io/istio/proxyv2:1.22.3", "1-23": "docker.io/istio/proxyv2:1.23.1"}
 
 
@@ -112,7 +140,10 @@ def test_the_revision_that_injects_a_pod_is_the_one_whose_webhook_selects_it():
     assert injector_revision({}, {}, hooks) is None
 
 
-def test_without_webhooks_the_namespace_labels_decide_as_istios_analyzer_reads_them():
+def test_without_webhooks_the_namespace_labels_decide_as_istios_webhooks_select():
+    # istio/istio manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml:
+    # a revision's webhook requires istio-injection to be absent, so with both labels the
+    # default revision injects (istio's analyzer, injection-image.go, would take istio.io/rev)
     assert injector_revision({}, {"istio-injection": "enabled", "istio.io/rev": "1-23"}, []) == "default"
     assert injector_revision({}, {"istio.io/rev": "1-23"}, []) == "1-23"
     assert injector_revision({"istio.io/rev": "canary"}, None, []) == "canary"

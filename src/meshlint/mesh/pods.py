@@ -8,15 +8,20 @@ the others ended.
 - `stuck_since`: a Job's pod whose application containers have all terminated while the
   classic `istio-proxy` sidecar still runs: the pod never ends, so the Job never completes.
   (A native sidecar, an init container with `restartPolicy: Always`, is stopped by the kubelet.)
-- `injector_images`, `injector_revision`, `proxy_image`: the image the injector of a revision
-  puts in new pods, mirroring istio/istio
-  `pkg/config/analysis/analyzers/injection/injection-image.go` (`GetIstioProxyImage`: the
-  injector ConfigMap's `values.global.proxy.image` when it names a repository, else
-  `<global.hub>/<image>:<global.tag>`). The revision that injects a pod is the one whose
-  webhook selects it (revision tags included, since a tag's webhook carries the revision it
-  points at); without webhooks in the input, the namespace's labels as istio's analyzer reads
-  them (`istio-injection=enabled`: the default revision; `istio.io/rev`: that one), then the
-  pod's `istio.io/rev` label.
+- `injectors`, `injector_revision`, `proxy_image`, `image_type`: the image the injector of a
+  revision puts in a new pod, as istio/istio `pkg/kube/inject/inject.go` computes it
+  (`ProxyImage`, `updateImageTypeIfPresent`): the injector ConfigMap's
+  `values.global.proxy.image` when it names a repository, else
+  `<global.hub>/<image>:<global.tag>` with the image type appended to the tag (`-distroless`,
+  `-debug`; `default` none), which is the pod's `sidecar.istio.io/proxyImageType`, else the
+  mesh's `defaultConfig.image.imageType`, else `global.variant`. (istio's analyzer,
+  `pkg/config/analysis/analyzers/injection/injection-image.go`, ignored the type until
+  istio/istio#48017 and reported every distroless proxy: istio/istio#47964.) The revision that
+  injects a pod is the one whose webhook selects it (revision tags included, since a tag's
+  webhook carries the revision it points at); without webhooks in the input, the namespace's
+  labels as the webhooks read them (`istio-injection=enabled`: the default revision, even
+  beside `istio.io/rev`, which the revision webhooks ignore then; `istio.io/rev`: that one),
+  then the pod's `istio.io/rev` label.
 - `duration`: an age as kubectl prints it (`k8s.io/apimachinery/pkg/util/duration`
   `HumanDuration`).
 """
@@ -35,6 +40,8 @@ PROXY = "istio-proxy"
 REV = "istio.io/rev"
 INJECTOR = "istio-sidecar-injector"
 PROXY_IMAGE_ANNOTATION = "sidecar.istio.io/proxyImage"
+IMAGE_TYPE_ANNOTATION = "sidecar.istio.io/proxyImageType"
+KNOWN_IMAGE_TYPES = ("distroless", "debug")  # inject.go KnownImageTypes: replaced, not stacked
 
 
 def timestamp(text: Any) -> float | None:
@@ -102,8 +109,9 @@ def duration(seconds: float) -> str:
     return f"{hours // (24 * 365)}y"
 
 
-def proxy_image(values: Mapping[str, Any]) -> str:
-    """The proxy image an injector's Helm values give new pods; "" when they do not say."""
+def proxy_image(values: Mapping[str, Any], image_type: str | None = None) -> str:
+    """The proxy image an injector's Helm values give a new pod of this image type (None:
+    `global.variant`, see `image_type`); "" when the values do not say."""
     glob = values.get("global")
     if not isinstance(glob, dict):
         return ""
@@ -112,32 +120,60 @@ def proxy_image(values: Mapping[str, Any]) -> str:
     if not isinstance(image, str) or not image:
         return ""
     if "/" in image:
-        return image
+        return image  # the injection template takes a full image name as it is
     hub, tag = glob.get("hub"), glob.get("tag")
+    if isinstance(tag, (int, float)) and not isinstance(tag, bool):
+        tag = str(tag)  # `tag: 1.22` in YAML values: the injector prints it (`%v`)
     if not isinstance(hub, str) or not hub or not isinstance(tag, str) or not tag:
         return ""
-    return f"{hub}/{image}:{tag}"
+    variant = glob.get("variant") if image_type is None else image_type
+    return f"{hub}/{image}:{_typed(tag, variant if isinstance(variant, str) else '')}"
 
 
-def injector_images(mesh: MeshSettings) -> dict[str, tuple[str, Resource]]:
-    """Revision -> (the proxy image its injector ConfigMap gives new pods, the ConfigMap):
-    `istio-sidecar-injector` is the default revision's, `istio-sidecar-injector-<rev>` rev's."""
-    out: dict[str, tuple[str, Resource]] = {}
+def _typed(tag: str, image_type: str) -> str:
+    """inject.go `updateImageTypeIfPresent`: a type already in the tag is replaced."""
+    if not image_type:
+        return tag
+    for known in KNOWN_IMAGE_TYPES:
+        if tag.endswith("-" + known):
+            tag = tag[:-len(known) - 1]
+            break
+    return tag if image_type == "default" else f"{tag}-{image_type}"
+
+
+def image_type(pod: Resource, mesh: MeshSettings) -> str | None:
+    """The image type the injector gave a pod, when something overrides `global.variant`: the
+    pod's `sidecar.istio.io/proxyImageType`, else the mesh's `defaultConfig.image`."""
+    annotated = pod.annotations.get(IMAGE_TYPE_ANNOTATION)
+    if isinstance(annotated, str):
+        return annotated
+    default = mesh.mesh.get("defaultConfig")
+    image = default.get("image") if isinstance(default, dict) else None
+    if isinstance(image, dict):
+        kind = image.get("imageType")
+        return kind if isinstance(kind, str) else ""
+    return None
+
+
+def injectors(mesh: MeshSettings) -> dict[str, tuple[Mapping[str, Any], Resource]]:
+    """Revision -> (the Helm values of its injector ConfigMap, the ConfigMap), for those whose
+    values name a proxy image: `istio-sidecar-injector` is the default revision's,
+    `istio-sidecar-injector-<rev>` rev's."""
+    out: dict[str, tuple[Mapping[str, Any], Resource]] = {}
     for source in mesh.value_sources:
         cm = source.resource
         if cm is None or cm.kind != "ConfigMap" or not cm.name.startswith(INJECTOR):
             continue
         revision = cm.name[len(INJECTOR) + 1:] or "default"
-        image = proxy_image(source.values)
-        if image:
-            out[revision] = (image, cm)
+        if proxy_image(source.values):
+            out[revision] = (source.values, cm)
     return out
 
 
 def injector_revision(pod_labels: Mapping[str, str], namespace_labels: Mapping[str, str] | None,
                       configs: Iterable[Resource]) -> str | None:
     """The revision whose injector injects a pod with these labels: the first Istio webhook
-    (by name) that selects it, else the labels as istio's analyzer reads them; None when no
+    (by name) that selects it, else the labels as Istio's webhooks read them; None when no
     injector would (or the namespace's labels are unknown and the pod names no revision)."""
     istio = sorted((c for c in configs if webhooks.is_istio(c.raw)), key=lambda c: c.name)
     if istio and namespace_labels is not None:

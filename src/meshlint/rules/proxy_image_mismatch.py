@@ -4,13 +4,16 @@ For every Pod that runs `istio-proxy` (as the API server returns it: `--kube`, o
 `kubectl get pods -o yaml` dump), the revision that injects it is the one whose webhook selects
 it (a revision tag's webhook carries the revision it points at), and that revision's injector
 ConfigMap in the root namespace (`istio-sidecar-injector`, `istio-sidecar-injector-<rev>`)
-names the proxy image new pods get (istio/istio
-`pkg/config/analysis/analyzers/injection/injection-image.go`: `global.proxy.image` when it
-names a repository, else `<global.hub>/<image>:<global.tag>`). A pod whose proxy runs another
-image was injected before the control plane changed and was never restarted. It is reported
-once on the workload that runs it (the Deployment of its ReplicaSet, the CronJob of its Job),
-naming the first such pod and how many more there are. Pods that pin an image with
-`sidecar.istio.io/proxyImage` are left alone, as istio's analyzer leaves them.
+names the proxy image new pods get (istio/istio `pkg/kube/inject/inject.go` `ProxyImage`:
+`global.proxy.image` when it names a repository, else `<global.hub>/<image>:<global.tag>`, the
+tag ending in the image type: `-distroless` for `global.variant: distroless`, the mesh's
+`defaultConfig.image.imageType` or the pod's `sidecar.istio.io/proxyImageType`; `istioctl
+analyze` ignored the type until istio/istio#48017 and reported every distroless proxy). A pod
+whose proxy runs another image was injected before the control plane changed and was never
+restarted. It is reported once on the workload that runs it (the Deployment of its
+ReplicaSet, the CronJob of its Job), naming the first such pod and how many more there are.
+Pods that pin an image with `sidecar.istio.io/proxyImage` are left alone, as istio's analyzer
+leaves them.
 
 ## Why it matters
 An in-place upgrade (or a revision tag moved to a new revision) changes the injector at once,
@@ -75,6 +78,7 @@ gives its pods the current proxy; with revisions, relabel the namespace and rest
 namespace by namespace. Pin an image on purpose with `sidecar.istio.io/proxyImage`.
 
 ## References
+- istio/istio `pkg/kube/inject/inject.go`: `ProxyImage`, the image the injector writes
 - istio/istio `pkg/config/analysis/analyzers/injection/injection-image.go`: `istioctl analyze`
   IST0158 (IST0105 before it)
 - [Upgrade with Helm: restart the workloads](https://istio.io/latest/docs/setup/upgrade/helm/)
@@ -87,14 +91,23 @@ from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
-from ..mesh.pods import PROXY, PROXY_IMAGE_ANNOTATION, injector_images, injector_revision, running_proxy_image
+from ..mesh.pods import (
+    PROXY,
+    PROXY_IMAGE_ANNOTATION,
+    image_type,
+    injector_revision,
+    injectors,
+    proxy_image,
+    running_proxy_image,
+)
 from ..mesh.workloads import POD_TEMPLATES, WORKLOAD_KINDS
 from ..resource import FieldPath, Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    images = injector_images(index.mesh())
-    if not images:
+    mesh = index.mesh()
+    values_of = injectors(mesh)
+    if not values_of:
         return
     configs = index.of_kind("MutatingWebhookConfiguration")
     outdated: dict[int, tuple[Resource, list[tuple[Resource, str, str, str]]]] = {}
@@ -104,9 +117,9 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             continue
         namespace = index.get("Namespace", "", pod.namespace)
         revision = injector_revision(pod.labels, namespace.labels if namespace is not None else None, configs)
-        if revision is None or revision not in images:
+        if revision is None or revision not in values_of:
             continue
-        expected, _ = images[revision]
+        expected = proxy_image(values_of[revision][0], image_type(pod, mesh))
         owner = index.owner(pod)
         # a workload of a file over the cluster's (`--kube PATH`) is what would be applied: its
         # pods are rolled with the new template, and the running ones do not speak for it
