@@ -408,6 +408,36 @@ def test_graph_and_simulate_read_the_cluster(served, run):
     assert {r["method"] for r in served.requests()} == {"GET"}
 
 
+CART_RETRIES = """\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cart, namespace: shop}
+spec:
+  hosts: [cart]
+  http:
+  - route:
+    - destination: {host: cart}
+    retries: {attempts: 4, retryOn: 5xx}
+"""
+
+
+def test_graph_and_simulate_take_files_over_the_cluster(served, run, files):
+    """What-if for the call graph: a VirtualService of a file sets the tries of the live
+    frontend -> cart hop, and the storm follows."""
+    kubeconfig = str(served.kubeconfig())
+    route = str(files("cart-vs.yaml", CART_RETRIES))
+    before = json.loads(run("graph", "--kube", "--kubeconfig", kubeconfig, "--format", "json").stdout)
+    after = json.loads(run("graph", "--kube", "--kubeconfig", kubeconfig, route, "--format", "json").stdout)
+    hop = ("frontend.shop.svc.cluster.local", "cart.shop.svc.cluster.local")
+    tries = {when: {(e["from"], e["to"]): e["tries"] for e in graph["edges"]}[hop]
+             for when, graph in (("before", before), ("after", after))}
+    assert tries["after"] == 5 and tries["before"] != 5, tries
+    storm = json.loads(run("simulate", "--kube", "--kubeconfig", kubeconfig, route, "--fail", "cart.shop",
+                           "--format", "json").stdout)
+    rows = {s["host"]: s for s in storm["services"]}
+    assert rows["cart.shop.svc.cluster.local"]["amplification"] == pytest.approx(5)
+
+
 def test_without_the_client_kube_says_what_to_install(tmp_path):
     import subprocess
     import sys
