@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint install dev browser docs screenshot dist clean bench
+.PHONY: demo test lint install dev browser docs screenshot dist clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			chromium chromium-driver fonts-dejavu-core >/dev/null; \
 	else echo "make: the HTML report tests need a browser: sudo apt-get install chromium chromium-driver"; fi
+
+# The fuzz suite (tests/test_robustness.py) with FUZZ times its examples, new ones every run
+# (`make test` runs the same ones every time); a failure prints how to replay it. ~20 min.
+FUZZ ?= 20
+fuzz: dev
+	MESHLINT_FUZZ=$(FUZZ) $(BIN)/python -m pytest -p no:cacheprovider tests/test_robustness.py
 
 # ruff (style, imports, likely bugs) and mypy (types), as configured in pyproject.toml
 lint: dev

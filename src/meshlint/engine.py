@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import os
 import traceback
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -27,9 +28,10 @@ from .config import Config, Facts, effective
 from .finding import Finding, Rule, Severity
 from .index import Index
 from .load import Loaded, Problem, Skipped, load
+from .load.bounded import DEFAULT_MAX_FILE_SIZE
 from .load.context_files import ContextFiles, read_context
 from .mesh.namespaces import is_system_namespace
-from .resource import FileOrigin
+from .resource import Document, FieldPath, FileOrigin
 
 if TYPE_CHECKING:
     from .graph.model import CallGraph
@@ -57,6 +59,7 @@ class Inputs:
     baseline: str | None = None  # findings recorded there are suppressed (`baseline.py`)
     # `--kube`: the live cluster, which the paths overlay (`load/kube.py`)
     kube: KubeTarget | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes of one file (or stdin): a larger one is an error
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Result:
     files: int
     resources: int
     notes: list[str] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)  # a line that says what, then the traceback
     rules: list[Rule] = field(default_factory=list)  # the rules that ran (enabled by the configuration)
     skipped: list[Skipped] = field(default_factory=list)  # documents that are not objects to analyse
     # what the rules' injection decisions assumed about namespaces the input does not hold
@@ -106,7 +109,7 @@ def _gc_paused() -> Iterator[None]:
 def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, call_graph: bool = False) -> Result:
     """`meshlint check`, with the call graph in the result when `call_graph` is set. Raises
     LoadError (unreadable path), ContextFileError or BaselineError."""
-    context = read_context(inputs.mesh_config, inputs.call_graph)
+    context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
     base = inputs.baseline
     recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
     with _gc_paused():
@@ -154,11 +157,11 @@ def _readers(rules: Iterable[Rule]) -> dict[str, list[str]]:
 
 
 def _load_files(inputs: Inputs, default_namespace: str, progress: Progress | None = None) -> Loaded:
-    loaded = load(inputs.paths, default_namespace, inputs.stdin, progress, inputs.stdin_name)
+    loaded = load(inputs.paths, default_namespace, inputs.stdin, progress, inputs.stdin_name, inputs.max_file_size)
     if not inputs.context_dirs:
         return loaded
     given = {os.path.realpath(s.path) for s in loaded.sources if s.path is not None}
-    around = load(inputs.context_dirs, default_namespace)
+    around = load(inputs.context_dirs, default_namespace, max_file_size=inputs.max_file_size)
     context = [s for s in around.sources if s.path is None or os.path.realpath(s.path) not in given]
     keep = {id(s) for s in context}
     return replace(loaded, resources=loaded.resources + [r for r in around.resources if id(r.source) in keep],
@@ -210,9 +213,10 @@ def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Findin
         try:
             for finding in rule.check(index, options):
                 findings.append(finding if severity is None else replace(finding, severity=severity))
-        except Exception:
-            errors.append(f"internal error in rule {rule.code} ({rule.name}); please report it:\n"
-                          + traceback.format_exc(limit=-3))
+        except Exception as exc:
+            what = (str(exc).splitlines() or [""])[0][:200]
+            errors.append(f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}"
+                          f"{': ' if what else ''}{what}; please report it\n" + traceback.format_exc(limit=-3))
     return findings, errors
 
 
@@ -239,26 +243,32 @@ def _in_system_namespace(finding: Finding) -> bool:
 
 
 def _locate(findings: list[Finding]) -> list[Finding]:
-    """The findings with file and line, composing only the documents that have findings."""
+    """The findings with file and line, composing only the documents that have findings. The
+    findings of one document are located together, so that what the locator learns of a
+    document is dropped before the next: per item of a 200,000-item List, it held 3 KB."""
     if not findings:
         return findings
     from .locate import Locator
 
     locator = Locator()
-    out = []
-    for f in findings:
+    out = list(findings)
+    of_document: dict[int, list[tuple[int, Document, FieldPath]]] = defaultdict(list)
+    for i, f in enumerate(findings):
         if f.resource is not None:
             origin = f.resource.origin
             if not isinstance(origin, FileOrigin):  # a live object: no text to point into (yet)
-                out.append(replace(f, file="", line=0))
+                out[i] = replace(f, file="", line=0)
                 continue
             doc, path = origin.document, origin.prefix + f.path
         elif f.document is not None:
             doc, path = f.document, f.path
         else:  # pragma: no cover - every finding has one or the other
-            out.append(f)
             continue
-        out.append(replace(f, file=doc.source.name, line=f.line or locator.line(doc, path)))
+        of_document[id(doc)].append((i, doc, path))
+    for located in of_document.values():
+        for i, doc, path in located:
+            f = out[i]
+            out[i] = replace(f, file=doc.source.name, line=f.line or locator.line(doc, path))
     return out
 
 
@@ -267,7 +277,7 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 
 def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
-    context = read_context(inputs.mesh_config, inputs.call_graph)
+    context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
     with _gc_paused():  # with --kube: what ML302's call graph reads
         readers = _readers([rule_catalogue.BY_CODE[CALL_GRAPH_RULE]])
         return _graph_of(_load(inputs, config, readers=readers), config, context)
@@ -354,6 +364,6 @@ def _skipped(problem: Problem) -> str:
 def effective_config(inputs: Inputs, config: Config) -> str:
     """What `--show-config` prints: the configuration, and the context files given beside it.
     Raises ContextFileError."""
-    context = read_context(inputs.mesh_config, inputs.call_graph)
+    context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
     return effective(config, rule_catalogue.BY_CODE, context.mesh_config.name if context.mesh_config else "",
                      len(context.call_edges))

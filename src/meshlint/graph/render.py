@@ -9,10 +9,11 @@ and retry limits), `dot` (Graphviz), `mermaid`, `html` (the HTML report's graph 
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from collections.abc import Callable
 
-from ..mesh.callgraph import Edge
+from ..mesh.callgraph import Edge, times
 from .model import CallGraph
 
 
@@ -44,8 +45,8 @@ def render_text(view: CallGraph) -> str:
     if not paths:
         out.append("  none: no service calls another")
     for p in paths:
-        capped = f" (capped {p.capped_amplification:g}x)" if p.capped_amplification != p.amplification else ""
-        out.append(f"  {p.amplification:>6g}x{capped}  " + " → ".join(names[h] for h in p.hosts))
+        capped = f" (capped {times(p.capped_amplification)}x)" if p.capped_amplification != p.amplification else ""
+        out.append(f"  {times(p.amplification):>6}x{capped}  " + " → ".join(names[h] for h in p.hosts))
     out.append("")
     out.append("Calls:")
     width = max((len(f"{names[e.source]} → {names[e.target]}") for e in graph.edges.values()), default=0)
@@ -72,8 +73,9 @@ def render_json(view: CallGraph) -> str:
         "nodes": sorted(graph.nodes),
         "edges": [{"from": a, "to": b, "source": ",".join(e.origins), "tries": e.tries,
                    "capped_tries": round(e.capped_tries, 6)} for (a, b), e in sorted(graph.edges.items())],
-        "paths": [{"hosts": p.hosts, "amplification": float(p.amplification),
-                   "capped_amplification": round(float(p.capped_amplification), 6)}
+        # (JSON has no infinity: the largest number stands for it)
+        "paths": [{"hosts": p.hosts, "amplification": min(float(p.amplification), sys.float_info.max),
+                   "capped_amplification": min(round(float(p.capped_amplification), 6), sys.float_info.max)}
                   for p in view.worst_paths() if p.edges],
         "cycles": graph.cycles(),
         "assumptions": view.assumptions,
