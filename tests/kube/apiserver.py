@@ -18,7 +18,7 @@ asks, in the same shape:
 - errors as `Status` objects: 401 without the bearer token, 403 for a resource the state
   forbids (cluster-wide, or outside the namespaces it allows), 404 for a resource that is not
   served (a CRD not installed) or an object that does not exist, 410 for a continue token the
-  state expires, 405 for any method but GET.
+  state expires, 405 for any method but GET, 500 for a list the state makes fail.
 
 Every request to the API is recorded; the test reads them at `GET /_emulator/requests`, and
 replaces the state with `POST /_emulator/state` (the body is a state) or clears the record
@@ -28,8 +28,9 @@ The state (JSON): `objects` (full objects, with apiVersion and kind; a `kubectl 
 List dump serves its `items`, with no token), `token` (the bearer
 token required; none: any request is authorised), `user` (named in 403 messages),
 `forbidden` (`[{"resource": "pods", "group": "", "namespaces": ["shop"]}]`: listing pods is
-forbidden except in the namespaces given), `not_installed` (API groups whose CRDs are absent)
-and `expire_continue` (resources whose first continue token is answered 410 Expired).
+forbidden except in the namespaces given), `not_installed` (API groups whose CRDs are absent),
+`expire_continue` (resources whose first continue token is answered 410 Expired) and `failing`
+(resources whose lists are answered 500, as an API server whose etcd times out).
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ class State:
                           for f in data.get("forbidden") or ()}
         self.not_installed = set(data.get("not_installed") or ())
         self.expire_continue = set(data.get("expire_continue") or ())
+        self.failing = set(data.get("failing") or ())
         self.expired: set[str] = set()
         self.resource_version = "1"
         self.objects: dict[tuple[str, str], list[Stored]] = {}
@@ -351,6 +353,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(403, status(403, "Forbidden", f'{plural} is forbidden: User "{state.user}" cannot list '
                                    f'resource "{plural}" in API group "{group}" {scope}',
                                    {"group": group, "kind": plural}))
+            return
+        if plural in state.failing:
+            self._send(500, status(500, "InternalError", "Internal error occurred: etcdserver: request timed out"))
             return
         stored = [s for s in state.objects.get((group, plural), ()) if namespace is None or s.namespace == namespace]
         if len(rest) == 2:  # one object

@@ -234,6 +234,19 @@ def test_a_cluster_that_does_not_answer_exits_2_within_the_timeout(apiserver, ru
                            f"http://127.0.0.1:{port}: no answer within {DISCOVERY_TIMEOUT:g} s\n")
 
 
+def test_a_list_the_server_fails_ends_the_run_with_one_line(apiserver, cluster_objects, run):
+    """A 500 is not a kind to report around: its facts would be silently missing. The run
+    exits 2 naming the request and the server's message, and the lists not yet sent are not
+    sent (`Executor.map` cancels them)."""
+    apiserver.serve(cluster_objects, failing=["deployments"])
+    proc = run("check", "--kube", "--kubeconfig", str(apiserver.kubeconfig()))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (f"meshlint: error: the cluster of context emulator at {apiserver.url} answered 500 to "
+                           "GET /apis/apps/v1/deployments: Internal error occurred: etcdserver: request timed out\n")
+    lists = [r["path"] for r in apiserver.requests() if "limit" in r["query"]]
+    assert "/apis/apps/v1/deployments" in lists and len(lists) < 30
+
+
 def test_refused_credentials_exit_2(served, run):
     proc = run("check", "--kube", "--kubeconfig", str(served.kubeconfig("bad-token", token="expired")))
     assert proc.returncode == 2
