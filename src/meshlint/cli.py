@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from .config import Config
     from .engine import Inputs
+    from .evidence.prometheus import PrometheusSource
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -88,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--fail", required=True, metavar="HOST", help="the failing service (name.ns or FQDN)")
     m.add_argument("--status", choices=("503", "reset", "timeout"), default="503", help="how it fails (default 503)")
     m.add_argument("--entry", metavar="HOST", help="where requests enter (default: the entry that amplifies most)")
-    m.add_argument("--rps", type=float, default=100.0, help="requests per second into the entry (default 100)")
+    m.add_argument("--rps", type=float,
+                   help="requests per second into the entry (default: the rate --prometheus observed, else 100)")
     m.add_argument("--duration", type=float, default=10.0, help="seconds of traffic (default 10)")
     m.add_argument("--format", "-f", choices=("text", "json"), default="text")
     m.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
@@ -119,6 +121,23 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context-dir", action="append", default=[], metavar="DIR",
                    help="also read the manifests under DIR for what they define (Gateways, DestinationRules, "
                         "Namespaces), reporting only on the PATHs (repeatable; the pre-commit hook uses it)")
+    _prometheus_options(p)
+
+
+def _prometheus_options(p: argparse.ArgumentParser) -> None:
+    """--prometheus and how to reach it (check, graph, simulate)."""
+    t = p.add_argument_group("telemetry")
+    t.add_argument("--prometheus", metavar="URL",
+                   help="add observed calls and evidence from this Prometheus (base URL, e.g. http://prometheus:9090)")
+    t.add_argument("--prometheus-window", metavar="DURATION", default="1h",
+                   help="the window rates are measured over (default 1h)")
+    t.add_argument("--prometheus-at", metavar="TIME", help="measure at TIME, RFC 3339 or Unix seconds (default now)")
+    t.add_argument("--prometheus-header", action="append", default=[], metavar="'NAME: VALUE'",
+                   help="send this HTTP header to Prometheus (repeatable)")
+    t.add_argument("--prometheus-token-file", metavar="FILE",
+                   help="send the bearer token in FILE to Prometheus (Authorization: Bearer)")
+    t.add_argument("--prometheus-timeout", metavar="SECONDS", type=float, default=30.0,
+                   help="give up on a query after SECONDS (default 30)")
 
 
 def _configure(args: argparse.Namespace) -> Config:
@@ -143,10 +162,41 @@ def _configure(args: argparse.Namespace) -> Config:
 
 
 def _inputs(args: argparse.Namespace) -> Inputs:
+    """Raises ValueError for a --prometheus option that cannot be used."""
     from .engine import Inputs
 
     return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir,
-                  baseline=getattr(args, "baseline", None), stdin_name=args.stdin_filename)
+                  baseline=getattr(args, "baseline", None), stdin_name=args.stdin_filename,
+                  prometheus=_prometheus(args))
+
+
+def _prometheus(args: argparse.Namespace) -> PrometheusSource | None:
+    """The --prometheus options, checked. Raises ValueError."""
+    telemetry_options = (args.prometheus_at, args.prometheus_header, args.prometheus_token_file)
+    if args.prometheus is None:
+        if any(telemetry_options) or args.prometheus_window != "1h" or args.prometheus_timeout != 30.0:
+            raise ValueError("the --prometheus-* options need --prometheus URL")
+        return None
+    from .evidence.prometheus import PrometheusSource, parse_header, parse_time, parse_window
+
+    if not args.prometheus.startswith(("http://", "https://")):
+        raise ValueError(f"--prometheus {args.prometheus}: expected an http:// or https:// URL")
+    if not args.prometheus_timeout > 0:
+        raise ValueError("--prometheus-timeout must be positive")
+    headers = [parse_header(h) for h in args.prometheus_header]
+    if args.prometheus_token_file:
+        try:
+            with open(args.prometheus_token_file, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except OSError as exc:
+            raise ValueError(f"--prometheus-token-file: cannot read {args.prometheus_token_file}: "
+                             f"{exc.strerror or exc}") from None
+        if not token:
+            raise ValueError(f"--prometheus-token-file {args.prometheus_token_file}: the file is empty")
+        headers.append(("Authorization", f"Bearer {token}"))
+    return PrometheusSource(args.prometheus, parse_window(args.prometheus_window),
+                            parse_time(args.prometheus_at) if args.prometheus_at else None, tuple(headers),
+                            args.prometheus_timeout)
 
 
 def _write(data: bytes | str, path: str | None) -> int:
@@ -199,15 +249,16 @@ def _check(args: argparse.Namespace) -> int:
     from . import baseline, engine
     from .baseline import BaselineError
     from .config import ConfigError
+    from .evidence import EvidenceError
     from .load import LoadError
     from .load.context_files import ContextFileError
     from .report import RenderOptions, renderer
 
     try:
         config = _configure(args)
-    except ConfigError as exc:
+        inputs = _inputs(args)
+    except (ConfigError, ValueError) as exc:
         return _error(str(exc))
-    inputs = _inputs(args)
     if args.show_config:
         return _show_config(inputs, config)
 
@@ -222,7 +273,7 @@ def _check(args: argparse.Namespace) -> int:
     progress = _Progress()
     try:
         result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None)
-    except (ContextFileError, BaselineError) as exc:
+    except (ContextFileError, BaselineError, EvidenceError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
@@ -350,13 +401,18 @@ def _print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
 def _graph(args: argparse.Namespace) -> int:
     from . import engine
     from .config import ConfigError
+    from .evidence import EvidenceError
     from .graph.render import RENDERERS
     from .load import LoadError
     from .load.context_files import ContextFileError
 
     try:
-        view = engine.graph(_inputs(args), _configure(args))
-    except (ConfigError, ContextFileError) as exc:
+        inputs, config = _inputs(args), _configure(args)
+    except (ConfigError, ValueError) as exc:
+        return _error(str(exc))
+    try:
+        view = engine.graph(inputs, config)
+    except (ContextFileError, EvidenceError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
@@ -367,16 +423,21 @@ def _graph(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from . import engine
     from .config import ConfigError
+    from .evidence import EvidenceError
     from .load import LoadError
     from .load.context_files import ContextFileError
     from .simulate import render
 
-    if args.rps <= 0 or args.duration <= 0:
+    if (args.rps is not None and args.rps <= 0) or args.duration <= 0:
         return _error("--rps and --duration must be positive")
     storm = engine.Storm(args.fail, args.status, args.entry, args.rps, args.duration)
     try:
-        result = engine.simulate(_inputs(args), _configure(args), storm)
-    except (ConfigError, ContextFileError) as exc:
+        inputs, config = _inputs(args), _configure(args)
+    except (ConfigError, ValueError) as exc:
+        return _error(str(exc))
+    try:
+        result = engine.simulate(inputs, config, storm)
+    except (ContextFileError, EvidenceError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")

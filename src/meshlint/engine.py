@@ -32,6 +32,7 @@ from .mesh.namespaces import is_system_namespace
 from .resource import FileOrigin
 
 if TYPE_CHECKING:
+    from .evidence.prometheus import PrometheusSource, Telemetry
     from .graph.model import CallGraph
     from .mesh.callgraph import Graph
     from .simulate.model import FixPolicy
@@ -54,6 +55,7 @@ class Inputs:
     # the repository around the changed files of a pre-commit run
     context_dirs: Sequence[str] = ()
     baseline: str | None = None  # findings recorded there are suppressed (`baseline.py`)
+    prometheus: PrometheusSource | None = None  # --prometheus: observed calls and evidence on findings
 
 
 @dataclass
@@ -99,14 +101,16 @@ def _gc_paused() -> Iterator[None]:
 
 
 def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> Result:
-    """`meshlint check`. Raises LoadError (unreadable path), ContextFileError or BaselineError."""
+    """`meshlint check`. Raises LoadError (unreadable path), ContextFileError, BaselineError or
+    PrometheusError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
     base = inputs.baseline
     recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
+    telemetry = _telemetry(inputs)
     with _gc_paused():
         # no local holds what was loaded: it is freed (by reference counting) when the analysis
         # returns, before the collector is on again and would walk all of it once more
-        result = check_loaded(_load(inputs, config, progress), config, context)
+        result = check_loaded(_load(inputs, config, progress), config, context, telemetry)
     if base is None or recorded is None:
         return result
     findings, gone = baseline.apply(result.findings, recorded, base)
@@ -132,15 +136,35 @@ def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> L
 NO_CONTEXT = ContextFiles()
 
 
-def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT) -> Result:
-    """The findings on what was already loaded (none on `loaded.context`, which only informs)."""
-    index = _index(loaded, config, context)
+def _telemetry(inputs: Inputs) -> Telemetry | None:
+    """The `--prometheus` server, asked for the calls it saw at once: an unreachable one ends
+    the run before anything is read (PrometheusError)."""
+    if inputs.prometheus is None:
+        return None
+    from .evidence.prometheus import Telemetry
+
+    telemetry = Telemetry.connect(inputs.prometheus)
+    telemetry.edges()
+    return telemetry
+
+
+def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT,
+                 telemetry: Telemetry | None = None) -> Result:
+    """The findings on what was already loaded (none on `loaded.context`, which only informs),
+    with the evidence `telemetry` adds to them."""
+    index = _index(loaded, config, context, telemetry)
     enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
     found, errors = _run(enabled, index, config)
     if loaded.context:
         context_sources = {id(s) for s in loaded.context}
         found = [f for f in found if f.source is None or id(f.source) not in context_sources]
     in_scope = [f for f in found if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
+    notes = loaded.notes
+    if telemetry is not None:
+        from .evidence.attach import attach
+
+        in_scope = attach(in_scope, index, telemetry)
+        notes = notes + telemetry.notes
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
     warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
@@ -151,13 +175,14 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     if config.namespace is not None and not index.holds_namespace(config.namespace):
         warnings.append(f"--namespace {config.namespace}: nothing of that namespace is in the input, so "
                         "nothing is reported")
-    return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
+    return Result(located, files=len(loaded.sources), resources=loaded.count, notes=notes,
                   internal_errors=errors, rules=enabled, assumptions=index.assumptions(), warnings=warnings,
                   skipped=loaded.skipped)
 
 
-def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:
-    return Index(loaded.resources, loaded.problems, config.facts, context.mesh_config, context.call_edges)
+def _index(loaded: Loaded, config: Config, context: ContextFiles, telemetry: Telemetry | None = None) -> Index:
+    return Index(loaded.resources, loaded.problems, config.facts, context.mesh_config, context.call_edges,
+                 telemetry.edges() if telemetry is not None else ())
 
 
 def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Finding], list[str]]:
@@ -226,20 +251,27 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 
 
 def graph(inputs: Inputs, config: Config) -> CallGraph:
-    """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
+    """`meshlint graph` (and `simulate`'s graph). Raises LoadError, ContextFileError or
+    PrometheusError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
+    telemetry = _telemetry(inputs)
     with _gc_paused():
-        return _graph_of(_load(inputs, config), config, context)
+        return _graph_of(_load(inputs, config), config, context, telemetry)
 
 
-def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGraph:
+def _graph_of(loaded: Loaded, config: Config, context: ContextFiles, telemetry: Telemetry | None) -> CallGraph:
     """The call graph of what was loaded. (A function of its own, so that the index and all
     that was loaded are freed when it returns, before the collector is on again.)"""
     from .graph.build import build
 
-    index = _index(loaded, config, context)
-    return build(index, config.facts, loaded.notes,
+    index = _index(loaded, config, context, telemetry)
+    view = build(index, config.facts, loaded.notes,
                  [_skipped(p) for p in loaded.problems] + _undefined_call_graph_hosts(index.call_graph()))
+    if telemetry is not None:
+        view.observed_rps = telemetry.requests().into()
+        view.notes = view.notes + telemetry.notes
+        view.span = telemetry.span
+    return view
 
 
 @dataclass(frozen=True)
@@ -249,7 +281,8 @@ class Storm:
     fail: str  # the failing service, as the user names it (`payment.payments`, an FQDN)
     status: str = "503"  # how it fails: simulate.model.STATUSES
     entry: str | None = None  # where requests enter; None: the entry that amplifies most
-    rps: float = 100.0
+    # requests per second into the entry; None: the rate --prometheus observed there, else 100
+    rps: float | None = 100.0
     duration: float = 10.0
 
 
@@ -284,12 +317,30 @@ def simulate(inputs: Inputs, config: Config, storm: Storm) -> SimulateResult:
         entry = choose_entry(view.graph, failed, view.exposed)
         if entry is None:
             return SimulateResult(view, problem=f"nothing in the call graph calls {view.names[failed]}")
+    rps = storm.rps if storm.rps is not None else _observed_rps(view, entry)
     try:
-        current, fixed = (Simulation(view.graph, entry, failed, storm.status, storm.rps, storm.duration, fixes).run()
+        current, fixed = (Simulation(view.graph, entry, failed, storm.status, rps, storm.duration, fixes).run()
                           for fixes in (None, FIXES))
     except TooLarge as exc:
         return SimulateResult(view, problem=str(exc))
     return SimulateResult(view, current, fixed, FIXES)
+
+
+DEFAULT_RPS = 100.0
+
+
+def _observed_rps(view: CallGraph, entry: str) -> float:
+    """The requests per second --prometheus saw into the entry (or, for a caller that is no
+    service, a load generator, out of it), said in a note; else 100."""
+    name = view.names.get(entry, entry)
+    observed = view.observed_rps.get(entry, 0.0) or sum(
+        rate for rate, unit in (e.observed or (0.0, "") for e in view.graph.out.get(entry, ())) if unit == "req/s")
+    if observed > 0:
+        view.notes.append(f"--rps {observed:.3g}: the request rate into {name} {view.span} (--prometheus)")
+        return observed
+    if view.observed_rps:
+        view.notes.append(f"--rps {DEFAULT_RPS:g}: --prometheus saw no requests into {name} {view.span}")
+    return DEFAULT_RPS
 
 
 def _skipped(problem: Problem) -> str:

@@ -21,6 +21,10 @@ class CallGraph:
     warnings: list[str] = field(default_factory=list)  # input problems, left out of the graph
     # what the callers' tries rest on: namespaces not in the input, assumed meshed or not
     assumptions: list[str] = field(default_factory=list)
+    # --prometheus: the requests per second each host received (from every caller, outside the
+    # mesh too), and the window they were measured over, in words ("in the last 1h")
+    observed_rps: dict[str, float] = field(default_factory=dict)
+    span: str = ""
 
     @cached_property
     def names(self) -> dict[str, str]:

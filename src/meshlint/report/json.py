@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     r = f.resource
-    return {
+    out: dict[str, Any] = {
         "code": f.code,
         "name": f.name,
         "variant": f.variant,
@@ -33,6 +33,10 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "related": [{"kind": ref.kind.rsplit("/", 1)[-1], "namespace": ref.namespace or None, "name": ref.name}
                     for ref in f.related],
     }
+    if f.evidence:  # only when a live source (--prometheus) adds facts (SPEC §3)
+        out["evidence"] = [{"source": e.source, "text": e.text, "query": e.query, "value": e.value}
+                           for e in f.evidence]
+    return out
 
 
 def render(result: Result, options: RenderOptions) -> bytes:
