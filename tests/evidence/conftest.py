@@ -4,7 +4,7 @@ The telemetry of a small shop (`TELEMETRY`: rates per second of Istio's standard
 Envoy's stats, gauges for proxy memory) is written as OpenMetrics samples every 30 s over two
 hours (`START` to `END`), backfilled with `promtool tsdb create-blocks-from openmetrics` into a
 temporary data directory, and served by Debian's `prometheus`. Counters grow linearly, so a
-rate over any window inside the data is exact; tests query at `AT` (`--prometheus-at`).
+rate over any window inside the data is exact; tests query at `END` (`--prometheus-at`).
 
 `prometheus_server(*flags)` starts another server on the same data (with extra flags, e.g. a
 sample limit that makes every query fail), stopped when the test ends.
@@ -24,8 +24,7 @@ from pathlib import Path
 import pytest
 
 START = 1_700_000_000  # 2023-11-14T22:13:20Z
-END = START + 7200
-AT = str(END)  # --prometheus-at: the end of the data, so the default 1h window lies inside it
+END = START + 7200  # the tests query here (--prometheus-at 1700007200): the default 1h window lies inside
 STEP = 30
 
 MiB = 1 << 20
@@ -175,7 +174,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def prometheus(backfilled, tmp_path_factory) -> Iterator[str]:
-    """The base URL of a Prometheus serving TELEMETRY (query it at AT)."""
+    """The base URL of a Prometheus serving TELEMETRY (query it at END)."""
     proc, url = _start(backfilled, tmp_path_factory.mktemp("server"))
     yield url
     _stop(proc)

@@ -32,7 +32,8 @@ DEFAULT_WINDOW = "1h"
 DEFAULT_TIMEOUT = 30.0  # seconds, per query
 SERIES_CAP = 50_000  # series one query may return (`topk`): more is said in a note
 
-_DURATION = re.compile(r"(?:\d+(?:ms|s|m|h|d|w|y))+")
+# Prometheus' own duration syntax (model.ParseDuration): units largest first, each at most once
+_DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
 
@@ -56,7 +57,7 @@ class PrometheusSource:
 def parse_window(text: str) -> str:
     """A Prometheus duration (`1h`, `30m`, `1h30m`, `7d`). Raises ValueError."""
     text = text.strip()
-    if not _DURATION.fullmatch(text) or window_seconds(text) <= 0:
+    if not text or not _DURATION.fullmatch(text) or window_seconds(text) <= 0:
         raise ValueError(f"--prometheus-window {text!r}: expected a Prometheus duration such as 1h, 30m or 1d12h")
     return text
 
