@@ -107,10 +107,14 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None) -> R
     base = inputs.baseline
     recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
     telemetry = _telemetry(inputs)
-    with _gc_paused():
-        # no local holds what was loaded: it is freed (by reference counting) when the analysis
-        # returns, before the collector is on again and would walk all of it once more
-        result = check_loaded(_load(inputs, config, progress), config, context, telemetry)
+    try:
+        with _gc_paused():
+            # no local holds what was loaded: it is freed (by reference counting) when the analysis
+            # returns, before the collector is on again and would walk all of it once more
+            result = check_loaded(_load(inputs, config, progress), config, context, telemetry)
+    finally:
+        if telemetry is not None:
+            telemetry.close()
     if base is None or recorded is None:
         return result
     findings, gone = baseline.apply(result.findings, recorded, base)
@@ -137,14 +141,14 @@ NO_CONTEXT = ContextFiles()
 
 
 def _telemetry(inputs: Inputs) -> Telemetry | None:
-    """The `--prometheus` server, asked for the calls it saw at once: an unreachable one ends
-    the run before anything is read (PrometheusError)."""
+    """The `--prometheus` server (an unreachable one ends the run before anything is read:
+    PrometheusError), asked for the calls it saw while the manifests are read."""
     if inputs.prometheus is None:
         return None
     from .evidence.prometheus import Telemetry
 
     telemetry = Telemetry.connect(inputs.prometheus)
-    telemetry.edges()
+    telemetry.prefetch("calls")
     return telemetry
 
 
@@ -255,8 +259,12 @@ def graph(inputs: Inputs, config: Config) -> CallGraph:
     PrometheusError."""
     context = read_context(inputs.mesh_config, inputs.call_graph)
     telemetry = _telemetry(inputs)
-    with _gc_paused():
-        return _graph_of(_load(inputs, config), config, context, telemetry)
+    try:
+        with _gc_paused():
+            return _graph_of(_load(inputs, config), config, context, telemetry)
+    finally:
+        if telemetry is not None:
+            telemetry.close()
 
 
 def _graph_of(loaded: Loaded, config: Config, context: ContextFiles, telemetry: Telemetry | None) -> CallGraph:

@@ -50,11 +50,14 @@ def attach(findings: list[Finding], index: Index, telemetry: Telemetry) -> list[
     by_code: dict[str, list[tuple[int, Finding]]] = defaultdict(list)
     for i, f in enumerate(findings):
         by_code[f.code].append((i, f))
+    assumed = [(i, f) for i, f in enumerate(findings) if ASSUMED.search(f.message)]
+    # the questions the findings need, sent at once: the server answers them side by side
+    telemetry.prefetch(*dict.fromkeys(q for code, questions in NEEDS.items() if code in by_code for q in questions),
+                       *(("presence",) if assumed else ()))
     for code, gather in GATHER.items():
         if by_code.get(code):
             for i, evidence in gather(by_code[code], index, telemetry):
                 added[i].append(evidence)
-    assumed = [(i, f) for i, f in enumerate(findings) if ASSUMED.search(f.message)]
     if assumed:
         for i, evidence in _assumptions(assumed, telemetry):
             added[i].append(evidence)
@@ -115,8 +118,12 @@ def _rule_of(rules: Mapping[tuple[int, Any], RouteRule], f: Finding) -> RouteRul
     return rules.get((id(f.resource), tuple(f.path[:3])))
 
 
-def _retries_toward(retries: Mapping[tuple[str, str], float], host: str) -> float:
-    return sum(rate for (h, _subset), rate in retries.items() if h == host)
+def _per_host(retries: Mapping[tuple[str, str], float]) -> dict[str, float]:
+    """Retries per second toward each host, all its subsets together."""
+    out: dict[str, float] = defaultdict(float)
+    for (host, _subset), rate in retries.items():
+        out[host] += rate
+    return out
 
 
 def _retry_query(host: str, window: str) -> str:
@@ -128,15 +135,16 @@ def _aggressive_retries(findings: Found, index: Index, telemetry: Telemetry) -> 
     located = [(i, rule) for i, f in findings if (rule := _rule_of(rules, f)) is not None]
     if not located:
         return
-    retries = telemetry.retries()
-    if retries is None:
+    observed = telemetry.retries()
+    if observed is None:
         return
+    retries = _per_host(observed)
     requests = telemetry.requests().into()
     for i, rule in located:
         hosts = list(dict.fromkeys(t.fqdn for t in rule.targets))
         if not hosts:
             continue
-        made = sum(_retries_toward(retries, h) for h in hosts)
+        made = sum(retries.get(h, 0.0) for h in hosts)
         received = sum(requests.get(h, 0.0) for h in hosts)
         names = ", ".join(hosts)
         share = f" ({made / received:.1%} of its {format_rate(received, 'req/s')})" if received > 0 else ""
@@ -170,7 +178,8 @@ def _retry_amplification(findings: Found, index: Index, telemetry: Telemetry) ->
     if not located:
         return
     requests = telemetry.requests().into()
-    retries = telemetry.retries()
+    observed = telemetry.retries()
+    retries = _per_host(observed) if observed is not None else None
     for i, path in located:
         entry = path.hosts[0]
         received = requests.get(entry, 0.0)
@@ -185,7 +194,7 @@ def _retry_amplification(findings: Found, index: Index, telemetry: Telemetry) ->
                 f"[{telemetry.window}]))", peak)
         if retries is None:
             continue
-        hops = [(e, _retries_toward(retries, e.target)) for e in path.edges]
+        hops = [(e, retries.get(e.target, 0.0)) for e in path.edges]
         shown = "; ".join(f"{names[e.target]} {_retried(made, requests.get(e.target, 0.0))}" for e, made in hops)
         total = sum(made for _, made in hops)
         yield i, Evidence(SOURCE, f"retries observed {telemetry.span}: {shown}; the configured worst case is "
@@ -271,7 +280,9 @@ def _proxy_memory(findings: Found, index: Index, telemetry: Telemetry) -> Gather
     unrequested = {(w.namespace, w.name) for _, f in wanted  # workloads whose proxies have no memory request
                    if (w := workloads.get(id(f.resource))) is not None and _memory_request(w) is None}
     per_namespace: dict[str, list[float]] = defaultdict(list)
+    per_workload: dict[tuple[str, str], list[float]] = defaultdict(list)
     for pod, owner in owners.items():
+        per_workload[owner].append(memory.by_pod[pod])
         if owner in unrequested:
             per_namespace[pod[0]].append(memory.by_pod[pod])
     for i, f in wanted:
@@ -281,9 +292,9 @@ def _proxy_memory(findings: Found, index: Index, telemetry: Telemetry) -> Gather
         w = workloads.get(id(f.resource))
         if w is None:
             continue
-        pods = [v for pod, v in memory.by_pod.items() if owners.get(pod) == (w.namespace, w.name)]
+        pods = per_workload.get((w.namespace, w.name), [])
         if not pods:
-            yield i, Evidence(SOURCE, f"no istio-proxy memory observed for {w.display} {telemetry.span}",
+            yield i, Evidence(SOURCE, f"no istio-proxy memory observed for its pods {telemetry.span}",
                               memory.query, 0.0)
             continue
         total = sum(pods)
@@ -419,6 +430,7 @@ def _assumptions(findings: Found, telemetry: Telemetry) -> Gathered:
             yield i, Evidence(SOURCE, text, f"sum(rate(istio_requests_total{{{selector}}}[{telemetry.window}]))", None)
 
 
+NEEDS = {"ML301": ("retries",), "ML302": ("retries",), "ML304": ("ejections",), "ML402": ("memory",)}
 GATHER: dict[str, Callable[[Found, Index, Telemetry], Gathered]] = {
     "ML101": _port_protocol,
     "ML301": _aggressive_retries,

@@ -19,8 +19,10 @@ talks to it: a client library would add a dependency and nothing else.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -104,11 +106,9 @@ class Prometheus:
         self.source = source
         self.at = source.at if source.at is not None else time.time()
         self.endpoint = source.url.rstrip("/") + "/api/v1/query"
-        self.queries = 0  # how many were sent (the benchmark and the tests count them)
 
     def query(self, promql: str) -> list[Sample]:
         """The instant vector `promql` evaluates to. Raises PrometheusError."""
-        import json
         import urllib.error
         import urllib.parse
         import urllib.request
@@ -118,7 +118,6 @@ class Prometheus:
                    **dict(self.source.headers)}
         request = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
         where = f"--prometheus {self.source.url}"
-        self.queries += 1
         try:
             with urllib.request.urlopen(request, timeout=self.source.timeout) as response:
                 raw = response.read()
@@ -130,8 +129,10 @@ class Prometheus:
                 raise PrometheusError(f"{where}: no answer within {self.source.timeout:g}s "
                                       f"(--prometheus-timeout); query: {promql}") from None
             raise PrometheusError(f"{where}: cannot connect: {reason}") from None
+        import orjson
+
         try:
-            answer = json.loads(raw)
+            answer = orjson.loads(raw)
             if answer.get("status") != "success":
                 raise PrometheusError(f"{where}: query failed ({answer.get('errorType', 'error')}: "
                                       f"{answer.get('error', 'no reason given')}); query: {promql}")
@@ -177,6 +178,13 @@ def both_ways(by: str, window: str, selector: str = "") -> str:
     return f"({sent} + {received}) or {sent} or {received}"
 
 
+# the Envoy cluster stats read, each with how it is taken over the window
+RETRIES = ("envoy_cluster_upstream_rq_retry", "rate")
+EJECTIONS = ("envoy_cluster_outlier_detection_ejections_active", "max_over_time")
+# the proxies' memory: the kubelet's working set of the istio-proxy container, else Envoy's own
+MEMORY = {"container_memory_working_set_bytes": '{container="istio-proxy"}', "envoy_server_memory_allocated": ""}
+
+
 @dataclass(frozen=True)
 class Traffic:
     """Observed calls: (source namespace, source workload, destination host) -> rate."""
@@ -214,16 +222,39 @@ class ProxyPresence:
 
 @dataclass
 class Telemetry:
-    """The answers of one Prometheus, each asked for at most once."""
+    """The answers of one Prometheus, each asked for at most once. Queries run on a few
+    threads: `prefetch` sends them ahead, so that the server evaluates them while meshlint
+    reads the manifests or runs the rules, and whoever needs an answer waits only for what is
+    left of it."""
 
     prometheus: Prometheus
     window: str = DEFAULT_WINDOW
     notes: list[str] = field(default_factory=list)
-    _cache: dict[str, Any] = field(default_factory=dict)
+    _answers: dict[str, Future[list[Sample]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "prometheus"))
 
     @classmethod
     def connect(cls, source: PrometheusSource) -> Telemetry:
-        return cls(Prometheus(source), source.window)
+        """The server, once it has answered a trivial query: unreachable, refusing the
+        credentials or not Prometheus is a PrometheusError now, before anything is read."""
+        telemetry = cls(Prometheus(source), source.window)
+        telemetry.prometheus.query("vector(1)")
+        return telemetry
+
+    def prefetch(self, *questions: str) -> None:
+        """Send the queries of these questions (`calls`, `memory`, `retries`, `ejections`,
+        `presence`) without waiting for their answers."""
+        queries = {"calls": (self._requests_query(), self._tcp_query()), "memory": (self._memory_query(),),
+                   "retries": (self._cluster_query(*RETRIES),), "ejections": (self._cluster_query(*EJECTIONS),),
+                   "presence": (self._presence_query(),)}
+        for question in questions:
+            for promql in queries[question]:
+                self._submit(promql, question)
+
+    def close(self) -> None:
+        """Stop the threads (a query on its way is not waited for)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     @property
     def span(self) -> str:
@@ -234,14 +265,21 @@ class Telemetry:
         return f"in the {self.window} to {when}"
 
     def _ask(self, promql: str, what: str) -> list[Sample]:
-        """A capped query: when the cap is reached, the smallest series are left out, and a
-        note says so."""
-        if promql in self._cache:
-            return self._cache[promql]
+        """The answer to a capped query (PrometheusError when it failed)."""
+        return self._submit(promql, what).result()
+
+    def _submit(self, promql: str, what: str) -> Future[list[Sample]]:
+        with self._lock:
+            answer = self._answers.get(promql)
+            if answer is None:
+                answer = self._answers[promql] = self._pool.submit(self._capped, promql, what)
+        return answer
+
+    def _capped(self, promql: str, what: str) -> list[Sample]:
+        """When the cap is reached, the smallest series are left out, and a note says so."""
         samples = self.prometheus.query(f"topk({SERIES_CAP}, {promql})")
         if len(samples) >= SERIES_CAP:
             self.notes.append(f"--prometheus: {what}: only the {SERIES_CAP:,} largest series are used")
-        self._cache[promql] = samples
         return samples
 
     def _absent(self, metric: str, needs: str) -> None:
@@ -253,15 +291,20 @@ class Telemetry:
 
     def requests(self) -> Traffic:
         """HTTP and gRPC calls, in requests per second (`istio_requests_total`)."""
-        by = f"reporter, {_EDGE_LABELS}"
-        return self._traffic(f"sum by ({by}) (rate(istio_requests_total[{self.window}]))", "requests per call")
+        return self._traffic(self._requests_query(), "requests per call")
 
     def tcp(self) -> Traffic:
         """TCP traffic, in bytes per second both ways (`istio_tcp_*_bytes_total`)."""
-        return self._traffic(both_ways(f"reporter, {_EDGE_LABELS}", self.window), "TCP bytes per call")
+        return self._traffic(self._tcp_query(), "TCP bytes per call")
 
-    def _traffic(self, per_reporter: str, what: str) -> Traffic:
-        promql = f"max by ({_EDGE_LABELS}) ({per_reporter})"
+    def _requests_query(self) -> str:
+        per_reporter = f"sum by (reporter, {_EDGE_LABELS}) (rate(istio_requests_total[{self.window}]))"
+        return f"max by ({_EDGE_LABELS}) ({per_reporter})"
+
+    def _tcp_query(self) -> str:
+        return f"max by ({_EDGE_LABELS}) ({both_ways(f'reporter, {_EDGE_LABELS}', self.window)})"
+
+    def _traffic(self, promql: str, what: str) -> Traffic:
         rates: dict[tuple[str, str, str], float] = {}
         for s in self._ask(promql, what):
             key = (s.labels.get("source_workload_namespace", ""), s.labels.get("source_workload", ""),
@@ -285,9 +328,8 @@ class Telemetry:
     def proxy_memory(self) -> Memory | None:
         """The istio-proxy containers' peak memory: the kubelet's working set (cAdvisor) when it
         is scraped, else Envoy's own allocation; None when neither is."""
-        for metric, selector in (("container_memory_working_set_bytes", '{container="istio-proxy"}'),
-                                 ("envoy_server_memory_allocated", "")):
-            promql = f"max by (namespace, pod) (max_over_time({metric}{selector}[{self.window}]))"
+        for metric in MEMORY:
+            promql = self._memory_query(metric)
             samples = self._ask(promql, "proxy memory")
             if samples:
                 return Memory(metric, promql, {(s.labels.get("namespace", ""), s.labels.get("pod", "")): s.value
@@ -296,12 +338,12 @@ class Telemetry:
                      "proxy memory needs the kubelet's cAdvisor metrics or the proxies' Envoy stats scraped")
         return None
 
+    def _memory_query(self, metric: str = "container_memory_working_set_bytes") -> str:
+        return f"max by (namespace, pod) (max_over_time({metric}{MEMORY[metric]}[{self.window}]))"
+
     def presence(self) -> ProxyPresence:
         """Where Istio proxies report from, and the traffic meshed callers send each namespace."""
-        labels = ("reporter, source_workload_namespace, destination_workload_namespace, "
-                  "destination_service_namespace, connection_security_policy")
-        promql = " or ".join(f"sum by ({labels}) (rate({metric}[{self.window}]))"
-                             for metric in ("istio_requests_total", "istio_tcp_received_bytes_total"))
+        promql = self._presence_query()
         shows: dict[str, tuple[str, str]] = {}
         called: set[str] = set()
         for s in self._ask(promql, "proxies per namespace"):
@@ -322,6 +364,12 @@ class Telemetry:
             if reporter == "source" and _known(service_ns) and s.value > 0:
                 called.add(service_ns)
         return ProxyPresence(shows, frozenset(called), promql)
+
+    def _presence_query(self) -> str:
+        labels = ("reporter, source_workload_namespace, destination_workload_namespace, "
+                  "destination_service_namespace, connection_security_policy")
+        return " or ".join(f"sum by ({labels}) (rate({metric}[{self.window}]))"
+                           for metric in ("istio_requests_total", "istio_tcp_received_bytes_total"))
 
     # -- what the proxies did -----------------------------------------------------------------------
 
@@ -345,8 +393,7 @@ class Telemetry:
     def clusters(self, metric: str, aggregate: str, needs: str) -> dict[tuple[str, str], float] | None:
         """An Envoy cluster stat summed over every proxy, per outbound (host, subset); None when
         no proxy exports it (Istio exports few Envoy stats unless proxyStatsMatcher asks)."""
-        promql = f"sum by (cluster_name) ({aggregate}({metric}{{cluster_name=~\"outbound[|].*\"}}[{self.window}]))"
-        samples = self._ask(promql, metric)
+        samples = self._ask(self._cluster_query(metric, aggregate), metric)
         if not samples:
             self._absent(metric, needs)
             return None
@@ -358,16 +405,17 @@ class Telemetry:
                 out[key] = out.get(key, 0.0) + s.value
         return out
 
+    def _cluster_query(self, metric: str, aggregate: str) -> str:
+        return f"sum by (cluster_name) ({aggregate}({metric}{{cluster_name=~\"outbound[|].*\"}}[{self.window}]))"
+
     def retries(self) -> dict[tuple[str, str], float] | None:
         """Retries per second the callers' proxies made toward each (host, subset)."""
-        return self.clusters("envoy_cluster_upstream_rq_retry", "rate",
-                             "retry evidence needs Envoy's upstream_rq_retry stats (add them to the "
+        return self.clusters(*RETRIES, "retry evidence needs Envoy's upstream_rq_retry stats (add them to the "
                              "proxies' proxyStatsMatcher)")
 
     def ejections(self) -> dict[tuple[str, str], float] | None:
         """The peak of active outlier ejections per (host, subset), summed over the callers."""
-        return self.clusters("envoy_cluster_outlier_detection_ejections_active", "max_over_time",
-                             "ejection evidence needs Envoy's outlier_detection stats (add them to the "
+        return self.clusters(*EJECTIONS, "ejection evidence needs Envoy's outlier_detection stats (add them to the "
                              "proxies' proxyStatsMatcher)")
 
 
