@@ -130,7 +130,8 @@ def _prometheus_options(p: argparse.ArgumentParser) -> None:
     t.add_argument("--prometheus", metavar="URL",
                    help="add observed calls and evidence from this Prometheus (base URL, e.g. http://prometheus:9090)")
     t.add_argument("--prometheus-window", metavar="DURATION", default="1h",
-                   help="the window rates are measured over (default 1h)")
+                   help="the window rates are measured over: a Prometheus duration of at least 1m "
+                        "(30m, 1h30m, 7d; default 1h)")
     t.add_argument("--prometheus-at", metavar="TIME", help="measure at TIME, RFC 3339 or Unix seconds (default now)")
     t.add_argument("--prometheus-header", action="append", default=[], metavar="'NAME: VALUE'",
                    help="send this HTTP header to Prometheus (repeatable)")

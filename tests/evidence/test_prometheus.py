@@ -304,6 +304,8 @@ def test_a_query_the_real_server_refuses_ends_the_run(run, prometheus_server):
 @pytest.mark.parametrize(("args", "error"), [
     (("--prometheus-window", "1h"), ""),
     (("--prometheus", "http://127.0.0.1:9", "--prometheus-window", "1h1h"), "--prometheus-window '1h1h'"),
+    (("--prometheus", "http://127.0.0.1:9", "--prometheus-window", "30s"), "--prometheus-window '30s': shorter"),
+    (("--prometheus", "http://127.0.0.1:9", "--prometheus-at", "2999-01-01T00:00:00Z"), "in the future"),
     (("--prometheus", "http://127.0.0.1:9", "--prometheus-at", "yesterday"), "--prometheus-at 'yesterday'"),
     (("--prometheus", "http://127.0.0.1:9", "--prometheus-at", "2024-05-01T12:00:00"), "add a time zone"),
     (("--prometheus", "http://127.0.0.1:9", "--prometheus-header", "Bearer x"), "expected 'Name: value'"),
@@ -317,16 +319,48 @@ def test_options_that_cannot_be_used_are_usage_errors(run, args, error):
         assert proc.returncode == 1
         return
     assert proc.returncode == 2 and error in proc.stderr and proc.stderr.count("\n") == 1
+    for command in (("graph",), ("simulate", "--fail", "bank")):  # the same options, the same checks
+        proc = run(*command, str(SHOP), *args)
+        assert proc.returncode == 2 and proc.stdout == "" and error in proc.stderr
 
 
 # --- units --------------------------------------------------------------------------------------
 
 
-def test_parsing_the_options():
-    assert parse_window("1h30m") == "1h30m" and parse_window(" 5ms ") == "5ms"
-    assert parse_time("1700007200") == 1700007200
+@pytest.mark.parametrize("window", ["1m", "60s", "30m", "1h", " 2h ", "1h30m", "7d", "1y2w3d4h5m6s7ms"])
+def test_windows_prometheus_takes_of_a_minute_or_more_are_accepted(window):
+    assert parse_window(window) == window.strip()
+
+
+@pytest.mark.parametrize(("window", "reason"), [
+    ("", "expected a Prometheus duration such as 1h, 30m or 1d12h"),
+    ("1h1h", "largest first, each once"),
+    ("1m1h", "largest first, each once"),
+    ("-1h", "expected a Prometheus duration"),
+    ("1.5h", "(no fractions: 1h30m, not 1.5h)"),
+    ("90", "(add a unit: 90m, 90h)"),
+    ("1H", "(units are lower case: 1h)"),
+    ("0", "expected a Prometheus duration"),
+    ("0h", "shorter than 1m"),
+    ("30s", "shorter than 1m; a rate needs two scrapes inside the window"),
+    ("5ms", "shorter than 1m"),  # a typo of 5m that would read as 'no traffic anywhere'
+    ("300y", "longer than Prometheus can represent"),
+])
+def test_windows_prometheus_refuses_or_too_short_to_hold_a_rate_are_refused(window, reason):
+    with pytest.raises(ValueError) as refused:
+        parse_window(window)
+    assert str(refused.value).startswith(f"--prometheus-window {window.strip()!r}: ") and reason in str(refused.value)
+
+
+def test_parsing_the_time_and_headers():
+    assert parse_time("1700007200") == 1700007200 and parse_time("1700007200.5") == 1700007200.5
     assert parse_time("2023-11-15T00:13:20Z") == 1700007200
     assert parse_time("2023-11-15T01:13:20+01:00") == 1700007200
+    for refused, reason in (("nan", "expected RFC 3339"), ("1e9", "expected RFC 3339"), ("-5", "expected RFC 3339"),
+                            ("2023-11-15", "add a time zone"), ("1700007261", "in the future")):
+        with pytest.raises(ValueError, match=reason):
+            parse_time(refused, now=1700007200)
+    assert parse_time("1700007259", now=1700007200) == 1700007259  # a server's clock may run a little ahead
     assert parse_header("X-Scope-OrgID:  shop ") == ("X-Scope-OrgID", "shop")
 
 

@@ -37,6 +37,9 @@ SERIES_CAP = 50_000  # series one query may return (`topk`): more is said in a n
 # Prometheus' own duration syntax (model.ParseDuration): units largest first, each at most once
 _DURATION = re.compile(r"(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+MIN_WINDOW = 60  # seconds: shorter windows hold fewer than two scrapes of a common 30s-1m interval
+MAX_WINDOW = (2**63 - 1) / 1e9  # Prometheus' durations are int64 nanoseconds
+CLOCK_SKEW = 60  # seconds `--prometheus-at` may lie ahead of this machine's clock (Prometheus' may run ahead)
 
 
 class PrometheusError(EvidenceError):
@@ -57,32 +60,55 @@ class PrometheusSource:
 
 
 def parse_window(text: str) -> str:
-    """A Prometheus duration (`1h`, `30m`, `1h30m`, `7d`). Raises ValueError."""
+    """`--prometheus-window`: a Prometheus duration (`1h`, `30m`, `1h30m`, `7d`) of at least a
+    minute. Raises ValueError saying which rule the text breaks."""
     text = text.strip()
-    if not text or not _DURATION.fullmatch(text) or window_seconds(text) <= 0:
-        raise ValueError(f"--prometheus-window {text!r}: expected a Prometheus duration such as 1h, 30m or 1d12h")
+    usage = f"--prometheus-window {text!r}"
+    if not text or not _DURATION.fullmatch(text):
+        raise ValueError(f"{usage}: expected a Prometheus duration such as 1h, 30m or 1d12h (whole "
+                         f"numbers; units y w d h m s ms, largest first, each once){_duration_hint(text)}")
+    seconds = window_seconds(text)
+    if seconds < MIN_WINDOW:
+        raise ValueError(f"{usage}: shorter than 1m; a rate needs two scrapes inside the window (Istio's "
+                         "Prometheus usually scrapes every 15s to 1m), so less would look like no traffic")
+    if seconds > MAX_WINDOW:
+        raise ValueError(f"{usage}: longer than Prometheus can represent (about 292 years)")
     return text
+
+
+def _duration_hint(text: str) -> str:
+    """What is likely meant by a duration Prometheus would refuse."""
+    if re.fullmatch(r"[1-9]\d*", text):
+        return f" (add a unit: {text}m, {text}h)"
+    if re.fullmatch(r"\d*\.\d+[a-z]+", text):
+        return " (no fractions: 1h30m, not 1.5h)"
+    if text != text.lower():
+        return f" (units are lower case: {text.lower()})"
+    return ""
 
 
 def window_seconds(window: str) -> float:
     return sum(int(n) * _SECONDS[unit] for n, unit in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", window))
 
 
-def parse_time(text: str) -> float:
-    """`--prometheus-at`: RFC 3339 (`2024-05-01T12:00:00Z`) or Unix seconds. Raises ValueError."""
+def parse_time(text: str, now: float | None = None) -> float:
+    """`--prometheus-at`: RFC 3339 (`2024-05-01T12:00:00Z`) or Unix seconds, not in the future
+    (`now`: the clock). Raises ValueError."""
     text = text.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"--prometheus-at {text!r}: expected RFC 3339 (2024-05-01T12:00:00Z) or Unix seconds") \
-            from None
-    if parsed.tzinfo is None:
-        raise ValueError(f"--prometheus-at {text!r}: add a time zone (Z or +02:00), as RFC 3339 requires")
-    return parsed.timestamp()
+    usage = f"--prometheus-at {text!r}"
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        at = float(text)
+    else:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{usage}: expected RFC 3339 (2024-05-01T12:00:00Z) or Unix seconds") from None
+        if parsed.tzinfo is None:
+            raise ValueError(f"{usage}: add a time zone (Z or +02:00), as RFC 3339 requires")
+        at = parsed.timestamp()
+    if at > (time.time() if now is None else now) + CLOCK_SKEW:
+        raise ValueError(f"{usage}: in the future: Prometheus holds no telemetry there yet")
+    return at
 
 
 def parse_header(text: str) -> tuple[str, str]:
