@@ -200,6 +200,16 @@ def _prometheus(args: argparse.Namespace) -> PrometheusSource | None:
                             args.prometheus_timeout)
 
 
+def _failures(inputs: Inputs, *errors: type[Exception]) -> tuple[type[Exception], ...]:
+    """`errors` and those of the live sources this run reads, which end it with one line (their
+    module is imported only when it reads one: a plain `check` imports nothing of them)."""
+    if inputs.prometheus is None:
+        return errors
+    from .evidence import EvidenceError
+
+    return (*errors, EvidenceError)
+
+
 def _write(data: bytes | str, path: str | None) -> int:
     data = data.encode() if isinstance(data, str) else data
     if path is None:
@@ -250,7 +260,6 @@ def _check(args: argparse.Namespace) -> int:
     from . import baseline, engine
     from .baseline import BaselineError
     from .config import ConfigError
-    from .evidence import EvidenceError
     from .load import LoadError
     from .load.context_files import ContextFileError
     from .report import RenderOptions, renderer
@@ -274,7 +283,7 @@ def _check(args: argparse.Namespace) -> int:
     progress = _Progress()
     try:
         result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None)
-    except (ContextFileError, BaselineError, EvidenceError) as exc:
+    except _failures(inputs, ContextFileError, BaselineError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
@@ -402,7 +411,6 @@ def _print_notes(notes: Sequence[str], warnings: Sequence[str] = ()) -> None:
 def _graph(args: argparse.Namespace) -> int:
     from . import engine
     from .config import ConfigError
-    from .evidence import EvidenceError
     from .graph.render import RENDERERS
     from .load import LoadError
     from .load.context_files import ContextFileError
@@ -413,7 +421,7 @@ def _graph(args: argparse.Namespace) -> int:
         return _error(str(exc))
     try:
         view = engine.graph(inputs, config)
-    except (ContextFileError, EvidenceError) as exc:
+    except _failures(inputs, ContextFileError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
@@ -424,7 +432,6 @@ def _graph(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from . import engine
     from .config import ConfigError
-    from .evidence import EvidenceError
     from .load import LoadError
     from .load.context_files import ContextFileError
     from .simulate import render
@@ -438,7 +445,7 @@ def _simulate(args: argparse.Namespace) -> int:
         return _error(str(exc))
     try:
         result = engine.simulate(inputs, config, storm)
-    except (ContextFileError, EvidenceError) as exc:
+    except _failures(inputs, ContextFileError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")

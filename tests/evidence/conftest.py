@@ -4,7 +4,8 @@ The telemetry of a small shop (`TELEMETRY`: rates per second of Istio's standard
 Envoy's stats, gauges for proxy memory) is written as OpenMetrics samples every 30 s over two
 hours (`START` to `END`), backfilled with `promtool tsdb create-blocks-from openmetrics` into a
 temporary data directory, and served by Debian's `prometheus`. Counters grow linearly, so a
-rate over any window inside the data is exact; tests query at `END` (`--prometheus-at`).
+rate over any window inside the data is exact; tests query at `END` (`--prometheus-at`), or at
+`EARLIER`, in the two hours before, when only the proxies' own Envoy stats were scraped.
 
 `prometheus_server(*flags)` starts another server on the same data (with extra flags, e.g. a
 sample limit that makes every query fail), stopped when the test ends.
@@ -48,12 +49,14 @@ def _istio(reporters: tuple[str, ...], source: tuple[str, str], host: str, **ext
 BOTH = ("source", "destination")
 GATEWAY = ("istio-system", "istio-ingressgateway")
 
-# (metric, labels, rate per second for counters / value for gauges, "counter" | "gauge")
-TELEMETRY: list[tuple[str, dict[str, str], float, str]] = []
+# (metric, labels, rate per second for counters / value for gauges, "counter" | "gauge", first
+# and last sample time)
+TELEMETRY: list[tuple[str, dict[str, str], float, str, int, int]] = []
 
 
-def _add(metric: str, label_sets: list[dict[str, str]], value: float, kind: str = "counter") -> None:
-    TELEMETRY.extend((metric, labels, value, kind) for labels in label_sets)
+def _add(metric: str, label_sets: list[dict[str, str]], value: float, kind: str = "counter",
+         period: tuple[int, int] = (START, END)) -> None:
+    TELEMETRY.extend((metric, labels, value, kind, *period) for labels in label_sets)
 
 
 # calls (requests per second): the ingress gateway -> frontend -> cart -> payment -> bank, where
@@ -90,16 +93,26 @@ for pod, size in (("cart-7d9f8c6b5-abcde", 60), ("cart-7d9f8c6b5-fghij", 52), ("
     _add("container_memory_working_set_bytes", [{"container": "istio-proxy", "namespace": "shop", "pod": pod}],
          size * MiB, "gauge")
 
+# the two hours before START (query at EARLIER): the kubelet's metrics were not scraped, only the
+# proxies' Envoy stats: their own memory, and the canary reviews v2 ejected by frontend's proxy
+EARLIER = START - 60
+for pod, size in (("cart-7d9f8c6b5-abcde", 70), ("cart-7d9f8c6b5-fghij", 50)):
+    _add("envoy_server_memory_allocated", [{"namespace": "shop", "pod": pod}], size * MiB, "gauge",
+         (START - 7200, EARLIER - 60))
+_add("envoy_cluster_outlier_detection_ejections_active",
+     [{"cluster_name": f"outbound|9080|v2|reviews.shop.{SHOP}", "namespace": "shop", "pod": "frontend-0"}], 1, "gauge",
+     (START - 7200, EARLIER - 60))
 
-def openmetrics(series: list[tuple[str, dict[str, str], float, str]], start: int, end: int, step: int) -> str:
+
+def openmetrics(series: list[tuple[str, dict[str, str], float, str, int, int]], step: int) -> str:
     """The series as OpenMetrics text: each metric family once, each series' samples in order."""
-    families: dict[str, list[tuple[dict[str, str], float, str]]] = {}
-    for metric, labels, value, kind in series:
-        families.setdefault(metric, []).append((labels, value, kind))
+    families: dict[str, list[tuple[dict[str, str], float, str, int, int]]] = {}
+    for metric, labels, value, kind, first, last in series:
+        families.setdefault(metric, []).append((labels, value, kind, first, last))
     out = []
     for metric, members in families.items():
         out.append(f"# TYPE {metric} gauge")  # rate() reads any type; counters need no _total rules here
-        for labels, value, kind in members:
+        for labels, value, kind, start, end in members:
             text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
             for t in range(start, end + 1, step):
                 sample = value * (t - start) if kind == "counter" else value
@@ -130,7 +143,7 @@ def backfilled(tmp_path_factory) -> Path:
     _, promtool = _binaries()
     root = tmp_path_factory.mktemp("prometheus")
     source = root / "telemetry.om"
-    source.write_text(openmetrics(TELEMETRY, START, END, STEP))
+    source.write_text(openmetrics(TELEMETRY, STEP))
     data = root / "data"
     subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)], check=True,
                    capture_output=True, timeout=120)

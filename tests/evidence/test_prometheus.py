@@ -5,8 +5,13 @@ fail the user."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +24,7 @@ from meshlint.evidence.attach import _owners, _quantity
 from meshlint.evidence.prometheus import parse_header, parse_time, parse_window
 
 AT = "1700007200"  # --prometheus-at: the end of the telemetry conftest.py backfills (2023-11-15T00:13:20Z)
+EARLIER = "1699999940"  # a minute before it starts: only Envoy's own stats (conftest.py EARLIER)
 MiB = 1 << 20
 SHOP = Path(__file__).with_name("shop.yaml")
 SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -141,6 +147,19 @@ def test_ml304_the_canarys_error_rate_and_ejections(observed):
     assert ejections["value"] == 0 and ejections["text"].startswith("no outlier ejections")
 
 
+def test_without_the_kubelets_metrics_envoys_own_memory_and_ejections_are_read(run, prometheus):
+    # the hour before the shop's telemetry: only the proxies' Envoy stats were scraped (conftest.py)
+    code, found, stderr = findings(run, "--prometheus", prometheus, "--prometheus-at", EARLIER)
+    (pods,) = one(found, "ML402", "cart")["evidence"][:1]
+    assert pods["value"] == 120 * MiB
+    assert "peak 70 MiB (2 pods, 120 MiB in all), against no memory request" in pods["text"]
+    assert pods["query"].startswith('max_over_time(envoy_server_memory_allocated{namespace="shop",pod=~"cart-.*"}')
+    errors, ejections = one(found, "ML304", "reviews")["evidence"]
+    assert "reviews (subset v2) no requests" in errors["text"]
+    assert ejections["value"] == 1
+    assert ejections["text"].startswith("at most 1 host ejected at once in the 1h to 2023-11-14 22:12 UTC")
+
+
 def test_ml301_the_observed_retry_rate_beside_the_configured_worst_case(observed):
     _, found, _ = observed
     too_many = [f for f in found if f["code"] == "ML301" and f["variant"] == "too-many-attempts"][0]
@@ -210,16 +229,26 @@ class _Gate(BaseHTTPRequestHandler):
     token = "s3cret"
     tenant = "shop"
     answer: tuple[int, bytes] | None = None
+    delay = 0.0  # seconds before answering
+    mangle = False  # forward each query without its last character (so that Prometheus refuses it)
     forwarded = 0
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(self.delay)
         if self.answer is not None:
             return self._reply(*self.answer)
+        if self.mangle:
+            form = urllib.parse.parse_qs(body.decode())
+            body = urllib.parse.urlencode({**form, "query": form["query"][0][:-1]}, doseq=True).encode()
+            return self._forward(body)
         if self.headers.get("Authorization") != f"Bearer {self.token}" or self.headers.get("X-Scope-OrgID") != \
                 self.tenant:
             return self._reply(401, b"Unauthorized\n")
         type(self).forwarded += 1
+        self._forward(body)
+
+    def _forward(self, body: bytes) -> None:
         request = urllib.request.Request(self.upstream + self.path, data=body, method="POST",
                                          headers={"Content-Type": self.headers["Content-Type"]})
         try:
@@ -283,6 +312,12 @@ def test_an_unreachable_server_ends_the_run(run, tmp_path):
 
 
 def test_a_server_answering_400_ends_the_run(run, gate):
+    gate.mangle = True  # the real server refuses the query, as it answers a PromQL it cannot parse
+    proc = run("check", str(SHOP), "--prometheus", gate.url, "--prometheus-at", AT)
+    assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1
+    assert proc.stderr == f"meshlint: error: --prometheus {gate.url}: HTTP 400 (bad_data: invalid parameter " \
+                          '"query": 1:9: parse error: unclosed left parenthesis); query: vector(1)\n'
+    gate.mangle = False
     gate.answer = (400, b'{"status":"error","errorType":"bad_data","error":"invalid parameter \\"query\\": '
                         b'1:9: parse error: unexpected end of input"}')
     proc = run("check", str(SHOP), "--prometheus", gate.url)
@@ -291,6 +326,16 @@ def test_a_server_answering_400_ends_the_run(run, gate):
     gate.answer = (200, b"<html>Grafana</html>")
     proc = run("check", str(SHOP), "--prometheus", gate.url)
     assert proc.returncode == 2 and "the answer is not Prometheus' query API" in proc.stderr
+
+
+def test_a_server_that_does_not_answer_in_time_ends_the_run(run, gate):
+    gate.delay = 3
+    began = time.monotonic()
+    proc = run("graph", str(SHOP), "--prometheus", gate.url, "--prometheus-timeout", "0.5")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == f"meshlint: error: --prometheus {gate.url}: no answer within 0.5s (--prometheus-timeout); " \
+                          "query: vector(1)\n"
+    assert time.monotonic() - began < 3
 
 
 def test_a_query_the_real_server_refuses_ends_the_run(run, prometheus_server):
@@ -322,6 +367,16 @@ def test_options_that_cannot_be_used_are_usage_errors(run, args, error):
     for command in (("graph",), ("simulate", "--fail", "bank")):  # the same options, the same checks
         proc = run(*command, str(SHOP), *args)
         assert proc.returncode == 2 and proc.stdout == "" and error in proc.stderr
+
+
+def test_a_run_without_prometheus_imports_none_of_it(root):
+    """`meshlint check one.yaml` starts as fast as before: nothing --prometheus needs is imported."""
+    script = ("import sys; from meshlint.cli import main; code = main(['check', sys.argv[1], '--fail-on', 'never']); "
+              "print(sorted(m for m in sys.modules if m.startswith(('meshlint.evidence', 'urllib.request', "
+              "'http.client', 'concurrent.futures', 'ssl'))), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", script, str(SHOP)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(root / "src")})
+    assert proc.returncode == 0 and proc.stderr.splitlines()[-1] == "[]", proc.stderr
 
 
 # --- units --------------------------------------------------------------------------------------

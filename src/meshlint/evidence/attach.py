@@ -243,7 +243,8 @@ def _canary(findings: Found, index: Index, telemetry: Telemetry) -> Gathered:
         yield i, Evidence(SOURCE, f"observed {telemetry.span}: " + "; ".join(parts), query, worst)
         if ejections is not None:
             peak = sum(ejections.get((t.fqdn, t.subset or ""), 0.0) for t in rule.targets)
-            said = "no outlier ejections" if peak == 0 else f"at most {peak:g} hosts ejected at once"
+            said = "no outlier ejections" if peak == 0 else \
+                f"at most {peak:g} host{'s' if peak != 1 else ''} ejected at once"
             yield i, Evidence(SOURCE, f"{said} {telemetry.span}: Istio keeps sending each destination its weight",
                               "sum(max_over_time(envoy_cluster_outlier_detection_ejections_active{cluster_name=~"
                               f'"outbound[|].*[|]{re.escape(rule.targets[-1].fqdn)}"}}[{telemetry.window}]))', peak)
