@@ -169,7 +169,7 @@ def test_codes_known_outside_the_rules_come_from_the_rules():
                                         "IST0127": {"ML205"}, "IST0166": {"ML205"},
                                         "IST0128": {"ML206"}, "IST0129": {"ML206"}}
     assert {rules.area(r).digit for r in rules.ALL} == {"0", "1", "2", "3", "4"}
-    assert sorted({r.footgun for r in rules.ALL if r.footgun}) == list(range(1, 11))
+    assert sorted({r.footgun for r in rules.ALL if r.footgun}) == list(range(1, 11)) == sorted(rules.FOOTGUNS)
 
 
 @pytest.mark.parametrize("rule", rules.ALL, ids=lambda r: r.code)

@@ -313,24 +313,26 @@ class _Scanner:
 
 
 class Locator:
+    """Finds the lines of fields, remembering what it learned of the last document it was asked
+    about (its lines and structure, or its composed nodes) and nothing of the ones before: ask
+    about the fields of one document together."""
+
     def __init__(self) -> None:
-        self._lines: dict[int, _Lines] = {}
-        self._nodes: dict[int, Any] = {}
+        self._document: Document | None = None
+        self._lines: _Lines | None = None
+        self._nodes: Any = None  # the composed document, once the scanner could not follow it
 
     def line(self, document: Document, path: tuple) -> int:
         """1-based line in the source of the field at `path` (the key's line for a mapping
         entry, the item's line for a list entry); the closest ancestor's when it is absent."""
-        key = id(document)
-        if key not in self._nodes:  # not known to need composing
-            lines = self._lines.get(key)
-            if lines is None:
-                lines = self._lines[key] = _Lines(document.text, document.line)
+        if document is not self._document:
+            self._document, self._lines, self._nodes = document, _Lines(document.text, document.line), None
+        if self._lines is not None:  # not known to need composing
             try:
-                return _Scanner(lines).walk(path)
+                return _Scanner(self._lines).walk(path)
             except (_Unfollowable, IndexError):
-                self._nodes[key] = self._compose(document)
-                del self._lines[key]
-        return self._from_nodes(document, self._nodes[key], path)
+                self._lines, self._nodes = None, self._compose(document)
+        return self._from_nodes(document, self._nodes, path)
 
     @staticmethod
     def _compose(document: Document) -> Any:

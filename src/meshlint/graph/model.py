@@ -21,6 +21,8 @@ class CallGraph:
     warnings: list[str] = field(default_factory=list)  # input problems, left out of the graph
     # what the callers' tries rest on: namespaces not in the input, assumed meshed or not
     assumptions: list[str] = field(default_factory=list)
+    # ML302's max-amplification as configured: the paths above it are the ones to fix
+    max_amplification: float = 10.0
     # --prometheus: the requests per second each host received (from every caller, outside the
     # mesh too), and the window they were measured over, in words ("in the last 1h")
     observed_rps: dict[str, float] = field(default_factory=dict)
@@ -30,6 +32,15 @@ class CallGraph:
     def names(self) -> dict[str, str]:
         """Each host's shortest unambiguous name (`cart.shop`)."""
         return short_names(self.graph.nodes, self.domain)
+
+    def namespace(self, host: str) -> str:
+        """The namespace of a node: its Service's or workload's, the one a cluster-local host
+        names, or "" for a host outside the cluster."""
+        resource = self.graph.nodes.get(host)
+        if resource is not None:
+            return resource.namespace
+        parts = host.split(".")
+        return parts[1] if host.endswith(f".svc.{self.domain}") and len(parts) > 2 else ""
 
     def worst_paths(self) -> list[PathResult]:
         """Every entry's worst path, worst first."""

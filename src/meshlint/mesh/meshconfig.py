@@ -14,14 +14,11 @@ Everything here is pure: `settings()` takes resources and returns a `MeshSetting
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from ..resource import Document, FieldPath, MeshConfigFile, Resource
+from ..resource import Document, FieldPath, MeshConfigFile, Resource, Source
 
 # MeshConfig top-level keys: a file holding one of these at the top is a bare MeshConfig.
 MESH_CONFIG_KEYS = {"defaultConfig", "defaultHttpRetryPolicy", "enableAutoMtls", "accessLogFile",
@@ -113,17 +110,28 @@ def deep_merge(base: dict, overlay: Mapping) -> dict:
     return out
 
 
+def parse_text(text: str) -> tuple[Any, str]:
+    """YAML or JSON held in a string (a ConfigMap's `data.mesh`, the proxy.istio.io/config
+    annotation), read as a manifest document is (`load/parse.py`: the same YAML, limits and
+    messages): (value, "") or (None, why)."""
+    from ..load.parse import parse, parse_json  # (load/ reads ConfigMaps through this module)
+
+    document = Document(Source("", text), 0, len(text), 1, 0)
+    value, error, _ = parse_json(document) if text.lstrip().startswith("{") else parse(document)
+    if error is not None:
+        return None, error.message.removeprefix("invalid YAML: ").removeprefix("invalid JSON: ")
+    return value, ""
+
+
 def embedded(resource: Resource, key: str) -> tuple[Any, str]:
     """Parse `data.<key>` of a ConfigMap (YAML or JSON text). Returns (value, error)."""
     data = resource.raw.get("data")
     text = data.get(key) if isinstance(data, dict) else None
     if not isinstance(text, str) or not text.strip():
         return None, ""
-    try:
-        value = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0]
-        return None, f"data.{key} is not valid YAML/JSON: {first}"
+    value, why = parse_text(text)
+    if why:
+        return None, f"data.{key} is not valid YAML/JSON: {why}"
     if value is not None and not isinstance(value, dict):
         return None, f"data.{key} must hold a mapping"
     return value or {}, ""
@@ -197,7 +205,7 @@ def settings(configmaps: Iterable[Resource], operators: Iterable[Resource], root
             if isinstance(spec, dict) and isinstance(spec.get("values"), dict):
                 out.value_sources.append(ValueSource(None, file_document, ("spec", "values"), spec["values"]))
         elif kind == "configmap":
-            mesh = yaml.safe_load(file["data"]["mesh"])  # parsed once already by the reader
+            mesh, _ = parse_text(file["data"]["mesh"])  # (the reader refused it if it does not parse)
             if isinstance(mesh, dict):
                 out.mesh = deep_merge(out.mesh, mesh)
                 out.mesh_sources.append(file_name)
@@ -239,10 +247,9 @@ def proxy_config(settings: MeshSettings, annotations: Mapping[str, str]) -> tupl
     config = dict(base) if isinstance(base, dict) else {}
     raw = annotations.get("proxy.istio.io/config")
     if isinstance(raw, str) and raw.strip():
-        try:
-            overlay = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            return config, f"proxy.istio.io/config is not valid YAML: {str(exc).splitlines()[0]}"
+        overlay, why = parse_text(raw)
+        if why:
+            return config, f"proxy.istio.io/config is not valid YAML: {why}"
         if isinstance(overlay, dict):
             config = deep_merge(config, overlay)
     return config, ""

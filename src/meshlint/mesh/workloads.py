@@ -70,7 +70,7 @@ class Workload:
         if isinstance(port, int):
             return port
         if isinstance(port, str):
-            if port.isdigit():
+            if port.isascii() and port.isdigit() and len(port) <= 5:  # a port number, not "٥٠٣" nor 5,000 digits
                 return int(port)
             for _, c in self.containers():
                 for p in c.get("ports") or ():

@@ -33,6 +33,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "related": [{"kind": ref.kind.rsplit("/", 1)[-1], "namespace": ref.namespace or None, "name": ref.name}
                     for ref in f.related],
     }
+    if f.related_omitted:  # (additive: `related` keeps its shape, at most finding.MAX_RELATED entries)
+        out["related_omitted"] = f.related_omitted
     if f.evidence:  # only when a live source (--prometheus) adds facts (SPEC §3)
         out["evidence"] = [{"source": e.source, "text": e.text, "query": e.query, "value": e.value}
                            for e in f.evidence]

@@ -1,8 +1,8 @@
 """The rule catalogue: every rule, sorted by code. One module per rule, no registration magic.
 
 Everything else that knows rules by code asks here: the areas codes are grouped in (SARIF
-tags), the `istioctl analyze` codes each rule shares (suppression), the footgun each detects,
-and which rule reports which kind of input problem.
+tags), the `istioctl analyze` codes each rule shares (suppression), the footgun each detects
+and the footguns' titles, and which rule reports which kind of input problem.
 """
 
 from __future__ import annotations
@@ -129,6 +129,22 @@ AREAS: tuple[Area, ...] = (
 
 def area(rule: Rule) -> Area:
     return next(a for a in AREAS if rule.code[2:3] == a.digit)
+
+
+# The ten footguns meshlint was written for (SPEC §5), by the number `Rule.footgun` gives: how
+# a report that groups findings by footgun names them.
+FOOTGUNS: dict[int, str] = {
+    1: "Service port protocol left to sniffing",
+    2: "Job that never completes because of its sidecar",
+    3: "STRICT mTLS and workloads without a sidecar",
+    4: "Route bound to a Gateway that does not serve it",
+    5: "Retries that multiply into a retry storm",
+    6: "Sidecar without resource requests",
+    7: "Probes and load balancers blocked by STRICT mTLS",
+    8: "Canary without outlier detection",
+    9: "Upgrades: revision labels and unpinned EnvoyFilters",
+    10: "Envoy debug headers exposed at the edge",
+}
 
 
 # The rule that reports each kind of problem the loader finds.

@@ -154,22 +154,23 @@ def _protocol_name(protocol: str) -> str:
 
 
 def _uses(w: Workload, services: list[Resource]) -> dict[Any, list[Use]]:
-    """Container port (or an unresolved named targetPort) -> the Service ports reaching it."""
-    out: dict[Any, list[Use]] = defaultdict(list)
+    """Container port (or an unresolved named targetPort) -> the Service ports reaching it,
+    for the container ports that more than one Service port reaches (the protocol, the costly
+    part, is worked out only for those)."""
+    reaching: dict[Any, list[tuple[Resource, dict]]] = defaultdict(list)
     for svc in services:
         for p in svc.spec.get("ports") or ():
             if not isinstance(p, dict) or str(p.get("protocol") or "TCP").upper() in NOT_CAPTURED:
                 continue
-            number = p.get("port")
             target = p.get("targetPort")
             if target in (None, 0, "", "0"):  # defaults to the port (services.go does the same)
-                target = number
+                target = p.get("port")
             resolved = w.container_port(target)
-            key = resolved if resolved is not None else str(target)
-            out[key].append(Use(svc, number, port_protocol(
-                number if isinstance(number, int) else None, p.get("name"), p.get("protocol"),
-                p.get("appProtocol"))))
-    return out
+            reaching[resolved if resolved is not None else str(target)].append((svc, p))
+    return {key: [Use(svc, p.get("port"), port_protocol(p.get("port") if isinstance(p.get("port"), int) else None,
+                                                           p.get("name"), p.get("protocol"), p.get("appProtocol")))
+                  for svc, p in found]
+            for key, found in reaching.items() if len(found) > 1}
 
 
 def _declared(w: Workload, port: Any) -> FieldPath:
@@ -186,7 +187,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         services = index.services_of(w)
         if not services or is_gateway(w) or w.resource.labels.get(WAYPOINT[0]) == WAYPOINT[1]:
             continue
-        groups = {k: v for k, v in _uses(w, services).items() if len(v) > 1}
+        groups = _uses(w, services)
         if not groups:
             continue
         sc = index.sidecar(w)
