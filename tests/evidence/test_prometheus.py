@@ -207,6 +207,20 @@ def test_text_and_sarif_carry_the_evidence(run, prometheus):
     assert ledger["properties"]["evidence"][0]["value"] == pytest.approx(2500)
 
 
+def test_the_html_report_shows_the_evidence_and_the_observed_calls(run, prometheus, tmp_path):
+    report = tmp_path / "report.html"
+    proc = run("check", str(SHOP), "--format", "html", "--output", str(report), "--prometheus", prometheus,
+               "--prometheus-at", AT)
+    assert proc.returncode == 1, proc.stderr
+    page = report.read_text()
+    assert "TCP-level metrics only in the 1h to 2023-11-15 00:13 UTC: 2.44 KiB/s and no request-level metrics" in page
+    # the query is shown as text: PromQL's quotes and braces are escaped, never markup
+    assert "<code>sum(rate(istio_requests_total{destination_service=&#34;cart.shop.svc.cluster.local&#34;}[1h]))" \
+           "</code>" in page
+    # the call graph's hop that only telemetry knows carries its observed rate
+    assert "payment → bank: 3 tries; 2 req/s; Istio default [prometheus]" in page
+
+
 def test_an_empty_answer_is_a_fact_not_an_error(run, prometheus):
     code, found, stderr = findings(run, "--prometheus", prometheus, "--prometheus-at", "2020-01-01T00:00:00Z")
     assert code == 1

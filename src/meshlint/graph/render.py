@@ -19,7 +19,7 @@ from ..mesh.callgraph import Edge, times
 from .model import CallGraph
 
 
-def _observed(edge: Edge) -> str:
+def observed_of(edge: Edge) -> str:
     """`12.5 req/s`: the rate --prometheus saw on the call, or ""."""
     if edge.observed is None:
         return ""
@@ -63,7 +63,7 @@ def render_text(view: CallGraph) -> str:
     width = max((len(f"{names[e.source]} → {names[e.target]}") for e in graph.edges.values()), default=0)
     for (a, b), e in sorted(graph.edges.items(), key=lambda kv: (-kv[1].tries, names[kv[0][0]], names[kv[0][1]])):
         hop = f"{names[a]} → {names[b]}"
-        extras = [x for x in (_observed(e), route_of(e), e.budget,
+        extras = [x for x in (observed_of(e), route_of(e), e.budget,
                               e.note if e.route is not None or "routes" in e.note else "") if x]
         out.append(f"  {hop:<{width}}  {e.tries} tr{'y' if e.tries == 1 else 'ies'}  "
                    f"[{','.join(e.origins)}]  " + "; ".join(dict.fromkeys(extras)))
@@ -115,7 +115,7 @@ def render_dot(view: CallGraph) -> str:
         out.append(f'  "{host}" [label="{names[host]}"{shape}];')
     for (a, b), e in sorted(graph.edges.items()):
         width = ", penwidth=3" if id(e) in worst else ""
-        label = f"{e.tries}x" + (f"\\n{_observed(e)}" if e.observed else "")
+        label = f"{e.tries}x" + (f"\\n{observed_of(e)}" if e.observed else "")
         out.append(f'  "{a}" -> "{b}" [label="{label}", color={_color(e.tries)}{width}];')
     out.append("}")
     return "\n".join(out) + "\n"
@@ -129,7 +129,7 @@ def render_mermaid(view: CallGraph) -> str:
         label = names[host].replace('"', "'")
         out.append(f'  {ids[host]}["{label}"]' if graph.nodes[host] is not None else f'  {ids[host]}(["{label}"])')
     for (a, b), e in sorted(graph.edges.items()):
-        label = f"{e.tries}x" + (f" · {_observed(e)}" if e.observed else "")
+        label = f"{e.tries}x" + (f" · {observed_of(e)}" if e.observed else "")
         out.append(f"  {ids[a]} -->|{label}| {ids[b]}")
     return "\n".join(out) + "\n"
 
