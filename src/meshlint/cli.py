@@ -142,7 +142,7 @@ def _prometheus_options(p: argparse.ArgumentParser) -> None:
                    help="send this HTTP header to Prometheus (repeatable)")
     t.add_argument("--prometheus-token-file", metavar="FILE",
                    help="send the bearer token in FILE to Prometheus (Authorization: Bearer)")
-    t.add_argument("--prometheus-timeout", metavar="SECONDS", type=float, default=30.0,
+    t.add_argument("--prometheus-timeout", metavar="SECONDS", type=_positive, default=30.0,
                    help="give up on a query after SECONDS (default 30)")
 
 
@@ -217,8 +217,6 @@ def _prometheus(args: argparse.Namespace) -> PrometheusSource | None:
 
     if not args.prometheus.startswith(("http://", "https://")):
         raise ValueError(f"--prometheus {args.prometheus}: expected an http:// or https:// URL")
-    if not args.prometheus_timeout > 0:
-        raise ValueError("--prometheus-timeout must be positive")
     headers = [parse_header(h) for h in args.prometheus_header]
     if args.prometheus_token_file:
         try:

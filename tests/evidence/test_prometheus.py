@@ -383,6 +383,13 @@ def test_options_that_cannot_be_used_are_usage_errors(run, args, error):
         assert proc.returncode == 2 and proc.stdout == "" and error in proc.stderr
 
 
+@pytest.mark.parametrize("timeout", ["0", "-1", "inf", "nan", "soon"])
+def test_a_timeout_that_bounds_nothing_is_a_usage_error(run, timeout):
+    proc = run("check", str(SHOP), "--prometheus", "http://127.0.0.1:9", "--prometheus-timeout", timeout)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines()[-1].startswith("meshlint check: error: argument --prometheus-timeout: ")
+
+
 def test_a_run_without_prometheus_imports_none_of_it(root):
     """`meshlint check one.yaml` starts as fast as before: nothing --prometheus needs is imported."""
     script = ("import sys; from meshlint.cli import main; code = main(['check', sys.argv[1], '--fail-on', 'never']); "
