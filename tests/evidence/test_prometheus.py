@@ -21,11 +21,12 @@ import jsonschema
 import pytest
 
 from meshlint.evidence.attach import _owners, _quantity
-from meshlint.evidence.prometheus import parse_header, parse_time, parse_window
+from meshlint.evidence.prometheus import PrometheusSource, Telemetry, parse_header, parse_time, parse_window
 
 AT = "1700007200"  # --prometheus-at: the end of the telemetry conftest.py backfills (2023-11-15T00:13:20Z)
 EARLIER = "1699999940"  # a minute before it starts: only Envoy's own stats (conftest.py EARLIER)
 MiB = 1 << 20
+CLUSTER = "svc.cluster.local"
 SHOP = Path(__file__).with_name("shop.yaml")
 SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
@@ -219,6 +220,23 @@ def test_the_html_report_shows_the_evidence_and_the_observed_calls(run, promethe
            "</code>" in page
     # the call graph's hop that only telemetry knows carries its observed rate
     assert "payment → bank: 3 tries; 2 req/s; Istio default [prometheus]" in page
+
+
+def test_a_query_is_capped_and_the_cap_is_said(prometheus, monkeypatch):
+    from meshlint.evidence import prometheus as telemetry_module
+
+    monkeypatch.setattr(telemetry_module, "SERIES_CAP", 3)
+    telemetry = Telemetry.connect(PrometheusSource(prometheus, at=float(AT)))
+    try:
+        telemetry.prefetch("calls")
+        calls = telemetry.requests().into()
+    finally:
+        telemetry.close()
+    # the three largest calls (frontend -> reviews 30, the gateway -> frontend 20, frontend -> cart 12
+    # req/s): the smaller ones are left out
+    assert calls == {f"reviews.shop.{CLUSTER}": pytest.approx(30), f"frontend.shop.{CLUSTER}": pytest.approx(20),
+                     f"cart.shop.{CLUSTER}": pytest.approx(12)}
+    assert telemetry.notes == ["--prometheus: requests per call: only the 3 largest series are used"]
 
 
 def test_an_empty_answer_is_a_fact_not_an_error(run, prometheus):

@@ -271,12 +271,15 @@ class Telemetry:
     def prefetch(self, *questions: str) -> None:
         """Send the queries of these questions (`calls`, `memory`, `retries`, `ejections`,
         `presence`) without waiting for their answers."""
-        queries = {"calls": (self._requests_query(), self._tcp_query()), "memory": (self._memory_query(),),
-                   "retries": (self._cluster_query(*RETRIES),), "ejections": (self._cluster_query(*EJECTIONS),),
-                   "presence": (self._presence_query(),)}
+        # each query with the words its answer is asked for with (a note on the series cap names them)
+        queries = {"calls": ((self._requests_query(), "requests per call"), (self._tcp_query(), "TCP bytes per call")),
+                   "memory": ((self._memory_query(), "proxy memory"),),
+                   "retries": ((self._cluster_query(*RETRIES), RETRIES[0]),),
+                   "ejections": ((self._cluster_query(*EJECTIONS), EJECTIONS[0]),),
+                   "presence": ((self._presence_query(), "proxies per namespace"),)}
         for question in questions:
-            for promql in queries[question]:
-                self._submit(promql, question)
+            for promql, what in queries[question]:
+                self._submit(promql, what)
 
     def close(self) -> None:
         """Stop the threads (a query on its way is not waited for)."""
