@@ -18,6 +18,7 @@ the call graph alone.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -185,8 +186,8 @@ def _retry_amplification(findings: Found, index: Index, telemetry: Telemetry) ->
         received = requests.get(entry, 0.0)
         flow = "receives" if received > 0 else "sends"  # an entry that is no service: a gateway, a load generator
         received = received or _observed_out(graph.out.get(entry, ()))
-        if received > 0:
-            peak = received * path.amplification
+        peak = received * path.amplification
+        if received > 0 and math.isfinite(peak):  # (past ~1e308 a float is infinite: JSON has no such number)
             yield i, Evidence(
                 SOURCE, f"{names[entry]} {flow} {format_rate(received, 'req/s')} {telemetry.span}: when "
                 f"{names[path.hosts[-1]]} fails, up to {format_rate(peak, 'tries/s')} reach it "
