@@ -26,8 +26,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
             "namespace": r.namespace or None,
             "name": r.name,
         },
-        "file": f.file,
-        "line": f.line,
+        # a live object (`--kube`) has no file and line: `resource` names it
+        "file": None if r is not None and r.cluster else f.file,
+        "line": None if r is not None and r.cluster else f.line,
         "message": f.message,
         "fix": f.fix,
         "related": [{"kind": ref.kind.rsplit("/", 1)[-1], "namespace": ref.namespace or None, "name": ref.name}
@@ -51,6 +52,7 @@ def render(result: Result, options: RenderOptions) -> bytes:
             "findings": result.counts(),
             "suppressed": len(result.findings) - len(result.reported),
             "skipped": len(result.skipped),
+            "cluster": result.cluster or None,  # the kube context read with --kube
         },
     }
     try:
