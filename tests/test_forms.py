@@ -2,7 +2,8 @@
 
 The benchmark's generator (benchmarks/generate.py) writes the same objects as a `helm
 template`-style stream, a directory of hand-written files, a `kubectl get -A -o yaml` List,
-its `-o json` twin, and the dump's objects as a multi-document stream. A small mesh of them
+its `-o json` twin, indented and compact (one line), and the dump's objects as a
+multi-document stream. A small mesh of them
 is large enough for the fast paths (yaml_rs behind the sniff, a List parsed item by item,
 orjson per JSON item, the line scanner per List item): every form must give the same
 findings, each at the line composing its own document gives.
@@ -23,7 +24,7 @@ from meshlint.locate import compose_line
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS = {"stream": "stream.yaml", "files": "files", "dump.yaml": "dump.yaml", "dump.json": "dump.json",
-         "dump-objects": "dump-objects.yaml"}
+         "dump-compact": "dump-compact.json", "dump-objects": "dump-objects.yaml"}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def results(mesh):
 
 def test_the_mesh_takes_the_fast_paths(mesh):
     out, meta = mesh
-    for rel in ("stream.yaml", "dump.yaml", "dump.json", "dump-objects.yaml"):
+    for rel in ("stream.yaml", "dump.yaml", "dump.json", "dump-compact.json", "dump-objects.yaml"):
         assert (out / rel).stat().st_size > parse.FAST_PATH_MIN_BYTES, rel
     assert meta["resources"] > 500
 
