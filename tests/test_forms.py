@@ -6,7 +6,7 @@ its `-o json` twin, indented and compact (one line), and the dump's objects as a
 multi-document stream. A small mesh of them
 is large enough for the fast paths (yaml_rs behind the sniff, a List parsed item by item,
 orjson per JSON item, the line scanner per List item): every form must give the same
-findings, each at the line composing its own document gives.
+findings, each at the line and column composing its own document gives.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
 from meshlint.load import parse
-from meshlint.locate import compose_line
+from meshlint.locate import compose_position
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS = {"stream": "stream.yaml", "files": "files", "dump.yaml": "dump.yaml", "dump.json": "dump.json",
@@ -68,11 +68,12 @@ def test_every_form_gives_the_same_findings(results):
 
 
 @pytest.mark.parametrize("form", list(FORMS))
-def test_every_finding_is_at_the_line_composing_its_document_gives(results, form):
+def test_every_finding_is_where_composing_its_document_places_it(results, form):
     compared = 0
     for f in results[form].findings:
         if f.resource is None:
             continue
-        assert f.line == compose_line(f.resource.document, f.resource.prefix + f.path), (f.code, f.path)
+        where = compose_position(f.resource.document, f.resource.prefix + f.path)
+        assert (f.line, f.column) == where, (f.code, f.path)
         compared += 1
     assert compared > 20

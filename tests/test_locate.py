@@ -1,7 +1,7 @@
 """The line scanner (locate.py) against the reference: composing the document with libyaml.
 
 Every finding meshlint reports on the rule fixtures, examples/, the corpus and kubectl-style
-dumps (YAML and JSON) is located both ways; the lines must be identical.
+dumps (YAML and JSON) is located both ways; the lines and columns must be identical.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import yaml
 
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
-from meshlint.locate import Locator, compose_line
+from meshlint.locate import Locator, compose_position
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -38,7 +38,7 @@ def _check(paths: list[str]) -> int:
             doc, path = f.document, f.path
         else:
             continue
-        assert locator.line(doc, path) == compose_line(doc, path), (doc.source.name, path)
+        assert locator.position(doc, path) == compose_position(doc, path), (doc.source.name, path)
         compared += 1
     return compared
 
@@ -84,7 +84,7 @@ class _IndentedDumper(yaml.SafeDumper):
 def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_path, form, monkeypatch):
     """Each item of a List dump (block YAML or indented JSON) is located in its own text, so
     that a finding in a 25,000-item dump reads one item, at the line composing the whole List
-    gives. The fast parsers are on, as for a real dump: a YAML List is parsed item by item."""
+    gives, at the column it gives. The fast parsers are on, as for a real dump: a YAML List is parsed item by item."""
     from meshlint.load import lists, parse
     from meshlint.load.sniff import Sniffer
     from meshlint.load.split import split
@@ -124,7 +124,7 @@ def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_pa
             continue
         assert f.resource.prefix == (() if form == "json" else (0,)) and f.resource.document.start in starts
         i = starts.index(f.resource.document.start)
-        assert f.line == compose_line(whole, ("items", i) + f.path), (i, f.code, f.path)
+        assert (f.line, f.column) == compose_position(whole, ("items", i) + f.path), (i, f.code, f.path)
         compared += 1
     assert compared >= 15
 
@@ -194,11 +194,12 @@ def test_list_item_documents_only_for_layouts_it_can_follow():
     assert items("kind: List\nitems:\n- a: 1\n- b: 2\n  c: 3\nmetadata: {}\n") == ["- a: 1\n", "- b: 2\n  c: 3\n"]
 
 
-def test_a_document_without_finer_positions_is_located_at_its_first_content_line():
+def test_a_document_without_finer_positions_is_located_at_its_first_content():
     """Where the parser and the locator report a document they cannot follow: the line after
-    blank, comment and `---` lines (the document's own first line when it holds nothing)."""
+    blank, comment and `---` lines, at its first character (the document's own first line when
+    it holds nothing)."""
     from meshlint.resource import Document, Source
 
-    text = "# a comment\n\n---\n  # another\nkind: A\n"
-    assert Document(Source("x", text), 0, len(text), 5, 0).first_content_line() == 9
-    assert Document(Source("x", "# only\n\n"), 0, 8, 5, 0).first_content_line() == 5
+    text = "# a comment\n\n---\n  # another\n  kind: A\n"
+    assert Document(Source("x", text), 0, len(text), 5, 0).first_content() == (9, 3)
+    assert Document(Source("x", "# only\n\n"), 0, 8, 5, 0).first_content() == (5, 1)

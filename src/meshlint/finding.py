@@ -99,8 +99,9 @@ class Variant:
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem. `path` locates the offending field inside `resource` (or inside `document`
-    for input problems that have no resource); the engine resolves it into `file` and `line`
-    once, after all rules ran, so clean resources never pay for it."""
+    for input problems that have no resource); the engine resolves it into `file`, `line` and
+    `column` (1-based, in characters) once, after all rules ran, so clean resources never pay
+    for it."""
 
     code: str
     name: str
@@ -116,10 +117,11 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     file: str = ""
     line: int = 0
+    column: int = 0
     suppressed: str = ""  # why the finding is suppressed ("" = reported)
 
-    def sort_key(self) -> tuple[str, int, str, str]:
-        return (self.file, self.line, self.code, self.message)
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.file, self.line, self.column, self.code, self.message)
 
     @property
     def source(self) -> Source | None:
@@ -167,12 +169,12 @@ class Rule:
 
     def finding(self, variant: Variant, resource: Resource | None, path: FieldPath = (), *,
                 related: tuple[Ref, ...] = (), document: Document | None = None, line: int = 0,
-                autofix: Fix | None = None, **values: Any) -> Finding:
+                column: int = 0, autofix: Fix | None = None, **values: Any) -> Finding:
         if variant not in self.variants:
             raise ValueError(f"{self.code}: variant {variant.name!r} is not declared on the rule")
         return Finding(
             code=self.code, name=self.name, variant=variant.name, severity=variant.severity,
             message=variant.message.format(**values), fix=variant.fix.format(**values),
             resource=resource, path=tuple(path), related=tuple(related),
-            document=document, line=line, autofix=autofix,
+            document=document, line=line, column=column, autofix=autofix,
         )

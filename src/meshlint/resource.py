@@ -121,14 +121,19 @@ class Document:
     def text(self) -> str:
         return self.source.text[self.start:self.end]
 
-    def first_content_line(self) -> int:
-        """The line of the document's first content (not blank, a comment or `---`): where a
-        problem without a finer position is reported."""
+    def in_source(self, line: int, column: int) -> tuple[int, int]:
+        """A position from 0 in this document's text -> the 1-based (line, column) in its
+        source."""
+        return self.line + line, column + 1
+
+    def first_content(self) -> tuple[int, int]:
+        """The 1-based line and column of the document's first content (not blank, a comment or
+        `---`): where a problem without a finer position is reported."""
         for offset, raw in enumerate(self.text.splitlines()):
             stripped = raw.strip()
             if stripped and not stripped.startswith("#") and stripped != "---":
-                return self.line + offset
-        return self.line
+                return self.line + offset, len(raw) - len(raw.lstrip()) + 1
+        return self.line, 1
 
 
 @dataclass(frozen=True, eq=False)

@@ -73,6 +73,7 @@ def test_log_shape(log):
     assert driver["version"] == __version__
     assert "informationUri" not in driver  # meshlint has no public home yet (docs.DOCS_URL)
     assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+    assert log["runs"][0]["columnKind"] == "unicodeCodePoints"  # characters, as the other formats count
 
 
 def test_driver_carries_the_whole_catalogue(log):
@@ -137,6 +138,7 @@ def test_every_finding_is_a_result_with_level_message_and_location(log, reported
     descriptors = log["runs"][0]["tool"]["driver"]["rules"]
     for f in reported:
         r = by_where[(f["code"], uri_of(f["file"]), f["line"])]
+        assert r["locations"][0]["physicalLocation"]["region"]["startColumn"] == f["column"]
         assert r["level"] == LEVEL[f["severity"]]
         assert descriptors[r["ruleIndex"]]["id"] == f["code"]
         prefix = f"{display(f['resource'])}: " if f["resource"] else ""
@@ -147,7 +149,7 @@ def test_locations_satisfy_github_code_scanning(log):
     for r in log["runs"][0]["results"]:
         assert r["locations"], r
         loc = r["locations"][0]["physicalLocation"]
-        assert loc["region"]["startLine"] >= 1
+        assert loc["region"]["startLine"] >= 1 and loc["region"]["startColumn"] >= 1
         uri = loc["artifactLocation"]["uri"]
         assert "\\" not in uri and " " not in uri and not uri.startswith(("/", "./"))
         parts = urlsplit(uri)
@@ -321,5 +323,5 @@ def test_info_findings_are_notes(schema, run, manifests):
     (result,) = doc["runs"][0]["results"]
     assert (result["ruleId"], result["level"]) == ("ML104", "note")
     assert result["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "stdin"}, "region": {"startLine": 7}}
+        "artifactLocation": {"uri": "stdin"}, "region": {"startLine": 7, "startColumn": 11}}  # the host
     assert result["message"]["text"].startswith("VirtualService shop/github: host api.github.com ")

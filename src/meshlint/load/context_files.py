@@ -47,7 +47,7 @@ def _single_document(path: str, option: str) -> tuple[Document, dict[str, Any]]:
         raise ContextFileError(f"{option} {path}: the file is empty")
     document, value, error = parsed[0]
     if error is not None:
-        raise ContextFileError(f"{option} {path}:{error.line}: {error.message}")
+        raise ContextFileError(f"{option} {path}:{error.line}:{error.column}: {error.message}")
     if not isinstance(value, dict):
         raise ContextFileError(f"{option} {path}: expected a mapping")
     return document, value
@@ -90,7 +90,7 @@ def read_call_graph(path: str) -> tuple[ExplicitEdge, ...]:
     for i, item in enumerate(value["edges"]):
         if not isinstance(item, dict) or set(item) != {"from", "to"} or \
                 not all(isinstance(item[k], str) and item[k].strip() for k in ("from", "to")):
-            line = Locator().line(document, ("edges", i))
-            raise ContextFileError(f"--call-graph {path}:{line}: edge {i} must be {{from: host, to: host}}")
+            line, column = Locator().position(document, ("edges", i))
+            raise ContextFileError(f"--call-graph {path}:{line}:{column}: edge {i} must be {{from: host, to: host}}")
         edges.append(ExplicitEdge(item["from"], item["to"], document, ("edges", i)))
     return tuple(edges)

@@ -87,30 +87,32 @@ def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-")
             data = Path(path).read_bytes()
         except OSError as exc:
             raise LoadError(f"{path}: {exc.strerror or exc}") from None
-    text, problem_line, why = decode(data)
+    text, (problem_line, problem_column), why = decode(data)
     source = Source(stdin_name, text) if path == "-" else Source(path, text, path)
     if why:
         doc = Document(source, 0, len(text), 1, 0)
-        return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line)
+        return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line, column=problem_column)
     return source, None
 
 
-def decode(data: bytes) -> tuple[str, int, str]:
-    """Bytes -> text. Returns (text, line of the first problem, problem or "")."""
+def decode(data: bytes) -> tuple[str, tuple[int, int], str]:
+    """Bytes -> text. Returns (text, 1-based line and column of the first problem, problem or "")."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), 0, ""
+            return data.decode("utf-16"), (0, 0), ""
         except UnicodeDecodeError:
-            return "", 1, "file is not valid UTF-16 text"
+            return "", (1, 1), "file is not valid UTF-16 text"
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\x00" in data[:8192]:
-        return "", 1, "binary file: not YAML or JSON text"
+        return "", (1, 1), "binary file: not YAML or JSON text"
     try:
-        return data.decode("utf-8"), 0, ""
+        return data.decode("utf-8"), (0, 0), ""
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return (data.decode("utf-8", errors="replace"), line,
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1  # in characters
+        return (data.decode("utf-8", errors="replace"), (line, column),
                 f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
                 "the document holding it is not analysed")
 
@@ -171,7 +173,8 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
-                out.problems.append(Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), error.message, line=error.line))
+                out.problems.append(Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), error.message, line=error.line,
+                                            column=error.column))
                 continue
             objects.add_value(out, value, FileOrigin(doc), default_namespace, _item_origins(items))
     for build, count in patched.items():

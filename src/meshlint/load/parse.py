@@ -68,10 +68,12 @@ MAX_EXPANDED_NODES = 1_000_000
 
 @dataclass(slots=True)
 class ParseError:
-    """A document that could not be parsed: 1-based line in its source, and why."""
+    """A document that could not be parsed: the 1-based line and column in its source where
+    the parser stopped, and why."""
 
     document: Document
     line: int
+    column: int
     message: str
 
 
@@ -152,24 +154,26 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
         value = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = document.line + (mark.line if mark is not None else 0)
+        line, column = document.in_source(mark.line, mark.column) if mark is not None else document.in_source(0, 0)
         problem = _named_character(exc.problem, text, exc.problem_mark)
         what = " ".join(p for p in (problem, exc.context) if p) or str(exc)
         if exc.context and problem and exc.context_mark and exc.problem_mark \
                 and exc.context_mark.line != exc.problem_mark.line:
             what = f"{problem} ({exc.context} on line {document.line + exc.context_mark.line})"
-        return None, ParseError(document, line, f"invalid YAML: {what}"), None
+        return None, ParseError(document, line, column, f"invalid YAML: {what}"), None
     except yaml.reader.ReaderError as exc:
-        line = document.line + text.count("\n", 0, max(exc.position, 0))
-        return None, ParseError(document, line, f"invalid YAML: character {exc.character!r} is not allowed"), None
+        at = max(exc.position, 0)
+        line, column = document.in_source(text.count("\n", 0, at), at - text.rfind("\n", 0, at) - 1)
+        why = f"invalid YAML: character {exc.character!r} is not allowed"
+        return None, ParseError(document, line, column, why), None
     except RecursionError:
-        return None, ParseError(document, document.line, "invalid YAML: nesting is too deep"), None
+        return None, ParseError(document, *document.in_source(0, 0), "invalid YAML: nesting is too deep"), None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
         # e.g. a timestamp with month 13: the constructor raises ValueError without a mark
-        return None, ParseError(document, _failing_scalar_line(document), f"invalid YAML: {exc}"), None
+        return None, ParseError(document, *_failing_scalar(document), f"invalid YAML: {exc}"), None
     if _ANCHOR.search(text) and _expanded_size(value) > MAX_EXPANDED_NODES:
         return None, ParseError(
-            document, document.line,
+            document, *document.in_source(0, 0),
             f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through YAML aliases "
             "(an alias bomb); refusing to analyse it"), None
     if not sliced and value.__class__ is dict and "items" in value:
@@ -233,12 +237,13 @@ def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseE
     try:
         value = json.loads(document.text)
     except RecursionError:
-        return None, ParseError(document, document.line, "invalid JSON: nesting is too deep"), None
+        return None, ParseError(document, *document.in_source(0, 0), "invalid JSON: nesting is too deep"), None
     except json.JSONDecodeError as exc:
         value, error, yaml_items = parse(document)
         if error is None:
             return value, None, yaml_items
-        return None, ParseError(document, document.line + exc.lineno - 1, f"invalid JSON: {exc.msg}"), None
+        line, column = document.in_source(exc.lineno - 1, exc.colno - 1)
+        return None, ParseError(document, line, column, f"invalid JSON: {exc.msg}"), None
     return value, None, items if sliced or value.__class__ is not dict else _items_of_list(document, value)
 
 
@@ -283,8 +288,8 @@ def _named_character(problem: str | None, text: str, mark: Any) -> str | None:
     return f"found character {char!r} that cannot start any token" if char else problem
 
 
-def _failing_scalar_line(document: Document) -> int:
-    """Line of the first scalar the safe constructor rejects (errors without a mark)."""
+def _failing_scalar(document: Document) -> tuple[int, int]:
+    """Where the first scalar the safe constructor rejects is (errors without a mark)."""
     try:
         root = yaml.compose(document.text, Loader=_Loader)
     except Exception:
@@ -297,12 +302,12 @@ def _failing_scalar_line(document: Document) -> int:
             try:
                 constructor.construct_object(node)
             except Exception:
-                return document.line + node.start_mark.line
+                return document.in_source(node.start_mark.line, node.start_mark.column)
         elif isinstance(node, yaml.MappingNode):
             stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
-    return document.first_content_line()
+    return document.first_content()
 
 
 def iter_documents(source: Source, as_json: bool, fast: bool | None = None,

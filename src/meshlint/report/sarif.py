@@ -5,7 +5,8 @@ The output validates against the OASIS schema (`shared/schemas/sarif-schema-2.1.
 every rule, not only those that fired. Suppressed findings are kept, with a `suppressions`
 entry (`inSource` for annotations, `external` for the configuration), as SARIF intends; a
 viewer hides them by default. Resources that a finding refers to (`related`) have no file of
-their own in the finding, so they are given as logical locations.
+their own in the finding, so they are given as logical locations. Columns count characters
+(`columnKind: unicodeCodePoints`), as the other formats do.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def sarif_log(result: Result) -> dict[str, Any]:
     driver["rules"] = [rule_descriptor(rule) for rule in rules]
     run: dict[str, Any] = {
         "tool": {"driver": driver},
+        "columnKind": "unicodeCodePoints",
         "invocations": [_invocation(result)],
         "results": [_result(f, index, fp) for f, fp in zip(result.findings, fingerprints)],
     }
@@ -118,11 +120,11 @@ def artifact_location(file: str) -> dict[str, Any]:
 
 def _result(f: Finding, index: dict[str, int], fingerprint: str) -> dict[str, Any]:
     where = f"{f.resource.display()}: " if f.resource is not None else ""
+    region = {"startLine": max(1, f.line)}
+    if f.column:
+        region["startColumn"] = f.column
     location: dict[str, Any] = {
-        "physicalLocation": {
-            "artifactLocation": artifact_location(f.file),
-            "region": {"startLine": max(1, f.line)},
-        }
+        "physicalLocation": {"artifactLocation": artifact_location(f.file), "region": region}
     }
     if f.resource is not None:
         location["logicalLocations"] = [_logical(f.resource.display())]

@@ -1,4 +1,8 @@
-"""Human-readable report, one finding per line plus a help line (SPEC §3)."""
+"""Human-readable report, one finding per line plus a help line (SPEC §3).
+
+Each line starts with `file:line:column:` as ruff's, flake8's and gcc's do, so editors and
+problem matchers jump to the offending key, also in a one-line (compact JSON) document.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +26,10 @@ def line(f: Finding, color: bool = False, width: int | None = None) -> str:
     where = f"{f.resource.display()}: " if f.resource is not None else ""
     message = f.message.replace("\r", "\\r").replace("\n", "\\n")
     sev = f.severity.value
-    prefix = f"{f.file}:{f.line}: {f.code} [{sev}]"
+    prefix = f"{f.file}:{f.line}:{f.column}: {f.code} [{sev}]"
     text = _wrap(f"{prefix} {where}{message}", width, "    ")
     if color:  # after wrapping: escape codes take no columns
-        colored = f"{BOLD}{f.file}:{f.line}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET}"
+        colored = f"{BOLD}{f.file}:{f.line}:{f.column}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET}"
         text = text.replace(prefix, colored, 1)
     return text
 
