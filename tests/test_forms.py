@@ -68,6 +68,23 @@ def test_every_form_gives_the_same_findings(results):
 
 
 @pytest.mark.parametrize("form", list(FORMS))
+def test_every_finding_points_at_its_field(results, form, field_at):
+    """The column lands on the offending key (or list item): in the compact dump, one line of
+    1.5 MB, it is all that tells the findings apart."""
+    compared = 0
+    for f in results[form].findings:
+        at = field_at(f)
+        if at is None:
+            continue
+        text, token = at
+        assert text.startswith((token, f'"{token}"', f"'{token}'")), (f.code, f.line, f.column, f.path, text[:60])
+        compared += 1
+    assert compared > 20
+    if form == "dump-compact":
+        assert {f.line for f in results[form].findings} == {1}
+
+
+@pytest.mark.parametrize("form", list(FORMS))
 def test_every_finding_is_where_composing_its_document_places_it(results, form):
     compared = 0
     for f in results[form].findings:

@@ -15,6 +15,7 @@ import yaml
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
 from meshlint.locate import Locator, compose_position
+from meshlint.resource import Document, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -59,18 +60,48 @@ def test_scanner_agrees_with_compose_on_many_findings():
 
 
 def kubectl_dump(tmp_path, fmt: str) -> Path:
-    """The examples as one `kubectl get -A -o yaml|json` List."""
+    """The examples as one `kubectl get -A -o yaml|json` List (`json-compact`: on one line)."""
     docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
     dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
-    path = tmp_path / f"dump.{fmt}"
-    path.write_text(json.dumps(dump, indent=4) if fmt == "json" else yaml.safe_dump(dump, sort_keys=False))
+    path = tmp_path / f"dump.{fmt.split('-')[0]}"
+    path.write_text(json.dumps(dump, indent=4) if fmt == "json" else json.dumps(dump, separators=(",", ":"))
+                    if fmt == "json-compact" else yaml.safe_dump(dump, sort_keys=False))
     return path
 
 
-@pytest.mark.parametrize("fmt", ["yaml", "json"])
+@pytest.mark.parametrize("fmt", ["yaml", "json", "json-compact"])
 def test_list_dumps(tmp_path, fmt):
     path = kubectl_dump(tmp_path, fmt)
     assert _check([str(path)]) >= 15
+
+
+@pytest.mark.parametrize("separators", [(",", ":"), (", ", ": ")])
+def test_compact_json_list_items_are_documents_of_their_own_at_the_whole_lists_positions(
+        tmp_path, separators, monkeypatch, field_at):
+    """A one-line JSON List (`kubectl get --raw`, `jq -c`) is decoded item by item: each item is
+    a document starting mid-line, and a finding in it is located in its own text, at the line
+    and column composing the whole List gives, on the offending key."""
+    from meshlint.load import parse
+
+    monkeypatch.setattr(parse, "FAST_PATH_MIN_BYTES", 0)
+    docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
+    dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(dump, separators=separators))
+    whole = Document(Source(str(path), path.read_text()), 0, len(path.read_text()), 1, 0)
+    result = check(Inputs([str(path)]), Config())
+    compared = 0
+    for f in result.findings:
+        if f.resource is None:
+            continue
+        item = f.resource.document
+        assert f.resource.prefix == () and item.column > 1 and item.text.startswith("{")
+        i = docs.index(json.loads(item.text))
+        assert (f.line, f.column) == compose_position(whole, ("items", i) + f.path), (i, f.code, f.path)
+        text, token = field_at(f)
+        assert text.startswith((f'"{token}"', token)), (f.code, f.path, text[:40])
+        compared += 1
+    assert compared >= 15
 
 
 class _IndentedDumper(yaml.SafeDumper):

@@ -27,7 +27,7 @@ def test_every_finding_points_at_its_field(rule_fixtures, field_at):
             if at is None:
                 continue
             text, token = at
-            assert text.startswith((token, f'"{token}', f"'{token}")), (fixture.path.name, f.line, f.column, f.path)
+            assert text.startswith((token, f'"{token}"', f"'{token}'")), (fixture.path.name, f.line, f.column, f.path)
             compared += 1
     assert compared > 300
 

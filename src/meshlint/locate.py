@@ -7,9 +7,12 @@ of a field, its path is followed through the text of its document:
   indentation, keys and `- ` items. It costs only the lines it passes, and remembers what it
   indexed (the item lines of a `kind: List`'s `items`, the keys of a mapping), so a dump of
   25,000 resources with findings in many of them is walked once, not once per finding;
-- when the text is something the scanner does not follow (flow collections, tabs, complex
-  keys, a key it cannot find), the document is composed with libyaml (positions only, no type
-  resolution) and the path is followed through the node tree.
+- JSON that is not indented (compact JSON is one line: an item of a compact `kind: List` is a
+  document of its own, a few kilobytes) is walked with json's own C scanner, which skips
+  the values before the one asked for and says where each ends;
+- when the text is something neither follows (flow collections, tabs, complex keys, a key it
+  cannot find), the document is composed with libyaml (positions only, no type resolution)
+  and the path is followed through the node tree.
 
 Either way, the position is the key's for a mapping entry, the item's (its first key's when it
 is a mapping) for a list entry, and the closest ancestor's when the field is absent. Lines and
@@ -19,10 +22,12 @@ libyaml's marks, ruff and SARIF's `unicodeCodePoints` do.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 
+from .load.parse import past_json_space
 from .resource import Document, FieldPath
 
 _CParser: Any
@@ -277,24 +282,120 @@ class _Scanner:
         return at
 
 
+_json_decode = json.JSONDecoder().raw_decode  # (value, where it ends) from an offset
+
+
+def _json_on_one_line(text: str) -> bool:
+    """Does the text open an object or array with more on that line (compact JSON, or YAML
+    flow style), where there is no indentation for the line scanner to follow?"""
+    start = len(text) - len(text.lstrip())
+    return text[start:start + 1] in ("{", "[") and text[start + 1:start + 2] not in ("\n", "\r", "")
+
+
+class _JsonText:
+    """A JSON document walked with json's scanner: an offset is where a value (or a key) starts.
+    What it passed is remembered (the members of each object and array as far as they were
+    read), so that many findings in one document read it once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # object or array offset -> [{key or index: (entry, value)}, next offset, done?]
+        self.members: dict[int, list] = {}
+
+    def _skip(self, pos: int) -> int:
+        return past_json_space(self.text, pos)
+
+    def _start(self, at: int) -> int:
+        """Where a value is: an object at its first key, as the composer places a mapping."""
+        if self.text.startswith("{", at):
+            first = self._skip(at + 1)
+            if self.text.startswith('"', first):
+                return first
+        return at
+
+    def _member(self, at: int, step: str | int) -> tuple[int, int] | None:
+        """(where entry `step` of the object or array at `at` is, where its value starts), or
+        None. Reads only as far as that entry."""
+        text = self.text
+        is_object = text.startswith("{", at)
+        if not (is_object and isinstance(step, str) or text.startswith("[", at) and isinstance(step, int)):
+            return None
+        closer = "}" if is_object else "]"
+        state = self.members.get(at)
+        if state is None:
+            first = self._skip(at + 1)
+            state = self.members[at] = [{}, first, text.startswith(closer, first)]
+        found, pos, done = state
+        while step not in found and not done:
+            entry = pos
+            if is_object:
+                key, pos = _json_decode(text, pos)
+                pos = self._skip(pos)
+                if not text.startswith(":", pos):
+                    raise ValueError("not a JSON object")
+                pos = self._skip(pos + 1)
+            else:
+                key = len(found)
+            value = pos
+            _, pos = _json_decode(text, pos)
+            found.setdefault(key, (entry, value))  # a duplicate key: its first place, as the composer's
+            pos = self._skip(pos)
+            done = not text.startswith(",", pos)
+            if done and not text.startswith(closer, pos):
+                raise ValueError(f"no {closer!r} after a member")
+            pos = self._skip(pos + 1)
+        state[1], state[2] = pos, done
+        return found.get(step)
+
+    def walk(self, path: FieldPath) -> tuple[int, int]:
+        """(line, column) from 0 in the text of the field at `path`, or of the closest ancestor
+        present. Raises ValueError when the text is not JSON."""
+        at = self._skip(0)
+        where = self._start(at)
+        for step in path:
+            member = self._member(at, step)
+            if member is None:
+                break
+            entry, at = member
+            where = entry if isinstance(step, str) else self._start(at)
+        line = self.text.count("\n", 0, where)
+        return line, where - self.text.rfind("\n", 0, where) - 1
+
+
 class Locator:
     def __init__(self) -> None:
         self._lines: dict[int, _Lines] = {}
+        self._json: dict[int, _JsonText] = {}
         self._nodes: dict[int, Any] = {}
 
     def position(self, document: Document, path: FieldPath) -> tuple[int, int]:
         """1-based (line, column) in the source of the field at `path`: the key's for a mapping
         entry, the item's for a list entry; the closest ancestor's when it is absent."""
         key = id(document)
-        if key not in self._nodes:  # not known to need composing
-            lines = self._lines.get(key)
-            if lines is None:
-                lines = self._lines[key] = _Lines(document.text)
+        if key not in self._lines and key not in self._json and key not in self._nodes:
+            text = document.text
+            if _json_on_one_line(text):
+                self._json[key] = _JsonText(text)
+            else:
+                self._lines[key] = _Lines(text)
+        lines = self._lines.get(key)
+        if lines is not None:
             try:
                 return document.in_source(*_Scanner(lines).walk(path))
             except (_Unfollowable, IndexError):
-                self._nodes[key] = self._compose(document)
                 del self._lines[key]
+                text = document.text
+                if text.lstrip()[:1] in ("{", "["):  # JSON (or YAML flow style: composed below)
+                    self._json[key] = _JsonText(text)
+                else:
+                    self._nodes[key] = self._compose(document)
+        json_text = self._json.get(key)
+        if json_text is not None:
+            try:
+                return document.in_source(*json_text.walk(path))
+            except ValueError:  # YAML flow style, or not valid: compose it
+                del self._json[key]
+                self._nodes[key] = self._compose(document)
         return _from_nodes(document, self._nodes[key], path)
 
     @staticmethod
