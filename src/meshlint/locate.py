@@ -329,10 +329,12 @@ class _JsonText:
         while step not in found and not done:
             entry = pos
             if is_object:
+                if not text.startswith('"', pos):
+                    raise ValueError("a key that is not a JSON string")  # YAML flow style
                 key, pos = _json_decode(text, pos)
                 pos = self._skip(pos)
                 if not text.startswith(":", pos):
-                    raise ValueError("not a JSON object")
+                    raise ValueError("no ':' after a key")
                 pos = self._skip(pos + 1)
             else:
                 key = len(found)
