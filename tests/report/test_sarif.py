@@ -325,3 +325,47 @@ def test_info_findings_are_notes(schema, run, manifests):
     assert result["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "stdin"}, "region": {"startLine": 7, "startColumn": 11}}  # the host
     assert result["message"]["text"].startswith("VirtualService shop/github: host api.github.com ")
+
+
+def test_compact_json_results_are_told_apart_by_their_column(tmp_path, run, schema):
+    """A one-line document (compact JSON, issue #19): every result is on line 1 and its
+    startColumn, in characters as `columnKind` says, lands on the offending key; the log
+    validates against the official schema."""
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "cart", "namespace": "shop", "annotations": {"note": "Käufer ☕"}},
+               "spec": {"selector": {"app": "cart"}, "ports": [{"name": "web", "port": 8080},
+                                                               {"name": "admin", "port": 8081}]}}
+    text = json.dumps({"apiVersion": "v1", "items": [service], "kind": "List"}, separators=(",", ":"),
+                      ensure_ascii=False)
+    (tmp_path / "dump.json").write_text(text)
+    doc = json.loads(run("check", "dump.json", "-f", "sarif", cwd=tmp_path).stdout)
+    validate(doc, schema)
+    assert doc["runs"][0]["columnKind"] == "unicodeCodePoints"
+    regions = [r["locations"][0]["physicalLocation"]["region"] for r in doc["runs"][0]["results"]]
+    assert [r["startLine"] for r in regions] == [1, 1]
+    assert [text[r["startColumn"] - 1:].split(",")[0] for r in regions] == ['"name":"web"', '"name":"admin"']
+    before = text[:regions[0]["startColumn"] - 1]  # the annotation's ä and ☕ are one column each
+    assert len(before) == text.index('"name":"web"') < len(before.encode())
+
+
+def test_the_schema_holds_columns_to_what_sarif_allows(schema):
+    """startColumn is checked, not only present: the schema rejects a column 0, and a finding
+    whose column is unknown (a live object, no text to point into) has none."""
+    from meshlint.engine import Result
+    from meshlint.finding import Finding, Severity
+
+    def log_of(column: int) -> dict:
+        f = Finding(code="ML101", name="port-protocol-unset", variant="sniffed", severity=Severity.WARNING,
+                    message="m", fix="f.", file="dump.json", line=1, column=column)
+        return sarif.sarif_log(Result(findings=[f], files=1, resources=1))
+
+    located = log_of(4867)
+    validate(located, schema)
+    region = located["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 1, "startColumn": 4867}
+    unknown = log_of(0)
+    validate(unknown, schema)
+    assert unknown["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+    region["startColumn"] = 0
+    with pytest.raises(AssertionError, match="startColumn|minimum"):
+        validate(located, schema)
