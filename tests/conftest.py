@@ -38,8 +38,9 @@ Run = Callable[..., subprocess.CompletedProcess]
 
 def _run(*args: str, input: str | bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     data = input.encode() if isinstance(input, str) else input
-    proc = subprocess.run([sys.executable, "-m", "meshlint", *args], input=data, capture_output=True,
-                          cwd=cwd, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    # MESHLINT_DEBUG: an internal error prints its traceback, which fails the test below
+    proc = subprocess.run([sys.executable, "-m", "meshlint", *args], input=data, capture_output=True, cwd=cwd,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "MESHLINT_DEBUG": "1"})
     proc.stdout = proc.stdout.decode()
     proc.stderr = proc.stderr.decode()
     assert "Traceback" not in proc.stderr, proc.stderr
@@ -55,7 +56,8 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def run() -> Run:
     """`run(*args, input=None, cwd=None)`: `python -m meshlint ARGS` as a user runs it, with this
-    checkout's src/ first; stdout and stderr decoded, and never a traceback on stderr."""
+    checkout's src/ first; stdout and stderr decoded, and never a traceback on stderr (nor an
+    internal error, whose traceback MESHLINT_DEBUG=1 prints)."""
     return _run
 
 
@@ -284,6 +286,15 @@ def expect_markers() -> Callable[[Path], tuple[Expectation, ...]]:
     """`expect_markers(path)`: the `# expect: CODE "text"` markers of any YAML file, written as
     in the rule fixtures (the manifests of the repository trees under tests/trees/)."""
     return lambda path: parse(path).expectations
+
+
+# --- options ---------------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser):
+    parser.addoption("--screenshot", metavar="PNG", default=None,
+                     help="where the screenshot test saves its picture of the HTML report (make screenshot: "
+                          "docs/report.png); default: a temporary file")
 
 
 # --- where a finding points ----------------------------------------------------------------------

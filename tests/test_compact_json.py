@@ -171,3 +171,15 @@ def test_the_engine_locates_every_item_finding_in_its_own_item(tmp_path):
     for f in result.findings:
         assert f.resource is not None and f.resource.prefix == ()
         assert f.resource.document.text.startswith("{") and f.resource.document.column > 1
+
+
+def test_a_lone_surrogate_in_a_large_compact_list_is_read_as_the_api_server_reads_it(files, run):
+    """The item-by-item decode keeps what json.loads keeps, and then does as the whole parse:
+    half a surrogate pair becomes U+FFFD, as Go's JSON decoder makes it."""
+    cart = json.dumps(OBJECTS[1], separators=(",", ":")).replace('"name":"web"', '"name":"web\\ud800"')
+    namespace = '{"apiVersion":"v1","kind":"Namespace"'
+    text = large_compact([OBJECTS[0]]).replace(namespace, f"{cart},{namespace}")
+    path = files("dump.json", text)
+    findings = json.loads(run("check", str(path), "--format", "json").stdout)["findings"]
+    (f,) = [f for f in findings if f["code"] == "ML101"]
+    assert 'named "web\ufffd"' in f["message"] and at(text, f).startswith('"name":"web\\ud800"')

@@ -84,6 +84,10 @@ def test_the_wheel_installs_and_runs_in_a_fresh_environment(fresh_venv, tmp_path
     # the rule documentation ships in the wheel (module docstrings)
     page = _run(fresh_venv / "meshlint", "rule", "ML101")
     assert page.returncode == 0 and "## Why it matters" in page.stdout
+    # and so do the HTML report's templates, style sheet and script
+    report = _run(fresh_venv / "meshlint", "check", manifest, "--format", "html")
+    assert report.returncode == 1, report.stderr
+    assert report.stdout.startswith("<!doctype html>") and "window.meshlintReady" in report.stdout
     check = _run(sys.executable, "-m", "pip", "--python", fresh_venv / "python", "check")
     assert check.returncode == 0, check.stdout
 

@@ -4,13 +4,14 @@ plain chain, and budgets, outlier detection and timeouts change the load as Envo
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from meshlint.mesh.callgraph import Edge, Graph
 from meshlint.mesh.retries import effective
 from meshlint.simulate.model import FIXES, FixPolicy
-from meshlint.simulate.run import Simulation
+from meshlint.simulate.run import MAX_TRIES, Simulation, TooLarge, tries_per_request
 
 
 def chain(depth: int, retries: dict | None, **limits) -> tuple[Graph, list[str]]:
@@ -124,3 +125,37 @@ def test_the_fixes_sentence_says_what_the_fix_policy_does(tmp_path, run, mesh_ya
     path.write_text(mesh_yaml({"web": ["db:80"]}))
     text = run("simulate", str(path), "--fail", "db", "--duration", "1").stdout
     assert f"The fixes: {FIXES.describe()}." in text
+
+
+def test_a_request_never_comes_back_to_a_service_it_went_through():
+    """A cycle of the graph is not followed around: web -> api -> web stops at web."""
+    graph, hosts = chain(2, {"attempts": 2})  # s0 -> s1 -> s2
+    graph = Graph(graph.nodes, {**graph.edges, ("s1", "s0"): Edge("s1", "s0", [], tries=3, capped_tries=3.0,
+                                                                   policy=effective({"attempts": 2}))})
+    result = Simulation(graph, "s0", "s2", "503", rps=10, duration=2).run()
+    assert result.tries["s0"] == 20 and result.amplification("s2") == pytest.approx(9)
+
+
+@pytest.mark.parametrize("rps,duration,fits", [(20, 5, True), (1000, 10, False), (1e300, 3600, False)])
+def test_a_run_larger_than_the_tries_it_may_make_is_refused_before_any_work(rps, duration, fits):
+    graph, hosts = chain(4, {"attempts": 4})  # 1 + 5 + 25 + 125 + 625 = 781 tries a request, at most
+    simulation = Simulation(graph, hosts[0], hosts[-1], "503", rps, duration)
+    assert tries_per_request(graph, simulation.hops, hosts[0], hosts[-1], MAX_TRIES) == 781
+    if fits:
+        assert sum(simulation.run().tries.values()) == rps * duration * 781
+    else:
+        with pytest.raises(TooLarge, match="lower --rps or --duration"):
+            simulation.run()
+        assert not simulation.tries
+
+
+def test_calls_that_cannot_fail_count_once_in_the_bound():
+    """Only the calls on the way to the failing service are retried; a per-try timeout can fail
+    any call."""
+    graph, hosts = chain(2, {"attempts": 4})  # s0 -> s1 -> s2, s2 fails
+    healthy = Edge("s0", "x", [], tries=5, capped_tries=5.0, policy=effective({"attempts": 4}))
+    graph = Graph({**graph.nodes, "x": None}, {**graph.edges, ("s0", "x"): healthy})
+    simulation = Simulation(graph, "s0", "s2", "503")
+    assert tries_per_request(graph, simulation.hops, "s0", "s2", MAX_TRIES) == 1 + 5 + 25 + 1
+    timed = {key: replace(hop, per_try_timeout=0.1) for key, hop in simulation.hops.items()}
+    assert tries_per_request(graph, timed, "s0", "s2", MAX_TRIES) == 1 + 5 + 25 + 5

@@ -2,12 +2,14 @@
 
 Exit codes (SPEC §1), identical for every output format:
 0 no finding at or above --fail-on; 1 at least one; 2 usage error, unreadable path, invalid
-configuration (or an internal error).
+configuration, or an internal error (one line; MESHLINT_DEBUG=1 prints its traceback);
+130 Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from .engine import Inputs
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for Ctrl-C
 
 
 class _FormatAction(argparse.Action):
@@ -80,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("graph", help="service call graph with per-hop retries and amplification")
     _input_options(g)
-    g.add_argument("--format", "-f", choices=("text", "dot", "mermaid", "json"), default="text")
+    g.add_argument("--format", "-f", choices=("text", "dot", "mermaid", "json", "html"), default="text")
     g.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
 
     m = sub.add_parser("simulate", help="what-if retry storm: load per service when a service fails")
@@ -88,8 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--fail", required=True, metavar="HOST", help="the failing service (name.ns or FQDN)")
     m.add_argument("--status", choices=("503", "reset", "timeout"), default="503", help="how it fails (default 503)")
     m.add_argument("--entry", metavar="HOST", help="where requests enter (default: the entry that amplifies most)")
-    m.add_argument("--rps", type=float, default=100.0, help="requests per second into the entry (default 100)")
-    m.add_argument("--duration", type=float, default=10.0, help="seconds of traffic (default 10)")
+    m.add_argument("--rps", type=_positive, default=100.0, help="requests per second into the entry (default 100)")
+    m.add_argument("--duration", type=_duration, default=10.0, help="seconds of traffic (default 10, at most 3600)")
     m.add_argument("--format", "-f", choices=("text", "json"), default="text")
     m.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     m.add_argument("--plot", metavar="FILE.png", help="also draw load per service over time (needs matplotlib)")
@@ -113,12 +116,43 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--call-graph", metavar="FILE", help="explicit service call edges: edges: [{from: a.ns, to: b.ns}]")
     p.add_argument("--mesh-config", metavar="FILE",
                    help="Istio MeshConfig, IstioOperator or istiod Helm values file describing the installation")
+    p.add_argument("--max-file-size", type=_file_size, metavar="SIZE",
+                   help="refuse a file (or stdin) larger than SIZE, e.g. 2G (default: 512M)")
     p.add_argument("--stdin-filename", metavar="NAME", default="-",
                    help="the file name findings on stdin (-) carry (default: -, or the `# Source:` "
                         "template of a rendered Helm document)")
     p.add_argument("--context-dir", action="append", default=[], metavar="DIR",
                    help="also read the manifests under DIR for what they define (Gateways, DestinationRules, "
                         "Namespaces), reporting only on the PATHs (repeatable; the pre-commit hook uses it)")
+
+
+def _positive(text: str) -> float:
+    """A number above 0 and finite (float() also reads nan and inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _duration(text: str) -> float:
+    from .simulate.model import MAX_DURATION
+
+    value = _positive(text)
+    if value > MAX_DURATION:
+        raise argparse.ArgumentTypeError(f"{text!r} is more than {MAX_DURATION:g} seconds")
+    return value
+
+
+def _file_size(text: str) -> int:
+    from .load.bounded import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _configure(args: argparse.Namespace) -> Config:
@@ -144,9 +178,11 @@ def _configure(args: argparse.Namespace) -> Config:
 
 def _inputs(args: argparse.Namespace) -> Inputs:
     from .engine import Inputs
+    from .load.bounded import DEFAULT_MAX_FILE_SIZE
 
     return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir,
-                  baseline=getattr(args, "baseline", None), stdin_name=args.stdin_filename)
+                  baseline=getattr(args, "baseline", None), stdin_name=args.stdin_filename,
+                  max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE)
 
 
 def _write(data: bytes | str, path: str | None) -> int:
@@ -164,6 +200,29 @@ def _write(data: bytes | str, path: str | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command's exit code, whatever happens: Ctrl-C ends it quietly, and a bug is one line
+    on stderr and exit code 2, never a traceback (which MESHLINT_DEBUG=1 prints, for tests and
+    bug reports)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if _debug():
+            import traceback
+
+            traceback.print_exc()
+        what = (str(exc).splitlines() or [""])[0][:200]
+        print(f"meshlint: internal error: {type(exc).__name__}{': ' if what else ''}{what}; please report it",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _debug() -> bool:
+    return os.environ.get("MESHLINT_DEBUG", "") not in ("", "0")
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (`meshlint completion`)
         import argcomplete
@@ -201,7 +260,7 @@ def _check(args: argparse.Namespace) -> int:
     from .config import ConfigError
     from .load import LoadError
     from .load.context_files import ContextFileError
-    from .report import RenderOptions, renderer
+    from .report import DRAWS_CALL_GRAPH, RenderOptions, renderer
 
     try:
         config = _configure(args)
@@ -221,7 +280,8 @@ def _check(args: argparse.Namespace) -> int:
         return _error("stdin (-) can be read only once")
     progress = _Progress()
     try:
-        result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None)
+        result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None,
+                              call_graph=any(fmt in DRAWS_CALL_GRAPH for fmt, _ in outputs))
     except (ContextFileError, BaselineError) as exc:
         return _error(str(exc))
     except LoadError as exc:
@@ -246,8 +306,8 @@ def _check(args: argparse.Namespace) -> int:
             print(f"meshlint: note: {written} finding(s) recorded in {args.write_baseline}", file=sys.stderr)
         return EXIT_OK
     if result.internal_errors:
-        for error in result.internal_errors:
-            print(f"meshlint: {error}", file=sys.stderr)
+        for error in result.internal_errors:  # its first line says what; the rest is the traceback
+            print(f"meshlint: {error if _debug() else error.splitlines()[0]}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
 
@@ -295,7 +355,10 @@ class _Progress:
 
         self._clock = time.monotonic
         self._start = self._clock()
-        self._delay = float(os.environ.get("MESHLINT_PROGRESS_DELAY", "1.0"))
+        try:  # (set by the tests, to see the bar at once)
+            self._delay = float(os.environ.get("MESHLINT_PROGRESS_DELAY", "1.0"))
+        except ValueError:
+            self._delay = 1.0
         self._bar: rich.progress.Progress | None = None
         self._task: rich.progress.TaskID | None = None
 
@@ -370,9 +433,10 @@ def _simulate(args: argparse.Namespace) -> int:
     from .load import LoadError
     from .load.context_files import ContextFileError
     from .simulate import render
+    from .simulate.model import requests
 
-    if args.rps <= 0 or args.duration <= 0:
-        return _error("--rps and --duration must be positive")
+    if requests(args.rps, args.duration) == 0:
+        return _error(f"--rps {args.rps:g} for --duration {args.duration:g}s is less than one request")
     storm = engine.Storm(args.fail, args.status, args.entry, args.rps, args.duration)
     try:
         result = engine.simulate(_inputs(args), _configure(args), storm)

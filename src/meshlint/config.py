@@ -11,6 +11,7 @@ configuration: `load/` reads it.
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -89,11 +90,11 @@ def parse_codes(values: list[str] | str, rules: Mapping[str, Rule], where: str) 
     if isinstance(values, str):
         values = [values]
     if not isinstance(values, (list, tuple)):
-        raise ConfigError(f"{where}: expected rule codes (a list or a comma-separated string), got {values!r}")
+        raise ConfigError(f"{where}: expected rule codes (a list or a comma-separated string), got {_shown(values)}")
     out = []
     for value in values:
         if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected rule codes, got {value!r}")
+            raise ConfigError(f"{where}: expected rule codes, got {_shown(value)}")
         for part in value.split(","):
             code = part.strip().upper()
             if not code:
@@ -144,11 +145,14 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
                 raise ConfigError(f"{at}: expected a mapping of rule code to severity")
             for code, sev in value.items():
                 if code not in rules:
-                    raise ConfigError(f"{at}: unknown rule code {code!r}")
+                    raise ConfigError(f"{at}: unknown rule code {_shown(code)}")
+                if not isinstance(sev, str):
+                    raise ConfigError(f"{at}.{code}: expected info, warning or error, got {_shown(sev)}")
                 try:
-                    severity[code] = Severity.parse(str(sev))
-                except ValueError as exc:
-                    raise ConfigError(f"{at}.{code}: {exc}") from None
+                    severity[code] = Severity.parse(sev)
+                except ValueError:
+                    raise ConfigError(f"{at}.{code}: unknown severity {_shown(sev)} (expected info, warning or "
+                                      "error)") from None
         elif key == "fail-on":
             cfg = replace(cfg, fail_on=parse_fail_on(value, at))
         elif key == "default-namespace":
@@ -188,7 +192,9 @@ def from_mapping(data: Mapping[str, Any], rules: Mapping[str, Rule], where: str 
                 default = rule.options[opt]
                 if type(opt_value) is not type(default) and not (
                         isinstance(default, float) and type(opt_value) is int):
-                    raise ConfigError(f"{at}.{opt}: expected {type(default).__name__}, got {opt_value!r}")
+                    raise ConfigError(f"{at}.{opt}: expected {type(default).__name__}, got {_shown(opt_value)}")
+                if isinstance(default, float) and not _finite(opt_value):
+                    raise ConfigError(f"{at}.{opt}: expected a finite number, got {_shown(opt_value)}")
                 options.setdefault(rule.name, {})[opt] = opt_value
         elif key == "ignore-resources":
             cfg = replace(cfg, ignore_resources=tuple(_ignore_resources(value, rules, at)))
@@ -242,9 +248,26 @@ def parse_fail_on(value: Any, where: str = "--fail-on") -> Severity | None:
     if value == "never":
         return None
     try:
-        return Severity.parse(str(value))
+        return Severity.parse(value if isinstance(value, str) else "")
     except ValueError:
-        raise ConfigError(f"{where}: expected info, warning, error or never, got {value!r}") from None
+        raise ConfigError(f"{where}: expected info, warning, error or never, got {_shown(value)}") from None
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: its repr, cut short."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more than 4,300 digits (written in hex, say), or holding one
+        return "a number too long to write"
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _finite(number: float) -> bool:
+    """Not NaN nor infinite (TOML and YAML write both), nor an integer too large for a float."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def _string(value: Any, where: str) -> str:
@@ -270,7 +293,7 @@ def _ignore_resources(value: Any, rules: Mapping[str, Rule], where: str) -> list
             raise ConfigError(f"{at}: expected {{code: ML101, resource: \"Kind namespace/name-glob\"}}")
         glob = entry["resource"]
         if not isinstance(glob, str) or " " not in glob.strip():
-            raise ConfigError(f"{at}.resource: expected \"Kind namespace/name-glob\", got {glob!r}")
+            raise ConfigError(f"{at}.resource: expected \"Kind namespace/name-glob\", got {_shown(glob)}")
         codes = tuple(parse_codes(entry.get("code", "ML"), rules, f"{at}.code"))
         out.append((codes, " ".join(glob.split())))
     return out

@@ -7,6 +7,7 @@ a `[tool.meshlint]` table) in the working directory or one of its parents.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,16 @@ def _pyproject_table(path: Path) -> Mapping[str, Any] | None:
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):  # (TOMLDecodeError is a ValueError)
         return None
-    table = data.get("tool", {}).get("meshlint")
+    table = _meshlint_table(data)
     return table if isinstance(table, dict) else None
+
+
+def _meshlint_table(data: dict[str, Any]) -> Any:
+    """`[tool.meshlint]` of a pyproject.toml (None when absent; `tool` may be anything)."""
+    tool = data.get("tool")
+    return tool.get("meshlint") if isinstance(tool, dict) else None
 
 
 def read(path: Path) -> Mapping[str, Any]:
@@ -51,18 +58,22 @@ def read(path: Path) -> Mapping[str, Any]:
 
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-        table = data.get("tool", {}).get("meshlint")
+        except RecursionError:
+            raise ConfigError(f"{path}: invalid TOML: nesting is too deep") from None
+        except ValueError as exc:  # a TOMLDecodeError, or an integer longer than Python converts
+            why = f"a number of more than {sys.get_int_max_str_digits():,} digits" if "digits" in str(exc) else exc
+            raise ConfigError(f"{path}: invalid TOML: {why}") from None
+        table = _meshlint_table(data)
         if table is None:
             raise ConfigError(f"{path}: no [tool.meshlint] table")
         return table
-    import yaml
+    # read as a manifest is (load/parse.py): the same YAML, limits and messages
+    from .load.parse import parse
+    from .resource import Document, Source
 
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    data, error, _ = parse(Document(Source(str(path), text), 0, len(text), 1, 0))
+    if error is not None:
+        raise ConfigError(f"{path}:{error.line}: {error.message}")
     return {} if data is None else data
 
 
@@ -77,4 +88,7 @@ def load_config(explicit: str | None, rules: Mapping[str, Rule]) -> Config:
             return Config()
         path = found
     shown = explicit if explicit else os.path.relpath(path)
-    return from_mapping(read(path), rules, where=shown)
+    try:
+        return from_mapping(read(path), rules, where=shown)
+    except RecursionError:  # a value nested thousands deep, shown in a message
+        raise ConfigError(f"{shown}: a value is nested too deep") from None

@@ -34,10 +34,21 @@ SOURCES = {
     "istio/istio": "https://github.com/istio/istio/blob/master/",
     "istio/api": "https://github.com/istio/api/blob/master/",
     "linkerd/linkerd2": "https://github.com/linkerd/linkerd2/blob/main/",
+    "kiali/kiali": "https://github.com/kiali/kiali/blob/master/",
 }
 _SOURCE = re.compile(r"^- (" + "|".join(map(re.escape, SOURCES)) + r") `([^`]+)`", re.M)
 ISTIO_ANALYSIS_URL = "https://istio.io/latest/docs/reference/config/analysis/{code}/"
 IST_CODE = re.compile(r"^IST\d{4}$")
+
+
+def _closest_codes(typed: str, codes: list[str]) -> list[str]:
+    near = difflib.get_close_matches(typed, codes, n=len(codes), cutoff=0.75)
+
+    def changed(code: str) -> int:
+        return sum(a != b for a, b in zip(typed, code)) + abs(len(typed) - len(code))
+
+    fewest = min(map(changed, near), default=0)
+    return sorted(c for c in near if changed(c) == fewest)[:2]
 
 
 def anchor(rule: Rule) -> str:
@@ -263,10 +274,12 @@ def lookup(key: str, rules: Sequence[Rule]) -> Lookup:
         return Lookup(error=f"no rule mirrors istioctl analyze {code} (the codes meshlint mirrors: "
                             f"{', '.join(known)})")
     by_key = {r.code: r for r in rules} | {r.name: r for r in rules}
-    # codes differ in a digit or two: only a near-identical one is a likely typo; a letter
-    # typed for the digit it looks like (ML1O1, ML2I2) names one code, whatever its neighbours
+    # a letter typed for the digit it looks like (ML1O1, ML2I2) names one code, whatever its
+    # neighbours; otherwise codes differ in a digit or two: only a near-identical one is a likely
+    # typo, and of those the ones with the fewest characters changed (difflib alone ranks ML118
+    # like ML101 for "ML1O1")
     close = [c for c in (look_alike(key),) if c in by_key and c != key.upper()]
-    close = close or difflib.get_close_matches(key.upper(), [r.code for r in rules], n=2, cutoff=0.75)
+    close = close or _closest_codes(key.upper(), [r.code for r in rules])
     close += difflib.get_close_matches(key.lower(), [r.name for r in rules], n=3, cutoff=0.6)
     close += [r.name for r in rules if len(key) >= 3 and key.lower() in r.name]
     suggested = list(dict.fromkeys(f"{by_key[c].code} ({by_key[c].name})" for c in close))

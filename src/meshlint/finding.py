@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +112,8 @@ class Finding:
     resource: Resource | None = None
     path: FieldPath = ()
     document: Document | None = None
-    related: tuple[Ref, ...] = ()
+    related: tuple[Ref, ...] = ()  # at most MAX_RELATED
+    related_omitted: int = 0  # how many more the rule named
     autofix: Fix | None = None
     evidence: tuple[Evidence, ...] = ()
     file: str = ""
@@ -137,6 +138,19 @@ class Finding:
 
 
 Options = Mapping[str, Any]
+
+# The related resources a finding keeps, and the names a message lists, at most: 2,000
+# DestinationRules for one host, each named by the finding of every route to it, made the report
+# grow with the square of the input.
+MAX_RELATED = 10
+
+
+def some_of(names: Sequence[str], total: int | None = None) -> str:
+    """`a, b, c`; beyond MAX_RELATED names, the first ones `and 7 more`. `total`: how many
+    there are, when `names` holds only the first ones."""
+    shown = names[:MAX_RELATED]
+    more = (len(names) if total is None else total) - len(shown)
+    return f"{', '.join(shown)} and {more:,} more" if more > 0 else ", ".join(shown)
 
 
 @dataclass(frozen=True)
@@ -168,13 +182,17 @@ class Rule:
         return (module.__doc__ or "").strip()
 
     def finding(self, variant: Variant, resource: Resource | None, path: FieldPath = (), *,
-                related: tuple[Ref, ...] = (), document: Document | None = None, line: int = 0,
-                column: int = 0, autofix: Fix | None = None, **values: Any) -> Finding:
+                related: Sequence[Ref] = (), related_total: int | None = None, document: Document | None = None,
+                line: int = 0, column: int = 0, autofix: Fix | None = None, **values: Any) -> Finding:
+        """A finding of `variant`, its message and fix filled with `values`. `related_total`: how
+        many resources are related, when `related` holds only the first ones."""
         if variant not in self.variants:
             raise ValueError(f"{self.code}: variant {variant.name!r} is not declared on the rule")
+        kept = tuple(related[:MAX_RELATED])
+        total = len(related) if related_total is None else related_total
         return Finding(
             code=self.code, name=self.name, variant=variant.name, severity=variant.severity,
             message=variant.message.format(**values), fix=variant.fix.format(**values),
-            resource=resource, path=tuple(path), related=tuple(related),
+            resource=resource, path=tuple(path), related=kept, related_omitted=max(0, total - len(kept)),
             document=document, line=line, column=column, autofix=autofix,
         )

@@ -24,6 +24,7 @@ from .mesh.meshconfig import MeshSettings, settings
 from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
 from .mesh.registry import Registry, Resolution, resolve
+from .mesh.trafficpolicy import HostPolicies, summarise
 from .mesh.workloads import WORKLOAD_KINDS, Workload, is_gateway, is_owned_by_input, pod_template
 from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
@@ -64,6 +65,10 @@ class Index:
         self.accessed: set[str] | None = None  # set by tests to record the kinds read
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
         self._by_ref: dict[Ref, Resource] = {}
+        self._host_policies: dict[str, HostPolicies] = {}
+        self._workloads_of_service: dict[Ref, list[Workload]] = {}
+        self._matching: dict[tuple[tuple[str, str], ...], list[Workload]] = {}
+        self._rules_of_hosts: dict[tuple[str, ...], tuple[Ref, ...]] = {}
         for r in resources:
             self._by_kind[r.kind].append(r)
             self._by_ref.setdefault(r.ref, r)
@@ -202,6 +207,27 @@ class Index:
             self._void_destination_rules[id(dr)] = void
         return void
 
+    def destination_policies(self, fqdn: str) -> HostPolicies:
+        """What the DestinationRules for `fqdn` set (`mesh.trafficpolicy`; a rule whose host
+        names nothing protects nothing), read once per host however many routes go there."""
+        self._touch("DestinationRule", "Service", "ServiceEntry")
+        found = self._host_policies.get(fqdn)
+        if found is None:
+            found = self._host_policies[fqdn] = summarise(self._destination_rules.matching(fqdn),
+                                                          self.destination_rule_names_nothing)
+        return found
+
+    def destination_rules_of(self, fqdns: Iterable[str]) -> tuple[Ref, ...]:
+        """The DestinationRules for any of `fqdns`, each once: what a finding on routes to them
+        refers to. Worked out once for each set of hosts, however many routes share it."""
+        self._touch("DestinationRule")
+        key = tuple(dict.fromkeys(fqdns))
+        found = self._rules_of_hosts.get(key)
+        if found is None:
+            refs = (dr.ref for fqdn in key for dr in self._destination_rules.matching(fqdn))
+            found = self._rules_of_hosts[key] = tuple(dict.fromkeys(refs))
+        return found
+
     # -- gateways ------------------------------------------------------------------------------
 
     @cached_property
@@ -289,6 +315,19 @@ class Index:
         return [w for w in smallest if all(w.labels.get(k) == v for k, v in selector.items())]
 
     @cached_property
+    def _workloads_by_namespace(self) -> Mapping[str, list[Workload]]:
+        out: dict[str, list[Workload]] = defaultdict(list)
+        for w in self._workloads:
+            out[w.namespace].append(w)
+        return out
+
+    def workloads_in(self, namespace: str) -> list[Workload]:
+        """The workloads of `namespace` in the input (none: the input does not hold them, which
+        is not to say the namespace has none)."""
+        self._touch(*WORKLOAD_KINDS)
+        return self._workloads_by_namespace.get(namespace, [])
+
+    @cached_property
     def _workload_labels_any(self) -> Mapping[tuple[str, str], list[Workload]]:
         out: dict[tuple[str, str], list[Workload]] = defaultdict(list)
         for w in self._workloads:
@@ -297,13 +336,18 @@ class Index:
         return out
 
     def workloads_matching(self, selector: Mapping[str, str]) -> list[Workload]:
-        """Workloads in any namespace whose labels match (an Istio Gateway's `selector`)."""
+        """Workloads in any namespace whose labels match (an Istio Gateway's `selector`). Worked
+        out once per selector: every ingress Gateway may select the same pods."""
         self._touch(*WORKLOAD_KINDS)
         if not selector:
             return []
-        candidates = [self._workload_labels_any.get((k, v), []) for k, v in selector.items()]
-        smallest = min(candidates, key=len)
-        return [w for w in smallest if all(w.labels.get(k) == v for k, v in selector.items())]
+        key = tuple(sorted(selector.items()))
+        found = self._matching.get(key)
+        if found is None:
+            candidates = [self._workload_labels_any.get((k, v), []) for k, v in selector.items()]
+            smallest = min(candidates, key=len)
+            found = self._matching[key] = [w for w in smallest if all(w.labels.get(k) == v for k, v in key)]
+        return found
 
     @cached_property
     def _gateway_workloads_by_key(self) -> Mapping[str, list[Workload]]:
@@ -340,10 +384,14 @@ class Index:
         return self._services_of_workload.get(id(w), [])
 
     def workloads_of(self, service: Resource) -> list[Workload]:
-        """Workloads a Service selects."""
+        """Workloads a Service selects (worked out once per Service: its callers ask again)."""
         self._touch("Service", *WORKLOAD_KINDS)
-        selector = service.spec.get("selector")
-        return self.workloads_selected(service.namespace, selector) if isinstance(selector, dict) else []
+        found = self._workloads_of_service.get(service.ref)
+        if found is None:
+            selector = service.spec.get("selector")
+            found = self._workloads_of_service[service.ref] = \
+                self.workloads_selected(service.namespace, selector) if isinstance(selector, dict) else []
+        return found
 
     @cached_property
     def _mesh(self) -> MeshSettings:

@@ -365,40 +365,44 @@ class _JsonText:
 
 
 class Locator:
+    """Finds the positions of fields, remembering what it learned of the last document it was
+    asked about (its lines and structure, its JSON members, or its composed nodes) and nothing
+    of the ones before: ask about the fields of one document together."""
+
     def __init__(self) -> None:
-        self._lines: dict[int, _Lines] = {}
-        self._json: dict[int, _JsonText] = {}
-        self._nodes: dict[int, Any] = {}
+        self._document: Document | None = None
+        # what is known of it: its lines and structure, or its JSON members as far as they were
+        # read, or (when neither could follow it) the composed document
+        self._lines: _Lines | None = None
+        self._json: _JsonText | None = None
+        self._nodes: Any = None
 
     def position(self, document: Document, path: FieldPath) -> tuple[int, int]:
         """1-based (line, column) in the source of the field at `path`: the key's for a mapping
         entry, the item's for a list entry; the closest ancestor's when it is absent."""
-        key = id(document)
-        if key not in self._lines and key not in self._json and key not in self._nodes:
+        if document is not self._document:
+            self._document, self._lines, self._json, self._nodes = document, None, None, None
             text = document.text
             if _json_on_one_line(text):
-                self._json[key] = _JsonText(text)
+                self._json = _JsonText(text)
             else:
-                self._lines[key] = _Lines(text)
-        lines = self._lines.get(key)
-        if lines is not None:
+                self._lines = _Lines(text)
+        if self._lines is not None:
             try:
-                return document.in_source(*_Scanner(lines).walk(path))
+                return document.in_source(*_Scanner(self._lines).walk(path))
             except (_Unfollowable, IndexError):
-                del self._lines[key]
+                self._lines = None
                 text = document.text
                 if text.lstrip()[:1] in ("{", "["):  # JSON (or YAML flow style: composed below)
-                    self._json[key] = _JsonText(text)
+                    self._json = _JsonText(text)
                 else:
-                    self._nodes[key] = self._compose(document)
-        json_text = self._json.get(key)
-        if json_text is not None:
+                    self._nodes = self._compose(document)
+        if self._json is not None:
             try:
-                return document.in_source(*json_text.walk(path))
+                return document.in_source(*self._json.walk(path))
             except ValueError:  # YAML flow style, or not valid: compose it
-                del self._json[key]
-                self._nodes[key] = self._compose(document)
-        return _from_nodes(document, self._nodes[key], path)
+                self._json, self._nodes = None, self._compose(document)
+        return _from_nodes(document, self._nodes, path)
 
     @staticmethod
     def _compose(document: Document) -> Any:

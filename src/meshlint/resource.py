@@ -8,6 +8,7 @@ or a live cluster (`LiveOrigin`), which has no text to point into.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -105,6 +106,13 @@ class Source:
     name: str
     text: str
     path: str | None = None
+
+
+def display_path(path: str) -> str:
+    """A path as reports show it. In a name that is not UTF-8, `os.fsdecode` kept each bad byte
+    as a surrogate, which no output can encode: shown as U+FFFD, as a terminal shows it (not
+    as `\\xff`: reports read a backslash as a Windows path separator)."""
+    return os.fsencode(path).decode("utf-8", "replace")
 
 
 @dataclass(eq=False, slots=True)

@@ -6,13 +6,13 @@ import pytest
 
 from meshlint.index import HostTable
 from meshlint.mesh.hosts import (
+    ServerHosts,
     expand_host,
     internal_gateway,
     is_cluster_local,
     matches,
     resolve_gateway,
     split_server_host,
-    visible_server_hosts,
 )
 
 
@@ -79,9 +79,12 @@ def test_server_hosts_and_namespaces():
     assert split_server_host("*/shop.example.com", "edge") == ("*", "shop.example.com")
     assert split_server_host("./shop.example.com", "edge") == ("edge", "shop.example.com")
     assert split_server_host("shop/*", "edge") == ("shop", "*")
-    hosts = ["a.com", "shop/b.com", "./c.com", "*/d.com"]
-    assert visible_server_hosts(hosts, "edge", "shop") == ["a.com", "b.com", "d.com"]
-    assert visible_server_hosts(hosts, "edge", "edge") == ["a.com", "c.com", "d.com"]
+    hosts = ServerHosts(["a.com", "shop/b.com", "./c.com", "*/d.com", "shop/*.e.com", "other/b.com"], "edge")
+    assert hosts.names == ["*.e.com", "a.com", "b.com", "c.com", "d.com"]
+    assert [hosts.admitting(h) for h in ("a.com", "b.com", "c.com", "d.com")] == [{"*"}, {"shop", "other"}, {"edge"},
+                                                                                 {"*"}]
+    assert hosts.admitting("x.e.com") == {"shop"} and hosts.admitting("*.com") == {"*", "shop", "other", "edge"}
+    assert hosts.admitting("f.com") == set()
 
 
 @pytest.mark.parametrize("host,expected", [

@@ -633,3 +633,12 @@ def test_istio_cni_is_read_from_the_installation():
     assert istio_cni(MeshSettings(values={"pilot": {"cni": {"enabled": False}}}), [daemonset])[0] is False
     assert istio_cni(MeshSettings(values={"istio_cni": {"enabled": True}}), [])[0] is True
     assert istio_cni(MeshSettings(), [daemonset]) == (True, "DaemonSet kube-system/istio-cni-node runs Istio CNI")
+
+def test_a_pod_that_istio_cni_redirects_is_ambient():
+    """analyzers/util in_mesh.go `PodInAmbientMode`: the `ambient.istio.io/redirection: enabled`
+    annotation istio-cni puts on a pod it enrolled in ambient mode, on a pod as written and on
+    one as the API server returns it."""
+    redirected = {"ambient.istio.io/redirection": "enabled"}
+    for status in (None, {"phase": "Running"}):
+        sc = sidecar(live_pod(pod_spec(), annotations=redirected, status=status), None, NO_FACTS, DEFAULTS)
+        assert sc.ambient and sc.meshed and not sc.istio, sc

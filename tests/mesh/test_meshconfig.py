@@ -415,3 +415,25 @@ def test_embedded_invalid_yaml_or_json(text):
 def test_embedded_must_be_a_mapping(text):
     assert embedded(configmap("istio-sidecar-injector", {"config": text}), "config") == \
         (None, "data.config must hold a mapping")
+
+
+# --- the installed Istio version --------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("1.22.3", (1, 22)), ("v1.19", (1, 19)), ("1.24.0-distroless", (1, 24)), ("1.20-dev", (1, 20)),
+    ("latest", None), ("1", None), ("", None),
+])
+def test_minor_version(text, expected):
+    from meshlint.mesh.meshconfig import minor_version
+
+    assert minor_version(text) == expected
+
+
+def test_istio_version_is_the_oldest_tag_the_installation_names():
+    """IstioOperator `spec.tag` (operator/pkg/apis IstioOperatorSpec `Tag`) and Helm `global.tag`:
+    during a revision upgrade both are installed, and the oldest proxies decide what can break."""
+    assert settings([], [], ROOT).istio_version() is None
+    assert settings([], [operator({"tag": "1.22.3", "revision": "1-22"})], ROOT).istio_version() == (1, 22)
+    both = settings([], [operator({"tag": "1.22.3"}), operator({"values": {"global": {"tag": "1.19.9"}}}, "old")],
+                    ROOT)
+    assert both.istio_version() == (1, 19)

@@ -9,7 +9,7 @@ import pytest
 
 from meshlint.report import FORMATS, renderer
 
-ALL_FORMATS = ("text", "json", "sarif", "junit", "github")
+ALL_FORMATS = ("text", "json", "sarif", "junit", "github", "html")
 
 
 def test_formats_are_registered():
@@ -17,7 +17,7 @@ def test_formats_are_registered():
     for name in FORMATS:
         assert callable(renderer(name))
     with pytest.raises(ValueError):
-        renderer("html")  # a later issue
+        renderer("pdf")
 
 
 def codes(workspace, *args, paths=None, stdin=None) -> dict[str, int]:
@@ -53,7 +53,7 @@ def test_usage_errors_exit_2_in_every_format(workspace):
 
 
 def test_several_outputs_in_one_run(workspace, tmp_path):
-    out = {fmt: tmp_path / f"report.{fmt}" for fmt in ("sarif", "junit", "github", "json")}
+    out = {fmt: tmp_path / f"report.{fmt}" for fmt in ("sarif", "junit", "github", "json", "html")}
     args = [a for fmt, path in out.items() for a in ("--format", fmt, "--output", str(path))]
     proc = workspace.check("--format", "text", *args, stdin=workspace.stdin)
     assert proc.returncode == 1, proc.stderr

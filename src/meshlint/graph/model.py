@@ -21,11 +21,22 @@ class CallGraph:
     warnings: list[str] = field(default_factory=list)  # input problems, left out of the graph
     # what the callers' tries rest on: namespaces not in the input, assumed meshed or not
     assumptions: list[str] = field(default_factory=list)
+    # ML302's max-amplification as configured: the paths above it are the ones to fix
+    max_amplification: float = 10.0
 
     @cached_property
     def names(self) -> dict[str, str]:
         """Each host's shortest unambiguous name (`cart.shop`)."""
         return short_names(self.graph.nodes, self.domain)
+
+    def namespace(self, host: str) -> str:
+        """The namespace of a node: its Service's or workload's, the one a cluster-local host
+        names, or "" for a host outside the cluster."""
+        resource = self.graph.nodes.get(host)
+        if resource is not None:
+            return resource.namespace
+        parts = host.split(".")
+        return parts[1] if host.endswith(f".svc.{self.domain}") and len(parts) > 2 else ""
 
     def worst_paths(self) -> list[PathResult]:
         """Every entry's worst path, worst first."""

@@ -1,5 +1,6 @@
 """`meshlint graph`'s formats: text (worst paths first, then every edge with its tries, source
-and retry limits), `dot` (Graphviz), `mermaid`, and `json`:
+and retry limits), `dot` (Graphviz), `mermaid`, `html` (the HTML report's graph view, alone:
+`report/html`), and `json`:
 `{"nodes": [host...], "edges": [{"from", "to", "source", "tries", "capped_tries"}],
   "paths": [{"hosts": [...], "amplification": 64.0, "capped_amplification": ...}],
   "cycles": [[...]], "assumptions": ["assuming namespace shop is meshed: ...", ...]}`.
@@ -8,14 +9,16 @@ and retry limits), `dot` (Graphviz), `mermaid`, and `json`:
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from collections.abc import Callable
 
-from ..mesh.callgraph import Edge
+from ..mesh.callgraph import Edge, times
 from .model import CallGraph
 
 
-def _route(edge: Edge) -> str:
+def route_of(edge: Edge) -> str:
+    """What sets the hop's tries: the VirtualService route, or the default policy and why."""
     if edge.route is None:
         return edge.policy.source if edge.policy else edge.note
     path = edge.route_path
@@ -42,14 +45,14 @@ def render_text(view: CallGraph) -> str:
     if not paths:
         out.append("  none: no service calls another")
     for p in paths:
-        capped = f" (capped {p.capped_amplification:g}x)" if p.capped_amplification != p.amplification else ""
-        out.append(f"  {p.amplification:>6g}x{capped}  " + " → ".join(names[h] for h in p.hosts))
+        capped = f" (capped {times(p.capped_amplification)}x)" if p.capped_amplification != p.amplification else ""
+        out.append(f"  {times(p.amplification):>6}x{capped}  " + " → ".join(names[h] for h in p.hosts))
     out.append("")
     out.append("Calls:")
     width = max((len(f"{names[e.source]} → {names[e.target]}") for e in graph.edges.values()), default=0)
     for (a, b), e in sorted(graph.edges.items(), key=lambda kv: (-kv[1].tries, names[kv[0][0]], names[kv[0][1]])):
         hop = f"{names[a]} → {names[b]}"
-        extras = [x for x in (_route(e), e.budget, e.note if e.route is not None or "routes" in e.note else "") if x]
+        extras = [x for x in (route_of(e), e.budget, e.note if e.route is not None or "routes" in e.note else "") if x]
         out.append(f"  {hop:<{width}}  {e.tries} tr{'y' if e.tries == 1 else 'ies'}  "
                    f"[{','.join(e.origins)}]  " + "; ".join(dict.fromkeys(extras)))
     cycles = graph.cycles()
@@ -70,8 +73,9 @@ def render_json(view: CallGraph) -> str:
         "nodes": sorted(graph.nodes),
         "edges": [{"from": a, "to": b, "source": ",".join(e.origins), "tries": e.tries,
                    "capped_tries": round(e.capped_tries, 6)} for (a, b), e in sorted(graph.edges.items())],
-        "paths": [{"hosts": p.hosts, "amplification": float(p.amplification),
-                   "capped_amplification": round(float(p.capped_amplification), 6)}
+        # (JSON has no infinity: the largest number stands for it)
+        "paths": [{"hosts": p.hosts, "amplification": min(float(p.amplification), sys.float_info.max),
+                   "capped_amplification": min(round(float(p.capped_amplification), 6), sys.float_info.max)}
                   for p in view.worst_paths() if p.edges],
         "cycles": graph.cycles(),
         "assumptions": view.assumptions,
@@ -110,5 +114,12 @@ def render_mermaid(view: CallGraph) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_html(view: CallGraph) -> str:
+    """The call graph page of the HTML report, alone (its machinery is imported only here)."""
+    from ..report.html import render_graph
+
+    return render_graph(view)
+
+
 RENDERERS: dict[str, Callable[[CallGraph], str]] = {
-    "text": render_text, "dot": render_dot, "mermaid": render_mermaid, "json": render_json}
+    "text": render_text, "dot": render_dot, "mermaid": render_mermaid, "json": render_json, "html": render_html}

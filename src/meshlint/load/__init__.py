@@ -15,6 +15,7 @@ Which rule reports a kind of problem, under which code, is the rules' business (
   read as Kubernetes reads YAML;
 - `objects.py`: parsed objects + their origin -> Resources, Problems or Skipped, needing no text (the
   seam a live cluster source plugs into);
+- `bounded.py`: reading one input within the size limit (`--max-file-size`);
 - `schema.py`: the types of the fields rules read; `result.py`: what loading gives back;
 - `context_files.py`: `--mesh-config` and `--call-graph`.
 """

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..resource import Document, MeshConfigFile
+from .bounded import DEFAULT_MAX_FILE_SIZE
 
 if TYPE_CHECKING:
     from ..mesh.callgraph import ExplicitEdge
@@ -25,18 +26,19 @@ class ContextFiles:
     call_edges: tuple[ExplicitEdge, ...] = ()
 
 
-def read_context(mesh_config: str | None, call_graph: str | None) -> ContextFiles:
-    return ContextFiles(read_mesh_config(mesh_config) if mesh_config else None,
-                        read_call_graph(call_graph) if call_graph else ())
+def read_context(mesh_config: str | None, call_graph: str | None,
+                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> ContextFiles:
+    return ContextFiles(read_mesh_config(mesh_config, max_size) if mesh_config else None,
+                        read_call_graph(call_graph, max_size) if call_graph else ())
 
 
-def _single_document(path: str, option: str) -> tuple[Document, dict[str, Any]]:
+def _single_document(path: str, option: str, max_size: int) -> tuple[Document, dict[str, Any]]:
     """Read a one-document YAML/JSON file given to `option`: (document, mapping)."""
     from . import LoadError, read_source
     from .parse import iter_documents
 
     try:
-        source, problem = read_source(path)
+        source, problem = read_source(path, max_size=max_size)
     except LoadError as exc:
         raise ContextFileError(f"{option}: cannot read {exc}") from None
     if problem is not None:
@@ -53,37 +55,33 @@ def _single_document(path: str, option: str) -> tuple[Document, dict[str, Any]]:
     return document, value
 
 
-def read_mesh_config(path: str) -> MeshConfigFile:
+def read_mesh_config(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> MeshConfigFile:
     """`--mesh-config FILE`: an IstioOperator, a MeshConfig or istiod Helm values (YAML/JSON).
     Its document is kept so that findings can point into it."""
-    import yaml
+    from ..mesh.meshconfig import classify_file, describes_installation, parse_text
 
-    from ..mesh.meshconfig import classify_file, describes_installation
-
-    document, value = _single_document(path, "--mesh-config")
+    document, value = _single_document(path, "--mesh-config", max_size)
     if not describes_installation(value):
         keys = ", ".join(sorted(map(str, value))[:5]) or "none"
         raise ContextFileError(f"--mesh-config {path}: holds no IstioOperator, istio ConfigMap, MeshConfig or "
                                f"istiod Helm values (top-level keys: {keys}; expected kind: IstioOperator, or "
                                "keys such as meshConfig, defaultConfig, global, sidecarInjectorWebhook)")
     if classify_file(value) == "configmap":
-        try:
-            mesh = yaml.safe_load(value["data"]["mesh"])
-        except yaml.YAMLError as exc:
-            raise ContextFileError(f"--mesh-config {path}: data.mesh is not valid YAML: "
-                                   f"{str(exc).splitlines()[0]}") from None
+        mesh, why = parse_text(value["data"]["mesh"])
+        if why:
+            raise ContextFileError(f"--mesh-config {path}: data.mesh is not valid YAML: {why}")
         if mesh is not None and not isinstance(mesh, dict):
             raise ContextFileError(f"--mesh-config {path}: data.mesh must hold a MeshConfig mapping")
     return MeshConfigFile(path, document, value)
 
 
-def read_call_graph(path: str) -> tuple[ExplicitEdge, ...]:
+def read_call_graph(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[ExplicitEdge, ...]:
     """`--call-graph FILE`: `edges: [{from: frontend.shop, to: cart.shop}, ...]` (YAML or JSON).
     Each edge keeps its position so that findings can point at it."""
     from ..locate import Locator
     from ..mesh.callgraph import ExplicitEdge
 
-    document, value = _single_document(path, "--call-graph")
+    document, value = _single_document(path, "--call-graph", max_size)
     if set(value) - {"edges"} or not isinstance(value.get("edges"), list):
         raise ContextFileError(f"--call-graph {path}: expected `edges: [{{from: a.ns, to: b.ns}}, ...]`")
     edges = []

@@ -14,11 +14,11 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..resource import Document, FileOrigin, Origin, Source
+from ..resource import Document, FileOrigin, Origin, Source, display_path
 from . import kustomize, lists, objects, parse, templates
+from .bounded import DEFAULT_MAX_FILE_SIZE, TooLarge, format_size, read_within
 from .parse import ItemDocuments, ParseError
 from .result import Loaded, Problem, ProblemKind, Skipped
 from .split import split
@@ -76,19 +76,23 @@ def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> 
                 skipped.append(full)
 
 
-def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-") -> tuple[Source, Problem | None]:
-    """Read and decode one input (`-`: stdin, named `stdin_name`). Undecodable bytes give an
-    UNPARSABLE problem (the text is kept, with replacement characters, so the other documents
-    of the file are still analysed)."""
-    if path == "-":
-        data = (stdin or sys.stdin.buffer).read()
-    else:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise LoadError(f"{path}: {exc.strerror or exc}") from None
+def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-",
+                max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[Source, Problem | None]:
+    """Read and decode one input (`-`: stdin, named `stdin_name`) of at most `max_size` bytes
+    (LoadError beyond). Undecodable bytes give an UNPARSABLE problem (the text is kept, with
+    replacement characters, so the other documents of the file are still analysed)."""
+    try:
+        if path == "-":
+            data = read_within(stdin or sys.stdin.buffer, max_size)
+        else:
+            with open(path, "rb", buffering=0) as fh:
+                data = read_within(fh, max_size, os.fstat(fh.fileno()).st_size)
+    except OSError as exc:
+        raise LoadError(f"{path}: {exc.strerror or exc}") from None
+    except TooLarge:
+        raise LoadError(f"{path}: over the {format_size(max_size)} limit (set it with --max-file-size)") from None
     text, (problem_line, problem_column), why = decode(data)
-    source = Source(stdin_name, text) if path == "-" else Source(path, text, path)
+    source = Source(display_path(stdin_name), text) if path == "-" else Source(display_path(path), text, path)
     if why:
         doc = Document(source, 0, len(text), 1, 0)
         return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line, column=problem_column)
@@ -118,9 +122,11 @@ def decode(data: bytes) -> tuple[str, tuple[int, int], str]:
 
 
 def load(paths: Iterable[str], default_namespace: str = "default", stdin: BinaryIO | None = None,
-         progress: Callable[[int, int], None] | None = None, stdin_name: str = "-") -> Loaded:
+         progress: Callable[[int, int], None] | None = None, stdin_name: str = "-",
+         max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
     """Read every file under `paths` (`-`: stdin, named `stdin_name`) into resources and
-    problems. Raises LoadError when a path cannot be read."""
+    problems. Raises LoadError when a path cannot be read, or holds more than `max_file_size`
+    bytes."""
     paths = list(paths)
     files, skipped, errors = discover(paths)
     if errors:
@@ -136,7 +142,7 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
     patches = kustomize.patch_files(files + skipped, [p for p in paths if p != "-" and not os.path.isdir(p)])
     patched: dict[str, int] = {}  # kustomization directory -> patch files skipped
     for path in files:
-        source, problem = read_source(path, stdin, stdin_name)
+        source, problem = read_source(path, stdin, stdin_name, max_file_size)
         report.start(source, path)
         out.sources.append(source)
         bad_line = 0

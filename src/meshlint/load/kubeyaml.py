@@ -81,10 +81,13 @@ def _go_int(text: str) -> int | None:
     if not _GO_INT.fullmatch(text):
         return None
     sign, digits = (-1, text[1:]) if text[0] == "-" else (1, text.lstrip("+"))
-    if len(digits) > 1 and digits[0] == "0" and digits[1] in "0123456789":
-        value = sign * int(digits, 8)  # Go reads a leading zero as octal
-    else:
-        value = sign * int(digits, 0)
+    try:
+        if len(digits) > 1 and digits[0] == "0" and digits[1] in "0123456789":
+            value = sign * int(digits, 8)  # Go reads a leading zero as octal
+        else:
+            value = sign * int(digits, 0)
+    except ValueError:  # more decimal digits than int() reads (4,300): far beyond 64 bits
+        return None
     if _INT64[0] <= value <= _INT64[1] or 0 <= value <= _UINT64_MAX and text[0] != "+":
         return value
     return None

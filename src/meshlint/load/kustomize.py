@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from . import kubeyaml
+from .bounded import DEFAULT_MAX_FILE_SIZE, TooLarge, read_within
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -70,9 +71,10 @@ def key(path: str) -> str:
 
 def _read(path: str) -> dict[str, Any] | None:
     try:
-        with open(path, encoding="utf-8") as fh:
-            kustomization = kubeyaml.load(fh.read())
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError):
+        with open(path, "rb") as fh:
+            kustomization = kubeyaml.load(read_within(fh, DEFAULT_MAX_FILE_SIZE).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, TooLarge, yaml.YAMLError, ValueError, TypeError, KeyError, IndexError,
+            AttributeError, RecursionError):  # (the constructors' errors of a bad tag: `!!bool maybe`)
         return None  # a broken kustomization names nothing; it is reported when it is loaded
     return kustomization if isinstance(kustomization, dict) else None
 

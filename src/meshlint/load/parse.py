@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -168,9 +169,12 @@ def parse(document: Document, sniffer: Sniffer | None = None) -> tuple[Any, Pars
         return None, ParseError(document, line, column, why), None
     except RecursionError:
         return None, ParseError(document, *document.in_source(0, 0), "invalid YAML: nesting is too deep"), None
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-        # e.g. a timestamp with month 13: the constructor raises ValueError without a mark
-        return None, ParseError(document, *_failing_scalar(document), f"invalid YAML: {exc}"), None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError) as exc:
+        # a scalar its tag cannot read, raised by the constructor without a mark: a timestamp with
+        # month 13 (ValueError), `!!bool maybe` (KeyError), `!!float ""` (IndexError), an integer
+        # longer than Python converts (ValueError)
+        (line, column), scalar = _failing_scalar(document)
+        return None, ParseError(document, line, column, f"invalid YAML: {_unreadable(scalar, exc)}"), None
     if _ANCHOR.search(text) and _expanded_size(value) > MAX_EXPANDED_NODES:
         return None, ParseError(
             document, *document.in_source(0, 0),
@@ -302,7 +306,10 @@ def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseE
         elif not items:
             decoded = _decode_json_list(document)
             if decoded is not None:
-                return decoded[0], None, decoded[1]
+                value, items = decoded
+                if _SURROGATE_ESCAPE.search(document.text):  # json's decoder keeps them, as json.loads does
+                    value = _without_lone_surrogates(value)
+                return value, None, items
     if fast:
         try:
             value = fast.loads(document.text)
@@ -320,28 +327,73 @@ def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseE
             return value, None, yaml_items
         line, column = document.in_source(exc.lineno - 1, exc.colno - 1)
         return None, ParseError(document, line, column, f"invalid JSON: {exc.msg}"), None
+    except ValueError:  # (not a JSONDecodeError): an integer longer than Python converts
+        long = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1}}}", document.text)
+        text, at = document.text, long.start() if long else 0
+        line, column = document.in_source(text.count("\n", 0, at), at - text.rfind("\n", 0, at) - 1)
+        return None, ParseError(document, line, column, f"invalid JSON: a number of more than "
+                                                        f"{sys.get_int_max_str_digits():,} digits"), None
+    if _SURROGATE_ESCAPE.search(document.text):
+        value = _without_lone_surrogates(value)
     return value, None, items if sliced or value.__class__ is not dict else _items_of_list(document, value)
+
+
+# A `\uD800`-`\uDFFF` escape: half of a UTF-16 surrogate pair, which the standard parser accepts
+# alone (orjson refuses it).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """`value` with each lone surrogate replaced by U+FFFD, as the API server's JSON decoder
+    does (Go's encoding/json): a lone surrogate is no character, and no output encodes it."""
+    pending: list[Any] = []
+
+    def clean(v: Any) -> Any:
+        if v.__class__ is str:
+            return _LONE_SURROGATE.sub("\ufffd", v)
+        if v.__class__ is list or v.__class__ is dict:
+            pending.append(v)
+        return v
+
+    root = clean(value)
+    while pending:  # (iterative: the nesting is as deep as the parser allowed)
+        node = pending.pop()
+        if node.__class__ is list:
+            node[:] = [clean(v) for v in node]
+        else:
+            items = [(clean(k), clean(v)) for k, v in node.items()]
+            node.clear()
+            node.update(items)
+    return root
 
 
 _ANCHOR = re.compile(r"&[^\s,\[\]{}]")
 
 
 def _expanded_size(value: Any) -> int:
-    """Node count with aliases expanded, computed in linear time over the distinct nodes."""
+    """Node count with aliases expanded, computed in linear time over the distinct nodes. An
+    alias inside its own anchor expands without end (Kubernetes refuses it; walking it would
+    never stop): more than MAX_EXPANDED_NODES."""
     memo: dict[int, int] = {}
+    expanding = -1  # (the memo of a node whose size is being computed)
 
     def size(v: Any) -> int:
         if isinstance(v, dict):
             key = id(v)
             if key not in memo:
-                memo[key] = 0  # a recursive alias counts once (and cannot recurse forever)
+                memo[key] = expanding
                 memo[key] = 1 + sum(size(x) for x in v.values())
+            elif memo[key] == expanding:
+                raise RecursionError  # the node contains itself
             return memo[key]
         if isinstance(v, list):
             key = id(v)
             if key not in memo:
-                memo[key] = 0
+                memo[key] = expanding
                 memo[key] = 1 + sum(size(x) for x in v)
+            elif memo[key] == expanding:
+                raise RecursionError
             return memo[key]
         return 1
 
@@ -364,26 +416,45 @@ def _named_character(problem: str | None, text: str, mark: Any) -> str | None:
     return f"found character {char!r} that cannot start any token" if char else problem
 
 
-def _failing_scalar(document: Document) -> tuple[int, int]:
-    """Where the first scalar the safe constructor rejects is (errors without a mark)."""
+def _failing_scalar(document: Document) -> tuple[tuple[int, int], yaml.ScalarNode | None]:
+    """Where the first scalar the safe constructor rejects is (errors without a mark), and the
+    scalar."""
     try:
         root = yaml.compose(document.text, Loader=_Loader)
     except Exception:
         root = None
     constructor = _Loader("")
     stack = [root] if root is not None else []
+    seen: set[int] = set()  # an aliased node once: aliases make the tree a graph, with cycles
     while stack:
         node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             try:
                 constructor.construct_object(node)
             except Exception:
-                return document.in_source(node.start_mark.line, node.start_mark.column)
+                return document.in_source(node.start_mark.line, node.start_mark.column), node
         elif isinstance(node, yaml.MappingNode):
             stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
-    return document.first_content()
+    return document.first_content(), None
+
+
+def _unreadable(scalar: yaml.ScalarNode | None, exc: Exception) -> str:
+    """Why a scalar cannot be read, in words: the constructor's own message says `'maybe'` for
+    `!!bool maybe`, and suggests a Python function for a long integer."""
+    if scalar is None:
+        return str(exc)
+    tag = scalar.tag.replace("tag:yaml.org,2002:", "!!")
+    value = scalar.value if len(scalar.value) <= 40 else f"{scalar.value[:37]}..."
+    if isinstance(exc, ValueError) and tag == "!!int" and len(scalar.value) > sys.get_int_max_str_digits():
+        return f"{value} has more than {sys.get_int_max_str_digits():,} digits"
+    if isinstance(exc, ValueError) and tag == "!!timestamp":
+        return str(exc)  # the date's own words: "month must be in 1..12"
+    return f"{value!r} is not a valid {tag}"
 
 
 def iter_documents(source: Source, as_json: bool, fast: bool | None = None,

@@ -24,16 +24,24 @@ class Shape:
         raise NotImplementedError
 
 
+# The API's integers are int32 (ports, weights, `attempts`, `maxRetries`): the API server refuses
+# any other, and no larger value ever reaches Envoy.
+INT32 = (-(2**31), 2**31 - 1)
+
+
 @dataclass(frozen=True)
 class Scalar(Shape):
     types: tuple[type, ...]
     what: str
+    int_range: tuple[int, int] | None = None  # the values an integer may take (INT32)
 
     def check(self, value: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
         if value is None:
             return None
         if isinstance(value, bool) and bool not in self.types:
             return path, self.what
+        if isinstance(value, int) and self.int_range and not self.int_range[0] <= value <= self.int_range[1]:
+            return path, "a 32-bit integer"
         if isinstance(value, self.types):
             return None
         return path, self.what
@@ -97,10 +105,10 @@ class ListOf(Shape):
 
 
 STR = Scalar((str,), "a string")
-INT = Scalar((int,), "an integer")
+INT = Scalar((int,), "an integer", INT32)
 BOOL = Scalar((bool,), "true or false")
 NUMBER = Scalar((int, float), "a number")
-INT_OR_STR = Scalar((int, str), "an integer or a string")
+INT_OR_STR = Scalar((int, str), "an integer or a string", INT32)
 STRINGS = ListOf(STR, "a list of strings")
 STR_MAP = MapOf(STR, "a mapping of strings")
 
@@ -153,12 +161,13 @@ GATEWAY = Map({
     })),
 })
 
+CLIENT_TLS = Map({"mode": STR, "caCertificates": STR, "credentialName": STR, "insecureSkipVerify": BOOL})
 TRAFFIC_POLICY = Map({
     "connectionPool": Map({"http": Map({"maxRetries": INT})}),
     "outlierDetection": Map({}),
     "retryBudget": Map({}),
-    "tls": Map({"mode": STR}),
-    "portLevelSettings": ListOf(Map({"port": PORT_SELECTOR, "tls": Map({"mode": STR}),
+    "tls": CLIENT_TLS,
+    "portLevelSettings": ListOf(Map({"port": PORT_SELECTOR, "tls": CLIENT_TLS,
                                      "connectionPool": Map({"http": Map({"maxRetries": INT})}),
                                      "outlierDetection": Map({})})),
 })
@@ -168,9 +177,11 @@ DESTINATION_RULE = Map({
     "exportTo": STRINGS,
     "trafficPolicy": TRAFFIC_POLICY,
     "subsets": ListOf(Map({"name": STR, "labels": STR_MAP, "trafficPolicy": TRAFFIC_POLICY})),
+    "workloadSelector": Map({"matchLabels": STR_MAP}),
 })
 
-SERVICE_ENTRY = Map({"hosts": STRINGS, "exportTo": STRINGS, "location": STR})
+SERVICE_ENTRY = Map({"hosts": STRINGS, "exportTo": STRINGS, "location": STR, "addresses": STRINGS,
+                     "ports": ListOf(Map({"number": INT, "protocol": STR, "name": STR}))})
 
 # --- Kubernetes core ----------------------------------------------------------------------
 
@@ -244,12 +255,14 @@ CONTAINER = Map({
     "readinessProbe": PROBE,
     "startupProbe": PROBE,
     "resources": Map({"requests": MapOf(QUANTITY), "limits": MapOf(QUANTITY)}),
+    "securityContext": Map({"runAsUser": INT}),
 })
 POD_SPEC = Map({
     "hostNetwork": BOOL,
     "nodeName": STR,
     "containers": ListOf(CONTAINER),
     "initContainers": ListOf(CONTAINER),
+    "securityContext": Map({"runAsUser": INT}),
 })
 POD_TEMPLATE = Map({
     "metadata": Map({"labels": STR_MAP, "annotations": STR_MAP}),
@@ -272,6 +285,12 @@ ENVOY_FILTER = Map({
         "match": Map({"context": STR, "proxy": Map({"proxyVersion": STR})}),
         "patch": Map({"operation": STR}),
     })),
+})
+# the policies that pick workloads by `selector` or attach by `targetRef(s)`
+WORKLOAD_POLICY = Map({
+    "selector": Map({"matchLabels": STR_MAP}),
+    "targetRef": Map({"group": STR, "kind": STR, "name": STR}),
+    "targetRefs": ListOf(Map({"group": STR, "kind": STR, "name": STR})),
 })
 ISTIO_OPERATOR = Map({"revision": STR, "meshConfig": Map({}), "values": Map({})})
 
@@ -300,6 +319,10 @@ OBJECTS: dict[str, Shape] = {
     "PeerAuthentication": Map({"spec": PEER_AUTHENTICATION}),
     "EnvoyFilter": Map({"spec": ENVOY_FILTER}),
     "IstioOperator": Map({"spec": ISTIO_OPERATOR}),
+    "AuthorizationPolicy": Map({"spec": WORKLOAD_POLICY}),
+    "RequestAuthentication": Map({"spec": WORKLOAD_POLICY}),
+    "Telemetry": Map({"spec": WORKLOAD_POLICY}),
+    "WasmPlugin": Map({"spec": WORKLOAD_POLICY}),
     "ConfigMap": Map({"data": STR_MAP}),
 }
 
@@ -310,9 +333,10 @@ def check(kind: str, raw: Mapping[str, Any]) -> tuple[FieldPath, str] | None:
     Every resource goes through a validator generated for its kind (`_compile`): straight-line
     code that builds no paths. Only when it rejects the resource does the shape walk below run
     again to find the path and the message, so both always give the same answer."""
-    valid = _validators.get(kind)
+    shaped = kind if kind in OBJECTS else None  # every other kind: its metadata only, one validator
+    valid = _validators.get(shaped)
     if valid is None:
-        valid = _validators[kind] = _compile(Map({"metadata": METADATA, **_fields(OBJECTS.get(kind))}))
+        valid = _validators[shaped] = _compile(Map({"metadata": METADATA, **_fields(OBJECTS.get(kind))}))
     if valid(raw):
         return None
     return walk(kind, raw)
@@ -333,7 +357,7 @@ def _fields(shape: Shape | None) -> Mapping[str, Shape]:
     return shape.fields if isinstance(shape, Map) else {}
 
 
-_validators: dict[str, Any] = {}  # kind key -> generated validator, compiled on first use
+_validators: dict[str | None, Any] = {}  # kind key (None: any kind without a shape) -> generated validator
 
 
 def _compile(shape: Shape) -> Any:
@@ -350,6 +374,9 @@ def _compile(shape: Shape) -> Any:
             name = f"T{len(consts)}"
             consts[name] = frozenset(shape.types)
             lines.append(f"{pad}if type({var}) not in {name}: return False")
+            if shape.int_range is not None:
+                low, high = shape.int_range
+                lines.append(f"{pad}if type({var}) is int and not {low} <= {var} <= {high}: return False")
         elif isinstance(shape, Map):
             lines.append(f"{pad}if type({var}) is not dict: return False")
             for key, sub in shape.fields.items():
@@ -389,6 +416,9 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         short = value if len(value) <= 40 else value[:37] + "..."
         return f'the string "{short}"'
+    if isinstance(value, int) and not -(10**20) < value < 10**20:
+        digits = str(abs(value)) if value.bit_length() < 14_000 else ""  # (str() refuses 4,300+ digits)
+        return f"a number of {len(digits):,} digits" if digits else "a number of more than 4,300 digits"
     if isinstance(value, (int, float)):
         return f"the number {value}"
     return f"a {type(value).__name__}"

@@ -29,8 +29,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import yaml
-
 ANY = "Any"
 
 
@@ -151,10 +149,9 @@ def _go_uint(text: str, bits: int) -> int:
     """strconv.ParseUint(text, 10, bits): ASCII digits only, in range."""
     if not text or not text.isascii() or not text.isdigit():
         raise ValueError(f"invalid syntax: {text!r}")
-    value = int(text)
-    if value >= 1 << bits:
-        raise ValueError(f"value out of range: {text!r}")
-    return value
+    if len(text.lstrip("0")) > 20 or int(text) >= 1 << bits:  # (int() refuses 4,300 digits)
+        raise ValueError(f"value out of range: {text[:40]!r}")
+    return int(text)
 
 
 def _uint32(text: str) -> None:
@@ -192,7 +189,7 @@ def _prefix(text: str) -> None:
         raise ValueError(f"bad address in {text!r}") from None
     if not bits.isascii() or not bits.isdigit() or (len(bits) > 1 and bits[0] == "0"):
         raise ValueError(f"bad bits after slash in {text!r}")
-    if int(bits) > ip.max_prefixlen:
+    if len(bits) > 3 or int(bits) > ip.max_prefixlen:
         raise ValueError(f"prefix length out of range in {text!r}")
 
 
@@ -227,11 +224,13 @@ def _go_bool(text: str) -> None:
 
 def _proxy_config(text: str) -> None:
     """validateProxyConfig applies the YAML onto a ProxyConfig; meshlint checks only that it is
-    a YAML mapping (a field it does not know may be one of a newer Istio)."""
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise ValueError("not valid YAML") from None
+    a YAML mapping (a field it does not know may be one of a newer Istio), read as the mesh
+    config reads it (`meshconfig.parse_text`: the loader's limits, an alias bomb refused)."""
+    from .meshconfig import parse_text
+
+    value, why = parse_text(text)
+    if why:
+        raise ValueError("not valid YAML")
     if value is not None and not isinstance(value, dict):
         raise ValueError("not a ProxyConfig mapping")
 

@@ -76,7 +76,9 @@ class Graph:
             self.out[a].append(e)
             self.indegree[b] += 1
         self._cycles: list[list[str]] | None = None
-        self._best: dict[str, tuple[float, list[Edge]]] = {}
+        # per node, its worst path down: (product of tries, hops, first edge), the rest of the
+        # path being the first edge's target's (a whole list per node is quadratic on a chain)
+        self._best: dict[str, tuple[float, int, Edge | None]] = {}
 
     def cycles(self) -> list[list[str]]:
         """Each elementary cycle found by the depth-first search, once (by its node set)."""
@@ -117,22 +119,26 @@ class Graph:
                 stack.pop()
                 trail.pop()
                 color[node] = BLACK
-                best: tuple[float, list[Edge]] = (1.0, [])
+                best: tuple[float, int, Edge | None] = (1.0, 0, None)
                 for e in edges:
                     below = self._best.get(e.target)
                     if below is None or e.target == node:
                         continue  # a back edge (the target is still on the trail): not followed
                     value = e.tries * below[0]
                     # the worst product; on a tie, the longer path (so 1x hops still show)
-                    if (value, len(below[1]) + 1) > (best[0], len(best[1])):
-                        best = (value, [e] + below[1])
+                    if (value, below[1] + 1) > best[:2]:
+                        best = (value, below[1] + 1, e)
                 self._best[node] = best
         self._cycles = cycles
 
     def worst_from(self, host: str) -> PathResult:
         if self._cycles is None:
             self._search()
-        value, edges = self._best.get(host, (1.0, []))
+        value, _, edge = self._best.get(host, (1.0, 0, None))
+        edges = []
+        while edge is not None:
+            edges.append(edge)
+            edge = self._best[edge.target][2]
         hosts = [host] + [e.target for e in edges]
         capped = math.prod(e.capped_tries for e in edges) if edges else 1.0
         return PathResult(hosts, edges, float(value), float(capped))
@@ -146,6 +152,12 @@ class Graph:
     def worst_paths(self, exposed: Iterable[str] = ()) -> list[PathResult]:
         results = [self.worst_from(h) for h in self.entries(exposed)]
         return sorted(results, key=lambda p: (-p.amplification, p.hosts))
+
+
+def times(amplification: float) -> str:
+    """An amplification as reports write it (`18`, `4.6e+09`): tries multiply, and past ~1e308
+    the product is infinite as a float."""
+    return f"{amplification:g}" if math.isfinite(amplification) else ">1e308"
 
 
 def short_names(hosts: Iterable[str], domain: str = "cluster.local") -> dict[str, str]:

@@ -85,7 +85,12 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
         for h in vs.spec.get("hosts") or ():
             vs_by_host.setdefault(expand_host(h, vs.namespace, domain), []).append(vs)
     mesh_default = index.mesh().mesh.get("defaultHttpRetryPolicy")
+    default = mesh_default if isinstance(mesh_default, dict) else None
     sidecars = _caller_sidecars(index, nodes, services)
+    # what every hop to a host shares (its worst route, the destination's limits) and whether a
+    # host's port speaks HTTP, worked out once per host: many callers may call one host
+    hop_to: dict[str, Edge] = {}
+    http: dict[tuple[str, int | None], bool] = {}
     for edge in edges.values():
         target = edge.target
         caller_sidecar = sidecars.get(edge.source)
@@ -95,26 +100,50 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
                 edge.tries, edge.capped_tries = 1, 1.0
                 edge.note = f"no retries: the caller has no Istio sidecar ({caller_sidecar.reason})"
                 continue
-        if not _speaks_http(services.get(target), edge.port, index, target, port_protocol):
+        speaks_http = http.get((target, edge.port))
+        if speaks_http is None:
+            speaks_http = http[(target, edge.port)] = _speaks_http(services.get(target), edge.port, index, target,
+                                                                   port_protocol)
+        if not speaks_http:
             edge.tries, edge.capped_tries, edge.note = 1, 1.0, "not HTTP: no retries"
             continue
-        candidates: list[tuple[int, RetryPolicy, Resource | None, tuple, float | None]] = []
-        for vs in vs_by_host.get(target, ()):
-            for _kind, i, route in routes.routes(vs, ("http",)):
-                policy = effective(route.get("retries") if isinstance(route.get("retries"), dict) else None,
-                                   mesh_default if isinstance(mesh_default, dict) else None)
-                path = ("spec", "http", i, "retries") if "retries" in route else ("spec", "http", i)
-                candidates.append((policy.tries, policy, vs, path, parse_duration(route.get("timeout"))))
-        if not candidates:
-            policy = effective(None, mesh_default if isinstance(mesh_default, dict) else None)
-            candidates.append((policy.tries, policy, None, (), None))
-        worst = max(candidates, key=lambda c: c[0])
-        edge.tries, edge.policy, edge.route, edge.route_path, edge.timeout = worst
-        distinct = sorted({c[0] for c in candidates})
-        if len(distinct) > 1:
-            edge.note = f"{len(candidates)} routes differ ({'/'.join(map(str, distinct))} tries); the worst is used"
-        _limits(edge, index.destination_rules_for(target))
+        shared = hop_to.get(target)
+        if shared is None:
+            shared = hop_to[target] = _hop_to(target, vs_by_host.get(target, ()), default,
+                                              index.destination_rules_for(target))
+        for name in _SHARED:
+            setattr(edge, name, getattr(shared, name))
     return Graph(nodes, edges, undefined)
+
+
+# The fields of an Edge that depend on its destination only.
+_SHARED = ("tries", "policy", "route", "route_path", "timeout", "note", "budget_percent", "min_retry_concurrency",
+           "max_retries", "outlier", "capped_tries", "budget")
+
+
+def _hop_to(target: str, virtual_services: Iterable[Resource], mesh_default: dict | None,
+            destination_rules: list[Resource]) -> Edge:
+    """A hop to `target` from a caller with an Istio sidecar: the worst route of the
+    VirtualServices for it (Istio's default without one) and the limits of its
+    DestinationRules."""
+    edge = Edge("", target, [])
+    candidates: list[tuple[int, RetryPolicy, Resource | None, tuple, float | None]] = []
+    for vs in virtual_services:
+        for _kind, i, route in routes.routes(vs, ("http",)):
+            policy = effective(route.get("retries") if isinstance(route.get("retries"), dict) else None, mesh_default)
+            path = ("spec", "http", i, "retries") if "retries" in route else ("spec", "http", i)
+            candidates.append((policy.tries, policy, vs, path, parse_duration(route.get("timeout"))))
+    if not candidates:
+        policy = effective(None, mesh_default)
+        candidates.append((policy.tries, policy, None, (), None))
+    worst = max(candidates, key=lambda c: c[0])
+    edge.tries, edge.policy, edge.route, edge.route_path, edge.timeout = worst
+    distinct = sorted({c[0] for c in candidates})
+    if len(distinct) > 1:
+        tries = "/".join(map(str, distinct)) if len(distinct) <= 5 else f"{distinct[0]} to {distinct[-1]}"
+        edge.note = f"{len(candidates)} routes differ ({tries} tries); the worst is used"
+    _limits(edge, destination_rules)
+    return edge
 
 
 def _limits(edge: Edge, rules: list[Resource]) -> None:
@@ -124,9 +153,7 @@ def _limits(edge: Edge, rules: list[Resource]) -> None:
         policy: Mapping[str, Any] = dr.spec["trafficPolicy"] if isinstance(dr.spec.get("trafficPolicy"), dict) else {}
         budget = policy.get("retryBudget")
         if isinstance(budget, dict):
-            percent = budget.get("percent")
-            percent = percent.get("value") if isinstance(percent, dict) else percent
-            edge.budget_percent = float(percent) if isinstance(percent, (int, float)) else 20.0
+            edge.budget_percent = _percent(budget.get("percent"))
             minimum = budget.get("minRetryConcurrency")
             edge.min_retry_concurrency = minimum if isinstance(minimum, int) else 3
         pool = policy.get("connectionPool")
@@ -143,6 +170,15 @@ def _limits(edge: Edge, rules: list[Resource]) -> None:
     if edge.max_retries is not None:
         words.append(f"maxRetries {edge.max_retries} concurrent")
     edge.budget = ", ".join(words)
+
+
+def _percent(value: Any) -> float:
+    """A retry budget's `percent` (`{value: 25}` or `25`) as Envoy applies it: a percentage
+    from 0 to 100; Istio's default 20 when it is not a number."""
+    value = value.get("value") if isinstance(value, dict) else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # (NaN)
+        return 20.0
+    return float(min(max(value, 0), 100))
 
 
 def _caller_sidecars(index: MeshView, nodes: Mapping[str, Resource | None],

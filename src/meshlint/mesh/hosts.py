@@ -98,15 +98,29 @@ def split_server_host(host: str, gateway_namespace: str) -> tuple[str, str]:
     return (gateway_namespace if ns == "." else ns), name
 
 
-def visible_server_hosts(server_hosts: Iterable[str], gateway_namespace: str, namespace: str) -> list[str]:
-    """The DNS names of a Gateway's server hosts that a VirtualService in `namespace` may bind
-    to (Istio's NamesForNamespace)."""
-    out = []
-    for raw in server_hosts:
-        ns, name = split_server_host(raw, gateway_namespace)
-        if ns == "*" or ns == namespace:
-            out.append(name)
-    return out
+class ServerHosts:
+    """The hosts of a Gateway's servers (`[namespace/]name`), by name, with the namespaces of the
+    VirtualServices each admits (Istio's NamesForNamespace): a VirtualService host is looked up,
+    not compared with every server host, since one shared Gateway may serve thousands."""
+
+    def __init__(self, server_hosts: Iterable[str], gateway_namespace: str) -> None:
+        self._exact: dict[str, set[str]] = {}  # name -> the namespaces it admits ("*": any)
+        self._wildcards: list[tuple[str, str]] = []  # (namespace, "*.name")
+        for raw in server_hosts:
+            ns, name = split_server_host(raw, gateway_namespace)
+            if name.startswith("*"):
+                self._wildcards.append((ns, name))
+            else:
+                self._exact.setdefault(name, set()).add(ns)
+        self.names = sorted(set(self._exact) | {name for _, name in self._wildcards})
+
+    def admitting(self, host: str) -> set[str]:
+        """The namespaces ("*": any) admitted by the server hosts that overlap `host`."""
+        if host.startswith("*"):  # (rare in a VirtualService: compared with every name)
+            found = {ns for name, namespaces in self._exact.items() if matches(name, host) for ns in namespaces}
+        else:
+            found = set(self._exact.get(host, ()))
+        return found | {ns for ns, name in self._wildcards if matches(name, host)}
 
 
 def _server_tls_mode(server: Mapping[str, Any]) -> str:

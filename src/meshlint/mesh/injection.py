@@ -130,6 +130,7 @@ def namespace_labels(namespace: Resource | None, name: str, unlisted: UnlistedNa
 
 
 AMBIENT = "istio.io/dataplane-mode"
+AMBIENT_REDIRECTION = "ambient.istio.io/redirection"  # analyzers/util in_mesh.go PodInAmbientMode
 
 
 def istio_sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces,
@@ -147,6 +148,8 @@ def istio_sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNam
         return decided  # the injector ignores istio.io/dataplane-mode; ztunnel skips pods with a sidecar
     pod_mode = w.labels.get(AMBIENT)
     ns_mode = namespace.labels.get(AMBIENT) if namespace is not None else None
+    if w.annotations.get(AMBIENT_REDIRECTION) == "enabled":  # istio-cni marks a live ambient pod
+        pod_mode = "ambient"
     if pod_mode == "ambient" or (ns_mode == "ambient" and pod_mode != "none"):
         where = "pod" if pod_mode == "ambient" else f"namespace {w.namespace}"
         return Sidecar(False, "", f"{where} runs in ambient mode (ztunnel, no sidecar)", ambient=True)
@@ -247,6 +250,8 @@ def _live_pod(w: Workload) -> Sidecar | None:
             return Sidecar(True, "linkerd", "the pod has a linkerd-proxy container", live=True)
     if "sidecar.istio.io/status" in w.annotations:
         return Sidecar(True, "istio", "the pod was injected (sidecar.istio.io/status)", live=True)
+    if w.annotations.get(AMBIENT_REDIRECTION) == "enabled":
+        return Sidecar(False, "", "ztunnel redirects the pod (ambient mode, no sidecar)", ambient=True, live=True)
     if w.spec.get("nodeName") or w.resource.raw.get("status"):
         # a pod as the API server returns it: what runs is what is listed
         return Sidecar(False, "", f"the running pod has no {PROXY} container", live=True)

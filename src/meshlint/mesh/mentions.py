@@ -43,7 +43,7 @@ def split_host_port(token: str) -> tuple[str, int | None] | None:
     port = None
     if t.count(":") == 1:
         t, raw = t.split(":")
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 5):  # a port: not "²", "٥٠٣" or 5,000 digits
             return None
         port = int(raw)
     elif ":" in t:

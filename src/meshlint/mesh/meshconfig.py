@@ -14,14 +14,11 @@ Everything here is pure: `settings()` takes resources and returns a `MeshSetting
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from ..resource import Document, FieldPath, MeshConfigFile, Resource
+from ..resource import Document, FieldPath, MeshConfigFile, Resource, Source
 
 # MeshConfig top-level keys: a file holding one of these at the top is a bare MeshConfig.
 MESH_CONFIG_KEYS = {"defaultConfig", "defaultHttpRetryPolicy", "enableAutoMtls", "accessLogFile",
@@ -53,6 +50,7 @@ class MeshSettings:
     operators: list[Resource] = field(default_factory=list)
     value_sources: list[ValueSource] = field(default_factory=list)
     file: MeshConfigFile | None = None  # the --mesh-config file, when one was given
+    tags: list[str] = field(default_factory=list)  # IstioOperator `spec.tag`: the image tags installed
 
     @property
     def has_mesh_config(self) -> bool:
@@ -65,6 +63,13 @@ class MeshSettings:
                 return default
             node = node.get(step)
         return default if node is None else node
+
+    def istio_version(self) -> tuple[int, int] | None:
+        """The oldest Istio minor version whose images the installation in the input names
+        (IstioOperator `spec.tag`, Helm `global.tag`: `1.22.3`, `1.22.3-distroless`), or None."""
+        tags = [*self.tags, self.value("global", "tag", default="")]
+        found = [v for v in (minor_version(t) for t in tags if isinstance(t, str)) if v is not None]
+        return min(found, default=None)
 
     @property
     def injection_policy(self) -> str:
@@ -84,6 +89,17 @@ class MeshSettings:
         return found if isinstance(found, list) else []
 
 
+def minor_version(text: str) -> tuple[int, int] | None:
+    """`1.22.3`, `v1.22`, `1.22.3-distroless` -> (1, 22); None when it names no version."""
+    parts = text.strip().lstrip("v").split(".")
+    if len(parts) < 2:
+        return None
+    try:
+        return int(parts[0]), int(parts[1].split("-")[0])
+    except ValueError:
+        return None
+
+
 def deep_merge(base: dict, overlay: Mapping) -> dict:
     out = dict(base)
     for key, value in overlay.items():
@@ -94,17 +110,28 @@ def deep_merge(base: dict, overlay: Mapping) -> dict:
     return out
 
 
+def parse_text(text: str) -> tuple[Any, str]:
+    """YAML or JSON held in a string (a ConfigMap's `data.mesh`, the proxy.istio.io/config
+    annotation), read as a manifest document is (`load/parse.py`: the same YAML, limits and
+    messages): (value, "") or (None, why)."""
+    from ..load.parse import parse, parse_json  # (load/ reads ConfigMaps through this module)
+
+    document = Document(Source("", text), 0, len(text), 1, 0)
+    value, error, _ = parse_json(document) if text.lstrip().startswith("{") else parse(document)
+    if error is not None:
+        return None, error.message.removeprefix("invalid YAML: ").removeprefix("invalid JSON: ")
+    return value, ""
+
+
 def embedded(resource: Resource, key: str) -> tuple[Any, str]:
     """Parse `data.<key>` of a ConfigMap (YAML or JSON text). Returns (value, error)."""
     data = resource.raw.get("data")
     text = data.get(key) if isinstance(data, dict) else None
     if not isinstance(text, str) or not text.strip():
         return None, ""
-    try:
-        value = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0]
-        return None, f"data.{key} is not valid YAML/JSON: {first}"
+    value, why = parse_text(text)
+    if why:
+        return None, f"data.{key} is not valid YAML/JSON: {why}"
     if value is not None and not isinstance(value, dict):
         return None, f"data.{key} must hold a mapping"
     return value or {}, ""
@@ -178,7 +205,7 @@ def settings(configmaps: Iterable[Resource], operators: Iterable[Resource], root
             if isinstance(spec, dict) and isinstance(spec.get("values"), dict):
                 out.value_sources.append(ValueSource(None, file_document, ("spec", "values"), spec["values"]))
         elif kind == "configmap":
-            mesh = yaml.safe_load(file["data"]["mesh"])  # parsed once already by the reader
+            mesh, _ = parse_text(file["data"]["mesh"])  # (the reader refused it if it does not parse)
             if isinstance(mesh, dict):
                 out.mesh = deep_merge(out.mesh, mesh)
                 out.mesh_sources.append(file_name)
@@ -208,6 +235,9 @@ def _add_operator(out: MeshSettings, spec: Mapping[str, Any], source: str) -> No
     revision = spec.get("revision")
     if isinstance(revision, str) and revision:
         out.revisions.add(revision)
+    tag = spec.get("tag")
+    if isinstance(tag, str) and tag:  # a YAML float (`tag: 1.20`) has lost the version already
+        out.tags.append(tag)
 
 
 def proxy_config(settings: MeshSettings, annotations: Mapping[str, str]) -> tuple[dict, str]:
@@ -217,10 +247,9 @@ def proxy_config(settings: MeshSettings, annotations: Mapping[str, str]) -> tupl
     config = dict(base) if isinstance(base, dict) else {}
     raw = annotations.get("proxy.istio.io/config")
     if isinstance(raw, str) and raw.strip():
-        try:
-            overlay = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            return config, f"proxy.istio.io/config is not valid YAML: {str(exc).splitlines()[0]}"
+        overlay, why = parse_text(raw)
+        if why:
+            return config, f"proxy.istio.io/config is not valid YAML: {why}"
         if isinstance(overlay, dict):
             config = deep_merge(config, overlay)
     return config, ""

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from ..resource import Resource
 from .hosts import expand_host
-from .routes import destinations
+from .routes import ROUTE_KINDS
 
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "local-path-storage"})
 
@@ -34,25 +34,45 @@ def meshed_by_configuration(by_kind: Mapping[str, Sequence[Resource]], root_name
     default/reviews"). Objects in the root namespace configure the whole mesh, so they mark
     only the namespaces of the hosts they route to, not the root namespace itself."""
     out: dict[str, str] = {}
+    namespace_of: dict[tuple[str, str], str] = {}  # (host as written, writer's namespace): hosts repeat
     for kind in MESH_CONFIG_KINDS:
         for r in by_kind.get(kind, ()):
-            named = f"{r.kind_name or r.kind} {r.namespace}/{r.name}"
-            if r.namespace != root_namespace:
-                out.setdefault(r.namespace, named)
+            own = r.namespace
+            if own != root_namespace and own not in out:
+                out[own] = f"{r.kind_name or r.kind} {own}/{r.name}"
             for host in _hosts(r):
-                namespace = namespace_of_host(expand_host(host, r.namespace, domain), domain)
-                if namespace:
-                    out.setdefault(namespace, named)
+                key = (host, own)
+                namespace = namespace_of.get(key)
+                if namespace is None:
+                    namespace = namespace_of[key] = namespace_of_host(expand_host(host, own, domain), domain)
+                if namespace and namespace not in out:
+                    out[namespace] = f"{r.kind_name or r.kind} {own}/{r.name}"
     return out
 
 
 def _hosts(r: Resource) -> Iterator[str]:
-    """The service hosts a VirtualService or DestinationRule configures or routes to."""
-    if r.kind == "VirtualService":
-        yield from (h for h in r.spec.get("hosts") or () if isinstance(h, str))
-        yield from (d.host for d in destinations(r))
-    elif r.kind == "DestinationRule" and isinstance(r.spec.get("host"), str):
-        yield r.spec["host"]
+    """The service hosts a VirtualService or DestinationRule configures or routes to (mirrors
+    included), read straight from the spec: this runs over every route of the input."""
+    spec = r.spec
+    if r.kind == "DestinationRule":
+        host = spec.get("host")
+        if isinstance(host, str):
+            yield host
+        return
+    if r.kind != "VirtualService":
+        return
+    yield from (h for h in spec.get("hosts") or () if isinstance(h, str))
+    for route_kind in ROUTE_KINDS:
+        for route in spec.get(route_kind) or ():
+            if not isinstance(route, dict):
+                continue
+            for entry in route.get("route") or ():
+                destination = entry.get("destination") if isinstance(entry, dict) else None
+                if isinstance(destination, dict) and isinstance(destination.get("host"), str):
+                    yield destination["host"]
+            mirrors = [route.get("mirror")] + [m.get("destination") for m in route.get("mirrors") or ()
+                                               if isinstance(m, dict)]
+            yield from (m["host"] for m in mirrors if isinstance(m, dict) and isinstance(m.get("host"), str))
 
 
 def namespace_of_host(host: str, domain: str) -> str:

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_ATTEMPTS = 2
+# `attempts` is an int32 in Istio's API: no larger value reaches Envoy (a route's is checked at
+# load time, ML002; the mesh default is read as it is)
+MAX_ATTEMPTS = 2**31 - 1
 DEFAULT_RETRY_ON = ("connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes", "503")
 
 
@@ -46,6 +49,7 @@ def effective(retries: Mapping[str, Any] | None, mesh_default: Mapping[str, Any]
     attempts = retries.get("attempts")
     if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts <= 0:
         return RetryPolicy(0, (), None, source)
+    attempts = min(attempts, MAX_ATTEMPTS)
     retry_on = retries.get("retryOn")
     # retry.go: any non-empty retryOn (even blanks) replaces the default conditions
     conditions = tuple(split_retry_on(retry_on)) if isinstance(retry_on, str) and retry_on != "" else DEFAULT_RETRY_ON
@@ -56,12 +60,17 @@ def split_retry_on(retry_on: str) -> list[str]:
     return [part.strip() for part in retry_on.split(",") if part.strip()]
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits that int() reads at once (not "²", "٥٠٣" or 5,000 digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def unsafe_conditions(conditions: tuple[str, ...] | list[str]) -> list[str]:
     """Conditions that retry server errors which are not safe to repeat: `5xx`, and any
     numeric 5xx status other than 503 (the request may have been processed)."""
     out = []
     for c in conditions:
-        if c.lower() == "5xx" or c.isdigit() and 500 <= int(c) <= 599 and int(c) != 503:
+        if c.lower() == "5xx" or _is_number(c) and 500 <= int(c) <= 599 and int(c) != 503:
             out.append(c)
     return out
 

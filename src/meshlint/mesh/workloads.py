@@ -70,13 +70,33 @@ class Workload:
         if isinstance(port, int):
             return port
         if isinstance(port, str):
-            if port.isdigit():
+            if port.isascii() and port.isdigit() and len(port) <= 5:  # a port number, not "٥٠٣" nor 5,000 digits
                 return int(port)
             for _, c in self.containers():
                 for p in c.get("ports") or ():
                     if isinstance(p, dict) and p.get("name") == port:
                         return p.get("containerPort")
         return None
+
+
+def _uid(context: Any) -> int | None:
+    uid = context.get("runAsUser") if isinstance(context, dict) else None
+    return uid if isinstance(uid, int) and not isinstance(uid, bool) else None
+
+
+def run_as_user(w: Workload, index: int, container: Mapping[str, Any],
+                init: bool = False) -> tuple[int | None, FieldPath]:
+    """The UID a container runs as when a securityContext says so, and the field that says it:
+    the container's `runAsUser` wins over the pod's (Kubernetes `SecurityContext` semantics).
+    `(None, ())` when neither sets one (the image decides)."""
+    uid = _uid(container.get("securityContext"))
+    if uid is not None:
+        key = "initContainers" if init else "containers"
+        return uid, (*w.spec_path, key, index, "securityContext", "runAsUser")
+    uid = _uid(w.spec.get("securityContext"))
+    if uid is not None:
+        return uid, (*w.spec_path, "securityContext", "runAsUser")
+    return None, ()
 
 
 GATEWAY_LABELS = ("gateway.istio.io/managed", "gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name")

@@ -2,7 +2,8 @@
 
 Every format is `render(result, options) -> bytes`. A report knows nothing of rules'
 internals: it reads findings, the rule catalogue's metadata (for formats that carry rule
-descriptions) and the run's summary. Modules are imported only when their format is asked for.
+descriptions), the run's summary and, for the formats that draw it, the call graph.
+Modules are imported only when their format is asked for.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ class RenderOptions:
 Renderer = Callable[["Result", RenderOptions], bytes]
 
 # format name -> the module of this package that renders it
-FORMATS: dict[str, str] = {"text": "text", "json": "json", "sarif": "sarif", "junit": "junit", "github": "github"}
+FORMATS: dict[str, str] = {"text": "text", "json": "json", "sarif": "sarif", "junit": "junit", "github": "github",
+                           "html": "html"}
+# the formats that draw the call graph: `engine.check` builds it only for them
+DRAWS_CALL_GRAPH: frozenset[str] = frozenset({"html"})
 
 
 def renderer(name: str) -> Renderer:

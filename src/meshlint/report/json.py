@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     r = f.resource
-    return {
+    out = {
         "code": f.code,
         "name": f.name,
         "variant": f.variant,
@@ -35,6 +35,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "related": [{"kind": ref.kind.rsplit("/", 1)[-1], "namespace": ref.namespace or None, "name": ref.name}
                     for ref in f.related],
     }
+    if f.related_omitted:  # (additive: `related` keeps its shape, at most finding.MAX_RELATED entries)
+        out["related_omitted"] = f.related_omitted
+    return out
 
 
 def render(result: Result, options: RenderOptions) -> bytes:

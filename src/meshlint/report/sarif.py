@@ -5,7 +5,8 @@ The output validates against the OASIS schema (`shared/schemas/sarif-schema-2.1.
 every rule, not only those that fired. Suppressed findings are kept, with a `suppressions`
 entry (`inSource` for annotations, `external` for the configuration), as SARIF intends; a
 viewer hides them by default. Resources that a finding refers to (`related`) have no file of
-their own in the finding, so they are given as logical locations. Columns count characters
+their own in the finding, so they are given as logical locations (the first ten; the result's
+`properties.relatedOmitted` counts the others). Columns count characters
 (`columnKind: unicodeCodePoints`), as the other formats do.
 """
 
@@ -144,6 +145,8 @@ def _result(f: Finding, index: dict[str, int], fingerprint: str) -> dict[str, An
              "message": {"text": f"related: {ref.display()}"}}
             for i, ref in enumerate(f.related, start=1)
         ]
+    if f.related_omitted:
+        out["properties"]["relatedOmitted"] = f.related_omitted
     if f.suppressed:
         kind = "inSource" if f.suppressed.startswith("annotation") else "external"
         out["suppressions"] = [{"kind": kind, "justification": f.suppressed}]

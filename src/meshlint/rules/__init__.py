@@ -1,8 +1,8 @@
 """The rule catalogue: every rule, sorted by code. One module per rule, no registration magic.
 
 Everything else that knows rules by code asks here: the areas codes are grouped in (SARIF
-tags), the `istioctl analyze` codes each rule shares (suppression), the footgun each detects,
-and which rule reports which kind of input problem.
+tags), the `istioctl analyze` codes each rule shares (suppression), the footgun each detects
+and the footguns' titles, and which rule reports which kind of input problem.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from ..finding import Rule
 from ..load import ProblemKind
 from . import (
     aggressive_retries,
+    ambiguous_service_entry_port,
     annotation_ignored,
+    app_runs_as_proxy_uid,
     backend_ref_not_permitted,
     canary_without_outlier_detection,
     certificate_shared_by_gateways,
     conflicting_gateways,
     conflicting_host_rules,
+    conflicting_port_protocols,
     debug_headers_exposed,
     destination_host_not_found,
     destination_rule_targets_nothing,
@@ -31,6 +34,7 @@ from . import (
     host_not_in_gateway,
     image_auto_without_injection,
     in_place_upgrade,
+    ineffective_policy_selector,
     init_container_network_blocked,
     invalid_resource,
     invalid_yaml,
@@ -42,10 +46,12 @@ from . import (
     retries_without_circuit_breaker,
     retry_amplification,
     route_not_attached,
+    server_certificate_not_verified,
     sidecar_resources_unset,
     strict_mtls_without_sidecar,
     subset_not_found,
     suppression_code_unknown,
+    tls_disabled_for_strict_workload,
     unreachable_route_rule,
 )
 
@@ -69,9 +75,15 @@ ALL: tuple[Rule, ...] = (
     gateway_port_not_in_service.RULE,
     route_not_attached.RULE,
     backend_ref_not_permitted.RULE,
+    conflicting_port_protocols.RULE,
+    ambiguous_service_entry_port.RULE,
     strict_mtls_without_sidecar.RULE,
     probe_blocked_by_mtls.RULE,
     debug_headers_exposed.RULE,
+    app_runs_as_proxy_uid.RULE,
+    ineffective_policy_selector.RULE,
+    server_certificate_not_verified.RULE,
+    tls_disabled_for_strict_workload.RULE,
     aggressive_retries.RULE,
     retry_amplification.RULE,
     retries_without_circuit_breaker.RULE,
@@ -117,6 +129,22 @@ AREAS: tuple[Area, ...] = (
 
 def area(rule: Rule) -> Area:
     return next(a for a in AREAS if rule.code[2:3] == a.digit)
+
+
+# The ten footguns meshlint was written for (SPEC §5), by the number `Rule.footgun` gives: how
+# a report that groups findings by footgun names them.
+FOOTGUNS: dict[int, str] = {
+    1: "Service port protocol left to sniffing",
+    2: "Job that never completes because of its sidecar",
+    3: "STRICT mTLS and workloads without a sidecar",
+    4: "Route bound to a Gateway that does not serve it",
+    5: "Retries that multiply into a retry storm",
+    6: "Sidecar without resource requests",
+    7: "Probes and load balancers blocked by STRICT mTLS",
+    8: "Canary without outlier detection",
+    9: "Upgrades: revision labels and unpinned EnvoyFilters",
+    10: "Envoy debug headers exposed at the edge",
+}
 
 
 # The rule that reports each kind of problem the loader finds.

@@ -89,7 +89,6 @@ from collections.abc import Iterator
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.routes import Target
-from ..mesh.trafficpolicy import has_outlier_detection
 from ..resource import GATEWAY_API_ROUTES
 
 
@@ -103,26 +102,23 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         default_weight = 1 if rule.gateway_api else "-"  # Gateway API's default weight is 1
         weights = "/".join(str(t.weight if t.weight is not None else default_weight) for t in rule.targets)
         path = rule.path + (("backendRefs",) if rule.gateway_api else ("route",))
-        related = tuple(dict.fromkeys(dr.ref for t in rule.targets for dr in index.destination_rules_for(t.fqdn)))
-        void = [dr for t in rule.targets if t.label in missing for dr in index.destination_rules_for(t.fqdn)
-                if index.destination_rule_names_nothing(dr) and has_outlier_detection([dr], t.subset)]
+        related = index.destination_rules_of(t.fqdn for t in rule.targets)
+        unprotected = set(missing)
+        void = next((v for t in rule.targets if t.label in unprotected
+                     if (v := index.destination_policies(t.fqdn).outlier.void_cover(t.subset)) is not None), None)
         # no DestinationRule for any destination in the input: one may exist elsewhere (SPEC §2)
         variant = VOID_OUTLIER_DETECTION if void else UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
         yield RULE.finding(variant, rule.resource, path, related=related, weights=weights,
                            n=len(rule.targets), missing=", ".join(missing), has="has" if len(missing) == 1 else "have",
-                           first=missing[0].split(" ")[0], rule=f"{void[0].namespace}/{void[0].name}" if void else "",
-                           host=void[0].spec.get("host") if void else "")
+                           first=missing[0].split(" ")[0], rule=f"{void.namespace}/{void.name}" if void else "",
+                           host=void.spec.get("host") if void else "")
 
 
 def _missing(index: Index, targets: tuple[Target, ...]) -> list[str]:
     """The destinations no outlier detection protects (a DestinationRule whose host names
     nothing protects nothing)."""
-    out = []
-    for t in targets:
-        rules = [dr for dr in index.destination_rules_for(t.fqdn) if not index.destination_rule_names_nothing(dr)]
-        if not has_outlier_detection(rules, t.subset) and t.label not in out:
-            out.append(t.label)
-    return out
+    return list(dict.fromkeys(t.label for t in targets
+                              if not index.destination_policies(t.fqdn).outlier.covers(t.subset)))
 
 
 UNGUARDED_SPLIT = Variant(

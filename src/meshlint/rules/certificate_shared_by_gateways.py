@@ -65,11 +65,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import islice
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import MAX_RELATED, Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 from ..mesh.gateways import certificate, selector_subset
-from ..resource import Resource
+from ..resource import Ref, Resource
 
 SHOWN = 5  # Gateways named in one message
 
@@ -82,22 +83,28 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             cert = certificate(server)
             if cert is not None and (not by_certificate[cert] or by_certificate[cert][-1].ref != gw.ref):
                 by_certificate[cert].append(gw)
+    # once per certificate and selector: thousands of Gateways may present one certificate
+    sharing: dict[tuple[tuple[str, ...], tuple], dict[Ref, Resource]] = {}
     for gw in gateways:
         selector = gw.spec.get("selector") or {}
         for s, server in enumerate(gw.spec.get("servers") or ()):
             cert = certificate(server)
             if cert is None:
                 continue
-            others = list({other.ref: other for other in by_certificate[cert]
-                           if other.ref != gw.ref and selector_subset(selector, other.spec.get("selector") or {})
-                           }.values())
-            if not others:
+            key = (cert, tuple(sorted(selector.items())))
+            if key not in sharing:
+                sharing[key] = {other.ref: other for other in by_certificate[cert]
+                                if selector_subset(selector, other.spec.get("selector") or {})}
+            presenting = sharing[key]
+            count = len(presenting) - (gw.ref in presenting)
+            if not count:
                 continue
-            names = [f"{o.namespace}/{o.name}" for o in others]
-            shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+            first = [o for o in islice(presenting.values(), MAX_RELATED + 1) if o.ref != gw.ref][:MAX_RELATED]
+            names = [f"{o.namespace}/{o.name}" for o in first[:SHOWN]]
             field = "credentialName" if cert[0] == "credentialName" else "serverCertificate"
-            yield RULE.finding(SHARED, gw, ("spec", "servers", s, "tls", field), related=tuple(o.ref for o in others),
-                               certificate=cert[1], gateways=shown, plural="s" if len(names) > 1 else "")
+            yield RULE.finding(SHARED, gw, ("spec", "servers", s, "tls", field), related=[o.ref for o in first],
+                               related_total=count, certificate=cert[1], gateways=some_of(names, count),
+                               plural="s" if count > 1 else "")
 
 
 SHARED = Variant(

@@ -84,7 +84,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import MAX_RELATED, Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 from ..mesh.gateways import merged_at_runtime, selector_text, server_port
 from ..mesh.workloads import WORKLOAD_KINDS
@@ -102,12 +102,14 @@ class _Server:
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     gateways = index.of_kind("Gateway")
-    selected: dict[int, frozenset[int]] = {}  # id(gateway) -> ids of the workloads it selects
     everything = frozenset({-1})  # an empty selector: every workload
+    selected: dict[tuple, frozenset[int]] = {}  # selector -> ids of the workloads it selects
     by_host: dict[tuple[int, str, str], list[_Server]] = defaultdict(list)
     for gw in gateways:
-        selector = gw.spec.get("selector") or {}
-        selected[id(gw)] = frozenset(map(id, index.workloads_matching(selector))) if selector else everything
+        selector = _key(gw)
+        if selector not in selected:
+            selected[selector] = frozenset(map(id, index.workloads_matching(dict(selector)))) if selector \
+                else everything
         for s, server in enumerate(gw.spec.get("servers") or ()):
             port = server_port(server)
             if port is None:
@@ -115,42 +117,79 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             for host in dict.fromkeys(server.get("hosts") or ()):
                 by_host[(port, str(server.get("bind") or ""), host)].append(_Server(gw, s, server))
 
-    def same_workloads(a: Resource, b: Resource) -> bool:
+    def same_workloads(a: tuple, b: tuple) -> bool:
         """Selectors that are equal, or that both select a workload of the input."""
-        if (a.spec.get("selector") or {}) == (b.spec.get("selector") or {}):
+        if a == b:
             return True
-        wa, wb = selected[id(a)], selected[id(b)]
+        wa, wb = selected[a], selected[b]
         if wa is everything or wb is everything:
             return bool((wb if wa is everything else wa) - everything)
         return not wa.isdisjoint(wb)
 
+    # once per host (port, bind, host) and selector: thousands of Gateways may share a host
+    candidates: dict[tuple[tuple[int, str, str], tuple], _Candidates] = {}
+
+    def sharing(key: tuple[int, str, str], selector: tuple) -> _Candidates:
+        found = candidates.get((key, selector))
+        if found is None:
+            found = candidates[(key, selector)] = _Candidates(
+                [o for o in by_host.get(key, ()) if same_workloads(selector, _key(o.gateway))])
+        return found
+
     for gw in gateways:
+        own, selector = f"{gw.namespace}/{gw.name}", _key(gw)
         for s, server in enumerate(gw.spec.get("servers") or ()):
             port = server_port(server)
             if port is None:
                 continue
-            others: dict[str, bool] = {}  # conflicting gateway -> dropped at run time
-            refs: dict[str, Ref] = {}
-            first: tuple[int, str] | None = None
-            for h, host in enumerate(server.get("hosts") or ()):
-                for other in by_host.get((port, str(server.get("bind") or ""), host), ()):
-                    if other.gateway.ref == gw.ref or not same_workloads(gw, other.gateway):
-                        continue
-                    name = f"{other.gateway.namespace}/{other.gateway.name}"
-                    dropped = not merged_at_runtime(server, other.spec)
-                    others[name] = others.get(name, False) or dropped
-                    refs.setdefault(name, other.gateway.ref)
-                    first = first or (h, host)
-            if not others or first is None:
+            bind = str(server.get("bind") or "")
+            hosts = [(h, host, sharing((port, bind, host), selector))
+                     for h, host in enumerate(server.get("hosts") or ())]
+            hosts = [(h, host, c) for h, host, c in hosts if c.others(own)]
+            if not hosts:
                 continue
-            names = sorted(others)
-            shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
-            variant = SERVER_DROPPED if any(others.values()) else SERVERS_MERGED
-            selector = selector_text(gw.spec.get("selector") or {}) or "(all workloads)"
+            found = hosts[0][2] if len(hosts) == 1 else _Candidates([o for *_, c in hosts for o in c.servers])
+            names = found.first(own, SHOWN)
+            count = found.others(own)
+            # the proxy drops one of two servers unless both are plain HTTP (MergeGateways)
+            dropped = not merged_at_runtime(server, server) or found.not_plain_http(own)
+            variant = SERVER_DROPPED if dropped else SERVERS_MERGED
+            selector_shown = selector_text(gw.spec.get("selector") or {}) or "(all workloads)"
+            first = hosts[0]
             yield RULE.finding(variant, gw, ("spec", "servers", s, "hosts", first[0]),
-                               related=tuple(refs[n] for n in names),
-                               port=port, host=first[1], gateways=shown, selector=selector,
-                               plural="s" if len(names) > 1 else "")
+                               related=[found.refs[n] for n in found.first(own, MAX_RELATED)], related_total=count,
+                               port=port, host=first[1], gateways=some_of(names[:SHOWN], count),
+                               selector=selector_shown, plural="s" if count > 1 else "")
+
+
+def _key(gw: Resource) -> tuple:
+    selector = gw.spec.get("selector") or {}
+    return tuple(sorted(selector.items())) if isinstance(selector, dict) else ()
+
+
+class _Candidates:
+    """The servers of other Gateways on the same workloads that list a host: their Gateways by
+    name, sorted, and the names of those with a server that is not plain HTTP."""
+
+    def __init__(self, servers: list[_Server]) -> None:
+        self.servers = servers
+        self.refs: dict[str, Ref] = {}
+        self.not_plain: set[str] = set()
+        for o in servers:
+            name = f"{o.gateway.namespace}/{o.gateway.name}"
+            self.refs.setdefault(name, o.gateway.ref)
+            if not merged_at_runtime(o.spec, o.spec):
+                self.not_plain.add(name)
+        self.names = sorted(self.refs)
+
+    def others(self, own: str) -> int:
+        return len(self.names) - (own in self.refs)
+
+    def first(self, own: str, n: int) -> list[str]:
+        return [name for name in self.names[:n + 1] if name != own][:n]
+
+    def not_plain_http(self, own: str) -> bool:
+        return len(self.not_plain) - (own in self.not_plain) > 0
 
 
 SERVER_DROPPED = Variant(

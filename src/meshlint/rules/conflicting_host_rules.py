@@ -79,14 +79,17 @@ restrict each to the namespaces it is meant for with `exportTo`. Keep one top-le
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from typing import TypeVar
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import MAX_RELATED, Finding, Options, Rule, Severity, Variant, some_of
 from ..index import HostTable, Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, expand_host, matches
 from ..resource import Ref, Resource
+
+T = TypeVar("T")
 
 ALL = "*"
 
@@ -135,15 +138,18 @@ def _virtual_services(index: Index) -> Iterator[Finding]:
         if len({id(vs) for vs, _ in group}) < 2:
             continue
         names = sorted({f"{vs.namespace}/{vs.name}" for vs, _ in group})
+        refs = [vs.ref for vs, _ in group]
+        copies = Counter(refs)  # (a VirtualService may name the host twice)
         for vs, i in group:
             if id(vs) in reported:
                 continue
             reported.add(id(vs))
-            others = [n for n in names if n != f"{vs.namespace}/{vs.name}"]
             where = "all namespaces" if scope == ALL else f"namespace {scope}"
             yield RULE.finding(DUPLICATE_VIRTUAL_SERVICE, vs, ("spec", "hosts", i),
-                               related=tuple(o.ref for o, _ in group if o is not vs), host=fqdn, where=where,
-                               others=", ".join(others), s="" if len(others) == 1 else "s")
+                               related=_but(refs, vs.ref), related_total=len(refs) - copies[vs.ref],
+                               host=fqdn, where=where, others=some_of(_but(names, f"{vs.namespace}/{vs.name}"),
+                                                                      len(names) - 1),
+                               s="" if len(names) == 2 else "s")
 
 
 def _destination_rules(index: Index) -> Iterator[Finding]:
@@ -163,10 +169,11 @@ def _destination_rules(index: Index) -> Iterator[Finding]:
             continue
         with_policy = [dr for dr in rules if isinstance(dr.spec.get("trafficPolicy"), dict)]
         if len(with_policy) > 1:
+            names, refs = [o.name for o in with_policy], [o.ref for o in with_policy]
             for dr in with_policy:
-                others = ", ".join(o.name for o in with_policy if o is not dr)
                 yield RULE.finding(DUPLICATE_TRAFFIC_POLICY, dr, ("spec", "trafficPolicy"),
-                                   related=tuple(o.ref for o in with_policy if o is not dr), host=fqdn, others=others)
+                                   related=_but(refs, dr.ref), related_total=len(refs) - 1, host=fqdn,
+                                   others=some_of(_but(names, dr.name), len(names) - 1))
         defined: dict[str, list[tuple[Resource, int]]] = defaultdict(list)
         for dr in rules:
             for i, subset in enumerate(dr.spec.get("subsets") or ()):
@@ -176,11 +183,19 @@ def _destination_rules(index: Index) -> Iterator[Finding]:
             owners = {id(dr) for dr, _ in where}
             if len(owners) < 2:
                 continue
+            names = sorted({o.name for o, _ in where})
+            refs = [o.ref for o, _ in where]
+            copies = Counter(refs)
             for dr, i in where:
-                others = ", ".join(sorted({o.name for o, _ in where if o is not dr}))
                 yield RULE.finding(DUPLICATE_SUBSET, dr, ("spec", "subsets", i, "name"),
-                                   related=tuple(o.ref for o, _ in where if o is not dr), subset=name, host=fqdn,
-                                   others=others)
+                                   related=_but(refs, dr.ref), related_total=len(refs) - copies[dr.ref],
+                                   subset=name, host=fqdn, others=some_of(_but(names, dr.name), len(names) - 1))
+
+
+def _but(items: list[T], mine: T) -> list[T]:
+    """The first items other than `mine`, as many as a finding keeps: each member of a group of
+    thousands names the others, so each must cost no more than a few of them."""
+    return [x for x in items[:MAX_RELATED + 1] if x != mine][:MAX_RELATED]
 
 
 DUPLICATE_VIRTUAL_SERVICE = Variant(

@@ -136,6 +136,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                (True, True): GATEWAY_HEADERS_OLD_ISTIO,
                (False, True): GATEWAY_HEADERS_OLD_ISTIO_BY_DEFAULT}[
         (mesh.has_mesh_config, _old_istio(index.facts.istio_version))]
+    disabled: dict[tuple, bool] = {}  # whether the selected pods disable the headers, per selector
     for gw in index.of_kind("Gateway"):
         servers = [(i, s) for i, s in enumerate(gw.spec.get("servers") or ())
                    if str((s.get("port") or {}).get("protocol", "")).upper() in HTTP_PROTOCOLS
@@ -146,8 +147,11 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             continue
         selector = gw.spec.get("selector") or {}
         pods = index.workloads_matching(selector) if isinstance(selector, dict) else []
-        configs = [proxy_config(mesh, p.annotations)[0] for p in pods] or [proxy_config(mesh, {})[0]]
-        if all(_debug_disabled(c) for c in configs):
+        key = tuple(sorted(selector.items())) if isinstance(selector, dict) else ()
+        if key not in disabled:
+            configs = [proxy_config(mesh, p.annotations)[0] for p in pods] or [proxy_config(mesh, {})[0]]
+            disabled[key] = all(_debug_disabled(c) for c in configs)
+        if disabled[key]:
             continue
         where = ", ".join(mesh.mesh_sources) if mesh.has_mesh_config else \
             "no mesh config in the input, so Istio's default applies"

@@ -81,14 +81,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import expand_host, is_cluster_local, service_fqdn
+from ..resource import Ref
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     domain = index.facts.domain
+    # once per host and namespace: many VirtualServices may name one host
+    seen: dict[tuple[str, str], tuple[bool, bool, tuple[Ref, ...], list[str]]] = {}
     for vs in index.of_kind("VirtualService"):
         if not routes.is_mesh_only(vs):
             continue
@@ -96,19 +99,28 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if host == "*":
                 continue
             fqdn = expand_host(host, vs.namespace, domain)
-            local = is_cluster_local(fqdn, domain) or _names_service(index, fqdn)
-            declared = not local and bool(index.service_entries_for(fqdn))
-            # a catch-all "*" server is no evidence that clients reach a cluster-local or
-            # ServiceEntry (egress) host through the gateway
-            served = [e for e in index.gateway_hosts_matching(fqdn, vs.namespace)
-                      if not (e.host == "*" and (local or declared))]
-            if served:
-                gateways = sorted({f"{e.gateway.namespace}/{e.gateway.name}" for e in served})
-                related = tuple(dict.fromkeys(e.gateway.ref for e in served))
+            found = seen.get((fqdn, vs.namespace))
+            if found is None:
+                found = seen[(fqdn, vs.namespace)] = _gateways_serving(index, fqdn, vs.namespace)
+            local, declared, related, gateways = found
+            if gateways:
                 yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related,
-                                   host=host, gateways=", ".join(gateways), first=gateways[0])
+                                   host=host, gateways=some_of(gateways), first=gateways[0])
             elif not local and not declared and not index.facts.is_known_host(fqdn):
                 yield RULE.finding(UNDECLARED_EGRESS_HOST, vs, ("spec", "hosts", i), host=host)
+
+
+def _gateways_serving(index: Index, fqdn: str, namespace: str) -> tuple[bool, bool, tuple[Ref, ...], list[str]]:
+    """Whether `fqdn` is cluster-local, whether a ServiceEntry declares it, and the Gateways that
+    serve it to a VirtualService in `namespace` (refs, and `ns/name` sorted)."""
+    domain = index.facts.domain
+    local = is_cluster_local(fqdn, domain) or _names_service(index, fqdn)
+    declared = not local and bool(index.service_entries_for(fqdn))
+    # a catch-all "*" server is no evidence that clients reach a cluster-local or
+    # ServiceEntry (egress) host through the gateway
+    served = [e for e in index.gateway_hosts_matching(fqdn, namespace) if not (e.host == "*" and (local or declared))]
+    related = tuple(dict.fromkeys(e.gateway.ref for e in served))
+    return local, declared, related, sorted({f"{e.gateway.namespace}/{e.gateway.name}" for e in served})
 
 
 def _names_service(index: Index, host: str) -> bool:

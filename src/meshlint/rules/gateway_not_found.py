@@ -99,13 +99,14 @@ from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, internal_gateway, resolve_gateway
-from ..resource import GATEWAY_API_ROUTES, K8S_GATEWAY
+from ..resource import GATEWAY_API_ROUTES, K8S_GATEWAY, Ref
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     known = index.facts.known_gateways
+    elsewhere_of: dict[tuple, tuple[Ref, ...]] = {}  # once per name: many routes may give it
     for vs in index.of_kind("VirtualService"):
         refs = [(("spec", "gateways", i), ref) for i, ref in enumerate(vs.spec.get("gateways") or ())]
         refs += list(routes.match_gateways(vs))
@@ -123,9 +124,9 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             if (index.get("Gateway", ns, name) is not None or index.get(K8S_GATEWAY, ns, name) is not None
                     or f"{ns}/{name}" in known):
                 continue  # an Istio Gateway, or a Gateway API Gateway (virtualservice/gateways.go)
-            elsewhere = [g for kind in ("Gateway", K8S_GATEWAY) for g in index.named(kind, name) if g.namespace != ns]
+            elsewhere = _elsewhere(index, elsewhere_of, ("Gateway", K8S_GATEWAY), ns, name)
             if elsewhere:
-                yield RULE.finding(MISPLACED_GATEWAY, vs, path, related=tuple(g.ref for g in elsewhere), ref=ref,
+                yield RULE.finding(MISPLACED_GATEWAY, vs, path, related=elsewhere, ref=ref,
                                    resolved=f"{ns}/{name}", found=elsewhere[0].namespace, name=name)
             else:
                 held = _holds_gateways_of(index, "Gateway", ns) or _holds_gateways_of(index, K8S_GATEWAY, ns)
@@ -133,10 +134,20 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 yield RULE.finding(variant, vs, path, ref=ref, resolved=f"{ns}/{name}", ns=ns)
     for kind in GATEWAY_API_ROUTES:
         for route in index.of_kind(kind):
-            yield from _route_parents(index, route, known)
+            yield from _route_parents(index, route, known, elsewhere_of)
 
 
-def _route_parents(index: Index, route, known) -> Iterator[Finding]:
+def _elsewhere(index: Index, memo: dict[tuple, tuple[Ref, ...]], kinds: tuple[str, ...], ns: str,
+               name: str) -> tuple[Ref, ...]:
+    """The Gateways of `kinds` called `name` in another namespace than `ns`."""
+    found = memo.get((kinds, ns, name))
+    if found is None:
+        found = memo[(kinds, ns, name)] = tuple(g.ref for kind in kinds for g in index.named(kind, name)
+                                                if g.namespace != ns)
+    return found
+
+
+def _route_parents(index: Index, route, known, elsewhere_of) -> Iterator[Finding]:
     """Gateway API: parentRefs that name no Gateway, or no parentRefs at all."""
     parents = route.spec.get("parentRefs")
     if not parents:
@@ -151,10 +162,10 @@ def _route_parents(index: Index, route, known) -> Iterator[Finding]:
         ns = parent.get("namespace") or route.namespace
         if index.get(K8S_GATEWAY, ns, name) is not None or f"{ns}/{name}" in known:
             continue
-        elsewhere = [g for g in index.named(K8S_GATEWAY, name) if g.namespace != ns]
+        elsewhere = _elsewhere(index, elsewhere_of, (K8S_GATEWAY,), ns, name)
         where = ("spec", "parentRefs", i)
         if elsewhere:
-            yield RULE.finding(MISPLACED_PARENT_GATEWAY, route, where, related=tuple(g.ref for g in elsewhere),
+            yield RULE.finding(MISPLACED_PARENT_GATEWAY, route, where, related=elsewhere,
                                name=name, resolved=f"{ns}/{name}", found=elsewhere[0].namespace)
         else:
             variant = MISSING_PARENT_GATEWAY if _holds_gateways_of(index, K8S_GATEWAY, ns) else PARENT_NOT_IN_INPUT

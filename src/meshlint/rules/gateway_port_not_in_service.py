@@ -106,7 +106,8 @@ IstioOperator `k8s.service.ports`), or move the server to a port the Service exp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
@@ -125,13 +126,17 @@ SHOWN = 3  # Services named in one message
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     root = index.facts.root_namespace
+    by_selector: dict[frozenset, tuple] = {}  # Gateways share selectors: their Services are looked up once
     for gw in index.of_kind("Gateway"):
         selector = gw.spec.get("selector") or {}
         servers = [(s, server_port(server)) for s, server in enumerate(gw.spec.get("servers") or ())]
         servers = [(s, port) for s, port in servers if port is not None]
         if not selector or not servers:
             continue
-        workloads = index.workloads_matching(selector)
+        key = frozenset((k, str(v)) for k, v in selector.items())
+        if key not in by_selector:
+            by_selector[key] = _services_exposed(index, selector)
+        workloads, services, exposed, shown = by_selector[key]
         if not workloads:
             if dict(selector) == STOCK_SELECTORS[0] and \
                     stock_assumed(selector, index.gateway_workloads_labelled(selector), root):
@@ -141,11 +146,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                         yield RULE.finding(NOT_ON_STOCK_SERVICE, gw, ("spec", "servers", s, "port", "number"),
                                            port=port, ports=ports)
             continue
-        services = {id(svc): (svc, w) for w in workloads for svc in index.services_of(w)}
         if not services:
             continue  # the gateway's Service is not in the input
-        exposed = service_ports((svc.spec, w) for svc, w in services.values())
-        shown = sorted({svc.display().split(" ", 1)[1] for svc, _ in services.values()})
         names = ", ".join(shown[:SHOWN]) + (f" and {len(shown) - SHOWN} more" if len(shown) > SHOWN else "")
         for s, port in servers:
             if port not in exposed:
@@ -153,6 +155,16 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                                    related=tuple(svc.ref for svc, _ in services.values()), port=port,
                                    services=names, selector=selector_text(selector),
                                    plural="s" if len(shown) > 1 else "")
+
+
+def _services_exposed(index: Index, selector: Mapping[str, Any]) -> tuple:
+    """The workloads a selector matches, their Services, the ports those expose, and the
+    Services' names."""
+    workloads = index.workloads_matching(selector)
+    services = {id(svc): (svc, w) for w in workloads for svc in index.services_of(w)}
+    exposed = service_ports((svc.spec, w) for svc, w in services.values())
+    shown = sorted({svc.display().split(" ", 1)[1] for svc, _ in services.values()})
+    return workloads, services, exposed, shown
 
 
 NOT_ON_SERVICE = Variant(

@@ -80,14 +80,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
-from ..mesh.hosts import MESH_GATEWAY, expand_host, matches, resolve_gateway, split_server_host, visible_server_hosts
-from ..resource import K8S_GATEWAY, FieldPath, Resource
+from ..mesh.hosts import MESH_GATEWAY, ServerHosts, expand_host, matches, resolve_gateway
+from ..resource import K8S_GATEWAY, FieldPath, Ref, Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     domain = index.facts.domain
+    servers_of: dict[Ref, ServerHosts] = {}  # once per Gateway: many VirtualServices may bind one
     for vs in index.of_kind("VirtualService"):
         vs_hosts = [expand_host(h, vs.namespace, domain) for h in vs.spec.get("hosts") or ()]
         for i, ref in enumerate(vs.spec.get("gateways") or ()):
@@ -100,21 +101,20 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 if k8s_gateway is not None:
                     yield from _listeners_serve(vs, vs_hosts, k8s_gateway, ("spec", "gateways", i))
                 continue  # else ML102
-            raw_hosts = [h for server in gw.spec.get("servers") or () for h in server.get("hosts") or ()]
-            visible = visible_server_hosts(raw_hosts, gw.namespace, vs.namespace)
-            if any(matches(g, h) for g in visible for h in vs_hosts):
+            servers = servers_of.get(gw.ref)
+            if servers is None:
+                servers = servers_of[gw.ref] = ServerHosts(
+                    (h for server in gw.spec.get("servers") or () for h in server.get("hosts") or ()), gw.namespace)
+            admitted = {ns for h in vs_hosts for ns in servers.admitting(h)}
+            if "*" in admitted or vs.namespace in admitted:
                 continue
             written = list(vs.spec.get("hosts") or ())
             shown = f"host {written[0]} is" if len(written) == 1 else f"hosts {', '.join(written) or '(none)'} are"
-            server_hosts = [split_server_host(h, gw.namespace) for h in raw_hosts]
-            elsewhere = sorted({hns for hns, h in server_hosts if hns not in ("*", vs.namespace)
-                                and any(matches(h, v) for v in vs_hosts)})
-            if elsewhere:
-                why = (f"its servers offer the matching host only to namespace {', '.join(elsewhere)}, "
+            if admitted:
+                why = (f"its servers offer the matching host only to namespace {some_of(sorted(admitted))}, "
                        f"not {vs.namespace}")
             else:
-                offered = ", ".join(sorted({h for _, h in server_hosts})) or "no hosts"
-                why = f"it serves {offered}"
+                why = f"it serves {some_of(servers.names) or 'no hosts'}"
             yield RULE.finding(HOST_NOT_SERVED, vs, ("spec", "gateways", i), related=(gw.ref,),
                                hosts=shown, gateway=f"{gw.namespace}/{gw.name}", why=why)
 

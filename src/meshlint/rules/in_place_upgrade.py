@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 
 INJECTION, REV = "istio-injection", "istio.io/rev"
@@ -78,6 +78,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                   if w.name.startswith(TAG_WEBHOOK_PREFIX))
     if tags:
         evidence.append(f"webhook {tags[0]}")
+    why = some_of(_revision_words(evidence))
     for ns in namespaces:
         labels = ns.labels
         if INJECTION in labels and REV in labels:
@@ -85,8 +86,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                                value=labels[INJECTION], rev=labels[REV])
         elif labels.get(INJECTION) == "enabled" and evidence:
             yield RULE.finding(
-                LEGACY_LABEL_WITH_REVISIONS, ns, ("metadata", "labels", INJECTION), name=ns.name,
-                why=", ".join(_revision_words(evidence)))
+                LEGACY_LABEL_WITH_REVISIONS, ns, ("metadata", "labels", INJECTION), name=ns.name, why=why)
         elif labels.get(INJECTION) == "enabled":
             yield RULE.finding(LEGACY_LABEL, ns, ("metadata", "labels", INJECTION), name=ns.name)
     for op in mesh.operators:

@@ -85,7 +85,6 @@ from collections.abc import Iterator
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.retries import effective
-from ..mesh.trafficpolicy import has_circuit_breaker
 from ..resource import GATEWAY_API_ROUTES, FieldPath, Resource
 
 
@@ -112,22 +111,24 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
 
 def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | None,
             targets: dict[tuple[str, str | None], str]) -> Iterator[Finding]:
-    bare, related, void = [], [], []
+    bare: list[str] = []
+    hosts: list[str] = []
+    void: Resource | None = None  # the first DestinationRule that would protect one, but names nothing
     for (fqdn, subset), shown in targets.items():
-        found = index.destination_rules_for(fqdn)
-        rules = [dr for dr in found if not index.destination_rule_names_nothing(dr)]
-        if has_circuit_breaker(rules, subset):
+        policies = index.destination_policies(fqdn)
+        if policies.breaker.covers(subset):
             continue
         bare.append(f"{shown} (subset {subset})" if subset else shown)
-        related += [dr.ref for dr in found]
-        void += [dr for dr in found if dr not in rules and has_circuit_breaker([dr], subset)]
+        hosts.append(fqdn)
+        void = void or policies.breaker.void_cover(subset)
     if bare:
+        related = index.destination_rules_of(hosts)
         # no DestinationRule for any of them in the input: one may exist elsewhere (SPEC §2)
         variant = VOID_CIRCUIT_BREAKER if void else UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
-        yield RULE.finding(variant, resource, path, related=tuple(dict.fromkeys(related)),
+        yield RULE.finding(variant, resource, path, related=related,
                            times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
-                           first=bare[0].split(" ")[0], rule=f"{void[0].namespace}/{void[0].name}" if void else "",
-                           host=void[0].spec.get("host") if void else "")
+                           first=bare[0].split(" ")[0], rule=f"{void.namespace}/{void.name}" if void else "",
+                           host=void.spec.get("host") if void else "")
 
 
 UNPROTECTED_RETRIES = Variant(

@@ -186,7 +186,7 @@ if TYPE_CHECKING:
 def check(index: Index, options: Options) -> Iterator[Finding]:
     if not index.workloads() and not index.call_edges:
         return  # nothing calls anything: no graph to build (and no need to import its module)
-    from ..mesh.callgraph import short_names
+    from ..mesh.callgraph import short_names, times
 
     limit = float(options["max-amplification"])
     graph = index.call_graph()
@@ -197,18 +197,18 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         resource, where, document = _location(graph, path)
         hop, without = _cheapest_hop(path)
         capped = "" if path.capped_amplification == path.amplification else \
-            f"; {path.capped_amplification:g}x with the retry budgets"
+            f"; {times(path.capped_amplification)}x with the retry budgets"
         capped += "".join(f"; {e.note.replace('; the worst is used', '')} on {names[e.source]} → {names[e.target]}, "
                           "the worst is used" for e in path.edges if "routes differ" in e.note)
-        factors = " x ".join(str(e.tries) for e in path.edges)
+        factors = _along([str(e.tries) for e in path.edges], " x ")
         related = tuple(dict.fromkeys(e.route.ref for e in path.edges if e.route is not None))
         assumed = next((e.assumption for e in path.edges if e.assumption), "")
         yield RULE.finding(
             AMPLIFICATION_ASSUMED if assumed else AMPLIFICATION, resource, where, document=document,
             related=related, assumption=assumed,
-            chain=" → ".join(names[h] for h in path.hosts), factor=f"{path.amplification:g}",
+            chain=_along([names[h] for h in path.hosts], " → "), factor=times(path.amplification),
             bottom=names[path.hosts[-1]], factors=factors, capped=capped, limit=f"{limit:g}",
-            hop=f"{names[hop.source]} → {names[hop.target]}", tries=hop.tries, without=f"{without:g}")
+            hop=f"{names[hop.source]} → {names[hop.target]}", tries=hop.tries, without=times(without))
     for cycle in graph.cycles():
         hops = [graph.edges[(a, b)] for a, b in zip(cycle, cycle[1:])]
         if all(e.tries <= 1 for e in hops):
@@ -217,8 +217,16 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         edge = graph.edges[(cycle[0], cycle[1])]
         resource, where, document = (first, ("metadata", "name"), None) if first is not None else \
             (edge.evidence[0].resource, edge.evidence[0].path, edge.evidence[0].document)
-        yield RULE.finding(
-            RETRY_CYCLE, resource, where, document=document, cycle=" → ".join(names[h] for h in cycle))
+        yield RULE.finding(RETRY_CYCLE, resource, where, document=document,
+                           cycle=_along([names[h] for h in cycle], " → "))
+
+
+def _along(steps: list[str], sep: str) -> str:
+    """The steps of a path joined, its middle elided on a long one: each entry's finding names
+    its own path, and many entries may share one long path."""
+    if len(steps) <= 12:
+        return sep.join(steps)
+    return sep.join(steps[:6] + [f"({len(steps) - 12:,} more)"] + steps[-6:])
 
 
 def _location(graph, path: PathResult):

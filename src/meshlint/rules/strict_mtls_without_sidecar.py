@@ -105,8 +105,10 @@ from collections.abc import Iterator
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.hosts import expand_host
-from ..mesh.peerauth import Mode
+from ..mesh.injection import Sidecar
+from ..mesh.peerauth import Mode, PeerAuthentications
 from ..mesh.workloads import WORKLOAD_KINDS
+from ..resource import Ref, Resource
 
 
 def _pa(mode: Mode) -> str:
@@ -115,6 +117,7 @@ def _pa(mode: Mode) -> str:
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     pas = index.peer_authentications()
+    strict_behind: dict[Ref, tuple[Mode, Sidecar] | None] = {}  # once per Service: many may call it
     for w in index.workloads():
         sc = index.sidecar(w)
         if sc.meshed or sc.mesh == "linkerd":  # Linkerd's own mTLS: Istio's policies do not apply
@@ -126,17 +129,16 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                                reason=sc.reason, pa=_pa(strict), assumption=assumed)
             continue
         for svc, mention in index.calls(w):
-            targets = [t for t in index.workloads_of(svc) if index.sidecar(t).meshed]
-            for target in targets:
-                mode = pas.strict_somewhere(target.namespace, target.labels)
-                target_sidecar = index.sidecar(target)
-                if mode is not None and target_sidecar.istio:
-                    assumed = sc.assumption or target_sidecar.assumption
-                    yield RULE.finding(
-                        CALLS_STRICT_WORKLOAD_ASSUMED if assumed else CALLS_STRICT_WORKLOAD, w.resource,
-                        mention.path, related=(svc.ref, mode.decided_by.ref), reason=sc.reason,
-                        service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed)
-                    break
+            if svc.ref not in strict_behind:
+                strict_behind[svc.ref] = _strict_target(index, pas, svc)
+            found = strict_behind[svc.ref]
+            if found is not None:
+                mode, target_sidecar = found
+                assumed = sc.assumption or target_sidecar.assumption
+                yield RULE.finding(
+                    CALLS_STRICT_WORKLOAD_ASSUMED if assumed else CALLS_STRICT_WORKLOAD, w.resource,
+                    mention.path, related=(svc.ref, mode.decided_by.ref), reason=sc.reason,
+                    service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed)
     domain = index.facts.domain
     for dr in index.of_kind("DestinationRule"):
         host = dr.spec.get("host")
@@ -152,6 +154,19 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             yield RULE.finding(
                 ISTIO_MUTUAL_WITHOUT_SIDECAR, dr, path, related=(destination.ref,), host=host,
                 reason=index.sidecar(targets[0]).reason)
+
+
+def _strict_target(index: Index, pas: PeerAuthentications, svc: Resource) -> tuple[Mode, Sidecar] | None:
+    """The STRICT mode of the first workload behind `svc` that an Istio sidecar serves with it,
+    and that sidecar."""
+    for target in index.workloads_of(svc):
+        target_sidecar = index.sidecar(target)
+        if not target_sidecar.meshed:
+            continue
+        mode = pas.strict_somewhere(target.namespace, target.labels)
+        if mode is not None and target_sidecar.istio:
+            return mode, target_sidecar
+    return None
 
 
 def _istio_mutual(dr) -> Iterator[tuple]:

@@ -73,31 +73,42 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Finding, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import expand_host
+from ..resource import Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     domain = index.facts.domain
+    subsets_of: dict[str, _Subsets] = {}  # once per host: many routes may go there
     for vs in index.of_kind("VirtualService"):
         for dest in routes.destinations(vs):
             if not dest.subset:
                 continue
             fqdn = expand_host(dest.host, vs.namespace, domain)
-            rules = index.destination_rules_for(fqdn)
-            defined = {s.get("name") for dr in rules for s in dr.spec.get("subsets") or () if isinstance(s, dict)}
-            if dest.subset in defined:
+            subsets = subsets_of.get(fqdn)
+            if subsets is None:
+                subsets = subsets_of[fqdn] = _Subsets(index.destination_rules_for(fqdn))
+            if dest.subset in subsets.defined:
                 continue
-            if not rules:  # the DestinationRule may be elsewhere (SPEC §2): not an error
+            if not subsets.rules:  # the DestinationRule may be elsewhere (SPEC §2): not an error
                 yield RULE.finding(NO_DESTINATION_RULE_IN_INPUT, vs, dest.path + ("subset",), subset=dest.subset,
                                    host=dest.host)
                 continue
-            names = ", ".join(sorted(n for n in defined if n)) or "no subsets"
-            yield RULE.finding(MISSING_SUBSET, vs, dest.path + ("subset",), related=tuple(dr.ref for dr in rules),
-                               subset=dest.subset, host=dest.host, names=names,
-                               rule=f"{rules[0].namespace}/{rules[0].name}")
+            yield RULE.finding(MISSING_SUBSET, vs, dest.path + ("subset",), related=subsets.rules,
+                               subset=dest.subset, host=dest.host, names=subsets.names, rule=subsets.first)
+
+
+class _Subsets:
+    """The subsets the DestinationRules of one host define, and how the message names them."""
+
+    def __init__(self, rules: list[Resource]) -> None:
+        self.rules = tuple(dr.ref for dr in rules)
+        self.defined = {s.get("name") for dr in rules for s in dr.spec.get("subsets") or () if isinstance(s, dict)}
+        self.names = some_of(sorted(n for n in self.defined if n)) or "no subsets"
+        self.first = f"{rules[0].namespace}/{rules[0].name}" if rules else ""
 
 
 MISSING_SUBSET = Variant(

@@ -21,6 +21,7 @@ RETRIABLE = {
 }
 DEFAULT_OUTLIER_ERRORS = 5  # Istio's consecutive5xxErrors
 DEFAULT_EJECTION_TIME = 30.0  # Istio's baseEjectionTime, seconds
+MAX_DURATION = 3600.0  # seconds of traffic at most: the timeline holds every second of every service
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,9 @@ class Result:
 
     def amplification(self, host: str) -> float:
         return self.tries[host] / self.requests if self.requests else 0.0
+
+
+def requests(rps: float, duration: float) -> int:
+    """How many requests enter a run (capped far above what a run can simulate: their product
+    may be infinite)."""
+    return int(round(min(rps * duration, 2.0**62)))

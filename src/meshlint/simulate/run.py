@@ -1,7 +1,8 @@
 """The retry storm, simulated with discrete events (simpy).
 
 Requests arrive at the entry service at `rps`, evenly spaced, for `duration` seconds. Every
-service, on each request, calls all of its dependencies in parallel; a call goes through the
+service, on each request, calls all of its dependencies in parallel, except those the request
+already went through (a cycle of the graph is not followed around); a call goes through the
 caller's sidecar, which tries it up to `1 + attempts` times (the hop's effective retry policy,
 see `meshlint.mesh.retries`), on the conditions of `retryOn`, with Envoy's back-off (25 ms
 base, doubling, at most 250 ms), the route's `perTryTimeout` and `timeout`, the destination's
@@ -15,26 +16,31 @@ dependency still fails after its retries fails the same way, so retries compound
 The load at a service is the number of tries it receives; amplification is that load divided
 by the requests that entered. On a plain chain without budgets the result is exactly the
 closed form `(1+a)^depth`. The same run is repeated with the fixes of `model.FixPolicy`.
+
+Before a run starts, the tries it can make are bounded from above (`tries_per_request`): a run
+that could make more than MAX_TRIES is refused, not cut short after the work. A dense graph has
+more paths than any run can follow (on 150 services that all call each other, one request has
+more than 149! of them), so it is refused at once.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 
 import simpy
 
 from ..mesh.callgraph import Graph
-from .model import RETRIABLE, STATUSES, FixPolicy, Hop, Result
+from .model import RETRIABLE, STATUSES, FixPolicy, Hop, Result, requests
 
 SERVICE_TIME = 0.002  # seconds each healthy service spends before calling its dependencies
 BACKOFF_BASE, BACKOFF_MAX = 0.025, 0.25  # Envoy's retry back-off
 HANG = 3600.0  # a service that never answers
-MAX_TRIES = 2_000_000  # stop a run that would simulate more tries than this
+MAX_TRIES = 1_000_000  # the most a run may make: ~25 s at ~25 us a try
 
 
 class TooLarge(Exception):
-    """The run would exceed MAX_TRIES: lower --rps or --duration."""
+    """The run could make more than MAX_TRIES tries."""
 
 
 class _Cluster:
@@ -63,17 +69,14 @@ class Simulation:
         self.clusters: dict[tuple[str, str], _Cluster] = defaultdict(_Cluster)
         self.tries: Counter = Counter()
         self.timeline: dict[str, Counter] = defaultdict(Counter)
-        self.total = 0
 
     # -- processes ---------------------------------------------------------------------------
 
-    def _serve(self, host: str):
-        """A try arriving at `host`: its outcome ("ok", "503", "reset", "timeout")."""
+    def _serve(self, host: str, upstream: frozenset[str] = frozenset()):
+        """A try arriving at `host`, from a request that went through `upstream`: its outcome
+        ("ok", "503", "reset", "timeout")."""
         self.tries[host] += 1
         self.timeline[host][int(self.env.now)] += 1
-        self.total += 1
-        if self.total > MAX_TRIES:
-            raise TooLarge(f"more than {MAX_TRIES:,} tries; lower --rps or --duration")
         if host == self.failed:
             if self.status == "timeout":
                 yield self.env.timeout(HANG)
@@ -81,7 +84,9 @@ class Simulation:
             yield self.env.timeout(SERVICE_TIME if self.status == "503" else SERVICE_TIME / 2)
             return self.status
         yield self.env.timeout(SERVICE_TIME)
-        calls = [self.env.process(self._call(host, e.target)) for e in self.graph.out.get(host, ())]
+        chain = upstream | {host}
+        calls = [self.env.process(self._call(host, e.target, chain))
+                 for e in self.graph.out.get(host, ()) if e.target not in chain]
         if not calls:
             return "ok"
         results = yield self.env.all_of(calls)
@@ -91,7 +96,7 @@ class Simulation:
                 return outcome  # the caller fails the same way
         return "ok"
 
-    def _call(self, caller: str, target: str):
+    def _call(self, caller: str, target: str, chain: frozenset[str]):
         """The caller's sidecar: tries, retries, budgets, outlier detection."""
         hop = self.hops[(caller, target)]
         cluster = self.clusters[(caller, target)]
@@ -105,7 +110,7 @@ class Simulation:
                     outcome = "503"  # no healthy upstream: fails fast, nothing is sent
                     yield self.env.timeout(0)
                 else:
-                    outcome = yield from self._try(target, hop, deadline)
+                    outcome = yield from self._try(target, hop, deadline, chain)
                     if hop.outlier_errors is not None:
                         if outcome == "ok":
                             cluster.consecutive = 0
@@ -134,10 +139,10 @@ class Simulation:
         finally:
             cluster.active -= 1
 
-    def _try(self, target: str, hop: Hop, deadline: float | None):
+    def _try(self, target: str, hop: Hop, deadline: float | None, chain: frozenset[str]):
         limits = [t for t in (hop.per_try_timeout,
                               (deadline - self.env.now) if deadline is not None else None) if t is not None]
-        serve = self.env.process(self._serve(target))
+        serve = self.env.process(self._serve(target, chain))
         if not limits:
             return (yield serve)
         timer = self.env.timeout(max(0.0, min(limits)))
@@ -156,42 +161,105 @@ class Simulation:
                 return False
         return True
 
+    def _check_size(self) -> None:
+        """TooLarge when the run could make more than MAX_TRIES tries (at once when one request
+        alone could), at a cost of at most MAX_TRIES steps."""
+        def tries(limit: int) -> int:
+            return tries_per_request(self.graph, self.hops, self.entry, self.failed, limit)
+
+        n = requests(self.rps, self.duration)  # each makes one try at least
+        if n == 0 or n <= MAX_TRIES and tries(MAX_TRIES // n) <= MAX_TRIES // n:
+            return
+        if tries(MAX_TRIES) > MAX_TRIES:
+            raise TooLarge(f"one request could make over {MAX_TRIES:,} tries (retries multiply along every path "
+                           "from the entry): too many to simulate")
+        raise TooLarge(f"{self.rps:g} rps for {self.duration:g}s could make over {MAX_TRIES:,} tries, the most a "
+                       "run simulates: lower --rps or --duration")
+
     def _arrivals(self):
         interval = 1.0 / self.rps
-        n = int(round(self.rps * self.duration))
+        n = requests(self.rps, self.duration)
         for i in range(n):
             self.env.process(self._serve(self.entry))
             if i + 1 < n:
                 yield self.env.timeout(interval)
 
     def run(self) -> Result:
+        """The run, or TooLarge before any work when it could make more than MAX_TRIES tries."""
+        self._check_size()
         self.env.process(self._arrivals())
         self.env.run(until=self.duration + 120.0)  # let the last requests finish their retries
-        requests = int(round(self.rps * self.duration))
         last = max((max(c) for c in self.timeline.values() if c), default=0)
         horizon = max(int(-(-self.duration // 1)), last + 1)
         timeline = {h: [c.get(s, 0) for s in range(horizon)] for h, c in self.timeline.items()}
-        return Result(self.entry, self.failed, self.status, self.rps, self.duration, requests,
-                      self.tries, timeline)
+        return Result(self.entry, self.failed, self.status, self.rps, self.duration,
+                      requests(self.rps, self.duration), self.tries, timeline)
 
 
-def reachable(graph: Graph, start: str) -> list[str]:
-    """The hosts `start` calls, directly or not, `start` first."""
-    seen, stack, order = {start}, [start], [start]
-    while stack:
-        for e in graph.out.get(stack.pop(), ()):
-            if e.target not in seen:
-                seen.add(e.target)
-                order.append(e.target)
-                stack.append(e.target)
-    return order
+def tries_per_request(graph: Graph, hops: Mapping[tuple[str, str], Hop], entry: str, failed: str,
+                      limit: int) -> int:
+    """The most tries one request into `entry` can make in a `Simulation`, at all services (its
+    own try at the entry included): along every path that does not come back to a service it
+    went through, each call that can fail tried as often as its hop allows, any other once.
+    Counting stops above `limit`, after at most `limit` steps: the result is then above it.
+
+    A call can fail when its destination is `failed`, calls (directly or not) a service that
+    can fail, or when a timeout of the hop can cut it short."""
+    def timed(hop: Hop) -> bool:  # as `_call` and `_try` apply the hop's timeouts
+        return hop.per_try_timeout is not None or bool(hop.timeout)
+
+    # whatever calls something that can fail can fail
+    can_fail = callers(graph, {failed} | {caller for (caller, _), hop in hops.items() if timed(hop)})
+
+    def calls(host: str) -> Iterator[tuple[str, int]]:
+        """Each call `host` makes: (destination, the tries it gets for one try at `host`)."""
+        if host == failed:  # it fails at once, calling nothing
+            return
+        for e in graph.out.get(host, ()):
+            hop = hops[(host, e.target)]
+            yield e.target, max(1, 1 + hop.attempts) if e.target in can_fail or timed(hop) else 1
+
+    total = 1
+    on_path = {entry}
+    path: list[tuple[str, int, Iterator[tuple[str, int]]]] = [(entry, 1, calls(entry))]
+    while path:  # depth first, over the paths that never come back to a service on them
+        host, weight, pending = path[-1]
+        for target, tries in pending:
+            if target in on_path:
+                continue
+            total += weight * tries
+            if total > limit:
+                return total
+            on_path.add(target)
+            path.append((target, weight * tries, calls(target)))
+            break
+        else:
+            path.pop()
+            on_path.discard(host)
+    return total
+
+
+def callers(graph: Graph, hosts: Iterable[str]) -> set[str]:
+    """`hosts`, and the hosts that call one of them, directly or not."""
+    callers_of: dict[str, list[str]] = defaultdict(list)
+    for caller, target in graph.edges:
+        callers_of[target].append(caller)
+    seen = set(hosts)
+    unvisited = list(seen)
+    while unvisited:
+        for caller in callers_of[unvisited.pop()]:
+            if caller not in seen:
+                seen.add(caller)
+                unvisited.append(caller)
+    return seen
 
 
 def choose_entry(graph: Graph, failed: str, exposed: Iterable[str] = ()) -> str | None:
     """The entry whose worst path to `failed` amplifies the most."""
     best, best_value = None, 0.0
+    reaching = callers(graph, {failed})  # (one search, not one per entry)
     for entry in graph.entries(exposed) or sorted(graph.nodes):
-        if failed not in reachable(graph, entry):
+        if entry not in reaching:
             continue
         value = graph.worst_from(entry).amplification
         if best is None or value > best_value:
