@@ -390,12 +390,54 @@ meshConfig:
     # a file that holds no installation config is no silent no-op (issue #13)
     ("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n", "holds no IstioOperator, istio ConfigMap, MeshConfig"),
     ("kind: ConfigMap\ndata: {mesh: '[unclosed'}\n", "data.mesh is not valid YAML"),
+    # a value istiod's proto reader refuses (pkg/config/mesh/mesh.go ApplyMeshConfig), in each form
+    ("defaultConfig:\n  proxyHeaders:\n    envoyDebugHeaders:\n      disabled: fals\n",
+     'mesh.yaml:4:7: defaultConfig.proxyHeaders.envoyDebugHeaders.disabled must be true or false, '
+     'not the string "fals"'),
+    ("meshConfig:\n  enableAutoMtls: 'yes'\n",
+     'mesh.yaml:2:3: meshConfig.enableAutoMtls must be true or false, not the string "yes"'),
+    ("apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  meshConfig:\n    rootNamespace: 7\n",
+     "mesh.yaml:5:5: spec.meshConfig.rootNamespace must be a string, not the number 7"),
+    ("kind: ConfigMap\ndata:\n  mesh: |\n    defaultConfig: {holdApplicationUntilProxyStarts: 1}\n",
+     "mesh.yaml:3:3: data.mesh: defaultConfig.holdApplicationUntilProxyStarts must be true or false, not the number 1"),
 ])
 def test_bad_mesh_config_is_a_configuration_error(files, content, expect, run, manifests):
     path = files("c.yaml", manifests["clean"])
     mesh = files("mesh.yaml", content)
     proc = run("check", str(path), "--mesh-config", str(mesh))
     assert proc.returncode == 2 and expect in proc.stderr
+
+
+def test_a_mesh_config_in_the_input_that_istiod_refuses_is_ml002_and_not_applied(files, run):
+    # istio/istio pkg/config/mesh/mesh.go ApplyMeshConfig: a mistyped value refuses the whole
+    # mesh config, so its `disabled: fals` disables nothing and ML203 still sees the default.
+    mesh = files("istio.yaml", """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data:
+  mesh: |
+    defaultConfig:
+      proxyHeaders:
+        envoyDebugHeaders:
+          disabled: fals
+""")
+    gateway = files("gw.yaml", """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: public, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+""")
+    proc = run("check", str(mesh), str(gateway), "--format", "json")
+    found = {(f["code"], f["line"]): f["message"] for f in json.loads(proc.stdout)["findings"]}
+    assert found[("ML002", 5)] == (
+        'data.mesh: defaultConfig.proxyHeaders.envoyDebugHeaders.disabled must be '
+        'true or false, not the string "fals" (istiod refuses the whole mesh config)')
+    assert ("ML203", 7) in found
 
 
 def test_the_istio_configmap_as_kubectl_prints_it_is_a_mesh_config(files, run):

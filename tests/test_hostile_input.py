@@ -507,3 +507,37 @@ def test_a_retry_budget_is_a_percentage(files, run, mesh_yaml, percent):
 def test_a_port_that_is_no_ascii_number_names_no_port(files, run, mesh_yaml, port):
     path = files("m.yaml", mesh_yaml({"web": [f"api:{port}"]}))
     assert run("graph", str(path)).returncode == 0
+
+
+# --- no document is lost because of its neighbour -----------------------------------------------
+
+SERVICE = "apiVersion: v1\nkind: Service\nmetadata: {{name: {}}}\nspec: {{ports: [{{port: 80}}]}}\n"
+
+
+def test_a_nul_byte_in_the_first_8_kib_costs_only_its_own_document(files, run):
+    path = files("nul.yaml", (SERVICE.format("a") + "---\nx: \x00\n---\n" + SERVICE.format("b")).encode())
+    findings = json.loads(run("check", str(path), "--format", "json").stdout)["findings"]
+    assert [(f["code"], f["line"]) for f in findings] == [("ML101", 4), ("ML001", 6), ("ML101", 11)]
+
+
+def test_a_file_of_nul_bytes_or_not_utf8_with_nuls_is_binary(files, run):
+    for content in (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"a: b\n" + b"\x00" * 10):
+        findings = json.loads(run("check", str(files("img.yaml", content)), "--format", "json").stdout)["findings"]
+        assert [f["message"] for f in findings] == ["binary file: not YAML or JSON text"]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+def test_every_yaml_line_break_splits_documents_and_counts_lines(files, run, newline):
+    text = (SERVICE.format("a") + "---\n" + SERVICE.format("b")).replace("\n", newline)
+    findings = json.loads(run("check", str(files("eol.yaml", text.encode())), "--format", "json").stdout)["findings"]
+    assert [(f["code"], f["line"], f["resource"]["name"]) for f in findings] == [("ML101", 4, "a"), ("ML101", 9, "b")]
+
+
+def test_a_control_character_in_json_is_named():
+    from meshlint.load.parse import parse_json
+    from meshlint.resource import Document, Source
+
+    text = '{"apiVersion": "v1",\n "kind": "Service\x07"}'
+    _, error, _ = parse_json(Document(Source("s.json", text), 0, len(text), 1, 0))
+    assert (error.line, error.message) == (2, "invalid JSON: control character U+0007 in a string (write it as "
+                                              "\\u0007)")

@@ -10,6 +10,7 @@ import pytest
 
 from meshlint.mesh.callgraph import Edge, Graph
 from meshlint.mesh.retries import effective
+from meshlint.simulate import render
 from meshlint.simulate.model import FIXES, FixPolicy
 from meshlint.simulate.run import MAX_TRIES, Simulation, TooLarge, tries_per_request
 
@@ -97,12 +98,16 @@ def test_cli_json_shape_and_plot(tmp_path, run, mesh_yaml):
                "--plot", str(png))
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert set(doc) == {"entry_rps", "services", "fixed"} and doc["entry_rps"] == 20
+    assert set(doc) == {"entry_rps", "services", "worst_case", "peak_amplification", "limits", "fixed"}
+    assert doc["entry_rps"] == 20
     rows = {s["host"]: s for s in doc["services"]}
     assert set(rows["db.shop.svc.cluster.local"]) == {"host", "rps", "amplification"}
     assert rows["db.shop.svc.cluster.local"]["amplification"] == pytest.approx(9)
     assert rows["web.shop.svc.cluster.local"]["rps"] == pytest.approx(20)
-    assert set(doc["fixed"]) == {"services"} and len(doc["fixed"]["services"]) == 3
+    assert doc["worst_case"] == {"path": ["web.shop.svc.cluster.local", "api.shop.svc.cluster.local",
+                                          "db.shop.svc.cluster.local"], "tries": [3, 3], "amplification": 9}
+    assert doc["peak_amplification"] == 9 and doc["limits"] == []  # Istio's default retries, nothing holds them
+    assert set(doc["fixed"]) == {"services", "peak_amplification", "limits"} and len(doc["fixed"]["services"]) == 3
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -124,7 +129,7 @@ def test_the_fixes_sentence_says_what_the_fix_policy_does(tmp_path, run, mesh_ya
     path = tmp_path / "m.yaml"
     path.write_text(mesh_yaml({"web": ["db:80"]}))
     text = run("simulate", str(path), "--fail", "db", "--duration", "1").stdout
-    assert f"The fixes: {FIXES.describe()}." in text
+    assert f"The fixes: {FIXES.describe()}." in " ".join(text.split("\n\n")[-1].split())  # (wrapped at 80)
 
 
 def test_a_request_never_comes_back_to_a_service_it_went_through():
@@ -159,3 +164,70 @@ def test_calls_that_cannot_fail_count_once_in_the_bound():
     assert tries_per_request(graph, simulation.hops, "s0", "s2", MAX_TRIES) == 1 + 5 + 25 + 1
     timed = {key: replace(hop, per_try_timeout=0.1) for key, hop in simulation.hops.items()}
     assert tries_per_request(graph, timed, "s0", "s2", MAX_TRIES) == 1 + 5 + 25 + 5
+
+
+# --- why a run differs from ML302 (issue #13: "simulate and ML302 disagree without explaining") ---
+
+def test_the_examples_say_why_payment_gets_less_than_ml302s_18x(run):
+    """ML302's 18x on frontend → checkout → payment multiplies every hop's tries; the run shows
+    checkout's retryOn not covering a 503 and frontend ejecting checkout."""
+    proc = run("simulate", "examples", "--fail", "payment.payments", "-f", "json")
+    doc = json.loads(proc.stdout)
+    assert doc["worst_case"]["amplification"] == 18 and doc["worst_case"]["tries"] == [3, 6]
+    assert doc["peak_amplification"] == 6  # checkout's answer is a 503, which frontend does not retry
+    (held,) = doc["limits"]
+    assert (held["from"], held["to"]) == ("frontend.shop.svc.cluster.local", "checkout.shop.svc.cluster.local")
+    assert held["ejections"] > 0 and held["failed_fast"] > 0 and held["not_retried"] > 0
+    text = run("simulate", "examples", "--fail", "payment.payments").stdout
+    assert "ML302 multiplies every hop's tries, whatever fails: one request into frontend\ncan make up to 18" \
+        " tries at payment (frontend → checkout → payment: 3 x 6 tries" in text
+    assert "frontend → checkout: outlierDetection ejected checkout" in text
+    assert "does not cover a 503" in text
+    assert max(map(len, text.splitlines())) <= 80
+
+
+def test_each_limit_is_counted_on_its_hop():
+    graph, hosts = chain(1, {"attempts": 5}, budget_percent=20.0, min_retry_concurrency=1)
+    assert Simulation(graph, hosts[0], hosts[-1], "503", 200, 2).run().limits[(hosts[0], hosts[1])].retries_refused
+    graph, hosts = chain(1, {"attempts": 5, "perTryTimeout": "100ms", "retryOn": "5xx"}, timeout=0.25)
+    assert Simulation(graph, hosts[0], hosts[-1], "timeout", 10, 2).run().limits[(hosts[0], hosts[1])].timed_out == 20
+    graph, hosts = chain(1, {"attempts": 2, "retryOn": "connect-failure"})
+    held = Simulation(graph, hosts[0], hosts[-1], "503", 10, 2).run().limits[(hosts[0], hosts[1])]
+    assert held.not_retried == 20 and held.retry_on == ("connect-failure",)
+    graph, hosts = chain(3, {"attempts": 2})
+    result = Simulation(graph, hosts[0], hosts[-1], "503", 10, 2).run()
+    assert result.limits == {} and result.peak == 27 == result.worst.amplification
+
+
+def test_the_worst_case_is_the_path_that_multiplies_most():
+    cheap, expensive = effective({"attempts": 1}), effective({"attempts": 4})
+    edges = {(a, b): Edge(a, b, [], tries=p.tries, capped_tries=float(p.tries), policy=p) for a, b, p in
+             [("web", "a", cheap), ("web", "b", expensive), ("a", "db", cheap), ("b", "db", cheap)]}
+    graph = Graph({h: None for h in ("web", "a", "b", "db")}, edges)
+    worst = Simulation(graph, "web", "db", "503", 10, 1).run().worst
+    assert worst.hosts == ["web", "b", "db"] and worst.tries == [5, 2] and worst.amplification == 10
+
+
+def test_every_second_of_steady_traffic_counts_the_same():
+    """Arrivals at i/rps add up to a hair below each whole second: none may slip into the
+    second before it (the chart showed a false drop at the end)."""
+    graph, hosts = chain(1, {"attempts": 0})
+    for rps in (100, 30, 7):
+        result = Simulation(graph, hosts[0], hosts[-1], "503", rps, 10).run()
+        assert result.timeline[hosts[0]][:10] == [rps] * 10
+
+
+def test_the_chart_shares_its_steps_groups_equal_lines_and_keeps_the_failing_one():
+    graph, hosts = chain(2, {"attempts": 1})
+    current = Simulation(graph, hosts[0], hosts[-1], "503", 10, 2.5).run()
+    fixed = Simulation(graph, hosts[0], hosts[-1], "503", 10, 2.5, fixes=FIXES).run()
+    edges, lines = render.chart_lines(current, fixed)
+    assert edges == [0.0, 1.0, 2.0, 2.5]  # the requests' seconds only; the last counted for half a second
+    by_host = {h: line for line in lines for h in line[0]}
+    assert by_host["s0"][1] == (10.0, 10.0, 10.0)  # 5 requests in half a second: 10 a second
+    assert by_host["s2"][1][0] == 40.0
+    # without retries every service sees the entry's load: one line for the three
+    steady = Simulation(*chain(2, {"attempts": 0})[:1], "s0", "s2", "503", 10, 2).run()
+    (line,) = render.chart_lines(steady, steady)[1]
+    assert line == (["s0", "s1", "s2"], (10.0, 10.0), (10.0, 10.0))
+    assert render.chart_lines(current, fixed, most=1)[1][0][0] == ["s2"]

@@ -66,13 +66,41 @@ def read_mesh_config(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> MeshCo
         raise ContextFileError(f"--mesh-config {path}: holds no IstioOperator, istio ConfigMap, MeshConfig or "
                                f"istiod Helm values (top-level keys: {keys}; expected kind: IstioOperator, or "
                                "keys such as meshConfig, defaultConfig, global, sidecarInjectorWebhook)")
-    if classify_file(value) == "configmap":
+    kind = classify_file(value)
+    if kind == "configmap":
         mesh, why = parse_text(value["data"]["mesh"])
         if why:
             raise ContextFileError(f"--mesh-config {path}: data.mesh is not valid YAML: {why}")
         if mesh is not None and not isinstance(mesh, dict):
             raise ContextFileError(f"--mesh-config {path}: data.mesh must hold a MeshConfig mapping")
+        _check_mesh_config(path, document, ("data", "mesh"), mesh, "data.mesh: ")
+    elif kind == "operator":
+        spec = value.get("spec")
+        if isinstance(spec, dict):
+            _check_mesh_config(path, document, ("spec", "meshConfig"), spec.get("meshConfig"), "spec.meshConfig.")
+    elif kind == "mesh":
+        _check_mesh_config(path, document, (), value, "")
+    else:
+        _check_mesh_config(path, document, ("meshConfig",), value.get("meshConfig"), "meshConfig.")
     return MeshConfigFile(path, document, value)
+
+
+def _check_mesh_config(path: str, document: Document, at: tuple, mesh: Any, where: str) -> None:
+    """A mesh config istiod would refuse is no description of the installation (exit code 2),
+    reported at the field's line and column (for MeshConfig held as text, at the text's)."""
+    from ..locate import Locator
+    from .schema import MESH_CONFIG, mistyped
+
+    error = MESH_CONFIG.check(mesh, ())
+    if error is None:
+        return
+    field, expected = error
+    value = mesh
+    for step in field:
+        value = value[step]
+    line, column = Locator().position(document, at if at == ("data", "mesh") else at + field)
+    raise ContextFileError(f"--mesh-config {path}:{line}:{column}: {where}{mistyped(field, expected, value)}: "
+                           "istiod refuses this mesh config")
 
 
 def read_call_graph(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[ExplicitEdge, ...]:

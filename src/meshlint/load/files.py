@@ -100,25 +100,43 @@ def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-",
 
 
 def decode(data: bytes) -> tuple[str, tuple[int, int], str]:
-    """Bytes -> text. Returns (text, 1-based line and column of the first problem, problem or "")."""
+    """Bytes -> text. Returns (text, 1-based line and column of the first problem, problem or
+    "").
+
+    A file is binary when its first 8 KiB hold NUL bytes and either bytes that are not UTF-8
+    (every image or archive) or NULs in more than 1 of 100 bytes; a stray NUL in text costs
+    only the document holding it, which the parser refuses. Line breaks are YAML's: a CR alone
+    is one, as are CR LF and LF, so CR-only files are split and located by their lines."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), (0, 0), ""
+            return _lines(data.decode("utf-16")), (0, 0), ""
         except UnicodeDecodeError:
             return "", (1, 1), "file is not valid UTF-16 text"
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if b"\x00" in data[:8192]:
+    head = data[:8192]
+    nuls = head.count(b"\x00")
+    if nuls * 100 > len(head):
         return "", (1, 1), "binary file: not YAML or JSON text"
     try:
-        return data.decode("utf-8"), (0, 0), ""
+        return _lines(data.decode("utf-8")), (0, 0), ""
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1  # in characters
-        return (data.decode("utf-8", errors="replace"), (line, column),
-                f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
-                "the document holding it is not analysed")
+        if nuls:
+            return "", (1, 1), "binary file: not YAML or JSON text"
+        text = _lines(data.decode("utf-8", errors="replace"))
+        at = len(data[:exc.start].decode("utf-8", errors="replace"))  # in characters
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        return (text, (line, column), f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
+                                      "the document holding it is not analysed")
+
+
+def _lines(text: str) -> str:
+    """`text` with each CR that is a line break on its own written LF (YAML 1.2, 5.4: CR LF, CR
+    and LF are line breaks), so that documents are split and lines counted as a parser sees
+    them. CR LF stays as it is."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return re.sub(r"\r(?!\n)", "\n", text)
+    return text
 
 
 def load(paths: Iterable[str], default_namespace: str = "default", stdin: BinaryIO | None = None,

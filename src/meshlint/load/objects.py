@@ -136,10 +136,8 @@ def add_object(out: Loaded, obj: Any, origin: Origin, default_namespace: str) ->
     error = schema.check(key, obj)
     if error is not None:
         path, expected = error
-        value = _get(obj, path)
-        field_name = _dotted(path)
         out.problems.append(Problem(ProblemKind.INVALID_OBJECT, origin,
-                                    f"{field_name} must be {expected}, not {schema.describe(value)}",
+                                    schema.mistyped(path, expected, _get(obj, path)),
                                     path=prefix + path, resource=resource))
         return
     if key == "ConfigMap":
@@ -176,7 +174,8 @@ def _inside(origin: Origin, path: FieldPath) -> Origin:
 
 
 def _embedded_errors(cm: Resource) -> list[tuple[str, str]]:
-    """Istio's own ConfigMaps hold YAML/JSON as text; it must parse (istiod refuses it)."""
+    """Istio's own ConfigMaps hold YAML/JSON as text; it must parse, and the mesh config's
+    values must have their types (istiod refuses it otherwise)."""
     from ..mesh.meshconfig import embedded
 
     name = cm.name
@@ -188,7 +187,9 @@ def _embedded_errors(cm: Resource) -> list[tuple[str, str]]:
         return []
     errors = []
     for key in keys:
-        _, why = embedded(cm, key)
+        value, why = embedded(cm, key)
+        if not why and key == "mesh":
+            why = schema.mesh_config_error(value, f"data.{key}: ")
         if why:
             errors.append((key, why))
     return errors
@@ -200,8 +201,3 @@ def _get(obj: Any, path: FieldPath) -> Any:
     return obj
 
 
-def _dotted(path: FieldPath) -> str:
-    out = ""
-    for step in path:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out

@@ -326,7 +326,7 @@ def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseE
         if error is None:
             return value, None, yaml_items
         line, column = document.in_source(exc.lineno - 1, exc.colno - 1)
-        return None, ParseError(document, line, column, f"invalid JSON: {exc.msg}"), None
+        return None, ParseError(document, line, column, f"invalid JSON: {_json_problem(exc)}"), None
     except ValueError:  # (not a JSONDecodeError): an integer longer than Python converts
         long = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1}}}", document.text)
         text, at = document.text, long.start() if long else 0
@@ -336,6 +336,15 @@ def parse_json(document: Document, fast_path: bool = False) -> tuple[Any, ParseE
     if _SURROGATE_ESCAPE.search(document.text):
         value = _without_lone_surrogates(value)
     return value, None, items if sliced or value.__class__ is not dict else _items_of_list(document, value)
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    """The decoder's message, which for a control character ends in "at" (the position went
+    into its formatted text), said in full."""
+    if exc.msg == "Invalid control character at" and exc.pos < len(exc.doc):
+        code = ord(exc.doc[exc.pos])
+        return f"control character U+{code:04X} in a string (write it as \\u{code:04x})"
+    return exc.msg
 
 
 # A `\uD800`-`\uDFFF` escape: half of a UTF-16 surrogate pair, which the standard parser accepts

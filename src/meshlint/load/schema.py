@@ -292,7 +292,27 @@ WORKLOAD_POLICY = Map({
     "targetRef": Map({"group": STR, "kind": STR, "name": STR}),
     "targetRefs": ListOf(Map({"group": STR, "kind": STR, "name": STR})),
 })
-ISTIO_OPERATOR = Map({"revision": STR, "meshConfig": Map({}), "values": Map({})})
+# MeshConfig, as far as rules read it. istiod reads the mesh config into its proto (istio/istio
+# `pkg/config/mesh/mesh.go` ApplyMeshConfig, protomarshal.ApplyYAML): a value of the wrong type
+# (`disabled: fals`) refuses the whole mesh config, which then never takes effect. Types from
+# istio/api `mesh/v1alpha1/config.proto` and `proxy.proto`; `attempts` is left out because the
+# proto's JSON reader also takes a number written as a string there.
+HEADER_SWITCH = Map({"disabled": BOOL})
+PROXY_CONFIG = Map({
+    "proxyHeaders": Map({"envoyDebugHeaders": HEADER_SWITCH, "attemptCount": HEADER_SWITCH,
+                         "requestId": HEADER_SWITCH, "server": Map({"disabled": BOOL, "value": STR})}),
+    "proxyMetadata": STR_MAP,
+    "holdApplicationUntilProxyStarts": BOOL,
+})
+MESH_CONFIG = Map({
+    "defaultConfig": PROXY_CONFIG,
+    "defaultHttpRetryPolicy": Map({"perTryTimeout": STR, "retryOn": STR}),
+    "enableAutoMtls": BOOL,
+    "rootNamespace": STR,
+    "outboundTrafficPolicy": Map({"mode": STR}),
+})
+
+ISTIO_OPERATOR = Map({"revision": STR, "meshConfig": MESH_CONFIG, "values": Map({})})
 
 # Shape of each kind (by kind key) beyond its metadata.
 OBJECTS: dict[str, Shape] = {
@@ -401,6 +421,33 @@ def _compile(shape: Shape) -> Any:
     namespace: dict[str, Any] = dict(consts)
     exec(compile("\n".join(lines), "<meshlint schema>", "exec"), namespace)
     return namespace["valid"]
+
+
+def mistyped(path: FieldPath, expected: str, value: Any) -> str:
+    """The message for a field of the wrong type: `spec.ports[0].port must be an integer, not
+    the string "http"`."""
+    return f"{dotted(path)} must be {expected}, not {describe(value)}"
+
+
+def mesh_config_error(mesh: Any, where: str = "") -> str:
+    """Why istiod refuses a MeshConfig (a field of the wrong type), prefixed by `where`; "" when
+    the fields rules read fit."""
+    error = MESH_CONFIG.check(mesh, ())
+    if error is None:
+        return ""
+    path, expected = error
+    value: Any = mesh
+    for step in path:
+        value = value[step]
+    return f"{where}{mistyped(path, expected, value)} (istiod refuses the whole mesh config)"
+
+
+def dotted(path: FieldPath) -> str:
+    """`("spec", "ports", 0, "port")` -> `spec.ports[0].port`."""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
 
 
 def describe(value: Any) -> str:

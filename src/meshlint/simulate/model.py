@@ -86,6 +86,38 @@ FIXES = FixPolicy()
 
 
 @dataclass
+class HopLimits:
+    """What held tries back on one hop during a run: why a run's load can stay far below the
+    worst case of one request (ML302's figure)."""
+
+    ejections: int = 0  # times outlier detection ejected the destination
+    failed_fast: int = 0  # tries never sent: the destination was ejected
+    retries_refused: int = 0  # retries a retryBudget or connectionPool.http.maxRetries refused
+    timed_out: int = 0  # calls the route's timeout ended while retries were left
+    not_retried: int = 0  # failures retryOn does not name, with retries left
+    retry_on: tuple[str, ...] = ()  # the hop's retryOn, to say what it does not cover
+
+    def __bool__(self) -> bool:
+        return bool(self.ejections or self.failed_fast or self.retries_refused or self.timed_out or self.not_retried)
+
+
+@dataclass(frozen=True)
+class WorstCase:
+    """The most tries one request into the entry can make at the failing service along one
+    path, as ML302 multiplies them: the product of each hop's tries, whatever the failure."""
+
+    hosts: list[str]
+    tries: list[int]  # per hop
+
+    @property
+    def amplification(self) -> float:
+        product = 1.0
+        for t in self.tries:
+            product *= t
+        return product
+
+
+@dataclass
 class Result:
     """One run: the tries each service received, in all and per second of the run."""
 
@@ -97,6 +129,9 @@ class Result:
     requests: int
     tries: Counter = field(default_factory=Counter)
     timeline: dict[str, list[int]] = field(default_factory=dict)  # tries per second, per service
+    worst: WorstCase | None = None  # the closed form, for the failing service
+    peak: int = 0  # the most tries one request made at the failing service
+    limits: dict[tuple[str, str], HopLimits] = field(default_factory=dict)  # (caller, callee) -> held back
 
     def rps(self, host: str) -> float:
         return self.tries[host] / self.duration

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 
 import simpy
 
 from ..mesh.callgraph import Graph
-from .model import RETRIABLE, STATUSES, FixPolicy, Hop, Result, requests
+from .model import RETRIABLE, STATUSES, FixPolicy, Hop, HopLimits, Result, WorstCase, requests
 
 SERVICE_TIME = 0.002  # seconds each healthy service spends before calling its dependencies
 BACKOFF_BASE, BACKOFF_MAX = 0.025, 0.25  # Envoy's retry back-off
@@ -69,15 +70,19 @@ class Simulation:
         self.clusters: dict[tuple[str, str], _Cluster] = defaultdict(_Cluster)
         self.tries: Counter = Counter()
         self.timeline: dict[str, Counter] = defaultdict(Counter)
+        self.limits: dict[tuple[str, str], HopLimits] = defaultdict(HopLimits)
+        self.tries_at_failed: Counter = Counter()  # request -> its tries at the failing service
 
     # -- processes ---------------------------------------------------------------------------
 
-    def _serve(self, host: str, upstream: frozenset[str] = frozenset()):
-        """A try arriving at `host`, from a request that went through `upstream`: its outcome
-        ("ok", "503", "reset", "timeout")."""
+    def _serve(self, host: str, request: int, upstream: frozenset[str] = frozenset()):
+        """A try arriving at `host`, from request number `request` that went through
+        `upstream`: its outcome ("ok", "503", "reset", "timeout")."""
         self.tries[host] += 1
-        self.timeline[host][int(self.env.now)] += 1
+        # (the second it falls in: arrivals at i/rps add up to a hair below a whole second)
+        self.timeline[host][int(self.env.now + 1e-9)] += 1
         if host == self.failed:
+            self.tries_at_failed[request] += 1
             if self.status == "timeout":
                 yield self.env.timeout(HANG)
                 return "timeout"
@@ -85,7 +90,7 @@ class Simulation:
             return self.status
         yield self.env.timeout(SERVICE_TIME)
         chain = upstream | {host}
-        calls = [self.env.process(self._call(host, e.target, chain))
+        calls = [self.env.process(self._call(host, e.target, request, chain))
                  for e in self.graph.out.get(host, ()) if e.target not in chain]
         if not calls:
             return "ok"
@@ -96,10 +101,11 @@ class Simulation:
                 return outcome  # the caller fails the same way
         return "ok"
 
-    def _call(self, caller: str, target: str, chain: frozenset[str]):
+    def _call(self, caller: str, target: str, request: int, chain: frozenset[str]):
         """The caller's sidecar: tries, retries, budgets, outlier detection."""
         hop = self.hops[(caller, target)]
         cluster = self.clusters[(caller, target)]
+        limits = self.limits[(caller, target)]
         start = self.env.now
         deadline = start + hop.timeout if hop.timeout else None
         attempt = 0
@@ -108,9 +114,10 @@ class Simulation:
             while True:
                 if hop.outlier_errors is not None and self.env.now < cluster.ejected_until:
                     outcome = "503"  # no healthy upstream: fails fast, nothing is sent
+                    limits.failed_fast += 1
                     yield self.env.timeout(0)
                 else:
-                    outcome = yield from self._try(target, hop, deadline, chain)
+                    outcome = yield from self._try(target, hop, deadline, request, chain)
                     if hop.outlier_errors is not None:
                         if outcome == "ok":
                             cluster.consecutive = 0
@@ -119,13 +126,19 @@ class Simulation:
                             if cluster.consecutive >= hop.outlier_errors:
                                 cluster.ejected_until = self.env.now + hop.ejection_time
                                 cluster.consecutive = 0
+                                limits.ejections += 1
                 if outcome == "ok":
                     return "ok"
-                if attempt >= hop.attempts or not (RETRIABLE[outcome] & hop.retry_on):
+                if attempt >= hop.attempts:
+                    return outcome
+                if not RETRIABLE[outcome] & hop.retry_on:
+                    limits.not_retried += 1
                     return outcome
                 if deadline is not None and self.env.now >= deadline:
+                    limits.timed_out += 1
                     return "timeout"
                 if not self._retry_allowed(hop, cluster):
+                    limits.retries_refused += 1
                     return outcome  # retry circuit breaker or budget overflow
                 attempt += 1
                 backoff = min(BACKOFF_MAX, BACKOFF_BASE * (2 ** (attempt - 1)))
@@ -133,16 +146,17 @@ class Simulation:
                 try:
                     yield self.env.timeout(backoff / 2)  # the mean of Envoy's jittered back-off
                     if deadline is not None and self.env.now >= deadline:
+                        limits.timed_out += 1
                         return "timeout"
                 finally:
                     cluster.retrying -= 1
         finally:
             cluster.active -= 1
 
-    def _try(self, target: str, hop: Hop, deadline: float | None, chain: frozenset[str]):
+    def _try(self, target: str, hop: Hop, deadline: float | None, request: int, chain: frozenset[str]):
         limits = [t for t in (hop.per_try_timeout,
                               (deadline - self.env.now) if deadline is not None else None) if t is not None]
-        serve = self.env.process(self._serve(target, chain))
+        serve = self.env.process(self._serve(target, request, chain))
         if not limits:
             return (yield serve)
         timer = self.env.timeout(max(0.0, min(limits)))
@@ -180,7 +194,7 @@ class Simulation:
         interval = 1.0 / self.rps
         n = requests(self.rps, self.duration)
         for i in range(n):
-            self.env.process(self._serve(self.entry))
+            self.env.process(self._serve(self.entry, i))
             if i + 1 < n:
                 yield self.env.timeout(interval)
 
@@ -193,7 +207,45 @@ class Simulation:
         horizon = max(int(-(-self.duration // 1)), last + 1)
         timeline = {h: [c.get(s, 0) for s in range(horizon)] for h, c in self.timeline.items()}
         return Result(self.entry, self.failed, self.status, self.rps, self.duration,
-                      requests(self.rps, self.duration), self.tries, timeline)
+                      requests(self.rps, self.duration), self.tries, timeline,
+                      worst_case(self.graph, self.hops, self.entry, self.failed),
+                      max(self.tries_at_failed.values(), default=0),
+                      {hop: replace(held, retry_on=tuple(sorted(self.hops[hop].retry_on)))
+                       for hop, held in self.limits.items() if held})
+
+
+def worst_case(graph: Graph, hops: Mapping[tuple[str, str], Hop], entry: str, failed: str) -> WorstCase | None:
+    """The path from `entry` to `failed` whose tries multiply the most, as ML302 finds it
+    (`Graph.worst_from`: each node's best path down is worked out once, and an edge back to a
+    service still being searched is not followed); None when `entry` never reaches `failed`."""
+    best: dict[str, tuple[float, str | None]] = {failed: (1.0, None)}  # host -> (product, next)
+    searching = {entry}
+    stack: list[tuple[str, Iterator[str]]] = [(entry, iter(e.target for e in graph.out.get(entry, ())))]
+    while stack:
+        host, targets = stack[-1]
+        target = next(targets, None)
+        if target is not None:
+            if target not in best and target not in searching:
+                searching.add(target)
+                stack.append((target, iter(e.target for e in graph.out.get(target, ()))))
+            continue
+        stack.pop()
+        searching.discard(host)
+        if host == failed:
+            continue
+        reached = [(max(1, 1 + hops[(host, e.target)].attempts) * best[e.target][0], e.target)
+                   for e in graph.out.get(host, ()) if e.target in best and best[e.target][0] > 0]
+        best[host] = max(reached, default=(0.0, None))  # 0: `failed` is not below `host`
+    if best.get(entry, (0.0, None))[0] <= 0:
+        return None
+    path, tries = [entry], []
+    while path[-1] != failed:
+        host = path[-1]
+        nxt = best[host][1]
+        assert nxt is not None
+        tries.append(max(1, 1 + hops[(host, nxt)].attempts))
+        path.append(nxt)
+    return WorstCase(path, tries)
 
 
 def tries_per_request(graph: Graph, hops: Mapping[tuple[str, str], Hop], entry: str, failed: str,
