@@ -183,3 +183,14 @@ def test_a_lone_surrogate_in_a_large_compact_list_is_read_as_the_api_server_read
     findings = json.loads(run("check", str(path), "--format", "json").stdout)["findings"]
     (f,) = [f for f in findings if f["code"] == "ML101"]
     assert 'named "web\ufffd"' in f["message"] and at(text, f).startswith('"name":"web\\ud800"')
+
+
+def test_an_item_nested_too_deep_is_ml001_not_an_internal_error(files, run):
+    """json's scanner gives up on a 100,000-deep item with a RecursionError: the List is then
+    parsed whole, which reports it as the indented dump's parse does."""
+    deep = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "deep"}, "data": {"x": 0}}
+    text = large_compact([deep]).replace('"data":{"x":0}', '"data":{"x":' + "[" * 100_000 + "]" * 100_000 + "}")
+    proc = run("check", str(files("dump.json", text)), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    (f,) = json.loads(proc.stdout)["findings"]
+    assert f["code"] == "ML001" and f["message"] == "invalid JSON: nesting is too deep"

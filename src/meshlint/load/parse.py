@@ -284,7 +284,7 @@ def _decode_json_list(document: Document) -> tuple[dict[str, Any], list[Document
             if not text.startswith(",", pos):
                 break
             pos = space(text, pos + 1)
-    except ValueError:  # not JSON: the standard parser reports where
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: the whole parse reports it
         return None
     if not items or not text.startswith("}", pos) or space(text, pos + 1) != end:
         return None  # no `items`, or not one object
