@@ -194,3 +194,16 @@ def test_an_item_nested_too_deep_is_ml001_not_an_internal_error(files, run):
     assert proc.returncode == 1, proc.stderr
     (f,) = json.loads(proc.stdout)["findings"]
     assert f["code"] == "ML001" and f["message"] == "invalid JSON: nesting is too deep"
+
+
+def test_a_finding_beyond_a_value_too_deep_for_json_s_scanner_is_still_reported(files, run):
+    """orjson reads 1,010 levels of nesting, json's scanner (the locator's) stops short of them:
+    the finding is then located by composing the document, never an internal error."""
+    service = json.dumps(dict(OBJECTS[1], metadata={"name": "cart", "namespace": "shop",
+                                                    "annotations": {"padding": "a" * parse.FAST_PATH_MIN_BYTES}}),
+                         separators=(",", ":"))
+    text = service.replace('"spec":{', '"spec":{"x":' + "[" * 1010 + "]" * 1010 + ",")
+    proc = run("check", str(files("svc.json", text)), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    (f,) = json.loads(proc.stdout)["findings"]
+    assert (f["code"], f["line"]) == ("ML101", 1) and f["column"] >= 1

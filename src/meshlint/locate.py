@@ -400,7 +400,7 @@ class Locator:
         if self._json is not None:
             try:
                 return document.in_source(*self._json.walk(path))
-            except ValueError:  # YAML flow style, or not valid: compose it
+            except (ValueError, RecursionError):  # YAML flow style, not valid, or nested too deep: compose it
                 self._json, self._nodes = None, self._compose(document)
         return _from_nodes(document, self._nodes, path)
 
