@@ -167,7 +167,8 @@ def test_codes_known_outside_the_rules_come_from_the_rules():
                                         "IST0116": {"ML117"}, "IST0137": {"ML117"},
                                         "IST0134": {"ML118"}, "IST0177": {"ML118"}, "IST0144": {"ML204"},
                                         "IST0127": {"ML205"}, "IST0166": {"ML205"},
-                                        "IST0128": {"ML206"}, "IST0129": {"ML206"}}
+                                        "IST0128": {"ML206"}, "IST0129": {"ML206"},
+                                        "IST0105": {"ML410"}, "IST0158": {"ML410"}}
     assert {rules.area(r).digit for r in rules.ALL} == {"0", "1", "2", "3", "4"}
     assert sorted({r.footgun for r in rules.ALL if r.footgun}) == list(range(1, 11)) == sorted(rules.FOOTGUNS)
 

@@ -44,8 +44,9 @@ def test_json_shape_is_exactly_the_contract(files, run, manifests):
     doc = json.loads(proc.stdout)
     assert set(doc) == {"version", "findings", "summary"}
     assert doc["version"] == "0.1.0"
+    # `cluster`: the kube context that --kube read (added with it: keys are added, never removed)
     assert doc["summary"] == {"files": 1, "resources": 2, "findings": {"error": 1, "warning": 0, "info": 0},
-                              "suppressed": 0, "skipped": 0}
+                              "suppressed": 0, "skipped": 0, "cluster": None}
     (f,) = doc["findings"]
     assert set(f) == {"code", "name", "variant", "severity", "resource", "file", "line", "column", "message", "fix",
                       "related"}

@@ -331,7 +331,7 @@ def test_ci_recipes_use_real_options(root):
         yaml.safe_load(block.split("```")[0])  # every YAML recipe parses
 
 
-@pytest.mark.parametrize("codes", ["ML9", "ML5", "ML50", "ML1,ML41"])
+@pytest.mark.parametrize("codes", ["ML9", "ML5", "ML50", "ML1,ML42"])
 def test_a_prefix_that_selects_no_rule_is_a_usage_error(tmp_path, run, codes):
     """SPEC §1: a code or prefix that matches no rule is a usage error, not `0 findings`."""
     (tmp_path / "m.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")

@@ -131,8 +131,8 @@ def test_the_readme_quick_start_is_make_demo_and_make_test():
 
 # The forms of `pip install` that the documentation may give: each is exercised above (the
 # wheel) or is the plain checkout / a plain dependency.
-INSTALLABLE = re.compile(r"""pip install (\.|'\.\[plot\]'|(\S+/)?meshlint-[\d.]+-py3-none-any\.whl|matplotlib"""
-                         r"""|"git\+<meshlint-repository-url>@v[\d.]+")(?=[\s`)]|$)""")
+INSTALLABLE = re.compile(r"""pip install (\.|'\.\[(plot|kube)\]'|(\S+/)?meshlint-[\d.]+-py3-none-any\.whl"""
+                         r"""|matplotlib|kubernetes|"git\+<meshlint-repository-url>@v[\d.]+")(?=[\s`)]|$)""")
 
 
 @pytest.mark.parametrize("doc", DOCS)

@@ -2,8 +2,8 @@
 
 Exit codes (SPEC §1), identical for every output format:
 0 no finding at or above --fail-on; 1 at least one; 2 usage error, unreadable path, invalid
-configuration, or an internal error (one line; MESHLINT_DEBUG=1 prints its traceback);
-130 Ctrl-C.
+configuration, a cluster that cannot be read (--kube), or an internal error (one line;
+MESHLINT_DEBUG=1 prints its traceback); 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _input_options(p: argparse.ArgumentParser) -> None:
     """Options that say what to read and about which environment (check, graph, simulate)."""
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads stdin")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or directories (default: ., or none with --kube, which they overlay); - reads stdin")
     p.add_argument("--config", metavar="FILE", help="configuration file (default: .meshlint.yaml or pyproject.toml)")
     p.add_argument("--default-namespace", metavar="NS", help="namespace of resources that set none (default: default)")
     p.add_argument("--call-graph", metavar="FILE", help="explicit service call edges: edges: [{from: a.ns, to: b.ns}]")
@@ -124,6 +125,12 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context-dir", action="append", default=[], metavar="DIR",
                    help="also read the manifests under DIR for what they define (Gateways, DestinationRules, "
                         "Namespaces), reporting only on the PATHs (repeatable; the pre-commit hook uses it)")
+    p.add_argument("--kube", action="store_true",
+                   help="read the live cluster (read-only); PATHs then replace the live objects of the same kind, "
+                        "namespace and name: what happens if you apply them")
+    p.add_argument("--kubeconfig", metavar="FILE",
+                   help="with --kube: this kubeconfig (default: KUBECONFIG, as kubectl reads it)")
+    p.add_argument("--context", metavar="CTX", help="with --kube: this kubeconfig context (default: the current one)")
 
 
 def _positive(text: str) -> float:
@@ -180,9 +187,21 @@ def _inputs(args: argparse.Namespace) -> Inputs:
     from .engine import Inputs
     from .load.bounded import DEFAULT_MAX_FILE_SIZE
 
-    return Inputs(args.paths or ["."], args.mesh_config, args.call_graph, context_dirs=args.context_dir,
-                  baseline=getattr(args, "baseline", None), stdin_name=args.stdin_filename,
-                  max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE)
+    kube = None
+    if args.kube:
+        from .load.kube import KubeTarget
+
+        kube = KubeTarget(args.kubeconfig, args.context, getattr(args, "namespace", None))
+    return Inputs(args.paths or ([] if args.kube else ["."]), args.mesh_config, args.call_graph,
+                  context_dirs=args.context_dir, baseline=getattr(args, "baseline", None),
+                  stdin_name=args.stdin_filename, max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE,
+                  kube=kube)
+
+
+def _kube_problem(args: argparse.Namespace) -> str:
+    """A cluster option given without --kube would be silently ignored: say so."""
+    given = [option for option, value in (("--kubeconfig", args.kubeconfig), ("--context", args.context)) if value]
+    return f"{' and '.join(given)} need{'s' if len(given) == 1 else ''} --kube" if given and not args.kube else ""
 
 
 def _write(data: bytes | str, path: str | None) -> int:
@@ -258,7 +277,7 @@ def _check(args: argparse.Namespace) -> int:
     from . import baseline, engine
     from .baseline import BaselineError
     from .config import ConfigError
-    from .load import LoadError
+    from .load import ClusterError, LoadError
     from .load.context_files import ContextFileError
     from .report import DRAWS_CALL_GRAPH, RenderOptions, renderer
 
@@ -266,6 +285,8 @@ def _check(args: argparse.Namespace) -> int:
         config = _configure(args)
     except ConfigError as exc:
         return _error(str(exc))
+    if _kube_problem(args):
+        return _error(_kube_problem(args))
     inputs = _inputs(args)
     if args.show_config:
         return _show_config(inputs, config)
@@ -282,7 +303,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None,
                               call_graph=any(fmt in DRAWS_CALL_GRAPH for fmt, _ in outputs))
-    except (ContextFileError, BaselineError) as exc:
+    except (ContextFileError, BaselineError, ClusterError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
@@ -414,12 +435,14 @@ def _graph(args: argparse.Namespace) -> int:
     from . import engine
     from .config import ConfigError
     from .graph.render import RENDERERS
-    from .load import LoadError
+    from .load import ClusterError, LoadError
     from .load.context_files import ContextFileError
 
+    if _kube_problem(args):
+        return _error(_kube_problem(args))
     try:
         view = engine.graph(_inputs(args), _configure(args))
-    except (ConfigError, ContextFileError) as exc:
+    except (ConfigError, ContextFileError, ClusterError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
@@ -430,17 +453,19 @@ def _graph(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from . import engine
     from .config import ConfigError
-    from .load import LoadError
+    from .load import ClusterError, LoadError
     from .load.context_files import ContextFileError
     from .simulate import render
     from .simulate.model import requests
 
     if requests(args.rps, args.duration) == 0:
         return _error(f"--rps {args.rps:g} for --duration {args.duration:g}s is less than one request")
+    if _kube_problem(args):
+        return _error(_kube_problem(args))
     storm = engine.Storm(args.fail, args.status, args.entry, args.rps, args.duration)
     try:
         result = engine.simulate(_inputs(args), _configure(args), storm)
-    except (ConfigError, ContextFileError) as exc:
+    except (ConfigError, ContextFileError, ClusterError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")

@@ -17,14 +17,14 @@ import gc
 import os
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
 from . import baseline, suppress
 from . import rules as rule_catalogue
-from .config import Config, effective
+from .config import Config, Facts, effective
 from .finding import Finding, Rule, Severity
 from .index import Index
 from .load import Loaded, Problem, Skipped, load
@@ -35,6 +35,7 @@ from .resource import Document, FieldPath, FileOrigin
 
 if TYPE_CHECKING:
     from .graph.model import CallGraph
+    from .load.kube import KubeTarget
     from .mesh.callgraph import Graph
     from .simulate.model import FixPolicy
     from .simulate.model import Result as SimulationRun
@@ -56,6 +57,8 @@ class Inputs:
     # the repository around the changed files of a pre-commit run
     context_dirs: Sequence[str] = ()
     baseline: str | None = None  # findings recorded there are suppressed (`baseline.py`)
+    # `--kube`: the live cluster, which the paths overlay (`load/kube.py`)
+    kube: KubeTarget | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes of one file (or stdin): a larger one is an error
 
 
@@ -72,6 +75,7 @@ class Result:
     assumptions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # about the run itself, e.g. a --namespace with nothing
     call_graph: CallGraph | None = None  # only when asked for (the HTML report draws it)
+    cluster: str = ""  # the kube context the live objects were read through (`--kube`)
 
     @property
     def reported(self) -> list[Finding]:
@@ -111,7 +115,10 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, c
     with _gc_paused():
         # no local holds what was loaded: it is freed (by reference counting) when the analysis
         # returns, before the collector is on again and would walk all of it once more
-        result = check_loaded(_load(inputs, config, progress), config, context, call_graph=call_graph)
+        # with --kube: the kinds the enabled rules read, and those of the call graph when it is drawn
+        readers = _readers(r for r in rule_catalogue.ALL
+                           if config.is_enabled(r) or (call_graph and r.code == CALL_GRAPH_RULE))
+        result = check_loaded(_load(inputs, config, progress, readers), config, context, call_graph=call_graph)
     if base is None or recorded is None:
         return result
     findings, gone = baseline.apply(result.findings, recorded, base)
@@ -120,15 +127,41 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, c
     return replace(result, findings=findings, notes=notes)
 
 
-def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> Loaded:
+def _load(inputs: Inputs, config: Config, progress: Progress | None = None,
+          readers: Mapping[str, Sequence[str]] | None = None) -> Loaded:
     """The PATHs, and the objects of the context directories' files that are not among them
-    (`Loaded.context`: analysed, never reported on)."""
-    loaded = load(inputs.paths, config.facts.default_namespace, inputs.stdin, progress, inputs.stdin_name,
-                  inputs.max_file_size)
+    (`Loaded.context`: analysed, never reported on); with `--kube`, over the live objects of
+    the kinds that `readers` read (kind -> rule codes). Raises ClusterError."""
+    if inputs.kube is None:
+        return _load_files(inputs, config.facts.default_namespace, progress)
+    from .load import kube
+
+    cluster = kube.connect(inputs.kube)
+    # objects of the files without a namespace go where `kubectl apply` would put them
+    namespace = config.facts.default_namespace
+    if namespace == Facts().default_namespace:
+        namespace = cluster.namespace
+    files = _load_files(inputs, namespace, progress) if inputs.paths or inputs.context_dirs else Loaded()
+    live = kube.read(cluster, readers if readers is not None else _readers(rule_catalogue.ALL),
+                     config.facts.root_namespace, namespace)
+    return kube.overlay(live, files)
+
+
+def _readers(rules: Iterable[Rule]) -> dict[str, list[str]]:
+    """Kind -> the codes of the rules that read it (`Rule.inputs`): what `--kube` lists."""
+    out: dict[str, list[str]] = {}
+    for rule in rules:
+        for kind in rule.inputs:
+            out.setdefault(kind, []).append(rule.code)
+    return out
+
+
+def _load_files(inputs: Inputs, default_namespace: str, progress: Progress | None = None) -> Loaded:
+    loaded = load(inputs.paths, default_namespace, inputs.stdin, progress, inputs.stdin_name, inputs.max_file_size)
     if not inputs.context_dirs:
         return loaded
     given = {os.path.realpath(s.path) for s in loaded.sources if s.path is not None}
-    around = load(inputs.context_dirs, config.facts.default_namespace, max_file_size=inputs.max_file_size)
+    around = load(inputs.context_dirs, default_namespace, max_file_size=inputs.max_file_size)
     context = [s for s in around.sources if s.path is None or os.path.realpath(s.path) not in given]
     keep = {id(s) for s in context}
     return replace(loaded, resources=loaded.resources + [r for r in around.resources if id(r.source) in keep],
@@ -136,6 +169,7 @@ def _load(inputs: Inputs, config: Config, progress: Progress | None = None) -> L
 
 
 NO_CONTEXT = ContextFiles()
+CALL_GRAPH_RULE = "ML302"  # retry-amplification: the rule that reads the call graph `graph` draws
 
 
 def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT, *,
@@ -152,7 +186,7 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
     warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
-    if not loaded.count and not loaded.problems:
+    if not loaded.count and not loaded.problems and not loaded.cluster:
         files = len(loaded.sources)
         warnings.append("nothing to check: no Kubernetes object in the input" if files else
                         "nothing to check: no .yaml, .yml or .json file in the input")
@@ -162,7 +196,7 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     view = _call_graph_view(index, config, [], []) if call_graph else None
     return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
                   internal_errors=errors, rules=enabled, assumptions=index.assumptions(), warnings=warnings,
-                  skipped=loaded.skipped, call_graph=view)
+                  skipped=loaded.skipped, call_graph=view, cluster=loaded.cluster)
 
 
 def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:
@@ -245,8 +279,9 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 def graph(inputs: Inputs, config: Config) -> CallGraph:
     """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
     context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
-    with _gc_paused():
-        return _graph_of(_load(inputs, config), config, context)
+    with _gc_paused():  # with --kube: what ML302's call graph reads
+        readers = _readers([rule_catalogue.BY_CODE[CALL_GRAPH_RULE]])
+        return _graph_of(_load(inputs, config, readers=readers), config, context)
 
 
 def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGraph:

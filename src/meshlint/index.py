@@ -25,7 +25,7 @@ from .mesh.namespaces import MESH_CONFIG_KINDS, meshed_by_configuration
 from .mesh.peerauth import PeerAuthentications
 from .mesh.registry import Registry, Resolution, resolve
 from .mesh.trafficpolicy import HostPolicies, summarise
-from .mesh.workloads import WORKLOAD_KINDS, Workload, is_gateway, is_owned_by_input, pod_template
+from .mesh.workloads import WORKLOAD_KINDS, Workload, is_gateway, is_owned_by_input, pod_template, top_owner
 from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
 if TYPE_CHECKING:
@@ -416,16 +416,48 @@ class Index:
 
     def sidecar(self, w: Workload) -> Sidecar:
         """Does the workload get a mesh proxy (Istio's injection decision, or Linkerd's)? For a
-        namespace whose Namespace object is not in the input, the configuration settles it, or
-        else the Istio configuration of the input that targets it (SPEC §2); a decision that
-        rests on that assumption carries it."""
-        self._touch(*SIDECAR_INPUTS)
+        workload read from the cluster, its running Pods settle it. For a namespace whose
+        Namespace object is not in the input, the configuration settles it, or else the Istio
+        configuration of the input that targets it (SPEC §2); a decision that rests on that
+        assumption carries it."""
+        self._touch(*SIDECAR_INPUTS, *WORKLOAD_KINDS)
         found = self._sidecars.get(id(w))
         if found is None:
             ns = self._by_ref.get(Ref("Namespace", "", w.namespace))
-            found = sidecar(w, ns, self._unlisted_namespaces, self._mesh)
+            found = sidecar(w, ns, self._unlisted_namespaces, self._mesh, self._live_pods.get(id(w.resource), ()))
             self._sidecars[id(w)] = found
         return found
+
+    @cached_property
+    def _pod_owners(self) -> dict[int, Resource]:
+        """Pod (by id) -> the workload of the input that runs it, through ReplicaSets and Jobs
+        (`mesh.workloads.top_owner`); a Pod that no workload of the input owns is its own."""
+        present = {(r.kind_name or r.kind, r.namespace, r.name): r for kind in WORKLOAD_KINDS
+                   for r in self._by_kind.get(kind, ())}
+        return {id(pod): top_owner(pod, present) for pod in self._by_kind.get("Pod", ())}
+
+    def owner(self, pod: Resource) -> Resource:
+        """The workload of the input that runs a Pod (a Deployment, through its ReplicaSet), or
+        the Pod itself when none does."""
+        self._touch(*WORKLOAD_KINDS)
+        return self._pod_owners.get(id(pod), pod)
+
+    @cached_property
+    def _live_pods(self) -> Mapping[int, list[Resource]]:
+        out: dict[int, list[Resource]] = defaultdict(list)
+        for pod in self._by_kind.get("Pod", ()):
+            owner = self._pod_owners[id(pod)]
+            # pods settle only what they run: a workload of a file (one that overlays the
+            # cluster's, say) is not what the cluster's pods were created from
+            if owner is not pod and pod.cluster and owner.cluster:
+                out[id(owner)].append(pod)
+        return out
+
+    def live_pods(self, w: Workload) -> list[Resource]:
+        """The running Pods of a workload read from the cluster (none for a workload of a
+        file: they were not created from it)."""
+        self._touch(*WORKLOAD_KINDS)
+        return self._live_pods.get(id(w.resource), [])
 
     @cached_property
     def _injections(self) -> dict[int, Sidecar]:

@@ -40,6 +40,10 @@ KIND_GROUPS: dict[str, str] = {
     "WorkloadEntry": "networking.istio.io",
     "PeerAuthentication": "security.istio.io",
     "AuthorizationPolicy": "security.istio.io",
+    "RequestAuthentication": "security.istio.io",
+    "Telemetry": "telemetry.istio.io",
+    "WasmPlugin": "extensions.istio.io",
+    "Rollout": "argoproj.io",
     "IstioOperator": "install.istio.io",
     "MutatingWebhookConfiguration": "admissionregistration.k8s.io",
     "HTTPRoute": "gateway.networking.k8s.io",
@@ -172,10 +176,12 @@ class FileOrigin:
 
 @dataclass(frozen=True, slots=True)
 class LiveOrigin:
-    """An object read from a live cluster: the kube context it was read through. It has no
-    text, so its findings have no file and line."""
+    """An object read from a live cluster: the kube context it was read through, and when
+    (Unix seconds: how long a live state has lasted is measured up to then). It has no text,
+    so its findings have no file and line."""
 
     context: str
+    read_at: float = 0.0
 
 
 Origin = FileOrigin | LiveOrigin
@@ -243,6 +249,11 @@ class Resource:
     def file(self) -> str:
         """The name of the file the object was read from; "" for a live object."""
         return self.origin.document.source.name if isinstance(self.origin, FileOrigin) else ""
+
+    @property
+    def cluster(self) -> str:
+        """The kube context a live object was read through; "" for an object of a file."""
+        return self.origin.context if isinstance(self.origin, LiveOrigin) else ""
 
     def display(self) -> str:
         """`Service shop/cart` or `Namespace shop` (the original kind name, unqualified)."""

@@ -223,7 +223,8 @@ def test_footguns_of_rules_not_selected_are_not_checked(run, root):
 
 
 def test_findings_of_live_objects_show_their_evidence():
-    """A finding from the cluster has no file and no source lines, and its evidence shows."""
+    """A finding from the cluster has no file and no source lines: it names the object and
+    its cluster, and its evidence shows."""
     resource = Resource({}, Ref("Service", "shop", "cart"), "v1", LiveOrigin("prod"))
     finding = Finding("ML101", "port-protocol-unset", "unnamed", Severity.WARNING, "port 7070 has no name",
                       "Name the port http-<suffix>.", resource=resource,
@@ -231,7 +232,7 @@ def test_findings_of_live_objects_show_their_evidence():
                                          'sum(rate(istio_tcp_connections_opened_total{destination_service="cart"}[1h]))',
                                          1200.0),))
     page = renderer("html")(Result([finding], files=0, resources=1), RenderOptions()).decode()
-    assert '<span class="where">live object</span>' in page
+    assert '<span class="where">Service shop/cart (cluster prod)</span>' in page
     assert '<pre class="excerpt"' not in page
     assert "TCP traffic &lt;1.2k conn/min&gt;, no request metrics in 1h" in page
     assert "destination_service=&#34;cart&#34;" in page and "(1200)" in page

@@ -17,10 +17,12 @@ Which rule reports a kind of problem, under which code, is the rules' business (
   seam a live cluster source plugs into);
 - `bounded.py`: reading one input within the size limit (`--max-file-size`);
 - `schema.py`: the types of the fields rules read; `result.py`: what loading gives back;
-- `context_files.py`: `--mesh-config` and `--call-graph`.
+- `context_files.py`: `--mesh-config` and `--call-graph`;
+- `kube.py`: the live cluster (`--kube`), the objects the selected rules read, each handed to
+  `objects.py` with a `LiveOrigin`; the files given beside it overlay them.
 """
 
 from .files import LoadError, load, read_source
-from .result import Loaded, Problem, ProblemKind, Skipped
+from .result import ClusterError, Loaded, Problem, ProblemKind, Skipped
 
-__all__ = ["LoadError", "Loaded", "Problem", "ProblemKind", "Skipped", "load", "read_source"]
+__all__ = ["ClusterError", "LoadError", "Loaded", "Problem", "ProblemKind", "Skipped", "load", "read_source"]

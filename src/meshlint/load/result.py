@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from ..resource import Document, FieldPath, FileOrigin, Origin, Resource, Source
 
 
+class ClusterError(Exception):
+    """The live cluster (`--kube`) cannot be read at all: no kubeconfig, an unknown context, an
+    API server that does not answer or refuses the credentials. One line; exit code 2."""
+
+
 class ProblemKind(enum.Enum):
     """What is wrong with an input the loader could not turn into a resource."""
 
@@ -70,3 +75,4 @@ class Loaded:
     # files read only for what they define (`--context-dir`): their resources inform the
     # analysis, and nothing in them is reported (nor counted above)
     context: list[Source] = field(default_factory=list)
+    cluster: str = ""  # the kube context the live objects were read through (`--kube`), "" for none

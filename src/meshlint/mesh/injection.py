@@ -23,7 +23,10 @@ outside the mesh (`namespaces.meshed_by_configuration`). A decision that the ass
 carries it (`Sidecar.assumption`), so that a finding resting on it can say so and is never an
 error; a decision that holds either way (a pod label, `hostNetwork`) does not.
 A live Pod tells the truth directly: it has a sidecar when it has an `istio-proxy` container
-(in `initContainers` for native sidecars).
+(in `initContainers` for native sidecars). So do the running Pods of a workload read from the
+cluster: the newest of them (the one created from the current template, through the current
+namespace labels and injector) settles the workload's decision, which catches pods that were
+never restarted after their namespace was labelled or unlabelled.
 
 A workload that runs `istio-proxy` itself (an Istio gateway Deployment, a manually injected
 pod) is a proxy. A workload in ambient mode (`istio.io/dataplane-mode: ambient` on the pod or
@@ -36,13 +39,13 @@ the Namespace; `disabled` on the pod opts out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from ..resource import Resource
 from .meshconfig import MeshSettings
 from .namespaces import is_system_namespace
-from .workloads import Workload, label_selector_matches
+from .workloads import Workload, label_selector_matches, pod_template
 
 INJECT = "sidecar.istio.io/inject"
 REV = "istio.io/rev"
@@ -63,6 +66,7 @@ class Sidecar:
     # the assumption about the namespace that the decision rests on ("" when it rests on none),
     # as a clause that names the setting which settles it
     assumption: str = ""
+    pod: Resource | None = None  # the running pod of the workload that decided (live)
 
     def __bool__(self) -> bool:
         return self.injected
@@ -238,24 +242,35 @@ def _illegal_policy(mesh: MeshSettings) -> str:
     return "" if policy in ("enabled", "disabled") else policy
 
 
-def _live_pod(w: Workload) -> Sidecar | None:
+def _live_pod(w: Workload, the_pod: str = "the pod") -> Sidecar | None:
+    """What a pod as the API server returns it runs; `the_pod` names it in the reason."""
     for _, c in w.containers():
         if c.get("name") == PROXY:
-            return Sidecar(True, "istio", f"the pod has an {PROXY} container", live=True)
+            return Sidecar(True, "istio", f"{the_pod} has an {PROXY} container", live=True)
     for _, c in w.containers(init=True):
         if c.get("name") == PROXY:
-            return Sidecar(True, "istio", f"the pod has a native {PROXY} sidecar", native=True, live=True)
+            return Sidecar(True, "istio", f"{the_pod} has a native {PROXY} sidecar", native=True, live=True)
     for _, c in w.containers():
         if c.get("name") == "linkerd-proxy":
-            return Sidecar(True, "linkerd", "the pod has a linkerd-proxy container", live=True)
+            return Sidecar(True, "linkerd", f"{the_pod} has a linkerd-proxy container", live=True)
     if "sidecar.istio.io/status" in w.annotations:
-        return Sidecar(True, "istio", "the pod was injected (sidecar.istio.io/status)", live=True)
+        return Sidecar(True, "istio", f"{the_pod} was injected (sidecar.istio.io/status)", live=True)
     if w.annotations.get(AMBIENT_REDIRECTION) == "enabled":
-        return Sidecar(False, "", "ztunnel redirects the pod (ambient mode, no sidecar)", ambient=True, live=True)
+        return Sidecar(False, "", f"ztunnel redirects {the_pod} (ambient mode, no sidecar)", ambient=True, live=True)
     if w.spec.get("nodeName") or w.resource.raw.get("status"):
         # a pod as the API server returns it: what runs is what is listed
-        return Sidecar(False, "", f"the running pod has no {PROXY} container", live=True)
+        running = "the running pod" if the_pod == "the pod" else the_pod
+        return Sidecar(False, "", f"{running} has no {PROXY} container", live=True)
     return None
+
+
+def running_pods_sidecar(pods: Sequence[Resource]) -> Sidecar | None:
+    """A workload's sidecar as its running pods show it: the newest pod's (created from the
+    current template and the current injector), or None when no pod says."""
+    newest = max(pods, key=lambda p: (str(p.metadata.get("creationTimestamp") or ""), p.name))
+    w = pod_template(newest)
+    decided = _live_pod(w, f"its running pod {newest.name}") if w is not None else None
+    return replace(decided, pod=newest) if decided is not None else None
 
 
 def linkerd_sidecar(w: Workload, namespace: Resource | None) -> Sidecar:
@@ -273,8 +288,13 @@ def linkerd_sidecar(w: Workload, namespace: Resource | None) -> Sidecar:
     return Sidecar(False, "", "no linkerd.io/inject annotation")
 
 
-def sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces, mesh: MeshSettings) -> Sidecar:
-    """The mesh proxy a workload gets: Istio's decision, else Linkerd's."""
+def sidecar(w: Workload, namespace: Resource | None, unlisted: UnlistedNamespaces, mesh: MeshSettings,
+            pods: Sequence[Resource] = ()) -> Sidecar:
+    """The mesh proxy a workload gets: as its running `pods` show it, else Istio's decision,
+    else Linkerd's."""
+    running = running_pods_sidecar(pods) if pods else None
+    if running is not None:
+        return running
     istio = istio_sidecar(w, namespace, unlisted, mesh)
     if istio or istio.live:
         return istio

@@ -143,6 +143,24 @@ def is_owned_by_input(resource: Resource, present: set[tuple[str, str, str]]) ->
     return False
 
 
+def top_owner(resource: Resource, present: Mapping[tuple[str, str, str], Resource]) -> Resource:
+    """The workload at the top of a resource's chain of owners among `present` ((kind,
+    namespace, name) -> resource): a Pod's Deployment through its ReplicaSet, a CronJob
+    through its Job; the resource itself when nothing present owns it."""
+    current = resource
+    for _ in range(4):  # Pod <- ReplicaSet <- Deployment, Pod <- Job <- CronJob: never deeper
+        owner = None
+        for ref in current.metadata.get("ownerReferences") or ():
+            if isinstance(ref, dict):
+                owner = present.get((str(ref.get("kind")), current.namespace, str(ref.get("name"))))
+                if owner is not None:
+                    break
+        if owner is None or owner is current:
+            break
+        current = owner
+    return current
+
+
 def label_selector_matches(selector: Any, labels: Mapping[str, str]) -> bool:
     """A metav1.LabelSelector (matchLabels + matchExpressions); empty matches nothing here,
     as Istio's injector ignores empty selectors."""

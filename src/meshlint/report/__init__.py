@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..engine import Result
+    from ..finding import Finding
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,11 @@ def renderer(name: str) -> Renderer:
         raise ValueError(f"unknown format {name!r}")
     render: Renderer = importlib.import_module(f"{__name__}.{module}").render
     return render
+
+
+def live_place(f: Finding) -> str:
+    """Where a finding on a live object is, as reports for people name it: `Job shop/migrate
+    (cluster prod)`; "" for a finding in a file, which has a file and line instead."""
+    if f.resource is None or not f.resource.cluster:
+        return ""
+    return f"{f.resource.display()} (cluster {f.resource.cluster})"

@@ -4,8 +4,9 @@
 GitHub shows each one on the pull request's diff and in the run summary. The fix follows the
 message on a second line of the annotation (an escaped newline, so it is still one log line).
 Nothing else is printed, so the log stays clean. Findings read from stdin have no file in the
-repository: their annotation has no file property and names `stdin:LINE:COLUMN` in its text.
-A finding whose column is unknown (0) has no `col`.
+repository: their annotation has no file property and names `stdin:LINE:COLUMN` in its text;
+those on live objects (`--kube`) name the object and its cluster instead. A finding whose
+column is unknown (0) has no `col`.
 
 Escaping (GitHub's runner `toolkit/packages/core/src/command.ts`): in the data `%`, `\\r`,
 `\\n` become `%25`, `%0D`, `%0A`; property values also escape `:` and `,` (`%3A`, `%2C`).
@@ -14,6 +15,8 @@ Escaping (GitHub's runner `toolkit/packages/core/src/command.ts`): in the data `
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from . import live_place
 
 if TYPE_CHECKING:
     from ..engine import Result
@@ -35,7 +38,9 @@ def annotation(f: Finding) -> str:
     where = f"{f.resource.display()}: " if f.resource is not None else ""
     line = max(1, f.line)
     props: list[tuple[str, str]] = []
-    if f.file in ("-", ""):
+    if live_place(f):  # a live object: no file in the repository to annotate
+        where = f"{live_place(f)}: "
+    elif f.file in ("-", ""):
         where = f"stdin:{line}:{f.column}: {where}" if f.column else f"stdin:{line}: {where}"
     else:
         props += [("file", f.file.replace("\\", "/")), ("line", str(line))]

@@ -27,9 +27,10 @@ def finding_dict(f: Finding) -> dict[str, Any]:
             "namespace": r.namespace or None,
             "name": r.name,
         },
-        "file": f.file,
-        "line": f.line,
-        "column": f.column,
+        # a live object (`--kube`) has no file and line: `resource` names it
+        "file": None if r is not None and r.cluster else f.file,
+        "line": None if r is not None and r.cluster else f.line,
+        "column": None if r is not None and r.cluster else f.column,
         "message": f.message,
         "fix": f.fix,
         "related": [{"kind": ref.kind.rsplit("/", 1)[-1], "namespace": ref.namespace or None, "name": ref.name}
@@ -50,6 +51,7 @@ def render(result: Result, options: RenderOptions) -> bytes:
             "findings": result.counts(),
             "suppressed": len(result.findings) - len(result.reported),
             "skipped": len(result.skipped),
+            "cluster": result.cluster or None,  # the kube context read with --kube
         },
     }
     try:

@@ -3,9 +3,9 @@
 Layout: a `<testsuites name="meshlint">` root with one `<testsuite>` per rule, named
 "ML101 port-protocol-unset". Inside, one `<testcase>` per resource the rule reported on
 (classname = the rule, name = "Service shop/cart", or "file:line:column" for input problems
-that have no resource: a one-line document may hold several), failing with every finding of
-that rule on that resource; a rule without findings is one passing testcase "no findings";
-suppressed findings are skipped testcases.
+that have no resource: a one-line document may hold several; no file and line for a live
+object), failing with every finding of that rule on that resource; a rule without findings is
+one passing testcase "no findings"; suppressed findings are skipped testcases.
 
 Which rules ran: `result.rules` (the rules that --select/--ignore left enabled), or the whole
 catalogue for a result that names none.
@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .. import rules as catalogue
+from . import live_place
 
 if TYPE_CHECKING:
     from ..engine import Result
@@ -67,8 +68,10 @@ def _suite(root: ET.Element, code: str, name: str, findings: list[Finding]) -> E
     for (display, _ident, file, suppressed), group in groups.items():
         # The same resource display in two files (a duplicate object): name them apart.
         case_name = display if displays.count(display) == 1 else f"{display} ({file})"
-        case = ET.SubElement(suite, "testcase", classname=classname, name=_clean(case_name),
-                             file=_clean(_file(file)), line=str(group[0].line))
+        attributes = {"classname": classname, "name": _clean(case_name)}
+        if not live_place(group[0]):  # a live object has no file and line
+            attributes.update(file=_clean(_file(file)), line=str(group[0].line))
+        case = ET.SubElement(suite, "testcase", attributes)
         counts["tests"] += 1
         if suppressed:
             ET.SubElement(case, "skipped", message=_clean(f"suppressed: {group[0].suppressed}"))
@@ -100,7 +103,8 @@ def _failure(case: ET.Element, group: list[Finding]) -> None:
     message = _clean(message)
     lines = []
     for f in group:
-        lines.append(f"{_file(f.file)}:{f.line}:{f.column}: {f.code} [{f.severity.value}] {f.message}")
+        place = live_place(f) or f"{_file(f.file)}:{f.line}:{f.column}"
+        lines.append(f"{place}: {f.code} [{f.severity.value}] {f.message}")
         lines.append(f"  help: {f.help}")
     failure = ET.SubElement(case, "failure", message=message, type=worst)
     failure.text = _clean("\n".join(lines) + "\n")

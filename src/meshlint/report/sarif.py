@@ -22,6 +22,7 @@ from urllib.parse import quote
 from .. import __version__, docs
 from .. import rules as catalogue
 from ..docs import help_uri, page_markdown, rule_page
+from . import live_place
 
 if TYPE_CHECKING:
     from ..engine import Result
@@ -121,14 +122,20 @@ def artifact_location(file: str) -> dict[str, Any]:
 
 def _result(f: Finding, index: dict[str, int], fingerprint: str) -> dict[str, Any]:
     where = f"{f.resource.display()}: " if f.resource is not None else ""
-    region = {"startLine": max(1, f.line)}
-    if f.column:
-        region["startColumn"] = f.column
-    location: dict[str, Any] = {
-        "physicalLocation": {"artifactLocation": artifact_location(f.file), "region": region}
-    }
-    if f.resource is not None:
-        location["logicalLocations"] = [_logical(f.resource.display())]
+    location: dict[str, Any]
+    if f.resource is not None and f.resource.cluster:  # a live object: no file, only the object
+        r = f.resource
+        where = f"{live_place(f)}: "
+        location = {"logicalLocations": [{
+            "name": f"{r.namespace}/{r.name}" if r.namespace else r.name, "kind": "resource",
+            "fullyQualifiedName": "/".join(p for p in (r.kind_name or r.kind, r.namespace, r.name) if p)}]}
+    else:
+        region = {"startLine": max(1, f.line)}
+        if f.column:
+            region["startColumn"] = f.column
+        location = {"physicalLocation": {"artifactLocation": artifact_location(f.file), "region": region}}
+        if f.resource is not None:
+            location["logicalLocations"] = [_logical(f.resource.display())]
     out: dict[str, Any] = {
         "ruleId": f.code,
         "level": LEVELS[f.severity.value],

@@ -10,6 +10,8 @@ import textwrap
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from . import live_place
+
 if TYPE_CHECKING:
     from ..engine import Result
     from ..finding import Finding
@@ -24,12 +26,16 @@ def line(f: Finding, color: bool = False, width: int | None = None) -> str:
     """One finding on one line (newlines inside values are shown as \\n); on a terminal of
     `width` columns, wrapped with its continuation lines indented under it."""
     where = f"{f.resource.display()}: " if f.resource is not None else ""
+    place = f"{f.file}:{f.line}:{f.column}"
+    live = live_place(f)
+    if live:  # a live object has no file and line: it is its own place
+        place, where = live, ""
     message = f.message.replace("\r", "\\r").replace("\n", "\\n")
     sev = f.severity.value
-    prefix = f"{f.file}:{f.line}:{f.column}: {f.code} [{sev}]"
+    prefix = f"{place}: {f.code} [{sev}]"
     text = _wrap(f"{prefix} {where}{message}", width, "    ")
     if color:  # after wrapping: escape codes take no columns
-        colored = f"{BOLD}{f.file}:{f.line}:{f.column}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET}"
+        colored = f"{BOLD}{place}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET}"
         text = text.replace(prefix, colored, 1)
     return text
 
@@ -70,5 +76,8 @@ def summary(result: Result) -> str:
     noun = "finding" if total == 1 else "findings"
     skipped = len(result.skipped)
     not_objects = f", {skipped} document{'s' if skipped != 1 else ''} skipped" if skipped else ""
-    return (f"{total} {noun} ({parts}{tail}) in {result.files} file{'s' if result.files != 1 else ''}, "
+    read = f"{result.files} file{'s' if result.files != 1 else ''}"
+    if result.cluster:
+        read = f"cluster {result.cluster}" + (f" and {read}" if result.files else "")
+    return (f"{total} {noun} ({parts}{tail}) in {read}, "
             f"{result.resources} resource{'s' if result.resources != 1 else ''}{not_objects}")

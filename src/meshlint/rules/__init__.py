@@ -43,6 +43,7 @@ from . import (
     overlapping_injection_webhooks,
     port_protocol_unset,
     probe_blocked_by_mtls,
+    proxy_image_mismatch,
     retries_without_circuit_breaker,
     retry_amplification,
     route_not_attached,
@@ -97,6 +98,7 @@ ALL: tuple[Rule, ...] = (
     overlapping_injection_webhooks.RULE,
     envoyfilter_operation_ignored.RULE,
     init_container_network_blocked.RULE,
+    proxy_image_mismatch.RULE,
 )
 
 BY_CODE: dict[str, Rule] = {rule.code: rule for rule in ALL}

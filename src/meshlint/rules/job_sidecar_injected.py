@@ -16,6 +16,11 @@ Linkerd: a pod template annotated (or in a namespace annotated) `linkerd.io/inje
 is reported unless its command runs `linkerd-await --shutdown` or it sets
 `config.alpha.linkerd.io/proxy-enable-native-sidecar: "true"`.
 
+Read from the cluster (`--kube`), a Job or CronJob whose running pod shows the footgun
+happening is reported with how long it has lasted: its application containers have all
+terminated while `istio-proxy` still runs (`mesh.pods.stuck_since`), whatever the template
+says. Its running pods settle the injection decision, too.
+
 A workload whose Namespace object is not in the input has unknown labels (SPEC §2): the
 configuration settles them (`injected-namespaces`, `uninjected-namespaces`), or else the
 namespace is assumed meshed when Istio configuration in the input targets it, and outside the
@@ -92,7 +97,9 @@ from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import SIDECAR_INPUTS, Index
+from ..mesh.pods import duration, stuck_since
 from ..mesh.workloads import BATCH_KINDS, WORKLOAD_KINDS, Workload
+from ..resource import LiveOrigin, Resource
 
 NATIVE_ANNOTATION = "sidecar.istio.io/nativeSidecar"
 LINKERD_NATIVE = "config.alpha.linkerd.io/proxy-enable-native-sidecar"
@@ -115,6 +122,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     for w in index.workloads():
         if w.kind not in BATCH_KINDS:
             continue
+        stuck = _stuck(w, index.live_pods(w))
+        if stuck is not None:
+            yield stuck
+            continue
         sc = index.sidecar(w)
         if not sc:
             continue
@@ -134,6 +145,23 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             yield RULE.finding(LINKERD_PROXY, w.resource, w.path, reason=sc.reason, proxy="Linkerd proxy")
 
 
+def _stuck(w: Workload, pods: list[Resource]) -> Finding | None:
+    """The finding for the pod that has run its proxy longest since its containers exited, if
+    any pod of the Job (or of the CronJob's Jobs) has."""
+    stuck = []
+    for pod in pods:
+        since = stuck_since(pod)
+        if since is not None and isinstance(pod.origin, LiveOrigin) and pod.origin.read_at:
+            stuck.append((pod.origin.read_at - since, pod))
+    if not stuck:
+        return None
+    age, pod = max(stuck, key=lambda found: (found[0], found[1].name))
+    job = next((o.get("name") for o in pod.metadata.get("ownerReferences") or ()
+                if isinstance(o, dict) and o.get("kind") == "Job"), w.name)
+    more = f" (and {len(stuck) - 1} more pod{'s' if len(stuck) > 2 else ''})" if len(stuck) > 1 else ""
+    return RULE.finding(STUCK, w.resource, w.path, pod=pod.name, job=job, age=duration(age), more=more)
+
+
 _NEVER_COMPLETES = ("the pod gets an {proxy} ({reason}) that keeps running after the job's containers exit, "
                     "so the Job never completes")
 ISTIO_SIDECAR = Variant(
@@ -146,6 +174,13 @@ ISTIO_SIDECAR_ASSUMED = Variant(
     'If the namespace is not injected, list it under uninjected-namespaces; otherwise set the pod '
     'annotation sidecar.istio.io/nativeSidecar: "true" (Kubernetes >= 1.28), call the agent\'s '
     '/quitquitquit when the work is done, or opt out with the pod label sidecar.istio.io/inject: "false".')
+STUCK = Variant(
+    "stuck-job", Severity.ERROR,
+    "pod {pod} of Job {job} has run istio-proxy for {age} since its containers exited{more}: the Job never "
+    "completes",
+    'Set the pod annotation sidecar.istio.io/nativeSidecar: "true" (Kubernetes >= 1.28) or call the agent\'s '
+    "/quitquitquit when the work is done; end the stuck pod now with kubectl exec {pod} -c istio-proxy -- "
+    "pilot-agent request POST quitquitquit.")
 LINKERD_PROXY = Variant(
     "linkerd-proxy", Severity.ERROR, _NEVER_COMPLETES,
     f'Wrap the command in `linkerd-await --shutdown --`, or set the annotation {LINKERD_NATIVE}: "true" '
@@ -156,7 +191,7 @@ RULE = Rule(
     name="job-sidecar-injected",
     summary="Job or CronJob gets a sidecar that keeps it from completing",
     inputs=frozenset({*WORKLOAD_KINDS, *SIDECAR_INPUTS}),
-    variants=(ISTIO_SIDECAR, LINKERD_PROXY, ISTIO_SIDECAR_ASSUMED),
+    variants=(ISTIO_SIDECAR, LINKERD_PROXY, ISTIO_SIDECAR_ASSUMED, STUCK),
     check=check,
     footgun=2,
 )

@@ -9,7 +9,11 @@ http_proxy http2 https tls mongo redis mysql`. Anything else leaves the protocol
 the sidecar *sniffs* it. The well-known ports 25, 53, 3306 and 27017 fall back to TCP and are
 not reported, nor are Istio's own Services (label `istio`, `release: istio`,
 `gateway.istio.io/managed`) and system namespaces, as with `istioctl analyze` (IST0118,
-istio/istio `pkg/config/analysis/analyzers/service/portname.go`).
+istio/istio `pkg/config/analysis/analyzers/service/portname.go`). Kiali's KIA0601 and KIA0602
+check the same, with two differences meshlint does not share: Kiali skips Services whose pods
+have no sidecar (every meshed client still sniffs the port), and wants an `appProtocol` that
+is exactly a protocol (Istio reads it as it reads a name, up to the first `-`: `mysql-wrong`
+is MySQL).
 
 An ExternalName Service is reported with its own message when a port is named exactly `tcp`
 or has an unrecognised name (IST0150): the proxy may block its TCP traffic.

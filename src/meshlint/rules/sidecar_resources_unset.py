@@ -10,7 +10,9 @@ annotations replace the whole block. Reported:
   with neither a request nor a limit (with only a limit, Kubernetes copies it to the request);
 - (b) global proxy resources (IstioOperator `spec.values.global.proxy.resources`, Helm values
   in `--mesh-config`, the injector ConfigMap's `values`) given without `requests`;
-- (c) a live pod whose `istio-proxy` container has no requests;
+- (c) a live pod whose `istio-proxy` container has no requests, and, read from the cluster
+  (`--kube`), a workload whose newest running pod's `istio-proxy` has none: the resources
+  the injector really gave it, whatever the annotations and values say;
 - (d) a Linkerd-injected pod template without `config.linkerd.io/proxy-memory-request` and
   `proxy-cpu-request` (on the pod or its Namespace): Linkerd's own defaults request nothing
   (linkerd2 `charts/linkerd-control-plane/values.yaml`: `proxy.resources.*.request: ""`).
@@ -93,7 +95,8 @@ from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
 from ..index import SIDECAR_INPUTS, Index
-from ..mesh.workloads import WORKLOAD_KINDS
+from ..mesh.workloads import WORKLOAD_KINDS, Workload, pod_template
+from ..resource import Resource
 
 PREFIX = "sidecar.istio.io/"
 REQUEST = {"cpu": "proxyCPU", "memory": "proxyMemory"}
@@ -110,7 +113,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if not sc.istio:
             continue
         if sc.live:
-            yield from _live(w)
+            yield from _live(w, sc.pod)
             continue
         present = [a for a in ANNOTATIONS if PREFIX + a in w.annotations]
         if not present:
@@ -147,17 +150,31 @@ def _linkerd(index: Index, w) -> Iterator[Finding]:
             keys=", ".join(LINKERD_REQUESTS[r] for r in missing))
 
 
-def _live(w) -> Iterator[Finding]:
-    for i, c in w.containers():
-        if c.get("name") != "istio-proxy":
-            continue
-        requests = (c.get("resources") or {}).get("requests") or {}
-        missing = [r for r in ("memory", "cpu") if r not in requests]
-        if missing:
-            yield RULE.finding(
-                LIVE_WITHOUT_REQUESTS, w.resource, w.spec_path + ("containers", i), missing=" or ".join(missing))
+def _live(w: Workload, pod: Resource | None) -> Iterator[Finding]:
+    """A running pod's istio-proxy (classic or native) without requests: the pod's own, or that
+    of the workload's newest running pod (`pod`), reported on the workload."""
+    running = pod_template(pod) if pod is not None else w
+    if running is None:
+        return
+    for key in ("containers", "initContainers"):
+        for i, c in running.containers(init=key == "initContainers"):
+            if c.get("name") != "istio-proxy":
+                continue
+            requests = (c.get("resources") or {}).get("requests") or {}
+            missing = " or ".join(r for r in ("memory", "cpu") if r not in requests)
+            if not missing:
+                continue
+            if pod is None:
+                yield RULE.finding(LIVE_WITHOUT_REQUESTS, w.resource, w.spec_path + (key, i), missing=missing)
+            else:
+                yield RULE.finding(LIVE_POD_WITHOUT_REQUESTS, w.resource, w.path, missing=missing, pod=pod.name)
 
 
+LIVE_POD_WITHOUT_REQUESTS = Variant(
+    "live-pod-without-requests", Severity.WARNING,
+    "the istio-proxy container of its running pod {pod} has no {missing} request",
+    "Set sidecar.istio.io/proxyCPU and sidecar.istio.io/proxyMemory on the pod template, or requests in "
+    "global.proxy.resources, and restart the pods.")
 PARTIAL_ANNOTATIONS = Variant(
     "partial-annotations", Severity.WARNING,
     "{set} replaces the global proxy resources entirely, leaving the sidecar with no {missing} request "
@@ -190,7 +207,7 @@ RULE = Rule(
     summary="Sidecar proxy without CPU or memory requests",
     inputs=frozenset({*WORKLOAD_KINDS, *SIDECAR_INPUTS}),
     variants=(PARTIAL_ANNOTATIONS, GLOBAL_WITHOUT_REQUESTS, LINKERD_WITHOUT_REQUESTS, LIVE_WITHOUT_REQUESTS,
-              PARTIAL_ANNOTATIONS_ASSUMED),
+              PARTIAL_ANNOTATIONS_ASSUMED, LIVE_POD_WITHOUT_REQUESTS),
     check=check,
     footgun=6,
 )

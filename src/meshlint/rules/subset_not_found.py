@@ -3,9 +3,10 @@
 Every `destination.subset` of a VirtualService route (http, tcp, tls, and mirrors) must be
 defined in the `subsets` of a DestinationRule for that host. Hosts are compared fully
 qualified: a short host is expanded in the namespace of the resource that writes it (the
-VirtualService for the route, the DestinationRule for its `host`), as Istio does. Same check
-as `istioctl analyze` IST0101 for subsets (istio/istio
-`pkg/config/analysis/analyzers/virtualservice/destinationrules.go`).
+VirtualService for the route, the DestinationRule for its `host`), as Istio does: a host with
+a dot is taken as written, so `reviews.shop` is not `reviews.shop.svc.cluster.local` (Kiali,
+whose KIA1107 is this check, takes them as one). Same check as `istioctl analyze` IST0101 for
+subsets (istio/istio `pkg/config/analysis/analyzers/virtualservice/destinationrules.go`).
 
 A subset of a host for which no DestinationRule is in the input may be defined elsewhere: that
 is a warning, not an error.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ... import rules as catalogue
 from ...rules import retry_amplification
+from .. import live_place
 
 if TYPE_CHECKING:
     from ...finding import Finding, Rule
@@ -137,8 +138,8 @@ def views(findings: list[Finding], graph_nodes: Mapping[Ref, str], graph_paths: 
 
 
 def _where(f: Finding) -> str:
-    if not f.file:
-        return "live object"
+    if not f.file:  # a live object (`--kube`): the object and its cluster
+        return live_place(f) or "live object"
     name = "stdin" if f.file == "-" else f.file
     if not f.line:
         return name
