@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from .config import Config
     from .engine import Inputs
+    from .evidence.prometheus import PrometheusSource
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for Ctrl-C
@@ -91,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--fail", required=True, metavar="HOST", help="the failing service (name.ns or FQDN)")
     m.add_argument("--status", choices=("503", "reset", "timeout"), default="503", help="how it fails (default 503)")
     m.add_argument("--entry", metavar="HOST", help="where requests enter (default: the entry that amplifies most)")
-    m.add_argument("--rps", type=_positive, default=100.0, help="requests per second into the entry (default 100)")
+    m.add_argument("--rps", type=_positive,
+                   help="requests per second into the entry (default: the rate --prometheus observed, else 100)")
     m.add_argument("--duration", type=_duration, default=10.0, help="seconds of traffic (default 10, at most 3600)")
     m.add_argument("--format", "-f", choices=("text", "json"), default="text")
     m.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
@@ -131,6 +133,24 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kubeconfig", metavar="FILE",
                    help="with --kube: this kubeconfig (default: KUBECONFIG, as kubectl reads it)")
     p.add_argument("--context", metavar="CTX", help="with --kube: this kubeconfig context (default: the current one)")
+    _prometheus_options(p)
+
+
+def _prometheus_options(p: argparse.ArgumentParser) -> None:
+    """--prometheus and how to reach it (check, graph, simulate)."""
+    t = p.add_argument_group("telemetry")
+    t.add_argument("--prometheus", metavar="URL",
+                   help="add observed calls and evidence from this Prometheus (base URL, e.g. http://prometheus:9090)")
+    t.add_argument("--prometheus-window", metavar="DURATION", default="1h",
+                   help="the window rates are measured over: a Prometheus duration of at least 1m "
+                        "(30m, 1h30m, 7d; default 1h)")
+    t.add_argument("--prometheus-at", metavar="TIME", help="measure at TIME, RFC 3339 or Unix seconds (default now)")
+    t.add_argument("--prometheus-header", action="append", default=[], metavar="'NAME: VALUE'",
+                   help="send this HTTP header to Prometheus (repeatable)")
+    t.add_argument("--prometheus-token-file", metavar="FILE",
+                   help="send the bearer token in FILE to Prometheus (Authorization: Bearer)")
+    t.add_argument("--prometheus-timeout", metavar="SECONDS", type=_positive, default=30.0,
+                   help="give up on a query after SECONDS (default 30)")
 
 
 def _positive(text: str) -> float:
@@ -184,6 +204,7 @@ def _configure(args: argparse.Namespace) -> Config:
 
 
 def _inputs(args: argparse.Namespace) -> Inputs:
+    """Raises ValueError for a --prometheus option that cannot be used."""
     from .engine import Inputs
     from .load.bounded import DEFAULT_MAX_FILE_SIZE
 
@@ -195,8 +216,43 @@ def _inputs(args: argparse.Namespace) -> Inputs:
     return Inputs(args.paths or ([] if args.kube else ["."]), args.mesh_config, args.call_graph,
                   context_dirs=args.context_dir, baseline=getattr(args, "baseline", None),
                   stdin_name=args.stdin_filename, max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE,
-                  kube=kube)
+                  kube=kube, prometheus=_prometheus(args))
 
+def _prometheus(args: argparse.Namespace) -> PrometheusSource | None:
+    """The --prometheus options, checked. Raises ValueError."""
+    telemetry_options = (args.prometheus_at, args.prometheus_header, args.prometheus_token_file)
+    if args.prometheus is None:
+        if any(telemetry_options) or args.prometheus_window != "1h" or args.prometheus_timeout != 30.0:
+            raise ValueError("the --prometheus-* options need --prometheus URL")
+        return None
+    from .evidence.prometheus import PrometheusSource, parse_header, parse_time, parse_window
+
+    if not args.prometheus.startswith(("http://", "https://")):
+        raise ValueError(f"--prometheus {args.prometheus}: expected an http:// or https:// URL")
+    headers = [parse_header(h) for h in args.prometheus_header]
+    if args.prometheus_token_file:
+        try:
+            with open(args.prometheus_token_file, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except OSError as exc:
+            raise ValueError(f"--prometheus-token-file: cannot read {args.prometheus_token_file}: "
+                             f"{exc.strerror or exc}") from None
+        if not token:
+            raise ValueError(f"--prometheus-token-file {args.prometheus_token_file}: the file is empty")
+        headers.append(("Authorization", f"Bearer {token}"))
+    return PrometheusSource(args.prometheus, parse_window(args.prometheus_window),
+                            parse_time(args.prometheus_at) if args.prometheus_at else None, tuple(headers),
+                            args.prometheus_timeout)
+
+
+def _failures(inputs: Inputs, *errors: type[Exception]) -> tuple[type[Exception], ...]:
+    """`errors` and those of the live sources this run reads, which end it with one line (their
+    module is imported only when it reads one: a plain `check` imports nothing of them)."""
+    if inputs.prometheus is None:
+        return errors
+    from .evidence import EvidenceError
+
+    return (*errors, EvidenceError)
 
 def _kube_problem(args: argparse.Namespace) -> str:
     """A cluster option given without --kube would be silently ignored: say so."""
@@ -283,11 +339,11 @@ def _check(args: argparse.Namespace) -> int:
 
     try:
         config = _configure(args)
-    except ConfigError as exc:
+        inputs = _inputs(args)
+    except (ConfigError, ValueError) as exc:
         return _error(str(exc))
     if _kube_problem(args):
         return _error(_kube_problem(args))
-    inputs = _inputs(args)
     if args.show_config:
         return _show_config(inputs, config)
 
@@ -303,7 +359,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None,
                               call_graph=any(fmt in DRAWS_CALL_GRAPH for fmt, _ in outputs))
-    except (ContextFileError, BaselineError, ClusterError) as exc:
+    except _failures(inputs, ContextFileError, BaselineError, ClusterError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
@@ -441,8 +497,12 @@ def _graph(args: argparse.Namespace) -> int:
     if _kube_problem(args):
         return _error(_kube_problem(args))
     try:
-        view = engine.graph(_inputs(args), _configure(args))
-    except (ConfigError, ContextFileError, ClusterError) as exc:
+        inputs, config = _inputs(args), _configure(args)
+    except (ConfigError, ValueError) as exc:
+        return _error(str(exc))
+    try:
+        view = engine.graph(inputs, config)
+    except _failures(inputs, ContextFileError, ClusterError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")
@@ -458,14 +518,18 @@ def _simulate(args: argparse.Namespace) -> int:
     from .simulate import render
     from .simulate.model import requests
 
-    if requests(args.rps, args.duration) == 0:
+    if args.rps is not None and requests(args.rps, args.duration) == 0:
         return _error(f"--rps {args.rps:g} for --duration {args.duration:g}s is less than one request")
     if _kube_problem(args):
         return _error(_kube_problem(args))
     storm = engine.Storm(args.fail, args.status, args.entry, args.rps, args.duration)
     try:
-        result = engine.simulate(_inputs(args), _configure(args), storm)
-    except (ConfigError, ContextFileError, ClusterError) as exc:
+        inputs, config = _inputs(args), _configure(args)
+    except (ConfigError, ValueError) as exc:
+        return _error(str(exc))
+    try:
+        result = engine.simulate(inputs, config, storm)
+    except _failures(inputs, ContextFileError, ClusterError) as exc:
         return _error(str(exc))
     except LoadError as exc:
         return _error(f"cannot read {exc}")

@@ -34,6 +34,7 @@ from .mesh.namespaces import is_system_namespace
 from .resource import Document, FieldPath, FileOrigin
 
 if TYPE_CHECKING:
+    from .evidence.prometheus import PrometheusSource, Telemetry
     from .graph.model import CallGraph
     from .load.kube import KubeTarget
     from .mesh.callgraph import Graph
@@ -60,6 +61,7 @@ class Inputs:
     # `--kube`: the live cluster, which the paths overlay (`load/kube.py`)
     kube: KubeTarget | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes of one file (or stdin): a larger one is an error
+    prometheus: PrometheusSource | None = None  # --prometheus: observed calls and evidence on findings
 
 
 @dataclass
@@ -108,17 +110,23 @@ def _gc_paused() -> Iterator[None]:
 
 def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, call_graph: bool = False) -> Result:
     """`meshlint check`, with the call graph in the result when `call_graph` is set. Raises
-    LoadError (unreadable path), ContextFileError or BaselineError."""
+    LoadError (unreadable path), ContextFileError, BaselineError or PrometheusError."""
     context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
     base = inputs.baseline
     recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
-    with _gc_paused():
-        # no local holds what was loaded: it is freed (by reference counting) when the analysis
-        # returns, before the collector is on again and would walk all of it once more
-        # with --kube: the kinds the enabled rules read, and those of the call graph when it is drawn
-        readers = _readers(r for r in rule_catalogue.ALL
-                           if config.is_enabled(r) or (call_graph and r.code == CALL_GRAPH_RULE))
-        result = check_loaded(_load(inputs, config, progress, readers), config, context, call_graph=call_graph)
+    telemetry = _telemetry(inputs)
+    try:
+        with _gc_paused():
+            # no local holds what was loaded: it is freed (by reference counting) when the analysis
+            # returns, before the collector is on again and would walk all of it once more
+            # with --kube: the kinds the enabled rules read, and those of the call graph when it is drawn
+            readers = _readers(r for r in rule_catalogue.ALL
+                               if config.is_enabled(r) or (call_graph and r.code == CALL_GRAPH_RULE))
+            result = check_loaded(_load(inputs, config, progress, readers), config, context, telemetry,
+                                  call_graph=call_graph)
+    finally:
+        if telemetry is not None:
+            telemetry.close()
     if base is None or recorded is None:
         return result
     findings, gone = baseline.apply(result.findings, recorded, base)
@@ -172,17 +180,35 @@ NO_CONTEXT = ContextFiles()
 CALL_GRAPH_RULE = "ML302"  # retry-amplification: the rule that reads the call graph `graph` draws
 
 
-def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT, *,
-                 call_graph: bool = False) -> Result:
+def _telemetry(inputs: Inputs) -> Telemetry | None:
+    """The `--prometheus` server (an unreachable one ends the run before anything is read:
+    PrometheusError), asked for the calls it saw while the manifests are read."""
+    if inputs.prometheus is None:
+        return None
+    from .evidence.prometheus import Telemetry
+
+    telemetry = Telemetry.connect(inputs.prometheus)
+    telemetry.prefetch("calls")
+    return telemetry
+
+
+def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT,
+                 telemetry: Telemetry | None = None, *, call_graph: bool = False) -> Result:
     """The findings on what was already loaded (none on `loaded.context`, which only informs),
-    and its call graph when `call_graph` is set."""
-    index = _index(loaded, config, context)
+    with the evidence `telemetry` adds to them, and its call graph when `call_graph` is set."""
+    index = _index(loaded, config, context, telemetry)
     enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
     found, errors = _run(enabled, index, config)
     if loaded.context:
         context_sources = {id(s) for s in loaded.context}
         found = [f for f in found if f.source is None or id(f.source) not in context_sources]
     in_scope = [f for f in found if not _in_system_namespace(f) and _in_scope(f, config.namespace)]
+    notes = loaded.notes
+    if telemetry is not None:
+        from .evidence.attach import attach
+
+        in_scope = attach(in_scope, index, telemetry)
+        notes = notes + telemetry.notes
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
     warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
@@ -193,14 +219,15 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
     if config.namespace is not None and not index.holds_namespace(config.namespace):
         warnings.append(f"--namespace {config.namespace}: nothing of that namespace is in the input, so "
                         "nothing is reported")
-    view = _call_graph_view(index, config, [], []) if call_graph else None
-    return Result(located, files=len(loaded.sources), resources=loaded.count, notes=loaded.notes,
+    view = _call_graph_view(index, config, [], [], telemetry) if call_graph else None
+    return Result(located, files=len(loaded.sources), resources=loaded.count, notes=notes,
                   internal_errors=errors, rules=enabled, assumptions=index.assumptions(), warnings=warnings,
                   skipped=loaded.skipped, call_graph=view, cluster=loaded.cluster)
 
 
-def _index(loaded: Loaded, config: Config, context: ContextFiles) -> Index:
-    return Index(loaded.resources, loaded.problems, config.facts, context.mesh_config, context.call_edges)
+def _index(loaded: Loaded, config: Config, context: ContextFiles, telemetry: Telemetry | None = None) -> Index:
+    return Index(loaded.resources, loaded.problems, config.facts, context.mesh_config, context.call_edges,
+                 telemetry.edges() if telemetry is not None else ())
 
 
 def _run(enabled: list[Rule], index: Index, config: Config) -> tuple[list[Finding], list[str]]:
@@ -277,28 +304,44 @@ def _locate(findings: list[Finding]) -> list[Finding]:
 
 
 def graph(inputs: Inputs, config: Config) -> CallGraph:
-    """`meshlint graph` (and `simulate`'s graph). Raises LoadError or ContextFileError."""
+    """`meshlint graph` (and `simulate`'s graph). Raises LoadError, ContextFileError or
+    PrometheusError."""
     context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
-    with _gc_paused():  # with --kube: what ML302's call graph reads
-        readers = _readers([rule_catalogue.BY_CODE[CALL_GRAPH_RULE]])
-        return _graph_of(_load(inputs, config, readers=readers), config, context)
+    telemetry = _telemetry(inputs)
+    try:
+        with _gc_paused():  # with --kube: what ML302's call graph reads
+            readers = _readers([rule_catalogue.BY_CODE[CALL_GRAPH_RULE]])
+            return _graph_of(_load(inputs, config, readers=readers), config, context, telemetry)
+    finally:
+        if telemetry is not None:
+            telemetry.close()
 
 
-def _graph_of(loaded: Loaded, config: Config, context: ContextFiles) -> CallGraph:
+def _graph_of(loaded: Loaded, config: Config, context: ContextFiles, telemetry: Telemetry | None) -> CallGraph:
     """The call graph of what was loaded. (A function of its own, so that the index and all
     that was loaded are freed when it returns, before the collector is on again.)"""
-    index = _index(loaded, config, context)
-    return _call_graph_view(index, config, loaded.notes,
-                            [_skipped(p) for p in loaded.problems] + _undefined_call_graph_hosts(index.call_graph()))
+    index = _index(loaded, config, context, telemetry)
+    view = _call_graph_view(index, config, loaded.notes,
+                            [_skipped(p) for p in loaded.problems] + _undefined_call_graph_hosts(index.call_graph()),
+                            telemetry)
+    if telemetry is not None:
+        view.notes = view.notes + telemetry.notes
+    return view
 
 
-def _call_graph_view(index: Index, config: Config, notes: list[str], warnings: list[str]) -> CallGraph:
-    """The call graph as the graph views show it: with the amplification limit ML302 applies."""
+def _call_graph_view(index: Index, config: Config, notes: list[str], warnings: list[str],
+                     telemetry: Telemetry | None = None) -> CallGraph:
+    """The call graph as the graph views show it: with the amplification limit ML302 applies,
+    and the request rates `telemetry` saw into each service."""
     from .graph.build import build
     from .rules import retry_amplification
 
     limit = float(config.options_for(retry_amplification.RULE)["max-amplification"])
-    return build(index, config.facts, notes, warnings, limit)
+    view = build(index, config.facts, notes, warnings, limit)
+    if telemetry is not None:
+        view.observed_rps = telemetry.requests().into()
+        view.span = telemetry.span
+    return view
 
 
 @dataclass(frozen=True)
@@ -308,7 +351,8 @@ class Storm:
     fail: str  # the failing service, as the user names it (`payment.payments`, an FQDN)
     status: str = "503"  # how it fails: simulate.model.STATUSES
     entry: str | None = None  # where requests enter; None: the entry that amplifies most
-    rps: float = 100.0
+    # requests per second into the entry; None: the rate --prometheus observed there, else 100
+    rps: float | None = 100.0
     duration: float = 10.0
 
 
@@ -326,7 +370,7 @@ class SimulateResult:
 
 def simulate(inputs: Inputs, config: Config, storm: Storm) -> SimulateResult:
     """`meshlint simulate`: the retry storm over the input's call graph, as configured and with
-    the suggested fixes. Raises LoadError or ContextFileError."""
+    the suggested fixes. Raises LoadError, ContextFileError or PrometheusError."""
     from .simulate.model import FIXES
     from .simulate.run import Simulation, TooLarge, choose_entry
 
@@ -343,12 +387,36 @@ def simulate(inputs: Inputs, config: Config, storm: Storm) -> SimulateResult:
         entry = choose_entry(view.graph, failed, view.exposed)
         if entry is None:
             return SimulateResult(view, problem=f"nothing in the call graph calls {view.names[failed]}")
+    rps = storm.rps if storm.rps is not None else _observed_rps(view, entry, storm.duration)
     try:
-        current, fixed = (Simulation(view.graph, entry, failed, storm.status, storm.rps, storm.duration, fixes).run()
+        current, fixed = (Simulation(view.graph, entry, failed, storm.status, rps, storm.duration, fixes).run()
                           for fixes in (None, FIXES))
     except TooLarge as exc:
         return SimulateResult(view, problem=str(exc))
     return SimulateResult(view, current, fixed, FIXES)
+
+
+DEFAULT_RPS = 100.0
+
+
+def _observed_rps(view: CallGraph, entry: str, duration: float) -> float:
+    """The requests per second --prometheus saw into the entry (or, for a caller that is no
+    service, a load generator, out of it), said in a note; else 100 (also when the observed
+    rate would not make one request in `duration` seconds)."""
+    from .simulate.model import requests
+
+    name = view.names.get(entry, entry)
+    observed = view.observed_rps.get(entry, 0.0) or sum(
+        rate for rate, unit in (e.observed or (0.0, "") for e in view.graph.out.get(entry, ())) if unit == "req/s")
+    if observed > 0 and requests(observed, duration) > 0:
+        view.notes.append(f"--rps {observed:.3g}: the request rate into {name} {view.span} (--prometheus)")
+        return observed
+    if observed > 0:
+        view.notes.append(f"--rps {DEFAULT_RPS:g}: the {observed:.3g} req/s --prometheus saw into {name} "
+                          f"{view.span} is less than one request in --duration {duration:g}s")
+    elif view.observed_rps:
+        view.notes.append(f"--rps {DEFAULT_RPS:g}: --prometheus saw no requests into {name} {view.span}")
+    return DEFAULT_RPS
 
 
 def _skipped(problem: Problem) -> str:

@@ -30,7 +30,7 @@ from .resource import GATEWAY_API_ROUTES, MeshConfigFile, Ref, Resource
 
 if TYPE_CHECKING:
     from .load import Problem
-    from .mesh.callgraph import ExplicitEdge, Graph
+    from .mesh.callgraph import ExplicitEdge, Graph, ObservedEdge
     from .mesh.mentions import Mention
 
 T = TypeVar("T")
@@ -53,14 +53,16 @@ class ServerHost:
 
 class Index:
     """Everything that was read (resources, input problems, the `--mesh-config` file, the
-    `--call-graph` edges) and the facts the user stated about the environment."""
+    `--call-graph` edges, the calls telemetry saw) and the facts the user stated about the
+    environment."""
 
     def __init__(self, resources: Iterable[Resource], problems: Sequence[Problem] = (),
                  facts: Facts | None = None, mesh_config: MeshConfigFile | None = None,
-                 call_edges: Sequence[ExplicitEdge] = ()) -> None:
+                 call_edges: Sequence[ExplicitEdge] = (), observed_edges: Sequence[ObservedEdge] = ()) -> None:
         self.facts = facts or Facts()
         self.problems: Sequence[Problem] = problems
         self.call_edges: Sequence[ExplicitEdge] = call_edges
+        self.observed_edges: Sequence[ObservedEdge] = observed_edges
         self._mesh_config_file = mesh_config
         self.accessed: set[str] | None = None  # set by tests to record the kinds read
         self._by_kind: dict[str, list[Resource]] = defaultdict(list)
@@ -519,10 +521,11 @@ class Index:
     def _call_graph(self) -> Graph:
         from .mesh.callgraph_builder import build
 
-        return build(self, self.facts.domain, self.call_edges, self.facts.default_namespace, self.facts.is_known_host)
+        return build(self, self.facts.domain, self.call_edges, self.facts.default_namespace, self.facts.is_known_host,
+                     self.observed_edges)
 
     def call_graph(self) -> Graph:
-        """Services and who calls whom (env values, --call-graph), with the tries per hop."""
+        """Services and who calls whom (env values, --call-graph, --prometheus), with the tries per hop."""
         self._touch("Service", "ServiceEntry", *SIDECAR_INPUTS, *WORKLOAD_KINDS)
         return self._call_graph
 

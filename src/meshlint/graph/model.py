@@ -23,6 +23,10 @@ class CallGraph:
     assumptions: list[str] = field(default_factory=list)
     # ML302's max-amplification as configured: the paths above it are the ones to fix
     max_amplification: float = 10.0
+    # --prometheus: the requests per second each host received (from every caller, outside the
+    # mesh too), and the window they were measured over, in words ("in the last 1h")
+    observed_rps: dict[str, float] = field(default_factory=dict)
+    span: str = ""
 
     @cached_property
     def names(self) -> dict[str, str]:

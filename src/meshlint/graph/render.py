@@ -1,9 +1,11 @@
 """`meshlint graph`'s formats: text (worst paths first, then every edge with its tries, source
 and retry limits), `dot` (Graphviz), `mermaid`, `html` (the HTML report's graph view, alone:
 `report/html`), and `json`:
-`{"nodes": [host...], "edges": [{"from", "to", "source", "tries", "capped_tries"}],
+`{"nodes": [host...], "edges": [{"from", "to", "source", "tries", "capped_tries", "observed"?}],
   "paths": [{"hosts": [...], "amplification": 64.0, "capped_amplification": ...}],
-  "cycles": [[...]], "assumptions": ["assuming namespace shop is meshed: ...", ...]}`.
+  "cycles": [[...]], "assumptions": ["assuming namespace shop is meshed: ...", ...]}`;
+an edge that `--prometheus` saw has `"observed": {"rate": 12.5, "unit": "req/s"}` (`B/s` when
+only TCP traffic was seen).
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from collections.abc import Callable
 
 from ..mesh.callgraph import Edge, times
 from .model import CallGraph
+
+
+def observed_of(edge: Edge) -> str:
+    """`12.5 req/s`: the rate --prometheus saw on the call, or ""."""
+    if edge.observed is None:
+        return ""
+    from ..evidence.prometheus import format_rate
+
+    return format_rate(*edge.observed)
 
 
 def route_of(edge: Edge) -> str:
@@ -52,7 +63,8 @@ def render_text(view: CallGraph) -> str:
     width = max((len(f"{names[e.source]} → {names[e.target]}") for e in graph.edges.values()), default=0)
     for (a, b), e in sorted(graph.edges.items(), key=lambda kv: (-kv[1].tries, names[kv[0][0]], names[kv[0][1]])):
         hop = f"{names[a]} → {names[b]}"
-        extras = [x for x in (route_of(e), e.budget, e.note if e.route is not None or "routes" in e.note else "") if x]
+        extras = [x for x in (observed_of(e), route_of(e), e.budget,
+                              e.note if e.route is not None or "routes" in e.note else "") if x]
         out.append(f"  {hop:<{width}}  {e.tries} tr{'y' if e.tries == 1 else 'ies'}  "
                    f"[{','.join(e.origins)}]  " + "; ".join(dict.fromkeys(extras)))
     cycles = graph.cycles()
@@ -69,10 +81,16 @@ def render_text(view: CallGraph) -> str:
 
 def render_json(view: CallGraph) -> str:
     graph = view.graph
+    edges = []
+    for (a, b), e in sorted(graph.edges.items()):
+        edge = {"from": a, "to": b, "source": ",".join(e.origins), "tries": e.tries,
+                "capped_tries": round(e.capped_tries, 6)}
+        if e.observed is not None:
+            edge["observed"] = {"rate": round(e.observed[0], 6), "unit": e.observed[1]}
+        edges.append(edge)
     doc = {
         "nodes": sorted(graph.nodes),
-        "edges": [{"from": a, "to": b, "source": ",".join(e.origins), "tries": e.tries,
-                   "capped_tries": round(e.capped_tries, 6)} for (a, b), e in sorted(graph.edges.items())],
+        "edges": edges,
         # (JSON has no infinity: the largest number stands for it)
         "paths": [{"hosts": p.hosts, "amplification": min(float(p.amplification), sys.float_info.max),
                    "capped_amplification": min(round(float(p.capped_amplification), 6), sys.float_info.max)}
@@ -97,7 +115,8 @@ def render_dot(view: CallGraph) -> str:
         out.append(f'  "{host}" [label="{names[host]}"{shape}];')
     for (a, b), e in sorted(graph.edges.items()):
         width = ", penwidth=3" if id(e) in worst else ""
-        out.append(f'  "{a}" -> "{b}" [label="{e.tries}x", color={_color(e.tries)}{width}];')
+        label = f"{e.tries}x" + (f"\\n{observed_of(e)}" if e.observed else "")
+        out.append(f'  "{a}" -> "{b}" [label="{label}", color={_color(e.tries)}{width}];')
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -110,7 +129,8 @@ def render_mermaid(view: CallGraph) -> str:
         label = names[host].replace('"', "'")
         out.append(f'  {ids[host]}["{label}"]' if graph.nodes[host] is not None else f'  {ids[host]}(["{label}"])')
     for (a, b), e in sorted(graph.edges.items()):
-        out.append(f"  {ids[a]} -->|{e.tries}x| {ids[b]}")
+        label = f"{e.tries}x" + (f" · {observed_of(e)}" if e.observed else "")
+        out.append(f"  {ids[a]} -->|{label}| {ids[b]}")
     return "\n".join(out) + "\n"
 
 

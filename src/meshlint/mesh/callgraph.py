@@ -24,6 +24,8 @@ class EdgeSource:
     resource: Resource | None = None
     path: FieldPath = ()
     document: Document | None = None
+    rate: float | None = None  # observed (prometheus): requests per second, or bytes per second for TCP
+    unit: str = ""  # of the rate: "req/s" or "B/s"
 
 
 @dataclass
@@ -51,6 +53,16 @@ class Edge:
     @property
     def origins(self) -> list[str]:
         return sorted({e.source for e in self.evidence})
+
+    @property
+    def observed(self) -> tuple[float, str] | None:
+        """The rate telemetry saw on this call (requests per second; bytes per second when it
+        saw only TCP), or None when no telemetry names it."""
+        for unit in ("req/s", "B/s"):
+            rates = [e.rate for e in self.evidence if e.unit == unit and e.rate is not None]
+            if rates:
+                return sum(rates), unit
+        return None
 
 
 @dataclass
@@ -143,6 +155,22 @@ class Graph:
         capped = math.prod(e.capped_tries for e in edges) if edges else 1.0
         return PathResult(hosts, edges, float(value), float(capped))
 
+    def location(self, path: PathResult) -> tuple[Resource | None, FieldPath, Document | None] | None:
+        """Where a finding about `path` points: its entry's Service, else the call-graph file
+        line or env value that names its first hop; when only telemetry knows both (a caller
+        outside the input, such as an ingress gateway), the same for the next host and hop.
+        None when nothing on the path is in the input."""
+        for k, host in enumerate(path.hosts):
+            node = self.nodes.get(host)
+            if node is not None:
+                return node, ("metadata", "name"), None
+            if k < len(path.edges):
+                ev = next((e for e in path.edges[k].evidence if e.resource is not None or e.document is not None),
+                          None)
+                if ev is not None:
+                    return ev.resource, ev.path, ev.document
+        return None
+
     def entries(self, exposed: Iterable[str] = ()) -> list[str]:
         """Where requests start: services nobody in the graph calls, and services exposed
         through a gateway, that call something."""
@@ -188,6 +216,25 @@ class ExplicitEdge:
     target: str
     document: Document | None
     path: FieldPath
+
+
+@dataclass(frozen=True)
+class ObservedEdge:
+    """A call that telemetry saw (`--prometheus`): the calling workload as Istio names it (its
+    Deployment, StatefulSet, Job... name), the host it called, and how much: requests per
+    second, or bytes per second for TCP."""
+
+    workload: str
+    namespace: str
+    target: str  # destination_service: an FQDN
+    rate: float
+    unit: str  # "req/s" or "B/s"
+
+
+def observed_caller(workload: str, namespace: str) -> str:
+    """Node key of a calling workload that only telemetry knows (neither it nor a Service of
+    its name is in the input)."""
+    return f"workload/{namespace}/{workload}"
 
 
 def resolve_host(text: str, namespace: str, domain: str = "cluster.local") -> str:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from ..resource import Resource
 from . import routes
-from .callgraph import Edge, EdgeSource, ExplicitEdge, Graph, resolve_host, workload_node
+from .callgraph import Edge, EdgeSource, ExplicitEdge, Graph, ObservedEdge, observed_caller, resolve_host, workload_node
 from .hosts import expand_host, service_fqdn
 from .injection import Sidecar
 from .mentions import mentions
@@ -36,9 +36,11 @@ class MeshView(Protocol):
 
 
 def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
-          default_namespace: str = "default", known_host: Callable[[str], bool] = lambda host: False) -> Graph:
-    """The service call graph of everything the index holds. `known_host`: a host the user says
-    exists outside the input (`known-hosts`)."""
+          default_namespace: str = "default", known_host: Callable[[str], bool] = lambda host: False,
+          observed: Iterable[ObservedEdge] = ()) -> Graph:
+    """The service call graph of everything the index holds, the `--call-graph` edges and the
+    calls telemetry saw (`observed`). `known_host`: a host the user says exists outside the
+    input (`known-hosts`)."""
     nodes: dict[str, Resource | None] = {}
     edges: dict[tuple[str, str], Edge] = {}
     services = {service_fqdn(s.name, s.namespace, domain): s for s in index.of_kind("Service")}
@@ -57,16 +59,21 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
             edge = edges[(a, b)] = Edge(a, b, [], port=port)
         edge.evidence.append(ev)
 
-    for w in index.workloads():
-        callers = [service_fqdn(s.name, s.namespace, domain) for s in index.services_of(w)]
-        if not callers:
+    def callers(w: Workload) -> list[str]:
+        """The nodes a workload's calls leave from: the Services that select it, else itself."""
+        found = [service_fqdn(s.name, s.namespace, domain) for s in index.services_of(w)]
+        if not found:
             key = workload_node(w)
             callers_of[key] = w.resource
-            callers = [key]
+            found = [key]
+        return found
+
+    workloads = index.workloads()
+    for w in workloads:
         for m in mentions(w, domain, external):
             if m.fqdn not in services and m.fqdn not in external:
                 continue
-            for caller in callers:
+            for caller in callers(w):
                 add(caller, m.fqdn, EdgeSource("env", w.resource, m.path), m.port)
     undefined: dict[str, ExplicitEdge] = {}
     for e in explicit:
@@ -76,6 +83,21 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
         for host in (a, b):
             if host not in services and host not in external and host not in callers_of and not known_host(host):
                 undefined.setdefault(host, e)
+
+    # Istio names a caller by its workload (the Deployment's name, not the pod's); a workload the
+    # input does not hold is its namesake Service when the input has one, else a node of its own
+    named: dict[tuple[str, str], Workload] = {}
+    for w in workloads:
+        named.setdefault((w.namespace, w.name), w)
+    for o in observed:
+        caller_workload = named.get((o.namespace, o.workload))
+        if caller_workload is not None:
+            sources = callers(caller_workload)
+        else:
+            namesake = service_fqdn(o.workload, o.namespace, domain)
+            sources = [namesake if namesake in services else observed_caller(o.workload, o.namespace)]
+        for caller in sources:
+            add(caller, o.target, EdgeSource("prometheus", rate=o.rate, unit=o.unit), None)
 
     # retries: the VirtualServices that sidecars use for each host
     vs_by_host: dict[str, list[Resource]] = {}
@@ -93,6 +115,9 @@ def build(index: MeshView, domain: str, explicit: Iterable[ExplicitEdge] = (),
     http: dict[tuple[str, int | None], bool] = {}
     for edge in edges.values():
         target = edge.target
+        if all(ev.unit == "B/s" for ev in edge.evidence):
+            edge.tries, edge.capped_tries, edge.note = 1, 1.0, "only TCP traffic observed: no retries"
+            continue
         caller_sidecar = sidecars.get(edge.source)
         if caller_sidecar is not None:
             edge.assumption = caller_sidecar.assumption

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     r = f.resource
-    out = {
+    out: dict[str, Any] = {
         "code": f.code,
         "name": f.name,
         "variant": f.variant,
@@ -38,6 +38,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
     if f.related_omitted:  # (additive: `related` keeps its shape, at most finding.MAX_RELATED entries)
         out["related_omitted"] = f.related_omitted
+    if f.evidence:  # only when a live source (--prometheus) adds facts (SPEC §3)
+        out["evidence"] = [{"source": e.source, "text": e.text, "query": e.query, "value": e.value}
+                           for e in f.evidence]
     return out
 
 

@@ -139,11 +139,15 @@ def _result(f: Finding, index: dict[str, int], fingerprint: str) -> dict[str, An
     out: dict[str, Any] = {
         "ruleId": f.code,
         "level": LEVELS[f.severity.value],
-        "message": {"text": f"{where}{f.message}\nFix: {f.fix}"},
+        "message": {"text": f"{where}{f.message}\nFix: {f.fix}"
+                    + "".join(f"\nEvidence ({e.source}): {e.text}" for e in f.evidence)},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {"variant": f.variant},
     }
+    if f.evidence:
+        out["properties"]["evidence"] = [{"source": e.source, "text": e.text, "query": e.query, "value": e.value}
+                                         for e in f.evidence]
     if f.code in index:
         out["ruleIndex"] = index[f.code]
     if f.related:

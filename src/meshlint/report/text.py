@@ -51,6 +51,7 @@ def render(result: Result, options: RenderOptions) -> bytes:
     out = statistics(result) if options.statistics else []
     for f in [] if options.statistics else result.reported:
         out.append(line(f, color, width))
+        out += [_wrap(f"  evidence ({e.source}): {e.text}", width, "        ") for e in f.evidence]
         help_line = _wrap(f"  help: {f.help}", width, "        ")
         out.append(f"{DIM}{help_line}{RESET}" if color else help_line)
     if not options.quiet:

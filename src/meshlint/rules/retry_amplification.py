@@ -184,7 +184,7 @@ if TYPE_CHECKING:
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
-    if not index.workloads() and not index.call_edges:
+    if not index.workloads() and not index.call_edges and not index.observed_edges:
         return  # nothing calls anything: no graph to build (and no need to import its module)
     from ..mesh.callgraph import short_names, times
 
@@ -192,9 +192,10 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     graph = index.call_graph()
     names = short_names(graph.nodes, index.facts.domain)
     for path in graph.worst_paths(routes.exposed_hosts(index.of_kind("VirtualService"), index.facts.domain)):
-        if path.amplification <= limit:
-            continue
-        resource, where, document = _location(graph, path)
+        location = graph.location(path)
+        if path.amplification <= limit or location is None:
+            continue  # (None: a path only telemetry knows, between services the input does not hold)
+        resource, where, document = location
         hop, without = _cheapest_hop(path)
         capped = "" if path.capped_amplification == path.amplification else \
             f"; {times(path.capped_amplification)}x with the retry budgets"
@@ -227,14 +228,6 @@ def _along(steps: list[str], sep: str) -> str:
     if len(steps) <= 12:
         return sep.join(steps)
     return sep.join(steps[:6] + [f"({len(steps) - 12:,} more)"] + steps[-6:])
-
-
-def _location(graph, path: PathResult):
-    node = graph.nodes.get(path.hosts[0])
-    if node is not None:
-        return node, ("metadata", "name"), None
-    ev = path.edges[0].evidence[0]  # an entry known only from the --call-graph file
-    return ev.resource, ev.path, ev.document
 
 
 def _cheapest_hop(path: PathResult) -> tuple[Edge, float]:

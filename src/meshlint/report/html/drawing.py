@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...graph import layout
-from ...graph.render import route_of
+from ...graph.render import observed_of, route_of
 
 if TYPE_CHECKING:
     from ...finding import Finding
@@ -180,7 +180,7 @@ def _path(c: layout.Curve) -> str:
 def _edge_title(e: Edge, names: Mapping[str, str]) -> str:
     tries = f"{e.tries} tr{'y' if e.tries == 1 else 'ies'}"
     capped = f" ({e.capped_tries:g} with the retry budget)" if e.capped_tries != e.tries else ""
-    details = [x for x in (route_of(e), e.budget, e.note) if x]
+    details = [x for x in (observed_of(e), route_of(e), e.budget, e.note) if x]
     return (f"{names[e.source]} → {names[e.target]}: {tries}{capped}; " + "; ".join(dict.fromkeys(details))
             + f" [{', '.join(e.origins)}]")
 
