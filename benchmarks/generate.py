@@ -16,6 +16,9 @@ writes into OUT:
                  ``kind: List``, keys sorted, sequences not indented, the fields the API server
                  adds (uid, resourceVersion, creationTimestamp, generation, defaults, status);
 - ``dump.json``  the same as ``kubectl get <kinds> -A -o json`` (4-space indent, sorted keys);
+- ``dump-compact.json`` the same List as compact JSON, one line (``json.dump(..., separators=(",", ":"))``
+                 of ``dump.json``): what ``kubectl get --raw``, ``jq -c``, API responses and export
+                 tools write;
 - ``dump-objects.yaml`` the dump's objects, byte for byte, as a multi-document stream instead of
                  one List (as ``kubectl get <kind> <name> -o yaml`` per object, concatenated,
                  prints them): what the List form costs, apart from what its objects cost;
@@ -876,11 +879,14 @@ def generate(services: int, out: str) -> dict:
         if chunk:
             f.write("\n".join(chunk) + "\n")
         f.write('kind: List\nmetadata:\n  resourceVersion: ""\n')
+    dump_list = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
     with open(os.path.join(tmp, "dump.json"), "w", encoding="utf-8", newline="\n") as f:
-        text = json.dumps({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}},
-                          indent=4, sort_keys=True)
+        text = json.dumps(dump_list, indent=4, sort_keys=True)
         # Go's encoding/json escapes these three in strings
         f.write(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n")
+    with open(os.path.join(tmp, "dump-compact.json"), "w", encoding="utf-8", newline="\n") as f:
+        # dump.json re-serialised as the issue did (#19): json.dump's escapes, no line break at all
+        json.dump(dump_list, f, separators=(",", ":"), sort_keys=True)
 
     def size(p: str) -> int:
         if os.path.isdir(p):
@@ -894,8 +900,8 @@ def generate(services: int, out: str) -> dict:
         "resources": len(all_docs),
         "files": len(gen.files),
         "kinds": dict(sorted(kinds.items())),
-        "bytes": {form: size(os.path.join(tmp, form))
-                  for form in ("stream.yaml", "files", "dump.yaml", "dump.json", "dump-objects.yaml")},
+        "bytes": {form: size(os.path.join(tmp, form)) for form in ("stream.yaml", "files", "dump.yaml", "dump.json",
+                                                                     "dump-compact.json", "dump-objects.yaml")},
     }
     with open(os.path.join(tmp, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=2, sort_keys=True)
@@ -917,7 +923,8 @@ def main(argv: list[str] | None = None) -> int:
     mb = meta["bytes"]
     print(f"{args.out}: {meta['services']} services, {meta['resources']} resources in {meta['namespaces']} namespaces, "
           f"{meta['files']} files; stream {mb['stream.yaml'] / 1e6:.1f} MB, dump.yaml {mb['dump.yaml'] / 1e6:.1f} MB, "
-          f"dump.json {mb['dump.json'] / 1e6:.1f} MB", file=sys.stderr)
+          f"dump.json {mb['dump.json'] / 1e6:.1f} MB, dump-compact.json {mb['dump-compact.json'] / 1e6:.1f} MB",
+          file=sys.stderr)
     return 0
 
 

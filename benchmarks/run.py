@@ -6,7 +6,8 @@
 
 For each size, generates (once, cached in benchmarks/.data/) a mesh with generate.py and, for
 each input form (one multi-document stream, a directory of files, a `kubectl get -A -o yaml`
-List dump, the same as `-o json`), times in separate processes, interleaved, on the same files:
+List dump, the same as `-o json`, indented and compact), times in separate processes, interleaved,
+on the same files:
 
   pyyaml     the floor: PyYAML's libyaml loader (CSafeLoader) parsing every file and keeping
              every document (json.load for JSON)
@@ -46,7 +47,7 @@ REPO = os.path.dirname(HERE)
 DATA = os.path.join(HERE, ".data")
 
 ALL_FORMS = [("stream", "stream.yaml"), ("files", "files"), ("dump.yaml", "dump.yaml"), ("dump.json", "dump.json"),
-             ("dump-objects", "dump-objects.yaml")]
+             ("dump-compact", "dump-compact.json"), ("dump-objects", "dump-objects.yaml")]
 FORMS = list(ALL_FORMS)
 TARGET_SIZE = 5000
 
@@ -55,6 +56,8 @@ T_TIME = 0.5       # meshlint check / PyYAML parse, 5,000-service stream
 T_MEMORY = 1.5     # peak RSS meshlint check / PyYAML parse, same input
 T_SCALING = 5.5    # time ratio for 5x the services
 T_COLD = 3.0       # `meshlint check small.yaml` / `python -c "import yaml"`
+# Target of issue #19: the compact JSON dump per resource / the indented one, time and memory, every size.
+T_COMPACT = 1.2
 
 PYYAML_PARSE = r"""
 import json, os, sys, yaml
@@ -500,6 +503,13 @@ def evaluate(rows: list[dict], cold: dict | None) -> list[tuple[str, str, str]]:
         per_o = o["check"]["seconds"] / o["resources"] * 1e6
         out.append((f"(extra) List dump per resource <= the same objects as a stream ({label})",
                     f"{per_d:.0f} vs {per_o:.0f} µs", verdict(per_d / per_o, 1.0)))
+    for size in sizes:
+        indented, compact = get.get((size, "dump.json")), get.get((size, "dump-compact"))
+        if indented and compact:  # the same resources: the ratio per resource is the ratio per run
+            for what, key, shown in (("time", "seconds", "{:.2f} s"), ("peak memory", "peak_mb", "{:.0f} MB")):
+                a, b = compact["check"][key], indented["check"][key]
+                out.append((f"compact JSON dump {what} <= {T_COMPACT}x indented ({size:,} services, check)",
+                            f"{a / b:.2f}x ({shown.format(a)} vs {shown.format(b)})", verdict(a / b, T_COMPACT)))
     if cold:
         out.append((f"cold start <= {T_COLD}x python -c 'import yaml'",
                     f"{cold['ratio']:.2f}x ({cold['meshlint_s'] * 1000:.0f} vs {cold['import_yaml_s'] * 1000:.0f} ms)",
@@ -568,7 +578,7 @@ def report(rows: list[dict], cold: dict | None, findings: dict, facts: dict) -> 
     for services, form, p in problems:
         lines.append(f"WARNING {services} {form}: {p}")
     lines.append("")
-    lines.append("targets (issue #6):")
+    lines.append("targets (issues #6 and #19):")
     for name, value, mark in evaluate(rows, cold):
         lines.append(f"  {mark:<4}  {name:<72} {value}")
     lines.append("")

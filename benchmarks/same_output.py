@@ -11,7 +11,7 @@ document:
 - `examples/`, as one directory;
 - the generated mesh of `--services` services (`benchmarks/generate.py`) in each of its
   forms: the directory of files, the multi-document stream, the `kubectl get -o yaml` and
-  `-o json` List dumps, and the dump's objects as a stream.
+  `-o json` List dumps, the JSON one compact, and the dump's objects as a stream.
 
 REV is checked out into a temporary `git worktree` and imported from its `src/` (same
 interpreter, same dependencies). Keys named by `--ignore-keys` are removed from every finding
@@ -33,7 +33,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
-FORMS = ("files", "stream.yaml", "dump.yaml", "dump.json", "dump-objects.yaml")
+FORMS = ("files", "stream.yaml", "dump.yaml", "dump.json", "dump-compact.json", "dump-objects.yaml")
 
 # Run inside the child interpreter: meshlint's own command line on every input, in-process
 # (one interpreter per tree, not one per input), each output kept as text.

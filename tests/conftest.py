@@ -297,6 +297,47 @@ def pytest_addoption(parser):
                           "docs/report.png); default: a temporary file")
 
 
+# --- where a finding points ----------------------------------------------------------------------
+
+
+def _named_by(value) -> str | None:
+    """The text a value starts with in its document, where that is known: a mapping's first key
+    (a mapping is located at it), a string; None otherwise (numbers, empty collections)."""
+    if isinstance(value, dict):
+        return str(next(iter(value))) if value else None
+    return value if isinstance(value, str) else None
+
+
+def _field_at(finding) -> tuple[str, str] | None:
+    """(the source text from the finding's line and column, what must start it), or None when
+    there is nothing to compare (no resource, or a field whose text is not known: see
+    `_named_by`). What must start it: the last key of the longest part of the finding's path
+    that the object holds (the closest ancestor present), or the list item there."""
+    resource = finding.resource
+    if resource is None or resource.source is None:
+        return None
+    node, token = resource.raw, _named_by(resource.raw)
+    for step in finding.path:
+        if isinstance(node, dict) and step in node:
+            node, token = node[step], str(step)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+            token = _named_by(node)
+        else:
+            break
+    if token is None:
+        return None
+    line = resource.source.text.split("\n")[finding.line - 1]
+    return line[finding.column - 1:], token
+
+
+@pytest.fixture(scope="session")
+def field_at() -> Callable[..., tuple[str, str] | None]:
+    """`field_at(finding)`: (the source text from the finding's line and column, the key, quoted
+    or not, or list item that must start it), or None when there is nothing to compare."""
+    return _field_at
+
+
 # --- the end-of-run summary ------------------------------------------------------------------------
 
 END_OF_RUN = pytest.StashKey[list[Callable[[], list[str]]]]()

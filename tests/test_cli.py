@@ -30,7 +30,7 @@ def test_exit_codes_are_identical_in_every_format(files, fmt, run, manifests):
 def test_text_format_line_and_help(files, run, manifests):
     path = files("w.yaml", manifests["warning"])
     out = run("check", str(path)).stdout.splitlines()
-    assert out[0] == (f"{path}:11: ML101 [warning] Service shop/cart: port 8080 is named \"web\", which is not "
+    assert out[0] == (f"{path}:11:5: ML101 [warning] Service shop/cart: port 8080 is named \"web\", which is not "
                       "a protocol prefix, and has no appProtocol; Istio will sniff the protocol, so L7 routing, "
                       "retries and request metrics depend on detection and server-first protocols hang")
     assert out[1].startswith("  help: Name the port http-web") and out[1].endswith("(docs: meshlint rule ML101)")
@@ -50,13 +50,13 @@ def test_json_shape_is_exactly_the_contract(files, run, manifests):
     assert doc["summary"] == {"files": 1, "resources": 2, "findings": {"error": 1, "warning": 0, "info": 0},
                               "suppressed": 0, "skipped": 0, "cluster": None}
     (f,) = doc["findings"]
-    assert set(f) == {"code", "name", "variant", "severity", "resource", "file", "line", "message", "fix",
+    assert set(f) == {"code", "name", "variant", "severity", "resource", "file", "line", "column", "message", "fix",
                       "related", "autofix"}
     assert f["code"] == "ML102" and f["name"] == "gateway-not-found" and f["severity"] == "error"
     assert f["variant"] == "missing-gateway"
     assert f["resource"] == {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
                              "namespace": "default", "name": "shop"}
-    assert f["file"] == str(path) and f["line"] == 7
+    assert f["file"] == str(path) and (f["line"], f["column"]) == (7, 14)  # `public` in `gateways: [public]`
     assert "default/public" in f["message"] and f["fix"].endswith(".")
     assert f["related"] == []
     assert f["autofix"] == "unsafe"  # bind to default/internal, the one Gateway serving the host
@@ -125,6 +125,18 @@ def test_non_utf8_document_does_not_hide_the_others(files, run, manifests):
     assert ml001["line"] == 15
 
 
+@pytest.mark.parametrize("name,content,where", [
+    ("byte.yaml", b"apiVersion: v1\nkind: Service\nmetadata:\n  name: caf\xe9\n", (4, 12)),  # the byte
+    ("comma.json", b'{"apiVersion": "v1",\n  "kind": "Service",, "metadata": {}}', (2, 21)),  # the second comma
+    ("flow.yaml", b"apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  labels: {app: a: b}\n", (5, 18)),  # `: b`
+])
+def test_syntax_errors_are_at_the_parsers_line_and_column(files, run, name, content, where):
+    path = files(name, content)
+    (f,) = json.loads(run("check", str(path), "--format", "json").stdout)["findings"]
+    assert f["code"] == "ML001" and (f["line"], f["column"]) == where
+    assert run("check", str(path)).stdout.startswith(f"{path}:{where[0]}:{where[1]}: ML001 [error] ")
+
+
 def test_utf16_and_bom_are_decoded(files, run, manifests):
     path = files("u16.yaml", manifests["warning"].encode("utf-16"))
     assert run("check", str(path)).returncode == 1
@@ -182,7 +194,7 @@ def test_kubectl_json_list_dump(files, run):
     doc = json.loads(run("check", str(path), "--format", "json").stdout)
     (f,) = doc["findings"]
     assert f["resource"]["name"] == "b" and doc["summary"]["resources"] == 2
-    assert path.read_text().splitlines()[f["line"] - 1].strip() == '"name": "web",'
+    assert path.read_text().splitlines()[f["line"] - 1][f["column"] - 1:] == '"name": "web",'
 
 
 def test_typed_list_items_inherit_kind(files, run):
@@ -384,13 +396,14 @@ meshConfig:
     ("kind: ConfigMap\ndata: {mesh: '[unclosed'}\n", "data.mesh is not valid YAML"),
     # a value istiod's proto reader refuses (pkg/config/mesh/mesh.go ApplyMeshConfig), in each form
     ("defaultConfig:\n  proxyHeaders:\n    envoyDebugHeaders:\n      disabled: fals\n",
-     'mesh.yaml:4: defaultConfig.proxyHeaders.envoyDebugHeaders.disabled must be true or false, not the string "fals"'),
+     'mesh.yaml:4:7: defaultConfig.proxyHeaders.envoyDebugHeaders.disabled must be true or false, '
+     'not the string "fals"'),
     ("meshConfig:\n  enableAutoMtls: 'yes'\n",
-     'mesh.yaml:2: meshConfig.enableAutoMtls must be true or false, not the string "yes"'),
+     'mesh.yaml:2:3: meshConfig.enableAutoMtls must be true or false, not the string "yes"'),
     ("apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  meshConfig:\n    rootNamespace: 7\n",
-     "mesh.yaml:5: spec.meshConfig.rootNamespace must be a string, not the number 7"),
+     "mesh.yaml:5:5: spec.meshConfig.rootNamespace must be a string, not the number 7"),
     ("kind: ConfigMap\ndata:\n  mesh: |\n    defaultConfig: {holdApplicationUntilProxyStarts: 1}\n",
-     "mesh.yaml:3: data.mesh: defaultConfig.holdApplicationUntilProxyStarts must be true or false, not the number 1"),
+     "mesh.yaml:3:3: data.mesh: defaultConfig.holdApplicationUntilProxyStarts must be true or false, not the number 1"),
 ])
 def test_bad_mesh_config_is_a_configuration_error(files, content, expect, run, manifests):
     path = files("c.yaml", manifests["clean"])
@@ -492,7 +505,7 @@ def test_quiet_prints_the_findings_and_nothing_else(files, run, manifests):
     path = files("c.yaml", manifests["warning"])
     proc = run("check", str(path), "-q")
     assert proc.returncode == 1 and proc.stderr == ""
-    assert proc.stdout.splitlines()[0].startswith(f"{path}:11: ML101 [warning]")
+    assert proc.stdout.splitlines()[0].startswith(f"{path}:11:5: ML101 [warning]")
     assert "finding" not in proc.stdout.splitlines()[-1]  # no summary line
     assert run("check", str(files("clean.yaml", manifests["clean"])), "-q").stdout == ""
 

@@ -80,7 +80,7 @@ def test_safe_fixes_in_place_the_unsafe_ones_on_request_and_a_second_run_changes
     # ML301 (a warning) is left: exit 1, as ruff's --fix with something left
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith(f"{path}:25: ML301 [warning] VirtualService shop/cart: route http[0] retries up to 5")
+    assert lines[0].startswith(f"{path}:25:7: ML301 [warning] VirtualService shop/cart: route http[0] retries up to 5")
     assert "  unsafe fix (meshlint fix --unsafe): lowers attempts from 5 to 3: fewer retries of a failing request" \
         in lines
     assert lines[-1] == "2 fixed, 1 left (1 more fixable with --unsafe)"

@@ -2,10 +2,11 @@
 
 The benchmark's generator (benchmarks/generate.py) writes the same objects as a `helm
 template`-style stream, a directory of hand-written files, a `kubectl get -A -o yaml` List,
-its `-o json` twin, and the dump's objects as a multi-document stream. A small mesh of them
+its `-o json` twin, indented and compact (one line), and the dump's objects as a
+multi-document stream. A small mesh of them
 is large enough for the fast paths (yaml_rs behind the sniff, a List parsed item by item,
 orjson per JSON item, the line scanner per List item): every form must give the same
-findings, each at the line composing its own document gives.
+findings, each at the line and column composing its own document gives.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import pytest
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
 from meshlint.load import parse
-from meshlint.locate import compose_line
+from meshlint.locate import compose_position
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS = {"stream": "stream.yaml", "files": "files", "dump.yaml": "dump.yaml", "dump.json": "dump.json",
-         "dump-objects": "dump-objects.yaml"}
+         "dump-compact": "dump-compact.json", "dump-objects": "dump-objects.yaml"}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def results(mesh):
 
 def test_the_mesh_takes_the_fast_paths(mesh):
     out, meta = mesh
-    for rel in ("stream.yaml", "dump.yaml", "dump.json", "dump-objects.yaml"):
+    for rel in ("stream.yaml", "dump.yaml", "dump.json", "dump-compact.json", "dump-objects.yaml"):
         assert (out / rel).stat().st_size > parse.FAST_PATH_MIN_BYTES, rel
     assert meta["resources"] > 500
 
@@ -67,11 +68,29 @@ def test_every_form_gives_the_same_findings(results):
 
 
 @pytest.mark.parametrize("form", list(FORMS))
-def test_every_finding_is_at_the_line_composing_its_document_gives(results, form):
+def test_every_finding_points_at_its_field(results, form, field_at):
+    """The column lands on the offending key (or list item): in the compact dump, one line of
+    1.5 MB, it is all that tells the findings apart."""
+    compared = 0
+    for f in results[form].findings:
+        at = field_at(f)
+        if at is None:
+            continue
+        text, token = at
+        assert text.startswith((token, f'"{token}"', f"'{token}'")), (f.code, f.line, f.column, f.path, text[:60])
+        compared += 1
+    assert compared > 20
+    if form == "dump-compact":
+        assert {f.line for f in results[form].findings} == {1}
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_every_finding_is_where_composing_its_document_places_it(results, form):
     compared = 0
     for f in results[form].findings:
         if f.resource is None:
             continue
-        assert f.line == compose_line(f.resource.document, f.resource.prefix + f.path), (f.code, f.path)
+        where = compose_position(f.resource.document, f.resource.prefix + f.path)
+        assert (f.line, f.column) == where, (f.code, f.path)
         compared += 1
     assert compared > 20

@@ -135,7 +135,7 @@ def test_a_scalar_its_tag_cannot_read_is_ml001(files, run, manifests, scalar, wh
                            f"---\n{manifests['warning']}")
     proc = run("check", str(path))
     assert proc.returncode == 1
-    assert f"m.yaml:4: ML001 [error] invalid YAML: {why}\n" in proc.stdout
+    assert f"m.yaml:4:11: ML001 [error] invalid YAML: {why}\n" in proc.stdout  # at the scalar
     assert "ML101" in proc.stdout  # the other document is still analysed
 
 
@@ -177,7 +177,7 @@ def test_an_alias_inside_its_own_anchor_is_ml001(files, run, manifests, where):
                  + f"---\n{manifests['warning']}")
     proc = run("check", str(path))
     assert proc.returncode == 1
-    assert "m.yaml:1: ML001 [error] document expands to more than 1,000,000 nodes through YAML aliases" in proc.stdout
+    assert "m.yaml:1:1: ML001 [error] document expands to more than 1,000,000 nodes through YAML aliases" in proc.stdout
     assert "ML101" in proc.stdout
 
 
@@ -201,8 +201,8 @@ def test_a_kustomization_with_a_bad_tag_is_ml001_not_an_internal_error(files, ru
                                 "resources: [a.yaml]\nx: !!bool maybe\n")
     files("a.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n")
     proc = run("check", ".", cwd=tmp_path)
-    assert proc.returncode == 1 and "kustomization.yaml:4: ML001 [error] invalid YAML: 'maybe' is not a valid !!bool" \
-        in proc.stdout
+    assert proc.returncode == 1
+    assert "kustomization.yaml:4:4: ML001 [error] invalid YAML: 'maybe' is not a valid !!bool" in proc.stdout
 
 
 def test_annotation_values_of_5000_digits_are_out_of_range(files, run):
@@ -435,11 +435,12 @@ def test_locating_lines_holds_one_document_at_a_time():
     locator = Locator()
     tracemalloc.start()
     try:
-        lines = [locator.line(item, (0, "spec", "ports", 0)) for item in documents]
+        positions = [locator.position(item, (0, "spec", "ports", 0)) for item in documents]
         held = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert lines[:2] == [8, 13] and lines[-1] == 5 * 5000 + 3
+    # (each port at its first key: `    ports: [{name: ...`)
+    assert positions[:2] == [(8, 14), (13, 14)] and positions[-1] == (5 * 5000 + 3, 14)
     assert held < 1_000_000  # (every item's lines: 10 MB)
 
 

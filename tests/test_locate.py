@@ -1,7 +1,7 @@
 """The line scanner (locate.py) against the reference: composing the document with libyaml.
 
 Every finding meshlint reports on the rule fixtures, examples/, the corpus and kubectl-style
-dumps (YAML and JSON) is located both ways; the lines must be identical.
+dumps (YAML and JSON) is located both ways; the lines and columns must be identical.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import yaml
 
 from meshlint.config import Config
 from meshlint.engine import Inputs, check
-from meshlint.locate import Locator, compose_line
+from meshlint.locate import Locator, compose_position
+from meshlint.resource import Document, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -38,7 +39,7 @@ def _check(paths: list[str]) -> int:
             doc, path = f.document, f.path
         else:
             continue
-        assert locator.line(doc, path) == compose_line(doc, path), (doc.source.name, path)
+        assert locator.position(doc, path) == compose_position(doc, path), (doc.source.name, path)
         compared += 1
     return compared
 
@@ -59,18 +60,48 @@ def test_scanner_agrees_with_compose_on_many_findings():
 
 
 def kubectl_dump(tmp_path, fmt: str) -> Path:
-    """The examples as one `kubectl get -A -o yaml|json` List."""
+    """The examples as one `kubectl get -A -o yaml|json` List (`json-compact`: on one line)."""
     docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
     dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
-    path = tmp_path / f"dump.{fmt}"
-    path.write_text(json.dumps(dump, indent=4) if fmt == "json" else yaml.safe_dump(dump, sort_keys=False))
+    path = tmp_path / f"dump.{fmt.split('-')[0]}"
+    path.write_text(json.dumps(dump, indent=4) if fmt == "json" else json.dumps(dump, separators=(",", ":"))
+                    if fmt == "json-compact" else yaml.safe_dump(dump, sort_keys=False))
     return path
 
 
-@pytest.mark.parametrize("fmt", ["yaml", "json"])
+@pytest.mark.parametrize("fmt", ["yaml", "json", "json-compact"])
 def test_list_dumps(tmp_path, fmt):
     path = kubectl_dump(tmp_path, fmt)
     assert _check([str(path)]) >= 15
+
+
+@pytest.mark.parametrize("separators", [(",", ":"), (", ", ": ")])
+def test_compact_json_list_items_are_documents_of_their_own_at_the_whole_lists_positions(
+        tmp_path, separators, monkeypatch, field_at):
+    """A one-line JSON List (`kubectl get --raw`, `jq -c`) is decoded item by item: each item is
+    a document starting mid-line, and a finding in it is located in its own text, at the line
+    and column composing the whole List gives, on the offending key."""
+    from meshlint.load import parse
+
+    monkeypatch.setattr(parse, "FAST_PATH_MIN_BYTES", 0)
+    docs = [d for p in sorted((ROOT / "examples").rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
+    dump = {"apiVersion": "v1", "items": docs, "kind": "List", "metadata": {"resourceVersion": ""}}
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(dump, separators=separators))
+    whole = Document(Source(str(path), path.read_text()), 0, len(path.read_text()), 1, 0)
+    result = check(Inputs([str(path)]), Config())
+    compared = 0
+    for f in result.findings:
+        if f.resource is None:
+            continue
+        item = f.resource.document
+        assert f.resource.prefix == () and item.column > 1 and item.text.startswith("{")
+        i = docs.index(json.loads(item.text))
+        assert (f.line, f.column) == compose_position(whole, ("items", i) + f.path), (i, f.code, f.path)
+        text, token = field_at(f)
+        assert text.startswith((f'"{token}"', token)), (f.code, f.path, text[:40])
+        compared += 1
+    assert compared >= 15
 
 
 class _IndentedDumper(yaml.SafeDumper):
@@ -84,7 +115,7 @@ class _IndentedDumper(yaml.SafeDumper):
 def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_path, form, monkeypatch):
     """Each item of a List dump (block YAML or indented JSON) is located in its own text, so
     that a finding in a 25,000-item dump reads one item, at the line composing the whole List
-    gives. The fast parsers are on, as for a real dump: a YAML List is parsed item by item."""
+    gives, at the column it gives. The fast parsers are on, as for a real dump: a YAML List is parsed item by item."""
     from meshlint.load import lists, parse
     from meshlint.load.sniff import Sniffer
     from meshlint.load.split import split
@@ -124,7 +155,7 @@ def test_list_items_are_documents_of_their_own_with_the_whole_lists_lines(tmp_pa
             continue
         assert f.resource.prefix == (() if form == "json" else (0,)) and f.resource.document.start in starts
         i = starts.index(f.resource.document.start)
-        assert f.line == compose_line(whole, ("items", i) + f.path), (i, f.code, f.path)
+        assert (f.line, f.column) == compose_position(whole, ("items", i) + f.path), (i, f.code, f.path)
         compared += 1
     assert compared >= 15
 
@@ -194,11 +225,12 @@ def test_list_item_documents_only_for_layouts_it_can_follow():
     assert items("kind: List\nitems:\n- a: 1\n- b: 2\n  c: 3\nmetadata: {}\n") == ["- a: 1\n", "- b: 2\n  c: 3\n"]
 
 
-def test_a_document_without_finer_positions_is_located_at_its_first_content_line():
+def test_a_document_without_finer_positions_is_located_at_its_first_content():
     """Where the parser and the locator report a document they cannot follow: the line after
-    blank, comment and `---` lines (the document's own first line when it holds nothing)."""
+    blank, comment and `---` lines, at its first character (the document's own first line when
+    it holds nothing)."""
     from meshlint.resource import Document, Source
 
-    text = "# a comment\n\n---\n  # another\nkind: A\n"
-    assert Document(Source("x", text), 0, len(text), 5, 0).first_content_line() == 9
-    assert Document(Source("x", "# only\n\n"), 0, 8, 5, 0).first_content_line() == 5
+    text = "# a comment\n\n---\n  # another\n  kind: A\n"
+    assert Document(Source("x", text), 0, len(text), 5, 0).first_content() == (9, 3)
+    assert Document(Source("x", "# only\n\n"), 0, 8, 5, 0).first_content() == (5, 1)

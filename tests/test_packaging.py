@@ -80,7 +80,7 @@ def test_the_wheel_installs_and_runs_in_a_fresh_environment(fresh_venv, tmp_path
                         "spec:\n  selector: {app: cart}\n  ports:\n  - {name: web, port: 8080}\n")
     proc = _run(fresh_venv / "meshlint", "check", manifest)
     assert proc.returncode == 1, proc.stderr
-    assert f"{manifest}:7: ML101 [warning] Service shop/cart" in proc.stdout
+    assert f"{manifest}:7:6: ML101 [warning] Service shop/cart" in proc.stdout
     # the rule documentation ships in the wheel (module docstrings)
     page = _run(fresh_venv / "meshlint", "rule", "ML101")
     assert page.returncode == 0 and "## Why it matters" in page.stdout

@@ -306,6 +306,55 @@ def test_json_lists_parse_as_json_does(items, before, after, indent, crlf):
         assert ok  # every kubectl-shaped List takes the item-by-item path
 
 
+# Layouts without kubectl's indentation, whose items are found as json decodes them.
+_UNINDENTED = {
+    "compact": lambda value: json.dumps(value, separators=(",", ":")),  # kubectl get --raw, jq -c
+    "spaced": json.dumps,  # one line, `, ` and `: `
+    "item per line": lambda value: json.dumps(value).replace('"items": [', '"items": [\n').replace("}, {", "},\n{"),
+}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(items=st.lists(_json_values, min_size=1, max_size=4),
+       before=st.dictionaries(st.sampled_from(["apiVersion", "a", "b"]), _json_values, max_size=2),
+       after=st.dictionaries(st.sampled_from(["kind", "metadata", "z"]), _json_values, max_size=2),
+       layout=st.sampled_from(sorted(_UNINDENTED)))
+def test_unindented_json_lists_decode_as_json_does(items, before, after, layout):
+    """A compact List decoded item by item: json.loads's value, and each item a document of its
+    own, whose text is that item, at its line and column in the source; or None (the document
+    is left to the whole parse) unless every item is an object."""
+    text = _UNINDENTED[layout]({**before, "items": items, **after})
+    source = Source("t.json", text)
+    decoded = parse._decode_json_list(Document(source, 0, len(text), 1, 0))
+    if all(isinstance(i, dict) for i in items):
+        assert decoded is not None
+    if decoded is None:
+        return
+    value, item_docs = decoded
+    assert nan_safe(value) == json_reference(text)
+    assert [nan_safe(json.loads(d.text)) for d in item_docs] == nan_safe(value["items"])
+    lines = text.split("\n")
+    for d in item_docs:
+        assert d.text.startswith("{") and lines[d.line - 1][d.column - 1:].startswith(d.text.split("\n", 1)[0])
+
+
+@pytest.mark.parametrize("text", [
+    '{"items":[{"a":1},],"kind":"List"}',  # trailing commas: not JSON
+    '{"items":[{"a":1}],"kind":"List",}',
+    '{"items":[{"a":1}],"kind":"List"} x',  # something after the List
+    '{"items":[{"a":1}],"items":[{"b":2}]}',  # `items` twice: json keeps the last
+    '{"items":[{"a":1},2],"kind":"List"}',  # an item that is not an object
+    '{"items":[],"kind":"List"}',
+    '{"items":{"a":1},"kind":"List"}',
+    '{"kind":"List"}',
+    '[{"items":[{"a":1}]}]',
+    '{"items":[{"a":1}] "kind":"List"}',
+    '{"items":[{a:1}],"kind":"List"}',  # YAML flow style
+])
+def test_unindented_json_lists_that_are_not_decoded_item_by_item(text):
+    assert parse._decode_json_list(Document(Source("t.json", text), 0, len(text), 1, 0)) is None
+
+
 def test_orjson_reads_integers_beyond_64_bits_as_kubernetes_does():
     """The one place the fast JSON parser differs from json: an integer beyond 64 bits becomes a
     float. Kubernetes' own decoder does the same beyond int64 (k8s.io/apimachinery

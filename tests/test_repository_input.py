@@ -140,10 +140,11 @@ def test_a_kustomize_patch_named_alone_is_recognised_by_its_kustomization(run):
 # --- a rendered Helm stream on stdin ---------------------------------------------------------
 
 RENDERED = TREES / "rendered" / "helm-template-shop.yaml"
-# (file, line inside the rendered document, counted from the line after `# Source:`, code);
-# other rules may find more, but each finding names its template
-RENDERED_FINDINGS = [("shop/templates/service.yaml", 11, "ML101"), ("shop/templates/virtualservice.yaml", 12, "ML303"),
-                     ("shop/templates/virtualservice.yaml", 13, "ML301")]
+# (file, line inside the rendered document, counted from the line after `# Source:`, column,
+# code); other rules may find more, but each finding names its template
+RENDERED_FINDINGS = [("shop/templates/service.yaml", 11, 7, "ML101"),
+                     ("shop/templates/virtualservice.yaml", 12, 7, "ML303"),
+                     ("shop/templates/virtualservice.yaml", 13, 9, "ML301")]
 # the same findings at the lines of the stream itself
 STREAM_LINES = [13, 64, 65]
 
@@ -151,27 +152,28 @@ STREAM_LINES = [13, 64, 65]
 def test_a_rendered_helm_stream_keeps_the_template_of_each_document(run):
     proc = run("check", "-", "--format", "json", input=RENDERED.read_text())
     report = json.loads(proc.stdout)
-    found = [(f["file"], f["line"], f["code"]) for f in report["findings"]]
-    assert set(RENDERED_FINDINGS) <= set(found) and all(file.startswith("shop/templates/") for file, _, _ in found)
+    found = [(f["file"], f["line"], f["column"], f["code"]) for f in report["findings"]]
+    assert set(RENDERED_FINDINGS) <= set(found) and all(file.startswith("shop/templates/") for file, *_ in found)
     assert report["summary"]["files"] == 1 and report["summary"]["resources"] == 4
     text = run("check", "-", input=RENDERED.read_text()).stdout
-    assert "\nshop/templates/service.yaml:11: ML101 [warning] Service default/shop: port 7070" in "\n" + text
+    assert "\nshop/templates/service.yaml:11:7: ML101 [warning] Service default/shop: port 7070" in "\n" + text
 
 
 def test_github_annotations_of_a_rendered_stream_point_at_the_templates(run):
     proc = run("check", "-", "--format", "github", input=RENDERED.read_text())
-    # `::warning file=F,line=N,title=...::message` -> "file=F,line=N"
+    # `::warning file=F,line=N,col=C,title=...::message` -> "file=F,line=N,col=C"
     where = {line.split("::")[1].split(",title=")[0].split(" ")[1] for line in proc.stdout.splitlines()}
-    assert {f"file={file},line={line}" for file, line, _ in RENDERED_FINDINGS} <= where
+    assert {f"file={file},line={line},col={column}" for file, line, column, _ in RENDERED_FINDINGS} <= where
     assert all(w.startswith("file=shop/templates/") for w in where)
 
 
 def test_stdin_filename_names_stdin_and_keeps_its_own_lines(run):
     proc = run("check", "-", "--stdin-filename", "out/rendered.yaml", "--format", "json", input=RENDERED.read_text())
     report = json.loads(proc.stdout)
-    found = {(f["file"], f["line"], f["code"]) for f in report["findings"]}
-    assert {("out/rendered.yaml", line, code) for line, (_, _, code) in zip(STREAM_LINES, RENDERED_FINDINGS)} <= found
-    assert {file for file, _, _ in found} == {"out/rendered.yaml"}
+    found = {(f["file"], f["line"], f["column"], f["code"]) for f in report["findings"]}
+    assert {("out/rendered.yaml", line, column, code)
+            for line, (_, _, column, code) in zip(STREAM_LINES, RENDERED_FINDINGS)} <= found
+    assert {file for file, *_ in found} == {"out/rendered.yaml"}
 
 
 def test_stdin_filename_names_stdin_in_graph_and_simulate_too(run):

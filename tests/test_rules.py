@@ -16,6 +16,22 @@ def test_fixture(rule_fixture):
     assert not problems, f"{rule_fixture.path.name}:\n" + "\n".join(problems)
 
 
+def test_every_finding_points_at_its_field(rule_fixtures, field_at):
+    """The column lands on the offending key (or list item), in every fixture: block and flow
+    YAML, quoted keys, List items, several documents."""
+    compared = 0
+    for fixture in rule_fixtures:
+        config = from_mapping(fixture.config, rules.BY_CODE, where=fixture.path.name)
+        for f in check(Inputs([str(fixture.path)]), config).findings:
+            at = field_at(f)
+            if at is None:
+                continue
+            text, token = at
+            assert text.startswith((token, f'"{token}"', f"'{token}'")), (fixture.path.name, f.line, f.column, f.path)
+            compared += 1
+    assert compared > 300
+
+
 def test_findings_do_not_depend_on_the_order_of_the_input(tmp_path):
     """The same objects in the opposite order (as a `kubectl get` dump sorts them by kind and
     name, not as the repository lists them): the same findings, word for word."""

@@ -1,7 +1,7 @@
 """The engine: one entry point per command, each reading its inputs and building the index once.
 
 Data flows one way: sources -> resources -> index -> rules -> findings -> severity overrides ->
-scope -> suppression -> located (file and line) -> reports. Rules only read the index; each
+scope -> suppression -> located (file, line and column) -> reports. Rules only read the index; each
 stage after them returns new findings and changes none it was given; reports only see the
 final `Result`.
 
@@ -69,7 +69,7 @@ class Inputs:
 
 @dataclass
 class Result:
-    findings: list[Finding]  # reported and suppressed, sorted by file and line
+    findings: list[Finding]  # reported and suppressed, sorted by file and position
     files: int
     resources: int
     notes: list[str] = field(default_factory=list)
@@ -283,8 +283,8 @@ def _in_system_namespace(finding: Finding) -> bool:
 
 
 def _locate(findings: list[Finding]) -> list[Finding]:
-    """The findings with file and line, composing only the documents that have findings. The
-    findings of one document are located together, so that what the locator learns of a
+    """The findings with file, line and column, reading only the documents that have findings.
+    The findings of one document are located together, so that what the locator learns of a
     document is dropped before the next: per item of a 200,000-item List, it held 3 KB."""
     if not findings:
         return findings
@@ -297,7 +297,7 @@ def _locate(findings: list[Finding]) -> list[Finding]:
         if f.resource is not None:
             origin = f.resource.origin
             if not isinstance(origin, FileOrigin):  # a live object: no text to point into (yet)
-                out[i] = replace(f, file="", line=0)
+                out[i] = replace(f, file="", line=0, column=0)
                 continue
             doc, path = origin.document, origin.prefix + f.path
         elif f.document is not None:
@@ -308,7 +308,8 @@ def _locate(findings: list[Finding]) -> list[Finding]:
     for located in of_document.values():
         for i, doc, path in located:
             f = out[i]
-            out[i] = replace(f, file=doc.source.name, line=f.line or locator.line(doc, path))
+            line, column = (f.line, f.column) if f.line else locator.position(doc, path)
+            out[i] = replace(f, file=doc.source.name, line=line, column=column)
     return out
 
 

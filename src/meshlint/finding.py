@@ -134,8 +134,9 @@ class Variant:
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem. `path` locates the offending field inside `resource` (or inside `document`
-    for input problems that have no resource); the engine resolves it into `file` and `line`
-    once, after all rules ran, so clean resources never pay for it."""
+    for input problems that have no resource); the engine resolves it into `file`, `line` and
+    `column` (1-based, in characters) once, after all rules ran, so clean resources never pay
+    for it."""
 
     code: str
     name: str
@@ -156,10 +157,11 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     file: str = ""
     line: int = 0
+    column: int = 0
     suppressed: str = ""  # why the finding is suppressed ("" = reported)
 
-    def sort_key(self) -> tuple[str, int, str, str]:
-        return (self.file, self.line, self.code, self.message)
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.file, self.line, self.column, self.code, self.message)
 
     @property
     def source(self) -> Source | None:
@@ -223,7 +225,8 @@ class Rule:
 
     def finding(self, variant: Variant, resource: Resource | None, path: FieldPath = (), *,
                 related: Sequence[Ref] = (), related_total: int | None = None, document: Document | None = None,
-                line: int = 0, autofix: Fix | None = None, unfixable: str = "", **values: Any) -> Finding:
+                line: int = 0, column: int = 0, autofix: Fix | None = None, unfixable: str = "",
+                **values: Any) -> Finding:
         """A finding of `variant`, its message and fix filled with `values`. `related_total`: how
         many resources are related, when `related` holds only the first ones."""
         if variant not in self.variants:
@@ -234,5 +237,5 @@ class Rule:
             code=self.code, name=self.name, variant=variant.name, severity=variant.severity,
             message=variant.message.format(**values), fix=variant.fix.format(**values),
             resource=resource, path=tuple(path), related=kept, related_omitted=max(0, total - len(kept)),
-            document=document, line=line, autofix=autofix, unfixable=unfixable,
+            document=document, line=line, column=column, autofix=autofix, unfixable=unfixable,
         )

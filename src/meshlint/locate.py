@@ -1,27 +1,34 @@
-"""Exact line numbers, resolved lazily.
+"""Exact positions (line and column), resolved lazily.
 
-Parsing keeps no positions (plain dicts are fast and small). When a finding needs the line of a
-field, its path is followed through the text of its document:
+Parsing keeps no positions (plain dicts are fast and small). When a finding needs the position
+of a field, its path is followed through the text of its document:
 
 - a line scanner walks block YAML (and indented JSON, as `kubectl -o json` writes it) by
   indentation, keys and `- ` items. It costs only the lines it passes, and remembers what it
   indexed (the item lines of a `kind: List`'s `items`, the keys of a mapping), so a dump of
   25,000 resources with findings in many of them is walked once, not once per finding;
-- when the text is something the scanner does not follow (flow collections over several
-  lines, tabs, complex keys, a key it cannot find), the document is composed with libyaml
-  (positions only, no type resolution) and the path is followed through the node tree.
+- JSON that is not indented (compact JSON is one line: an item of a compact `kind: List` is a
+  document of its own, a few kilobytes) is walked with json's own C scanner, which skips
+  the values before the one asked for and says where each ends;
+- when the text is something neither follows (flow collections, tabs, complex keys, a key it
+  cannot find), the document is composed with libyaml (positions only, no type resolution)
+  and the path is followed through the node tree.
 
-Either way, the line is the key's for a mapping entry, the item's (its first key's) for a list
-entry, and the closest ancestor's when the field is absent.
+Either way, the position is the key's for a mapping entry, the item's (its first key's when it
+is a mapping) for a list entry, and the closest ancestor's when the field is absent. Lines and
+columns are 1-based; a column counts characters (code points) from the start of its line, as
+libyaml's marks, ruff and SARIF's `unicodeCodePoints` do.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from .load.parse import past_json_space
 from .resource import Document, FieldPath
 
 _CParser: Any
@@ -63,9 +70,8 @@ class _Unfollowable(Exception):
 class _Lines:
     """A document's lines with their indentation, and memoised structure."""
 
-    def __init__(self, text: str, first_line: int) -> None:
+    def __init__(self, text: str) -> None:
         self.lines = text.split("\n")
-        self.first = first_line
         self.sequences: dict[tuple[int, int], list] = {}  # node -> [items, next line, done?]
         self.mappings: dict[tuple[int, int], list] = {}  # node -> [keys, next line, first?]
 
@@ -106,34 +112,6 @@ def _key_of(text: str) -> tuple[str, str] | None:
     return key, rest.strip()
 
 
-def _closes_on_line(rest: str) -> bool:
-    """Does a flow collection starting in `rest` end on the same line? (quotes respected)"""
-    depth, quote, i = 0, "", 0
-    while i < len(rest):
-        ch = rest[i]
-        if quote:
-            if ch == "\\" and quote == '"':
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-            if depth == 0:
-                return True
-        elif ch == "#" and depth == 0:
-            break
-        i += 1
-    return False
-
-
-class _OnLine(Exception):
-    """The rest of the path lies inside a one-line flow collection: this line."""
-
-
 def _strip_comment(rest: str) -> str:
     if rest.startswith("#"):
         return ""
@@ -161,15 +139,13 @@ class _Scanner:
         raise _Unfollowable
 
     def _value_node(self, line: int, col: int, rest: str) -> tuple[int, int] | None:
-        """Where the value after `key:` (or `- `) on (line, col) starts; None for a scalar."""
+        """Where the value after `key:` on (line, col) starts; None for a scalar."""
         rest = _strip_comment(rest)
         if rest in ("{", "["):  # indented JSON: the children follow on the next lines
             return self._next_child(line, col, json_closer="}" if rest == "{" else "]")
         if rest:
             if rest[0] in "{[":
-                if _closes_on_line(rest):
-                    raise _OnLine  # every field inside is on this line
-                raise _Unfollowable  # a flow collection over several lines: compose instead
+                raise _Unfollowable  # a flow collection: its fields' columns are the composer's
             if rest[0] in "&!*":
                 raise _Unfollowable  # anchor, alias or tag: compose instead
             return None  # a scalar (or a block scalar) on this line
@@ -265,75 +241,169 @@ class _Scanner:
         state[1], state[2] = i, done
         return items[index] if 0 <= index < len(items) else None
 
-    def walk(self, path: FieldPath) -> int:
-        node = self.root()
-        line = node[0]
+    def _item_entry(self, item: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int] | None]:
+        """(the position of a sequence item, the node of its content): a mapping item is at its
+        first key, as the composer places it."""
+        line, col = item
+        rest = _strip_comment(self.t.lines[line][col:].strip())
+        if rest == "{" or rest == "" or rest == "-":  # the content follows on the next lines
+            child = self._next_child(line, col, json_closer="}" if rest == "{" else "")
+            return (child or item), child
+        if rest == "[":  # an indented JSON array inside an array
+            return item, self._next_child(line, col, json_closer="]")
+        if rest[0] in "{[&!*":
+            raise _Unfollowable  # flow content, an anchor, alias or tag: compose instead
+        return item, item
+
+    def walk(self, path: FieldPath) -> tuple[int, int]:
+        """(line, column) from 0 in the document's text of the field at `path`, or of the
+        closest ancestor present."""
+        at = self.root()
+        node: tuple[int, int] | None = at
+        value: str | None = None  # what follows the key found last: the next step looks inside it
         for step in path:
+            if value is not None:
+                node, value = self._value_node(at[0], at[1], value), None
+            if node is None:
+                break  # a scalar, or an empty collection: nothing deeper
             if isinstance(step, int):
                 found_item = self.item(node, step)
                 if found_item is None:
                     break
-                item_line, item_col = found_item
-                text = self.t.lines[item_line]
-                rest = text[item_col:].strip()
-                line = item_line
-                if rest in ("{", "["):  # JSON object item: its keys start on the next line
-                    child = self._next_child(item_line, item_col, json_closer="}" if rest == "{" else "]")
-                    if child is None:
-                        break
-                    node, line = child, child[0]
-                elif rest == "" or rest == "-":
-                    child = self._next_child(item_line, item_col)
-                    if child is None:
-                        break
-                    node, line = child, child[0]
-                else:
-                    if rest[0] in "{[" and _closes_on_line(rest):
-                        if step is path[-1] and isinstance(step, int):
-                            break
-                        return self.t.first + item_line  # deeper fields are on this line
-                    if rest[0] in "{[&!*":
-                        raise _Unfollowable
-                    node = (item_line, item_col)
+                at, node = self._item_entry(found_item)
             else:
                 found, any_key = self.key(node, str(step))
                 if found is None:
                     if not any_key:
                         raise _Unfollowable  # not a block mapping after all
                     break
-                line = found[0]
-                kv = _key_of(self.t.lines[line][found[1]:].rstrip("\r"))
-                try:
-                    child = self._value_node(line, found[1], kv[1] if kv else "")
-                except _OnLine:
-                    return self.t.first + line
-                if child is None:
-                    return self.t.first + line  # a scalar: nothing deeper to follow
-                node = child
-        return self.t.first + line
+                at = found
+                kv = _key_of(self.t.lines[found[0]][found[1]:].rstrip("\r"))
+                value = kv[1] if kv else ""
+        return at
+
+
+_json_decode = json.JSONDecoder().raw_decode  # (value, where it ends) from an offset
+
+
+def _json_on_one_line(text: str) -> bool:
+    """Does the text open an object or array with more on that line (compact JSON, or YAML
+    flow style), where there is no indentation for the line scanner to follow?"""
+    start = len(text) - len(text.lstrip())
+    return text[start:start + 1] in ("{", "[") and text[start + 1:start + 2] not in ("\n", "\r", "")
+
+
+class _JsonText:
+    """A JSON document walked with json's scanner: an offset is where a value (or a key) starts.
+    What it passed is remembered (the members of each object and array as far as they were
+    read), so that many findings in one document read it once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # object or array offset -> [{key or index: (entry, value)}, next offset, done?]
+        self.members: dict[int, list] = {}
+
+    def _skip(self, pos: int) -> int:
+        return past_json_space(self.text, pos)
+
+    def _start(self, at: int) -> int:
+        """Where a value is: an object at its first key, as the composer places a mapping."""
+        if self.text.startswith("{", at):
+            first = self._skip(at + 1)
+            if self.text.startswith('"', first):
+                return first
+        return at
+
+    def _member(self, at: int, step: str | int) -> tuple[int, int] | None:
+        """(where entry `step` of the object or array at `at` is, where its value starts), or
+        None. Reads only as far as that entry."""
+        text = self.text
+        is_object = text.startswith("{", at)
+        if not (is_object and isinstance(step, str) or text.startswith("[", at) and isinstance(step, int)):
+            return None
+        closer = "}" if is_object else "]"
+        state = self.members.get(at)
+        if state is None:
+            first = self._skip(at + 1)
+            state = self.members[at] = [{}, first, text.startswith(closer, first)]
+        found, pos, done = state
+        while step not in found and not done:
+            entry = pos
+            if is_object:
+                if not text.startswith('"', pos):
+                    raise ValueError("a key that is not a JSON string")  # YAML flow style
+                key, pos = _json_decode(text, pos)
+                pos = self._skip(pos)
+                if not text.startswith(":", pos):
+                    raise ValueError("no ':' after a key")
+                pos = self._skip(pos + 1)
+            else:
+                key = len(found)
+            value = pos
+            _, pos = _json_decode(text, pos)
+            found.setdefault(key, (entry, value))  # a duplicate key: its first place, as the composer's
+            pos = self._skip(pos)
+            done = not text.startswith(",", pos)
+            if done and not text.startswith(closer, pos):
+                raise ValueError(f"no {closer!r} after a member")
+            pos = self._skip(pos + 1)
+        state[1], state[2] = pos, done
+        return found.get(step)
+
+    def walk(self, path: FieldPath) -> tuple[int, int]:
+        """(line, column) from 0 in the text of the field at `path`, or of the closest ancestor
+        present. Raises ValueError when the text is not JSON."""
+        at = self._skip(0)
+        where = self._start(at)
+        for step in path:
+            member = self._member(at, step)
+            if member is None:
+                break
+            entry, at = member
+            where = entry if isinstance(step, str) else self._start(at)
+        line = self.text.count("\n", 0, where)
+        return line, where - self.text.rfind("\n", 0, where) - 1
 
 
 class Locator:
-    """Finds the lines of fields, remembering what it learned of the last document it was asked
-    about (its lines and structure, or its composed nodes) and nothing of the ones before: ask
-    about the fields of one document together."""
+    """Finds the positions of fields, remembering what it learned of the last document it was
+    asked about (its lines and structure, its JSON members, or its composed nodes) and nothing
+    of the ones before: ask about the fields of one document together."""
 
     def __init__(self) -> None:
         self._document: Document | None = None
+        # what is known of it: its lines and structure, or its JSON members as far as they were
+        # read, or (when neither could follow it) the composed document
         self._lines: _Lines | None = None
-        self._nodes: Any = None  # the composed document, once the scanner could not follow it
+        self._json: _JsonText | None = None
+        self._nodes: Any = None
 
-    def line(self, document: Document, path: tuple) -> int:
-        """1-based line in the source of the field at `path` (the key's line for a mapping
-        entry, the item's line for a list entry); the closest ancestor's when it is absent."""
+    def position(self, document: Document, path: FieldPath) -> tuple[int, int]:
+        """1-based (line, column) in the source of the field at `path`: the key's for a mapping
+        entry, the item's for a list entry; the closest ancestor's when it is absent."""
         if document is not self._document:
-            self._document, self._lines, self._nodes = document, _Lines(document.text, document.line), None
-        if self._lines is not None:  # not known to need composing
+            self._document, self._lines, self._json, self._nodes = document, None, None, None
+            text = document.text
+            if _json_on_one_line(text):
+                self._json = _JsonText(text)
+            else:
+                self._lines = _Lines(text)
+        if self._lines is not None:
             try:
-                return _Scanner(self._lines).walk(path)
+                return document.in_source(*_Scanner(self._lines).walk(path))
             except (_Unfollowable, IndexError):
-                self._lines, self._nodes = None, self._compose(document)
-        return self._from_nodes(document, self._nodes, path)
+                self._lines = None
+                text = document.text
+                if text.lstrip()[:1] in ("{", "["):  # JSON (or YAML flow style: composed below)
+                    self._json = _JsonText(text)
+                else:
+                    self._nodes = self._compose(document)
+        if self._json is not None:
+            try:
+                return document.in_source(*self._json.walk(path))
+            except (ValueError, RecursionError):  # YAML flow style, not valid, or nested too deep: compose it
+                self._json, self._nodes = None, self._compose(document)
+        return _from_nodes(document, self._nodes, path)
 
     @staticmethod
     def _compose(document: Document) -> Any:
@@ -342,32 +412,37 @@ class Locator:
         except Exception:
             return None
 
-    @staticmethod
-    def _from_nodes(document: Document, node: Any, path: tuple) -> int:
-        if node is None:
-            return document.first_content_line()
-        line = node.start_mark.line
-        for step in path:
-            if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    if isinstance(key, yaml.ScalarNode) and key.value == str(step):
-                        line, node = key.start_mark.line, value
-                        break
-                else:
+
+def _start(node: Any) -> tuple[int, int]:
+    """Where a node is: a mapping at its first key (JSON's `{` may stand alone on its line)."""
+    if isinstance(node, yaml.MappingNode) and node.value:
+        node = node.value[0][0]
+    return node.start_mark.line, node.start_mark.column
+
+
+def _from_nodes(document: Document, node: Any, path: FieldPath) -> tuple[int, int]:
+    if node is None:
+        return document.first_content()
+    at = _start(node)
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(step):
+                    at, node = (key.start_mark.line, key.start_mark.column), value
                     break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-                node = node.value[step]
-                line = node.start_mark.line
-                if isinstance(node, yaml.MappingNode) and node.value:
-                    line = node.value[0][0].start_mark.line  # JSON: the first key, not a lone "{"
             else:
                 break
-        return document.line + line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+            node = node.value[step]
+            at = _start(node)
+        else:
+            break
+    return document.in_source(*at)
 
 
-def compose_line(document: Document, path: tuple) -> int:
-    """The line by composing the document (the reference the scanner is tested against)."""
-    return Locator._from_nodes(document, Locator._compose(document), path)
+def compose_position(document: Document, path: FieldPath) -> tuple[int, int]:
+    """The position by composing the document (the reference the scanner is tested against)."""
+    return _from_nodes(document, Locator._compose(document), path)
 
 
 # --- positions of nodes, for `meshlint fix` ----------------------------------------------------

@@ -128,19 +128,27 @@ class Document:
     end: int
     line: int
     index: int  # position of the document in its source, from 0
+    # the 1-based column it starts at: past 1 only for an item of a JSON List that shares its
+    # line with others (compact JSON is one line)
+    column: int = 1
 
     @property
     def text(self) -> str:
         return self.source.text[self.start:self.end]
 
-    def first_content_line(self) -> int:
-        """The line of the document's first content (not blank, a comment or `---`): where a
-        problem without a finer position is reported."""
+    def in_source(self, line: int, column: int) -> tuple[int, int]:
+        """A position from 0 in this document's text -> the 1-based (line, column) in its
+        source."""
+        return self.line + line, column + (self.column if line == 0 else 1)
+
+    def first_content(self) -> tuple[int, int]:
+        """The 1-based line and column of the document's first content (not blank, a comment or
+        `---`): where a problem without a finer position is reported."""
         for offset, raw in enumerate(self.text.splitlines()):
             stripped = raw.strip()
             if stripped and not stripped.startswith("#") and stripped != "---":
-                return self.line + offset
-        return self.line
+                return self.in_source(offset, len(raw) - len(raw.lstrip()))
+        return self.in_source(0, 0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -63,8 +63,8 @@ def test_live_facts_are_found_where_only_the_cluster_shows_them(served, run):
     assert not [key for key in found if key[2] in ("Deployment payments/ledger", "CronJob shop/nightly-report",
                                                    "Deployment shop/frontend")]
     assert not [key for key in found if "kube-system" in key[2]]
-    # a live object has no file and line
-    assert {(f["file"], f["line"]) for f in found.values()} == {(None, None)}
+    # a live object has no file, line or column
+    assert {(f["file"], f["line"], f["column"]) for f in found.values()} == {(None, None, None)}
     summary = json.loads(proc.stdout)["summary"]
     assert summary["cluster"] == "emulator" and summary["files"] == 0
     assert summary["resources"] == 40  # all but the Secret, the app's ConfigMap and the finished Pod
@@ -393,14 +393,14 @@ def test_files_overlay_the_live_objects_of_the_same_kind_namespace_and_name(serv
     assert not [key for key in after if key[2] == "Deployment shop/cart" and key[0] in ("ML402", "ML410")
                 and key[1] != "partial-annotations"]
     partial = after[("ML402", "partial-annotations", "Deployment shop/cart")]
-    assert (partial["file"], partial["line"]) == (str(cart), 11)
+    assert (partial["file"], partial["line"], partial["column"]) == (str(cart), 11, 9)
     # the live findings stay live
     assert after[("ML401", "stuck-job", "Job shop/migrate-2024-06")]["file"] is None
     summary = json.loads(proc.stdout)["summary"]
     assert (summary["files"], summary["resources"]) == (3, 41)  # two replaced, one added
     text = run("check", "--kube", "--kubeconfig", kubeconfig, str(cart), "--select", "ML402")
     # [*]: `meshlint fix` adds the missing request to the file
-    assert text.stdout.splitlines()[0].startswith(f"{cart}:11: ML402 [*] [warning] Deployment shop/cart: ")
+    assert text.stdout.splitlines()[0].startswith(f"{cart}:11:9: ML402 [*] [warning] Deployment shop/cart: ")
     assert text.stdout.splitlines()[-1].endswith("in cluster emulator and 1 file, 30 resources")
 
 

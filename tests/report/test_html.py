@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import subprocess
 import sys
 from html.parser import HTMLParser
+
+import pytest
 
 from meshlint.config import Config
 from meshlint.engine import Inputs, Result, check
@@ -160,8 +163,34 @@ def test_lines_are_counted_inside_a_rendered_template(run):
     stream = ("---\n# Source: shop/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: cart\n"
               "  namespace: shop\nspec:\n  selector: {app: cart}\n  ports:\n  - name: web\n    port: 8080\n")
     page = html_of(run, "-", input=stream)
-    assert '<span class="where">shop/templates/svc.yaml:9</span>' in page
+    assert '<span class="where">shop/templates/svc.yaml:9:5</span>' in page
     assert '<span class="line marked"><span class="number">9</span>  - name: web</span>' in page
+
+
+@pytest.mark.parametrize("padding", [0, 600])
+def test_a_finding_deep_in_a_compact_json_line_shows_the_part_around_its_column(run, files, tmp_path, padding):
+    """A compact JSON dump is one line: the excerpt is cut around the finding's column (the
+    offending port, past the 240 characters from the line's start), not at the line's start. A
+    large List is read item by item: the excerpt is the item's own text, in which the column
+    is counted from the item's start."""
+    def service(name: str, port: str) -> dict:
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "shop"},
+                "spec": {"selector": {"app": name}, "ports": [{"name": port, "port": 8080}]}}
+
+    items = [service(f"s{i}", "http") for i in range(3 + padding)] + [service("cart", "web")]
+    text = json.dumps({"apiVersion": "v1", "items": items, "kind": "List"}, separators=(",", ":"))
+    files("dump.json", text)
+    page = html_of(run, "dump.json", cwd=tmp_path)
+    column = text.index('"name":"web"') + 1
+    assert column > 240 and f'<span class="where">dump.json:1:{column}</span>' in page
+    (excerpt,) = re.findall(r'<pre class="excerpt".*?</pre>', page)
+    (line,) = re.findall(r'<span class="line marked"><span class="number">1</span>(.*?)</span>', excerpt)
+    if padding:  # the item, 140 characters
+        assert line.replace("&#34;", '"') == json.dumps(items[-1], separators=(",", ":"))
+    else:
+        start = column - 1 - 40  # 40 characters before the key
+        end = " …" if start + 240 < len(text) else ""
+        assert line.replace("&#34;", '"') == "… " + text[start:start + 240] + end
 
 
 def test_control_characters_are_shown_not_passed_on(run, files, tmp_path):

@@ -93,8 +93,8 @@ def test_every_finding_of_the_json_output_is_shown(browser, workspace, tmp_path)
     cards = browser.js(CARDS)
     assert all(card["shown"] for card in cards)
     shown = sorted((c["code"], c["message"], c["where"], c["resource"]) for c in cards)
-    assert shown == sorted((f["code"], f["message"], f"{'stdin' if f['file'] == '-' else f['file']}:{f['line']}",
-                            _display(f["resource"])) for f in expected)
+    where = {id(f): f"{'stdin' if f['file'] == '-' else f['file']}:{f['line']}:{f['column']}" for f in expected}
+    assert shown == sorted((f["code"], f["message"], where[id(f)], _display(f["resource"])) for f in expected)
     assert len(cards) == 24
 
 

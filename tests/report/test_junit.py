@@ -50,7 +50,7 @@ def cases(suite: TestSuite) -> dict[str, object]:
 def subject(f: dict) -> str:
     r = f["resource"]
     if r is None:
-        return f"{'stdin' if f['file'] == '-' else f['file']}:{f['line']}"
+        return f"{'stdin' if f['file'] == '-' else f['file']}:{f['line']}:{f['column']}"
     return f"{r['kind']} {r['namespace']}/{r['name']}" if r["namespace"] else f"{r['kind']} {r['name']}"
 
 
@@ -94,8 +94,8 @@ def test_one_failing_testcase_per_rule_and_resource(report, findings):
         worst = max(group, key=lambda f: Severity(f["severity"]).rank)["severity"]
         assert failure.type == worst
         for f in group:
-            where = f"{'stdin' if f['file'] == '-' else f['file']}:{f['line']}: {f['code']} [{f['severity']}] "
-            assert where + f["message"] in failure.text, key
+            where = f"{'stdin' if f['file'] == '-' else f['file']}:{f['line']}:{f['column']}"
+            assert f"{where}: {f['code']} [{f['severity']}] {f['message']}" in failure.text, key
             assert f"  help: {f['fix']} (docs: meshlint rule {f['code']})" in failure.text, key
         if len(group) == 1:
             assert failure.message == group[0]["message"]
@@ -108,8 +108,8 @@ def test_several_findings_on_one_resource_share_a_testcase(report, workspace):
     (failure,) = fraud.result
     assert failure.type == "error"
     assert failure.message.startswith("2 findings: livenessProbe httpGet on port 8080")
-    assert "examples/payments/backend.yaml:38: ML202 [error] livenessProbe" in failure.text
-    assert "examples/payments/backend.yaml:45: ML202 [error] readinessProbe" in failure.text
+    assert "examples/payments/backend.yaml:38:13: ML202 [error] livenessProbe" in failure.text
+    assert "examples/payments/backend.yaml:45:13: ML202 [error] readinessProbe" in failure.text
     assert failure.text.count("  help: ") == 2
     # file and line attributes (GitLab shows the file): read with a plain XML parser.
     root = ET.fromstring(workspace.check("--format", "junit").stdout.encode())
@@ -117,23 +117,32 @@ def test_several_findings_on_one_resource_share_a_testcase(report, workspace):
     assert (elem.get("file"), elem.get("line")) == ("examples/payments/backend.yaml", "38")
 
 
-def test_input_problems_are_named_by_file_and_line(report):
+def test_input_problems_are_named_by_file_line_and_column(report):
     ml001 = cases(suites(report)["ML001 invalid-yaml"])
-    assert list(ml001) == ["mixed.yaml:51"]
-    (failure,) = ml001["mixed.yaml:51"].result
+    assert list(ml001) == ["mixed.yaml:51:1"]
+    (failure,) = ml001["mixed.yaml:51:1"].result
     assert failure.type == "error" and failure.message.startswith("invalid YAML: ")
     ml002 = cases(suites(report)["ML002 invalid-resource"])
-    assert set(ml002) == {"Service shop/broken-ports", "mixed.yaml:37"}
-    assert "mixed.yaml:37: ML002 [error] Service has no metadata.name" in ml002["mixed.yaml:37"].result[0].text
+    assert set(ml002) == {"Service shop/broken-ports", "mixed.yaml:37:1"}
+    assert "mixed.yaml:37:1: ML002 [error] Service has no metadata.name" in ml002["mixed.yaml:37:1"].result[0].text
+
+
+def test_problems_on_one_line_are_testcases_of_their_own(tmp_path):
+    """A one-line document (compact JSON) holds every problem on line 1: the column tells them apart."""
+    docs = [Finding(code="ML002", name="invalid-resource", variant="missing-fields", severity=Severity.ERROR,
+                    message="Service has no metadata.name", fix="f.", file="dump.json", line=1, column=column)
+            for column in (40, 212)]
+    xml = parse(junit.render(Result(docs, files=1, resources=2), RenderOptions()).decode(), tmp_path)
+    assert set(cases(suites(xml)["ML002 invalid-resource"])) == {"dump.json:1:40", "dump.json:1:212"}
 
 
 def test_stdin_and_escapes(report, workspace):
     ml101 = cases(suites(report)["ML101 port-protocol-unset"])
     piped = ml101["Service stdin-ns/piped"]
-    assert piped.result[0].text.startswith('stdin:7: ML101 [warning] port 7000 is named "custom"')
+    assert piped.result[0].text.startswith('stdin:7:5: ML101 [warning] port 7000 is named "custom"')
     odd = ml101["Service edge/escapes"]
     assert f'is named "{workspace.odd_port}"' in odd.result[0].message  # newline kept through the attribute
-    assert odd.result[0].text.startswith(f"{workspace.odd_name}:9: ML101 [warning]")
+    assert odd.result[0].text.startswith(f"{workspace.odd_name}:9:5: ML101 [warning]")
 
 
 def test_suppressed_findings_are_skipped_testcases(report):
@@ -185,14 +194,14 @@ def test_only_the_rules_that_ran_when_the_engine_says_which(tmp_path):
 
 def test_same_display_in_two_files_is_told_apart(tmp_path):
     docs = [Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR, message="m",
-                    fix="f.", file=name, line=3) for name in ("a.yaml", "b.yaml")]
+                    fix="f.", file=name, line=3, column=1) for name in ("a.yaml", "b.yaml")]
     xml = parse(junit.render(Result(docs, files=2, resources=0), RenderOptions()).decode(), tmp_path)
-    assert set(cases(suites(xml)["ML001 invalid-yaml"])) == {"a.yaml:3", "b.yaml:3"}
+    assert set(cases(suites(xml)["ML001 invalid-yaml"])) == {"a.yaml:3:1", "b.yaml:3:1"}
 
 
 def test_characters_xml_cannot_carry_are_replaced(tmp_path):
     bad = Finding(code="ML001", name="invalid-yaml", variant="syntax-error", severity=Severity.ERROR,
-                  message="control \x00\x1b char & <tag> \"q\"", fix="Fix it.", file="x.yaml", line=1)
+                  message="control \x00\x1b char & <tag> \"q\"", fix="Fix it.", file="x.yaml", line=1, column=1)
     xml = parse(junit.render(Result([bad], files=1, resources=0), RenderOptions()).decode(), tmp_path)
-    (failure,) = cases(suites(xml)["ML001 invalid-yaml"])["x.yaml:1"].result
+    (failure,) = cases(suites(xml)["ML001 invalid-yaml"])["x.yaml:1:1"].result
     assert failure.message == "control \ufffd\ufffd char & <tag> \"q\""

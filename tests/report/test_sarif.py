@@ -73,6 +73,7 @@ def test_log_shape(log):
     assert driver["version"] == __version__
     assert "informationUri" not in driver  # meshlint has no public home yet (docs.DOCS_URL)
     assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+    assert log["runs"][0]["columnKind"] == "unicodeCodePoints"  # characters, as the other formats count
 
 
 def test_driver_carries_the_whole_catalogue(log):
@@ -137,6 +138,7 @@ def test_every_finding_is_a_result_with_level_message_and_location(log, reported
     descriptors = log["runs"][0]["tool"]["driver"]["rules"]
     for f in reported:
         r = by_where[(f["code"], uri_of(f["file"]), f["line"])]
+        assert r["locations"][0]["physicalLocation"]["region"]["startColumn"] == f["column"]
         assert r["level"] == LEVEL[f["severity"]]
         assert descriptors[r["ruleIndex"]]["id"] == f["code"]
         prefix = f"{display(f['resource'])}: " if f["resource"] else ""
@@ -147,7 +149,7 @@ def test_locations_satisfy_github_code_scanning(log):
     for r in log["runs"][0]["results"]:
         assert r["locations"], r
         loc = r["locations"][0]["physicalLocation"]
-        assert loc["region"]["startLine"] >= 1
+        assert loc["region"]["startLine"] >= 1 and loc["region"]["startColumn"] >= 1
         uri = loc["artifactLocation"]["uri"]
         assert "\\" not in uri and " " not in uri and not uri.startswith(("/", "./"))
         parts = urlsplit(uri)
@@ -321,7 +323,7 @@ def test_info_findings_are_notes(schema, run, manifests):
     (result,) = doc["runs"][0]["results"]
     assert (result["ruleId"], result["level"]) == ("ML104", "note")
     assert result["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "stdin"}, "region": {"startLine": 7}}
+        "artifactLocation": {"uri": "stdin"}, "region": {"startLine": 7, "startColumn": 11}}  # the host
     assert result["message"]["text"].startswith("VirtualService shop/github: host api.github.com ")
 
 
@@ -390,3 +392,45 @@ def test_fixes_are_offered_as_replacements_that_give_what_meshlint_fix_writes(tm
         lines[region["startLine"] - 1:region["endLine"] - 1] = [rep["insertedContent"]["text"]]
     run("fix", "mesh.yaml", cwd=tmp_path)
     assert "".join(lines) == (tmp_path / "mesh.yaml").read_text() != FIXABLE
+def test_compact_json_results_are_told_apart_by_their_column(tmp_path, run, schema):
+    """A one-line document (compact JSON, issue #19): every result is on line 1 and its
+    startColumn, in characters as `columnKind` says, lands on the offending key; the log
+    validates against the official schema."""
+    service = {"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "cart", "namespace": "shop", "annotations": {"note": "Käufer ☕"}},
+               "spec": {"selector": {"app": "cart"}, "ports": [{"name": "web", "port": 8080},
+                                                               {"name": "admin", "port": 8081}]}}
+    text = json.dumps({"apiVersion": "v1", "items": [service], "kind": "List"}, separators=(",", ":"),
+                      ensure_ascii=False)
+    (tmp_path / "dump.json").write_text(text)
+    doc = json.loads(run("check", "dump.json", "-f", "sarif", cwd=tmp_path).stdout)
+    validate(doc, schema)
+    assert doc["runs"][0]["columnKind"] == "unicodeCodePoints"
+    regions = [r["locations"][0]["physicalLocation"]["region"] for r in doc["runs"][0]["results"]]
+    assert [r["startLine"] for r in regions] == [1, 1]
+    assert [text[r["startColumn"] - 1:].split(",")[0] for r in regions] == ['"name":"web"', '"name":"admin"']
+    before = text[:regions[0]["startColumn"] - 1]  # the annotation's ä and ☕ are one column each
+    assert len(before) == text.index('"name":"web"') < len(before.encode())
+
+
+def test_the_schema_holds_columns_to_what_sarif_allows(schema):
+    """startColumn is checked, not only present: the schema rejects a column 0, and a finding
+    whose column is unknown (a live object, no text to point into) has none."""
+    from meshlint.engine import Result
+    from meshlint.finding import Finding, Severity
+
+    def log_of(column: int) -> dict:
+        f = Finding(code="ML101", name="port-protocol-unset", variant="sniffed", severity=Severity.WARNING,
+                    message="m", fix="f.", file="dump.json", line=1, column=column)
+        return sarif.sarif_log(Result(findings=[f], files=1, resources=1))
+
+    located = log_of(4867)
+    validate(located, schema)
+    region = located["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    assert region == {"startLine": 1, "startColumn": 4867}
+    unknown = log_of(0)
+    validate(unknown, schema)
+    assert unknown["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+    region["startColumn"] = 0
+    with pytest.raises(AssertionError, match="startColumn|minimum"):
+        validate(located, schema)

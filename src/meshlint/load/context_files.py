@@ -49,7 +49,7 @@ def _single_document(path: str, option: str, max_size: int) -> tuple[Document, d
         raise ContextFileError(f"{option} {path}: the file is empty")
     document, value, error = parsed[0]
     if error is not None:
-        raise ContextFileError(f"{option} {path}:{error.line}: {error.message}")
+        raise ContextFileError(f"{option} {path}:{error.line}:{error.column}: {error.message}")
     if not isinstance(value, dict):
         raise ContextFileError(f"{option} {path}: expected a mapping")
     return document, value
@@ -87,7 +87,7 @@ def read_mesh_config(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> MeshCo
 
 def _check_mesh_config(path: str, document: Document, at: tuple, mesh: Any, where: str) -> None:
     """A mesh config istiod would refuse is no description of the installation (exit code 2),
-    reported at the field's line (for MeshConfig held as text, at the text's)."""
+    reported at the field's line and column (for MeshConfig held as text, at the text's)."""
     from ..locate import Locator
     from .schema import MESH_CONFIG, mistyped
 
@@ -98,8 +98,8 @@ def _check_mesh_config(path: str, document: Document, at: tuple, mesh: Any, wher
     value = mesh
     for step in field:
         value = value[step]
-    line = Locator().line(document, at if at == ("data", "mesh") else at + field)
-    raise ContextFileError(f"--mesh-config {path}:{line}: {where}{mistyped(field, expected, value)}: "
+    line, column = Locator().position(document, at if at == ("data", "mesh") else at + field)
+    raise ContextFileError(f"--mesh-config {path}:{line}:{column}: {where}{mistyped(field, expected, value)}: "
                            "istiod refuses this mesh config")
 
 
@@ -116,7 +116,7 @@ def read_call_graph(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[E
     for i, item in enumerate(value["edges"]):
         if not isinstance(item, dict) or set(item) != {"from", "to"} or \
                 not all(isinstance(item[k], str) and item[k].strip() for k in ("from", "to")):
-            line = Locator().line(document, ("edges", i))
-            raise ContextFileError(f"--call-graph {path}:{line}: edge {i} must be {{from: host, to: host}}")
+            line, column = Locator().position(document, ("edges", i))
+            raise ContextFileError(f"--call-graph {path}:{line}:{column}: edge {i} must be {{from: host, to: host}}")
         edges.append(ExplicitEdge(item["from"], item["to"], document, ("edges", i)))
     return tuple(edges)

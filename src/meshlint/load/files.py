@@ -92,16 +92,17 @@ def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-",
         raise LoadError(f"{path}: {exc.strerror or exc}") from None
     except TooLarge:
         raise LoadError(f"{path}: over the {format_size(max_size)} limit (set it with --max-file-size)") from None
-    text, problem_line, why = decode(data)
+    text, (problem_line, problem_column), why = decode(data)
     source = Source(display_path(stdin_name), text) if path == "-" else Source(display_path(path), text, path)
     if why:
         doc = Document(source, 0, len(text), 1, 0)
-        return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line)
+        return source, Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), why, line=problem_line, column=problem_column)
     return source, None
 
 
-def decode(data: bytes) -> tuple[str, int, str]:
-    """Bytes -> text. Returns (text, line of the first problem, problem or "").
+def decode(data: bytes) -> tuple[str, tuple[int, int], str]:
+    """Bytes -> text. Returns (text, 1-based line and column of the first problem, problem or
+    "").
 
     A file is binary when its first 8 KiB hold NUL bytes and either bytes that are not UTF-8
     (every image or archive) or NULs in more than 1 of 100 bytes; a stray NUL in text costs
@@ -109,24 +110,25 @@ def decode(data: bytes) -> tuple[str, int, str]:
     is one, as are CR LF and LF, so CR-only files are split and located by their lines."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return _lines(data.decode("utf-16")), 0, ""
+            return _lines(data.decode("utf-16")), (0, 0), ""
         except UnicodeDecodeError:
-            return "", 1, "file is not valid UTF-16 text"
+            return "", (1, 1), "file is not valid UTF-16 text"
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     head = data[:8192]
     nuls = head.count(b"\x00")
     if nuls * 100 > len(head):
-        return "", 1, "binary file: not YAML or JSON text"
+        return "", (1, 1), "binary file: not YAML or JSON text"
     try:
-        return _lines(data.decode("utf-8")), 0, ""
+        return _lines(data.decode("utf-8")), (0, 0), ""
     except UnicodeDecodeError as exc:
         if nuls:
-            return "", 1, "binary file: not YAML or JSON text"
+            return "", (1, 1), "binary file: not YAML or JSON text"
         text = _lines(data.decode("utf-8", errors="replace"))
-        line = text.count("\n", 0, len(data[:exc.start].decode("utf-8", errors="replace"))) + 1
-        return (text, line, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
-                            "the document holding it is not analysed")
+        at = len(data[:exc.start].decode("utf-8", errors="replace"))  # in characters
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        return (text, (line, column), f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
+                                      "the document holding it is not analysed")
 
 
 def _lines(text: str) -> str:
@@ -196,7 +198,8 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
             if bad_line and _contains_line(doc, bad_line):
                 continue  # holds the undecodable byte: already reported
             if error is not None:
-                out.problems.append(Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), error.message, line=error.line))
+                out.problems.append(Problem(ProblemKind.UNPARSABLE, FileOrigin(doc), error.message, line=error.line,
+                                            column=error.column))
                 continue
             objects.add_value(out, value, FileOrigin(doc), default_namespace, _item_origins(items))
     for build, count in patched.items():

@@ -2,7 +2,8 @@
 as a document of its own.
 
 Locating a finding then reads only that item's text, not the whole dump, and the parser can
-read a large List item by item (`parse.py`).
+read a large List item by item (`parse.py`). Here the items are found by their lines; compact
+JSON has one line, and its items are found as they are decoded (`parse._decode_json_list`).
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ class Problem:
     # the field, from the top of the origin's document (the origin's prefix first); for a
     # live object, from the top of the object
     path: FieldPath = ()
-    line: int = 0  # explicit line when known (parser errors), else resolved from path
+    line: int = 0  # explicit line and column when known (parser errors), else resolved from path
+    column: int = 0
     resource: Resource | None = None
     missing: tuple[str, ...] = ()  # the required fields an object lacks (apiVersion, kind, metadata.name)
 
@@ -59,7 +60,7 @@ class Skipped:
         """`file:line` of the document (its first content line), or the kube context."""
         if isinstance(self.origin, FileOrigin):
             document = self.origin.document
-            return f"{document.source.name}:{document.first_content_line()}"
+            return f"{document.source.name}:{document.first_content()[0]}"
         return f"context {self.origin.context}"
 
 

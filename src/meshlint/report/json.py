@@ -1,4 +1,5 @@
-"""Machine-readable report: the JSON object of SPEC §3 (a stable interface)."""
+"""Machine-readable report: the JSON object of SPEC §3 (a stable interface: keys are added,
+never renamed or removed; `column`, 1-based in characters, was added beside `line`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         # a live object (`--kube`) has no file and line: `resource` names it
         "file": None if r is not None and r.cluster else f.file,
         "line": None if r is not None and r.cluster else f.line,
+        "column": None if r is not None and r.cluster else f.column,
         "message": f.message,
         "fix": f.fix,
         "related": [{"kind": ref.kind.rsplit("/", 1)[-1], "namespace": ref.namespace or None, "name": ref.name}

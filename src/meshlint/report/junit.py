@@ -2,10 +2,10 @@
 
 Layout: a `<testsuites name="meshlint">` root with one `<testsuite>` per rule, named
 "ML101 port-protocol-unset". Inside, one `<testcase>` per resource the rule reported on
-(classname = the rule, name = "Service shop/cart", or "file:line" for input problems that
-have no resource; no file and line for a live object), failing with every finding of that rule
-on that resource; a rule without
-findings is one passing testcase "no findings"; suppressed findings are skipped testcases.
+(classname = the rule, name = "Service shop/cart", or "file:line:column" for input problems
+that have no resource: a one-line document may hold several; no file and line for a live
+object), failing with every finding of that rule on that resource; a rule without findings is
+one passing testcase "no findings"; suppressed findings are skipped testcases.
 
 Which rules ran: `result.rules` (the rules that --select/--ignore left enabled), or the whole
 catalogue for a result that names none.
@@ -91,7 +91,7 @@ def _subject(f: Finding) -> tuple[str, tuple]:
     if f.resource is not None:
         r = f.resource
         return r.display(), (r.kind, r.namespace, r.name)
-    return f"{_file(f.file)}:{f.line}", ()
+    return f"{_file(f.file)}:{f.line}:{f.column}", ()
 
 
 def _failure(case: ET.Element, group: list[Finding]) -> None:
@@ -103,7 +103,8 @@ def _failure(case: ET.Element, group: list[Finding]) -> None:
     message = _clean(message)
     lines = []
     for f in group:
-        lines.append(f"{live_place(f) or f'{_file(f.file)}:{f.line}'}: {f.code} [{f.severity.value}] {f.message}")
+        place = live_place(f) or f"{_file(f.file)}:{f.line}:{f.column}"
+        lines.append(f"{place}: {f.code} [{f.severity.value}] {f.message}")
         lines.append(f"  help: {f.help}")
     failure = ET.SubElement(case, "failure", message=message, type=worst)
     failure.text = _clean("\n".join(lines) + "\n")

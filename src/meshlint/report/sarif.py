@@ -6,7 +6,8 @@ every rule, not only those that fired. Suppressed findings are kept, with a `sup
 entry (`inSource` for annotations, `external` for the configuration), as SARIF intends; a
 viewer hides them by default. Resources that a finding refers to (`related`) have no file of
 their own in the finding, so they are given as logical locations (the first ten; the result's
-`properties.relatedOmitted` counts the others).
+`properties.relatedOmitted` counts the others). Columns count characters
+(`columnKind: unicodeCodePoints`), as the other formats do.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def sarif_log(result: Result) -> dict[str, Any]:
     driver["rules"] = [rule_descriptor(rule) for rule in rules]
     run: dict[str, Any] = {
         "tool": {"driver": driver},
+        "columnKind": "unicodeCodePoints",
         "invocations": [_invocation(result)],
         "results": [_result(f, index, fp) for f, fp in zip(result.findings, fingerprints)],
     }
@@ -128,12 +130,10 @@ def _result(f: Finding, index: dict[str, int], fingerprint: str) -> dict[str, An
             "name": f"{r.namespace}/{r.name}" if r.namespace else r.name, "kind": "resource",
             "fullyQualifiedName": "/".join(p for p in (r.kind_name or r.kind, r.namespace, r.name) if p)}]}
     else:
-        location = {
-            "physicalLocation": {
-                "artifactLocation": artifact_location(f.file),
-                "region": {"startLine": max(1, f.line)},
-            }
-        }
+        region = {"startLine": max(1, f.line)}
+        if f.column:
+            region["startColumn"] = f.column
+        location = {"physicalLocation": {"artifactLocation": artifact_location(f.file), "region": region}}
         if f.resource is not None:
             location["logicalLocations"] = [_logical(f.resource.display())]
     out: dict[str, Any] = {

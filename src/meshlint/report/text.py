@@ -1,4 +1,8 @@
-"""Human-readable report, one finding per line plus a help line (SPEC §3)."""
+"""Human-readable report, one finding per line plus a help line (SPEC §3).
+
+Each line starts with `file:line:column:` as ruff's, flake8's and gcc's do, so editors and
+problem matchers jump to the offending key, also in a one-line (compact JSON) document.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ def line(f: Finding, color: bool = False, width: int | None = None) -> str:
     """One finding on one line (newlines inside values are shown as \\n); on a terminal of
     `width` columns, wrapped with its continuation lines indented under it."""
     where = f"{f.resource.display()}: " if f.resource is not None else ""
-    place = f"{f.file}:{f.line}"
+    place = f"{f.file}:{f.line}:{f.column}"
     live = live_place(f)
     if live:  # a live object has no file and line: it is its own place
         place, where = live, ""

@@ -59,7 +59,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     for problem in index.problems:
         if problem.kind is PROBLEM_KIND:
             yield RULE.finding(SYNTAX_ERROR, None, problem.path, document=problem.document, line=problem.line,
-                               problem=problem.message)
+                               column=problem.column, problem=problem.message)
 
 
 SYNTAX_ERROR = Variant("syntax-error", Severity.ERROR, "{problem}",

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 SEVERITIES = ("error", "warning", "info")
 CONTEXT_LINES = 3  # shown above and below the offending line
 MAX_LINE = 240  # characters of a source line shown (a minified JSON file is one line)
+LEAD = 40  # characters shown before the finding's column, when a long line is cut around it
 # control characters would be dropped or mangled by the HTML parser: shown as their pictures (␀, ␛)
 _CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20) if c != 0x09} | {0x7F: 0x2421}
 
@@ -140,7 +141,9 @@ def _where(f: Finding) -> str:
     if not f.file:  # a live object (`--kube`): the object and its cluster
         return live_place(f) or "live object"
     name = "stdin" if f.file == "-" else f.file
-    return f"{name}:{f.line}" if f.line else name
+    if not f.line:
+        return name
+    return f"{name}:{f.line}:{f.column}" if f.column else f"{name}:{f.line}"
 
 
 class _Excerpts:
@@ -164,7 +167,11 @@ class _Excerpts:
         first, last = max(0, at - CONTEXT_LINES), min(len(lines), at + CONTEXT_LINES + 1)
         while last - 1 > at and not lines[last - 1].strip():  # no trailing blank lines
             last -= 1
-        return [SourceLine(document.line + i, _shown(lines[i]), i == at) for i in range(first, last)]
+        # the column in the document's own text: its first line may start inside a source line
+        # (an item of a compact JSON List)
+        column = f.column - (document.column if at == 0 else 1) if f.column else 0
+        return [SourceLine(document.line + i, _shown(lines[i], column if i == at else 0), i == at)
+                for i in range(first, last)]
 
 
 def _document(f: Finding) -> Document | None:
@@ -173,7 +180,10 @@ def _document(f: Finding) -> Document | None:
     return f.document
 
 
-def _shown(line: str) -> str:
+def _shown(line: str, column: int = 0) -> str:
+    """A line as shown: at most MAX_LINE characters of it, from its start, or from a little
+    before `column` (from 0) when the line is cut before it (a one-line compact JSON dump)."""
     if len(line) > MAX_LINE:
-        line = line[:MAX_LINE] + " …"
+        start = column - LEAD if column > MAX_LINE - LEAD else 0
+        line = ("… " if start else "") + line[start:start + MAX_LINE] + (" …" if start + MAX_LINE < len(line) else "")
     return line.translate(_CONTROL_PICTURES)
