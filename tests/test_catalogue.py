@@ -214,3 +214,22 @@ def test_docs_rules_md_is_generated_and_current():
     path = ROOT / "docs" / "rules.md"
     assert path.read_text(encoding="utf-8") == rules_markdown(rules.ALL), (
         "docs/rules.md is stale: run `make docs`")
+
+
+def test_the_fixes_a_rule_declares_are_the_fixes_its_findings_carry(rule_fixtures):
+    """`Rule.fixes` is what a rule's doc page says `meshlint fix` does: every applicability a
+    finding carries in the rule fixtures is declared, and every declared one occurs."""
+    from meshlint.engine import Inputs, check
+
+    carried: dict[str, set] = {rule.code: set() for rule in rules.ALL}
+    for fixture in rule_fixtures:
+        config = from_mapping(fixture.config, rules.BY_CODE, where=fixture.path.name)
+        for f in check(Inputs([str(fixture.path)]), config).findings:
+            if f.autofix is not None:
+                carried[f.code].add(f.autofix.applicability)
+    for rule in rules.ALL:
+        declared = {kind.applicability for kind in rule.fixes}
+        assert carried[rule.code] == declared, (
+            f"{rule.code}: findings carry {carried[rule.code]}, the rule declares {declared}")
+        for kind in rule.fixes:
+            assert kind.description[:1].isupper() and kind.description.endswith("."), (rule.code, kind)

@@ -34,6 +34,8 @@ def test_text_format_line_and_help(files, run, manifests):
                       "a protocol prefix, and has no appProtocol; Istio will sniff the protocol, so L7 routing, "
                       "retries and request metrics depend on detection and server-first protocols hang")
     assert out[1].startswith("  help: Name the port http-web") and out[1].endswith("(docs: meshlint rule ML101)")
+    # what `fix` would do, as ruff says it (port 8080's protocol is only a guess), then the summary
+    assert out[-2] == "1 fixable with `meshlint fix --unsafe`"
     assert out[-1] == "1 finding (0 error, 1 warning, 0 info) in 1 file, 1 resource"
 
 
@@ -49,7 +51,7 @@ def test_json_shape_is_exactly_the_contract(files, run, manifests):
                               "suppressed": 0, "skipped": 0, "cluster": None}
     (f,) = doc["findings"]
     assert set(f) == {"code", "name", "variant", "severity", "resource", "file", "line", "column", "message", "fix",
-                      "related"}
+                      "related", "autofix"}
     assert f["code"] == "ML102" and f["name"] == "gateway-not-found" and f["severity"] == "error"
     assert f["variant"] == "missing-gateway"
     assert f["resource"] == {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
@@ -57,6 +59,7 @@ def test_json_shape_is_exactly_the_contract(files, run, manifests):
     assert f["file"] == str(path) and (f["line"], f["column"]) == (7, 14)  # `public` in `gateways: [public]`
     assert "default/public" in f["message"] and f["fix"].endswith(".")
     assert f["related"] == []
+    assert f["autofix"] == "unsafe"  # bind to default/internal, the one Gateway serving the host
 
 
 def test_related_resources_in_json(files, run):

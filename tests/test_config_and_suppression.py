@@ -293,7 +293,8 @@ def test_findings_fit_the_terminal_with_their_continuations_indented(run, run_on
     for i in helps:  # a help line follows its finding and the finding's continuations
         assert not lines[i - 1].startswith("  help:")
     piped = run("check", "examples").stdout.splitlines()
-    assert all(line.startswith(("examples/", "  help:")) for line in piped[:-1])
+    assert all(line.startswith(("examples/", "  help:")) for line in piped[:-2])
+    assert piped[-2].startswith("[*] ")  # what `meshlint fix` would fix
 
 
 def test_progress_moves_through_one_big_file(tmp_path, run_on_tty):

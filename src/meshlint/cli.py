@@ -3,7 +3,8 @@
 Exit codes (SPEC §1), identical for every output format:
 0 no finding at or above --fail-on; 1 at least one; 2 usage error, unreadable path, invalid
 configuration, a cluster that cannot be read (--kube), or an internal error (one line;
-MESHLINT_DEBUG=1 prints its traceback); 130 Ctrl-C.
+MESHLINT_DEBUG=1 prints its traceback); 130 Ctrl-C. `fix` as ruff's `--fix`: 0 when nothing
+at or above --fail-on is left, 1 otherwise; `fix --diff` 1 when it would change something.
 """
 
 from __future__ import annotations
@@ -98,6 +99,22 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--format", "-f", choices=("text", "json"), default="text")
     m.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     m.add_argument("--plot", metavar="FILE.png", help="also draw load per service over time (needs matplotlib)")
+
+    x = sub.add_parser("fix", help="apply the safe fixes in place (--unsafe for the rest, --diff to preview)")
+    _input_options(x)
+    x.add_argument("--unsafe", "--unsafe-fixes", dest="unsafe", action="store_true",
+                   help="also apply the unsafe fixes (they change behaviour: review them)")
+    x.add_argument("--diff", action="store_true",
+                   help="change nothing: print the fixes as a unified diff (exit 1 when there is one)")
+    x.add_argument("--select", action="append", metavar="CODES", help="fix only these codes or prefixes (ML1,ML203)")
+    x.add_argument("--ignore", action="append", metavar="CODES", help="do not fix these codes or prefixes")
+    x.add_argument("--fail-on", choices=("info", "warning", "error", "never"),
+                   help="exit 1 when a finding at or above this severity is left (default: warning)")
+    x.add_argument("--namespace", "-n", metavar="NS", help="fix only resources of NS (and cluster-scoped ones)")
+    x.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the findings left (auto: on a terminal, never with NO_COLOR)")
+    x.add_argument("--quiet", "-q", action="store_true",
+                   help="print the findings left and nothing else: no notes, no summary line")
 
     sh = sub.add_parser("completion", help="print the shell completion script (eval it in your shell's rc file)")
     sh.add_argument("shell", choices=("bash", "zsh", "fish"))
@@ -307,6 +324,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "fix":
+            return _fix(args)
         if args.command == "graph":
             return _graph(args)
         if args.command == "simulate":
@@ -358,7 +377,8 @@ def _check(args: argparse.Namespace) -> int:
     progress = _Progress()
     try:
         result = engine.check(inputs, config, progress=progress if sys.stderr.isatty() else None,
-                              call_graph=any(fmt in DRAWS_CALL_GRAPH for fmt, _ in outputs))
+                              call_graph=any(fmt in DRAWS_CALL_GRAPH for fmt, _ in outputs),
+                              offer_fixes=any(fmt == "sarif" for fmt, _ in outputs))
     except _failures(inputs, ContextFileError, BaselineError, ClusterError) as exc:
         return _error(str(exc))
     except LoadError as exc:
@@ -386,6 +406,54 @@ def _check(args: argparse.Namespace) -> int:
         for error in result.internal_errors:  # its first line says what; the rest is the traceback
             print(f"meshlint: {error if _debug() else error.splitlines()[0]}", file=sys.stderr)
         return EXIT_ERROR
+    return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
+
+
+def _fix(args: argparse.Namespace) -> int:
+    """`meshlint fix`: exit codes as ruff's `--fix` (SPEC §1): 0 when no finding at or above
+    --fail-on is left, 1 otherwise; with --diff, 1 when there is something to change."""
+    from . import engine
+    from .config import ConfigError
+    from .fix.diff import unified
+    from .fix.render import account_lines
+    from .load import LoadError
+    from .load.context_files import ContextFileError
+
+    try:
+        config = _configure(args)
+    except ConfigError as exc:
+        return _error(str(exc))
+    inputs = _inputs(args)
+    if list(inputs.paths).count("-") > 1:
+        return _error("stdin (-) can be read only once")
+    try:
+        outcome = engine.fix(inputs, config, unsafe=args.unsafe, write=not args.diff)
+    except ContextFileError as exc:
+        return _error(str(exc))
+    except LoadError as exc:
+        return _error(f"cannot read {exc}")
+    except OSError as exc:
+        return _error(f"cannot write {exc.filename}: {exc.strerror or exc}")
+    result = outcome.result
+    _print_notes([] if args.quiet else result.notes, result.warnings)
+    # stdout carries the diff, or the fixed stream of stdin: the account goes to stderr then
+    stream = outcome.stdin is not None or args.diff
+    if args.diff:
+        _write(unified(outcome.changes), None)
+    elif outcome.stdin is not None:
+        _write(outcome.stdin, None)
+    report = sys.stderr if stream else sys.stdout
+    color = _color(args.color, None) if not stream else False
+    lines = account_lines(outcome, color, quiet=args.quiet, unsafe=args.unsafe, diff=args.diff)
+    if lines:
+        report.write("\n".join(lines) + "\n")
+        report.flush()
+    if result.internal_errors:
+        for error in result.internal_errors:
+            print(f"meshlint: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.diff:
+        return EXIT_FINDINGS if outcome.changes else EXIT_OK
     return EXIT_FINDINGS if result.failed(config.fail_on) else EXIT_OK
 
 

@@ -3,7 +3,8 @@
 A rule's doc page is its module docstring (summary line, `## Why it matters`, `## Example`,
 `## Fixed example`, `## Fix`, `## References`), so code and documentation cannot drift apart.
 What follows from the rule's data is generated here, the same way for every rule, and placed
-before the references: its messages, how to set its options, and how to suppress it.
+before the references: its messages, what `meshlint fix` does about them, how to set its
+options, and how to suppress it.
 
 Pages are Markdown. In a terminal they are wrapped to the terminal's width (at most `WIDTH`
 columns), between words, with code blocks left as they are.
@@ -88,6 +89,8 @@ def rules_json(rules: Iterable[Rule]) -> str:
     return json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value, "summary": r.summary,
                         "inputs": sorted(r.inputs), "options": dict(r.options),
                         "istio_codes": sorted(r.istio_codes),
+                        "fixes": [{"applicability": k.applicability.value, "description": k.description}
+                                  for k in r.fixes],
                         "variants": [{"name": v.name, "severity": v.severity.value, "message": v.message,
                                       "fix": v.fix} for v in r.variants]}
                        for r in rules], indent=2) + "\n"
@@ -100,6 +103,16 @@ def messages(rule: Rule) -> list[str]:
     its template (`{placeholders}` are filled in each finding) and, as a paragraph of the item,
     its fix."""
     return [f"- `{v.name}` ({v.severity.value}): {v.message}\n\n  Fix: {v.fix}" for v in rule.variants]
+
+
+def _automatic_fix(rule: Rule) -> list[str]:
+    """What `meshlint fix` does about the rule's findings, each kind of fix with its safety."""
+    if not rule.fixes:
+        return ["None: `meshlint fix` leaves these findings to you (see Fix above)."]
+    out = ["`meshlint fix` applies the safe fixes; `meshlint fix --unsafe` the unsafe ones too "
+           "(they change behaviour: review them, `--diff` shows them first). Each finding that can be "
+           "fixed says which fix it has.", ""]
+    return out + [f"- {kind.applicability.value}: {kind.description}" for kind in rule.fixes]
 
 
 def option_snippets(rule: Rule, option: str, value: object) -> tuple[str, str]:
@@ -143,7 +156,7 @@ def page_markdown(rule: Rule) -> str:
     its messages, options and suppression, then the docstring's references."""
     _, _, body = rule.doc.partition("\n")
     own, _, references = body.strip().partition(REFERENCES)
-    out = [own.strip(), "", "## Messages", "", *messages(rule)]
+    out = [own.strip(), "", "## Messages", "", *messages(rule), "", "## Automatic fix", "", *_automatic_fix(rule)]
     if rule.options:
         out += ["", "## Options", "", *_options(rule)]
     out += ["", "## Suppression", "", *_suppression(rule)]

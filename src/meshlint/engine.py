@@ -8,6 +8,7 @@ final `Result`.
 - `check`: the findings of every enabled rule (and the call graph, for the HTML report);
 - `graph`: the service call graph, for `meshlint graph`;
 - `simulate`: a what-if retry storm over that graph;
+- `fix`: the fixes the findings declare, applied and verified (`fix/`);
 - `effective_config`: what `--show-config` prints.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -35,6 +37,7 @@ from .resource import Document, FieldPath, FileOrigin
 
 if TYPE_CHECKING:
     from .evidence.prometheus import PrometheusSource, Telemetry
+    from .fix.model import FixResult
     from .graph.model import CallGraph
     from .load.kube import KubeTarget
     from .mesh.callgraph import Graph
@@ -108,9 +111,11 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, call_graph: bool = False) -> Result:
-    """`meshlint check`, with the call graph in the result when `call_graph` is set. Raises
-    LoadError (unreadable path), ContextFileError, BaselineError or PrometheusError."""
+def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, call_graph: bool = False,
+          offer_fixes: bool = False) -> Result:
+    """`meshlint check`, with the call graph in the result when `call_graph` is set, and each
+    fix as text edits when `offer_fixes` is (SARIF). Raises LoadError (unreadable path),
+    ContextFileError, BaselineError or PrometheusError."""
     context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
     base = inputs.baseline
     recorded = baseline.read(base) if base is not None else None  # read first: a bad one ends the run now
@@ -123,7 +128,7 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, c
             readers = _readers(r for r in rule_catalogue.ALL
                                if config.is_enabled(r) or (call_graph and r.code == CALL_GRAPH_RULE))
             result = check_loaded(_load(inputs, config, progress, readers), config, context, telemetry,
-                                  call_graph=call_graph)
+                                  call_graph=call_graph, offer_fixes=offer_fixes)
     finally:
         if telemetry is not None:
             telemetry.close()
@@ -136,12 +141,13 @@ def check(inputs: Inputs, config: Config, progress: Progress | None = None, *, c
 
 
 def _load(inputs: Inputs, config: Config, progress: Progress | None = None,
-          readers: Mapping[str, Sequence[str]] | None = None) -> Loaded:
-    """The PATHs, and the objects of the context directories' files that are not among them
-    (`Loaded.context`: analysed, never reported on); with `--kube`, over the live objects of
-    the kinds that `readers` read (kind -> rule codes). Raises ClusterError."""
+          readers: Mapping[str, Sequence[str]] | None = None, texts: Mapping[str, bytes] | None = None) -> Loaded:
+    """The PATHs (`texts`: the bytes to read instead of some of them), and the objects of the
+    context directories' files that are not among them (`Loaded.context`: analysed, never
+    reported on); with `--kube`, over the live objects of the kinds that `readers` read (kind
+    -> rule codes). Raises ClusterError."""
     if inputs.kube is None:
-        return _load_files(inputs, config.facts.default_namespace, progress)
+        return _load_files(inputs, config.facts.default_namespace, progress, texts)
     from .load import kube
 
     cluster = kube.connect(inputs.kube)
@@ -149,7 +155,7 @@ def _load(inputs: Inputs, config: Config, progress: Progress | None = None,
     namespace = config.facts.default_namespace
     if namespace == Facts().default_namespace:
         namespace = cluster.namespace
-    files = _load_files(inputs, namespace, progress) if inputs.paths or inputs.context_dirs else Loaded()
+    files = _load_files(inputs, namespace, progress, texts) if inputs.paths or inputs.context_dirs else Loaded()
     live = kube.read(cluster, readers if readers is not None else _readers(rule_catalogue.ALL),
                      config.facts.root_namespace, namespace)
     return kube.overlay(live, files)
@@ -164,8 +170,10 @@ def _readers(rules: Iterable[Rule]) -> dict[str, list[str]]:
     return out
 
 
-def _load_files(inputs: Inputs, default_namespace: str, progress: Progress | None = None) -> Loaded:
-    loaded = load(inputs.paths, default_namespace, inputs.stdin, progress, inputs.stdin_name, inputs.max_file_size)
+def _load_files(inputs: Inputs, default_namespace: str, progress: Progress | None = None,
+                texts: Mapping[str, bytes] | None = None) -> Loaded:
+    loaded = load(inputs.paths, default_namespace, inputs.stdin, progress, inputs.stdin_name, inputs.max_file_size,
+                  texts)
     if not inputs.context_dirs:
         return loaded
     given = {os.path.realpath(s.path) for s in loaded.sources if s.path is not None}
@@ -193,9 +201,10 @@ def _telemetry(inputs: Inputs) -> Telemetry | None:
 
 
 def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONTEXT,
-                 telemetry: Telemetry | None = None, *, call_graph: bool = False) -> Result:
+                 telemetry: Telemetry | None = None, *, call_graph: bool = False, offer_fixes: bool = False) -> Result:
     """The findings on what was already loaded (none on `loaded.context`, which only informs),
-    with the evidence `telemetry` adds to them, and its call graph when `call_graph` is set."""
+    with the evidence `telemetry` adds to them, its call graph when `call_graph` is set, and
+    each fix as text edits when `offer_fixes` is."""
     index = _index(loaded, config, context, telemetry)
     enabled = [r for r in rule_catalogue.ALL if config.is_enabled(r)]
     found, errors = _run(enabled, index, config)
@@ -211,6 +220,10 @@ def check_loaded(loaded: Loaded, config: Config, context: ContextFiles = NO_CONT
         notes = notes + telemetry.notes
     suppressed = suppress.apply(in_scope, config, rule_catalogue.ALL)
     located = sorted(_locate(suppressed), key=Finding.sort_key)
+    if offer_fixes:
+        from .fix.offer import offer
+
+        located = offer(loaded, located)
     warnings = _undefined_call_graph_hosts(index.call_graph()) if index.call_edges else []
     if not loaded.count and not loaded.problems and not loaded.cluster:
         files = len(loaded.sources)
@@ -298,6 +311,49 @@ def _locate(findings: list[Finding]) -> list[Finding]:
             line, column = (f.line, f.column) if f.line else locator.position(doc, path)
             out[i] = replace(f, file=doc.source.name, line=line, column=column)
     return out
+
+
+# --- fix ------------------------------------------------------------------------------------
+
+
+def fix(inputs: Inputs, config: Config, unsafe: bool = False, write: bool = True) -> FixResult:
+    """`meshlint fix`: apply the fixes the selected findings declare (the safe ones, and the
+    unsafe ones too with `unsafe`), each verified, the input checked again after each round
+    with every rule (`fix/run.py`); `write`: write the changed files back (stdin's fixed
+    stream is the caller's to print). Raises LoadError or ContextFileError."""
+    from .fix.run import Originals, run
+    from .load import LoadError
+    from .load.bounded import TooLarge, format_size, read_within
+
+    context = read_context(inputs.mesh_config, inputs.call_graph, inputs.max_file_size)
+    originals = Originals()
+    if "-" in inputs.paths:
+        try:  # read once, checked many times
+            originals["-"] = read_within(inputs.stdin or sys.stdin.buffer, inputs.max_file_size)
+        except TooLarge:
+            raise LoadError(f"-: over the {format_size(inputs.max_file_size)} limit (set it with "
+                            "--max-file-size)") from None
+    every_rule = replace(config, select=("ML",), ignore=(), namespace=None)
+
+    def analyse(texts: Mapping[str, bytes]) -> tuple[Loaded, Result]:
+        read = {"-": originals["-"], **texts} if "-" in originals else texts
+        with _gc_paused():
+            loaded = _load(inputs, config, texts=read)
+            return loaded, check_loaded(loaded, every_rule, context)
+
+    def selected(finding: Finding) -> bool:
+        rule = rule_catalogue.BY_CODE.get(finding.code)
+        return rule is not None and config.is_enabled(rule) and _in_scope(finding, config.namespace)
+
+    outcome = run(analyse, selected, unsafe, originals)
+    if "-" in originals:
+        outcome.stdin = next((c.after for c in outcome.changes if c.path is None), originals["-"])
+    if write:
+        for change in outcome.changes:
+            if change.path is not None:
+                with open(change.path, "wb") as fh:
+                    fh.write(change.after)
+    return outcome
 
 
 # --- graph and simulate --------------------------------------------------------------------

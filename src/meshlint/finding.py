@@ -54,24 +54,59 @@ class Applicability(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class TextEdit:
+    """A fix as text: the region of a file (1-based lines and columns, the end exclusive) that
+    `text` replaces. What the SARIF report offers a code-scanning UI to apply."""
+
+    file: str
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixKind:
+    """One kind of automatic fix a rule's findings may carry, as its doc page and `meshlint
+    rule` describe it: what it does (imperative, ends with ".") and how far it may be trusted.
+    Each finding's own `Fix` says what it does there."""
+
+    applicability: Applicability
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
 class Edit:
     """One change to a parsed object: set `value` at `path`, or remove the field there when
     `remove` is true. `target` names another resource than the finding's (a DestinationRule
-    that the fix of a VirtualService finding changes); None means the finding's own."""
+    that the fix of a VirtualService finding changes); None means the finding's own.
+
+    Setting a field whose parents are missing creates them as mappings (a `trafficPolicy` for
+    its `outlierDetection`). With `insert`, `path` ends with a list index and `value` becomes a
+    new item there (the list's length appends; a missing list is created). With `within`, the
+    field at `path` is a string holding YAML or JSON (a ConfigMap's `mesh`, a
+    `proxy.istio.io/config` annotation) and the change is made at `within` inside that text;
+    a missing string is created. `path=()` with a `target` that is not in the input creates
+    that resource, as a new document beside the finding's."""
 
     path: FieldPath
     value: Any = None
     remove: bool = False
     target: Ref | None = None
+    insert: bool = False
+    within: FieldPath = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """Structured edits that remove a finding, with how far they may be trusted. The `fix`
-    engine applies them to the files; it knows no rule."""
+    """Structured edits that remove a finding, with how far they may be trusted and what they
+    do, in words (`description`: an unsafe fix says what a human must check). The `fix` engine
+    applies them to the files; it knows no rule."""
 
     edits: tuple[Edit, ...]
     applicability: Applicability
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +150,10 @@ class Finding:
     related: tuple[Ref, ...] = ()  # at most MAX_RELATED
     related_omitted: int = 0  # how many more the rule named
     autofix: Fix | None = None
+    # why there is no automatic fix (`autofix` None), or why `meshlint fix` did not apply it
+    unfixable: str = ""
+    # the fix as text edits of the input as read (only when a report asks: SARIF's `fixes`)
+    offered: tuple[TextEdit, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     file: str = ""
     line: int = 0
@@ -159,7 +198,8 @@ class Rule:
     emit (`variants`; the first is its main one and gives the rule's default severity), the
     defaults of its options (config keys under the rule's name), and what other catalogues
     call the same problem (`istio_codes`: `istioctl analyze` message codes that
-    `galley.istio.io/analyze-suppress` may name) and the footgun it detects (SPEC §5)."""
+    `galley.istio.io/analyze-suppress` may name), the footgun it detects (SPEC §5) and the kinds
+    of automatic fix its findings may carry (`fixes`)."""
 
     code: str
     name: str
@@ -170,6 +210,8 @@ class Rule:
     options: Mapping[str, Any] = field(default_factory=dict)
     istio_codes: frozenset[str] = frozenset()
     footgun: int | None = None
+    # the fixes its findings may carry (SPEC §5 Fixes); () when `meshlint fix` leaves them to you
+    fixes: tuple[FixKind, ...] = ()
 
     @property
     def severity(self) -> Severity:
@@ -183,7 +225,8 @@ class Rule:
 
     def finding(self, variant: Variant, resource: Resource | None, path: FieldPath = (), *,
                 related: Sequence[Ref] = (), related_total: int | None = None, document: Document | None = None,
-                line: int = 0, column: int = 0, autofix: Fix | None = None, **values: Any) -> Finding:
+                line: int = 0, column: int = 0, autofix: Fix | None = None, unfixable: str = "",
+                **values: Any) -> Finding:
         """A finding of `variant`, its message and fix filled with `values`. `related_total`: how
         many resources are related, when `related` holds only the first ones."""
         if variant not in self.variants:
@@ -194,5 +237,5 @@ class Rule:
             code=self.code, name=self.name, variant=variant.name, severity=variant.severity,
             message=variant.message.format(**values), fix=variant.fix.format(**values),
             resource=resource, path=tuple(path), related=kept, related_omitted=max(0, total - len(kept)),
-            document=document, line=line, column=column, autofix=autofix,
+            document=document, line=line, column=column, autofix=autofix, unfixable=unfixable,
         )

@@ -23,6 +23,7 @@ libyaml's marks, ruff and SARIF's `unicodeCodePoints` do.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -442,3 +443,49 @@ def _from_nodes(document: Document, node: Any, path: FieldPath) -> tuple[int, in
 def compose_position(document: Document, path: FieldPath) -> tuple[int, int]:
     """The position by composing the document (the reference the scanner is tested against)."""
     return _from_nodes(document, Locator._compose(document), path)
+
+
+# --- positions of nodes, for `meshlint fix` ----------------------------------------------------
+
+
+def compose(text: str) -> Any:
+    """The node tree of one document's text with positions (libyaml marks: line, column and
+    character index into `text`, start and end of every node), tags left unresolved; None
+    when the text does not compose."""
+    try:
+        return _compose_text(text)
+    except Exception:
+        return None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a field path followed through composed nodes: the mapping or sequence it is
+    in, the key node (mappings only), the value or item node, and the entry's position."""
+
+    parent: Any
+    key: Any
+    node: Any
+    position: int
+
+
+def follow(root: Any, path: FieldPath) -> list[Step]:
+    """The steps of `path` from `root`, as far as the path exists in the text (a key is matched
+    by its text, so the key `8080` of a mapping is found as 8080 or "8080")."""
+    steps: list[Step] = []
+    node = root
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for i, (key, value) in enumerate(node.value):
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    steps.append(Step(node, key, value, i))
+                    node = value
+                    break
+            else:
+                return steps
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            steps.append(Step(node, None, node.value[part], part))
+            node = node.value[part]
+        else:
+            return steps
+    return steps

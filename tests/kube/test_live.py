@@ -399,7 +399,8 @@ def test_files_overlay_the_live_objects_of_the_same_kind_namespace_and_name(serv
     summary = json.loads(proc.stdout)["summary"]
     assert (summary["files"], summary["resources"]) == (3, 41)  # two replaced, one added
     text = run("check", "--kube", "--kubeconfig", kubeconfig, str(cart), "--select", "ML402")
-    assert text.stdout.splitlines()[0].startswith(f"{cart}:11:9: ML402 [warning] Deployment shop/cart: ")
+    # [*]: `meshlint fix` adds the missing request to the file
+    assert text.stdout.splitlines()[0].startswith(f"{cart}:11:9: ML402 [*] [warning] Deployment shop/cart: ")
     assert text.stdout.splitlines()[-1].endswith("in cluster emulator and 1 file, 30 resources")
 
 

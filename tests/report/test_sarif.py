@@ -327,6 +327,71 @@ def test_info_findings_are_notes(schema, run, manifests):
     assert result["message"]["text"].startswith("VirtualService shop/github: host api.github.com ")
 
 
+FIXABLE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  selector: {app: cart}
+  ports:
+  - port: 80        # the HTTP API
+    targetPort: 8080
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  hosts: ["cart"]
+  http:
+  - route:
+    - destination: {host: cart}
+    retries:
+      attempts: 5
+      retryOn: connect-failure
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: cart
+  namespace: shop
+spec:
+  host: cart
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 100}
+"""
+
+
+def test_fixes_are_offered_as_replacements_that_give_what_meshlint_fix_writes(tmp_path, run, schema):
+    """SARIF `fixes` (issue 17): each fixable finding carries its fix as replacements of whole
+    lines, with its safety; applied to the file, the safe ones give the file `meshlint fix`
+    writes."""
+    (tmp_path / "mesh.yaml").write_text(FIXABLE)
+    doc = json.loads(run("check", "mesh.yaml", "--format", "sarif", cwd=tmp_path).stdout)
+    validate(doc, schema)
+    results = {r["ruleId"]: r for r in doc["runs"][0]["results"]}
+    assert {code: [f["properties"]["applicability"] for f in r.get("fixes", [])] for code, r in results.items()} \
+        == {"ML101": ["safe"], "ML303": ["safe"], "ML301": ["unsafe"]}
+    assert results["ML301"]["fixes"][0] == {
+        "description": {"text": "Unsafe fix: lowers attempts from 5 to 3: fewer retries of a failing request"},
+        "artifactChanges": [{"artifactLocation": {"uri": "mesh.yaml", "uriBaseId": "%SRCROOT%"},
+                             "replacements": [{"deletedRegion": {"startLine": 23, "startColumn": 1,
+                                                                 "endLine": 24, "endColumn": 1},
+                                               "insertedContent": {"text": "      attempts: 3\n"}}]}],
+        "properties": {"applicability": "unsafe"}}
+    lines = FIXABLE.splitlines(keepends=True)
+    replacements = [rep for code in ("ML101", "ML303") for change in results[code]["fixes"][0]["artifactChanges"]
+                    for rep in change["replacements"]]
+    for rep in sorted(replacements, key=lambda r: r["deletedRegion"]["startLine"], reverse=True):
+        region = rep["deletedRegion"]
+        assert region["startColumn"] == region["endColumn"] == 1  # whole lines
+        lines[region["startLine"] - 1:region["endLine"] - 1] = [rep["insertedContent"]["text"]]
+    run("fix", "mesh.yaml", cwd=tmp_path)
+    assert "".join(lines) == (tmp_path / "mesh.yaml").read_text() != FIXABLE
 def test_compact_json_results_are_told_apart_by_their_column(tmp_path, run, schema):
     """A one-line document (compact JSON, issue #19): every result is on line 1 and its
     startColumn, in characters as `columnKind` says, lands on the offending key; the log

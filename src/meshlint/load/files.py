@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, BinaryIO
 
 from ..resource import Document, FileOrigin, Origin, Source, display_path
@@ -77,14 +77,15 @@ def _walk(top: str, files: list[str], skipped: list[str], errors: list[str]) -> 
 
 
 def read_source(path: str, stdin: BinaryIO | None = None, stdin_name: str = "-",
-                max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[Source, Problem | None]:
+                max_size: int = DEFAULT_MAX_FILE_SIZE, data: bytes | None = None) -> tuple[Source, Problem | None]:
     """Read and decode one input (`-`: stdin, named `stdin_name`) of at most `max_size` bytes
-    (LoadError beyond). Undecodable bytes give an UNPARSABLE problem (the text is kept, with
+    (LoadError beyond), or decode `data` given for it (`meshlint fix` checks the texts it
+    would write). Undecodable bytes give an UNPARSABLE problem (the text is kept, with
     replacement characters, so the other documents of the file are still analysed)."""
     try:
-        if path == "-":
+        if data is None and path == "-":
             data = read_within(stdin or sys.stdin.buffer, max_size)
-        else:
+        elif data is None:
             with open(path, "rb", buffering=0) as fh:
                 data = read_within(fh, max_size, os.fstat(fh.fileno()).st_size)
     except OSError as exc:
@@ -141,10 +142,10 @@ def _lines(text: str) -> str:
 
 def load(paths: Iterable[str], default_namespace: str = "default", stdin: BinaryIO | None = None,
          progress: Callable[[int, int], None] | None = None, stdin_name: str = "-",
-         max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> Loaded:
+         max_file_size: int = DEFAULT_MAX_FILE_SIZE, texts: Mapping[str, bytes] | None = None) -> Loaded:
     """Read every file under `paths` (`-`: stdin, named `stdin_name`) into resources and
-    problems. Raises LoadError when a path cannot be read, or holds more than `max_file_size`
-    bytes."""
+    problems; `texts`: the bytes to read instead of some of them, by path as discovered.
+    Raises LoadError when a path cannot be read, or holds more than `max_file_size` bytes."""
     paths = list(paths)
     files, skipped, errors = discover(paths)
     if errors:
@@ -160,7 +161,7 @@ def load(paths: Iterable[str], default_namespace: str = "default", stdin: Binary
     patches = kustomize.patch_files(files + skipped, [p for p in paths if p != "-" and not os.path.isdir(p)])
     patched: dict[str, int] = {}  # kustomization directory -> patch files skipped
     for path in files:
-        source, problem = read_source(path, stdin, stdin_name, max_file_size)
+        source, problem = read_source(path, stdin, stdin_name, max_file_size, texts.get(path) if texts else None)
         report.start(source, path)
         out.sources.append(source)
         bad_line = 0

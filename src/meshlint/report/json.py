@@ -35,6 +35,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "fix": f.fix,
         "related": [{"kind": ref.kind.rsplit("/", 1)[-1], "namespace": ref.namespace or None, "name": ref.name}
                     for ref in f.related],
+        # SPEC §3: what `meshlint fix` can do about it ("safe", "unsafe") or None
+        "autofix": f.autofix.applicability.value if f.autofix is not None else None,
     }
     if f.related_omitted:  # (additive: `related` keeps its shape, at most finding.MAX_RELATED entries)
         out["related_omitted"] = f.related_omitted

@@ -158,10 +158,31 @@ def _result(f: Finding, index: dict[str, int], fingerprint: str) -> dict[str, An
         ]
     if f.related_omitted:
         out["properties"]["relatedOmitted"] = f.related_omitted
+    if f.offered and f.autofix is not None:
+        out["fixes"] = [_fix(f)]
     if f.suppressed:
         kind = "inSource" if f.suppressed.startswith("annotation") else "external"
         out["suppressions"] = [{"kind": kind, "justification": f.suppressed}]
     return out
+
+
+def _fix(f: Finding) -> dict[str, Any]:
+    """SARIF `fixes`: the replacements a code-scanning UI can apply, grouped by file, with what
+    the fix does and whether `meshlint fix` holds it safe (an unsafe one changes behaviour)."""
+    assert f.autofix is not None
+    safety = f.autofix.applicability.value
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for edit in f.offered:
+        changes.setdefault(edit.file, []).append({
+            "deletedRegion": {"startLine": edit.start_line, "startColumn": edit.start_column,
+                              "endLine": edit.end_line, "endColumn": edit.end_column},
+            "insertedContent": {"text": edit.text},
+        })
+    what = f.autofix.description or f.fix
+    return {"description": {"text": f"{safety.capitalize()} fix: {what}"},
+            "artifactChanges": [{"artifactLocation": artifact_location(file), "replacements": replacements}
+                                for file, replacements in changes.items()],
+            "properties": {"applicability": safety}}
 
 
 def _logical(name: str) -> dict[str, Any]:

@@ -32,10 +32,11 @@ def line(f: Finding, color: bool = False, width: int | None = None) -> str:
         place, where = live, ""
     message = f.message.replace("\r", "\\r").replace("\n", "\\n")
     sev = f.severity.value
-    prefix = f"{place}: {f.code} [{sev}]"
+    mark = " [*]" if safely_fixable(f) else ""  # as ruff marks what `--fix` fixes
+    prefix = f"{place}: {f.code}{mark} [{sev}]"
     text = _wrap(f"{prefix} {where}{message}", width, "    ")
     if color:  # after wrapping: escape codes take no columns
-        colored = f"{BOLD}{place}:{RESET} {BOLD}{f.code}{RESET} {COLORS[sev]}[{sev}]{RESET}"
+        colored = f"{BOLD}{place}:{RESET} {BOLD}{f.code}{RESET}{mark} {COLORS[sev]}[{sev}]{RESET}"
         text = text.replace(prefix, colored, 1)
     return text
 
@@ -55,8 +56,26 @@ def render(result: Result, options: RenderOptions) -> bytes:
         help_line = _wrap(f"  help: {f.help}", width, "        ")
         out.append(f"{DIM}{help_line}{RESET}" if color else help_line)
     if not options.quiet:
+        # what `meshlint fix` would do, as ruff says it, before the summary, which stays the last line
+        fixable = fixable_line(result.reported)
+        if fixable:
+            out.append(fixable)
         out.append(summary(result))
     return ("\n".join(out) + "\n").encode() if out else b""
+
+
+def safely_fixable(f: Finding) -> bool:
+    return f.autofix is not None and f.autofix.applicability.value == "safe"
+
+
+def fixable_line(findings: list[Finding]) -> str:
+    """`[*] 2 fixable with `meshlint fix` (1 more with `meshlint fix --unsafe`)`, or ""."""
+    safe = sum(1 for f in findings if safely_fixable(f))
+    unsafe = sum(1 for f in findings if f.autofix is not None) - safe
+    if safe:
+        more = f" ({unsafe} more with `meshlint fix --unsafe`)" if unsafe else ""
+        return f"[*] {safe} fixable with `meshlint fix`{more}"
+    return f"{unsafe} fixable with `meshlint fix --unsafe`" if unsafe else ""
 
 
 def statistics(result: Result) -> list[str]:

@@ -68,7 +68,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.retries import effective, format_seconds, parse_duration, unsafe_conditions
 from ..mesh.routes import RouteRule
@@ -101,10 +101,12 @@ def _istio_retries(rule: RouteRule, limit: int) -> Iterator[Finding]:
     vs, base, name = rule.resource, rule.path + ("retries",), _route_name(rule)
     if policy.attempts > limit:
         yield RULE.finding(TOO_MANY_ATTEMPTS, vs, base + ("attempts",), route=name, attempts=policy.attempts,
-                           tries=policy.tries, limit=limit)
+                           tries=policy.tries, limit=limit,
+                           autofix=_lower(base + ("attempts",), policy.attempts, limit))
     unsafe = unsafe_conditions(policy.retry_on) if "retryOn" in retries else []
     if unsafe:
-        yield _unsafe(vs, base + ("retryOn",), name, unsafe)
+        yield _unsafe(vs, base + ("retryOn",), name, unsafe,
+                      _safe_conditions(base + ("retryOn",), policy.retry_on, unsafe))
     per_try = policy.per_try_timeout
     total = per_try * policy.tries if per_try else None
     timeout = parse_duration(rule.spec.get("timeout"))
@@ -123,15 +125,47 @@ def _gateway_api_retry(rule: RouteRule, limit: int) -> Iterator[Finding]:
     route, base, name = rule.resource, rule.path + ("retry",), _route_name(rule)
     if isinstance(attempts, int) and attempts > limit:
         yield RULE.finding(TOO_MANY_ATTEMPTS, route, base + ("attempts",), route=name, attempts=attempts,
-                           tries=attempts + 1, limit=limit)
+                           tries=attempts + 1, limit=limit, autofix=_lower(base + ("attempts",), attempts, limit))
     codes = [str(c) for c in retry.get("codes") or ()]
     unsafe = unsafe_conditions(codes)
     if unsafe and attempts != 0:
-        yield _unsafe(route, base + ("codes", codes.index(unsafe[0])), name, unsafe)
+        yield _unsafe(route, base + ("codes", codes.index(unsafe[0])), name, unsafe,
+                      _gateway_codes(base, retry, unsafe))
 
 
-def _unsafe(resource: Resource, path: FieldPath, name: str, unsafe: list[str]) -> Finding:
-    return RULE.finding(UNSAFE_RETRY_ON, resource, path, route=name, conditions=",".join(unsafe))
+def _unsafe(resource: Resource, path: FieldPath, name: str, unsafe: list[str], fix: Fix | None) -> Finding:
+    return RULE.finding(UNSAFE_RETRY_ON, resource, path, route=name, conditions=",".join(unsafe), autofix=fix)
+
+
+# SPEC §5 Fixes: what takes the place of 5xx/500 in retryOn; in Gateway API's codes, 503 (the
+# one server error the rule holds safe to repeat)
+SAFE_CONDITIONS = ("gateway-error", "connect-failure", "refused-stream")
+SAFE_CODE = 503
+
+
+def _lower(path: FieldPath, attempts: int, limit: int) -> Fix:
+    return Fix((Edit(path, limit),), Applicability.UNSAFE,
+               f"lowers attempts from {attempts} to {limit}: fewer retries of a failing request")
+
+
+def _safe_conditions(path: FieldPath, retry_on: tuple[str, ...], unsafe: list[str]) -> Fix:
+    """`5xx`/`500` (and the other 5xx codes but 503) replaced by gateway-error, connect-failure
+    and refused-stream, the other conditions kept in their order."""
+    first = next((i for i, c in enumerate(retry_on) if c in unsafe), len(retry_on))
+    before = [c for c in retry_on[:first] if c not in unsafe]
+    after = [c for c in retry_on[first:] if c not in unsafe]
+    conditions = list(dict.fromkeys(before + list(SAFE_CONDITIONS) + after))
+    return Fix((Edit(path, ",".join(conditions)),), Applicability.UNSAFE,
+               f"retries on {', '.join(SAFE_CONDITIONS)} instead of {', '.join(unsafe)}: requests that reached "
+               "the service and failed there are no longer repeated")
+
+
+def _gateway_codes(base: FieldPath, retry: dict, unsafe: list[str]) -> Fix:
+    """Gateway API: the unsafe status codes replaced by 503."""
+    codes = [c for c in retry.get("codes") or () if str(c) not in unsafe]
+    codes += [SAFE_CODE] if SAFE_CODE not in codes else []
+    return Fix((Edit(base + ("codes",), codes),), Applicability.UNSAFE,
+               f"retries on {', '.join(map(str, codes))} instead of {', '.join(unsafe)}")
 
 
 TOO_MANY_ATTEMPTS = Variant(
@@ -160,4 +194,9 @@ RULE = Rule(
     check=check,
     options={"max-attempts": 3},
     footgun=5,
+    fixes=(
+        FixKind(Applicability.UNSAFE,
+                "Lower `attempts` to `max-attempts`; replace `5xx`/`500` in `retryOn` with "
+                "`gateway-error,connect-failure,refused-stream` (in Gateway API `codes`, with 503)."),
+    ),
 )

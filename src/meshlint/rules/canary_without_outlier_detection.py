@@ -87,6 +87,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import Index
 from ..mesh.routes import Target
 from ..resource import GATEWAY_API_ROUTES
@@ -108,7 +109,13 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                      if (v := index.destination_policies(t.fqdn).outlier.void_cover(t.subset)) is not None), None)
         # no DestinationRule for any destination in the input: one may exist elsewhere (SPEC §2)
         variant = VOID_OUTLIER_DETECTION if void else UNGUARDED_SPLIT if related else NO_DESTINATION_RULE_IN_INPUT
-        yield RULE.finding(variant, rule.resource, path, related=related, weights=weights,
+        fix, why = None, ""
+        try:
+            fix = edits.outlier_detection(index, rule.resource,
+                                          [(t.fqdn, t.subset) for t in rule.targets if t.label in missing])
+        except edits.NoFix as exc:
+            why = str(exc)
+        yield RULE.finding(variant, rule.resource, path, related=related, weights=weights, autofix=fix, unfixable=why,
                            n=len(rule.targets), missing=", ".join(missing), has="has" if len(missing) == 1 else "have",
                            first=missing[0].split(" ")[0], rule=f"{void.namespace}/{void.name}" if void else "",
                            host=void.spec.get("host") if void else "")
@@ -149,4 +156,5 @@ RULE = Rule(
     variants=(UNGUARDED_SPLIT, NO_DESTINATION_RULE_IN_INPUT, VOID_OUTLIER_DETECTION),
     check=check,
     footgun=8,
+    fixes=edits.OUTLIER_DETECTION_FIXES,
 )

@@ -81,16 +81,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, accepts_external_clients
-from ..mesh.meshconfig import proxy_config
+from ..mesh.meshconfig import is_mesh_configmap, proxy_config
 from ..mesh.workloads import WORKLOAD_KINDS
 from ..resource import FieldPath
 
 HTTP_PROTOCOLS = {"HTTP", "HTTPS", "HTTP2", "GRPC", "GRPC-WEB"}
 SUPPRESS = "suppress_envoy_headers"
+PROXY_CONFIG = "proxy.istio.io/config"
 
 
 def _debug_disabled(config: dict) -> bool:
@@ -136,7 +138,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                (True, True): GATEWAY_HEADERS_OLD_ISTIO,
                (False, True): GATEWAY_HEADERS_OLD_ISTIO_BY_DEFAULT}[
         (mesh.has_mesh_config, _old_istio(index.facts.istio_version))]
-    disabled: dict[tuple, bool] = {}  # whether the selected pods disable the headers, per selector
+    # per selector: whether the selected pods disable the headers, and the fix (or why none)
+    by_selector: dict[tuple, tuple[bool, Fix | None, str]] = {}
     for gw in index.of_kind("Gateway"):
         servers = [(i, s) for i, s in enumerate(gw.spec.get("servers") or ())
                    if str((s.get("port") or {}).get("protocol", "")).upper() in HTTP_PROTOCOLS
@@ -148,17 +151,22 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         selector = gw.spec.get("selector") or {}
         pods = index.workloads_matching(selector) if isinstance(selector, dict) else []
         key = tuple(sorted(selector.items())) if isinstance(selector, dict) else ()
-        if key not in disabled:
+        if key not in by_selector:
             configs = [proxy_config(mesh, p.annotations)[0] for p in pods] or [proxy_config(mesh, {})[0]]
-            disabled[key] = all(_debug_disabled(c) for c in configs)
-        if disabled[key]:
+            off = all(_debug_disabled(c) for c in configs)
+            fix, why = None, "Istio before 1.20 has no envoyDebugHeaders switch"
+            if not off and variant in (GATEWAY_HEADERS, GATEWAY_HEADERS_BY_DEFAULT):
+                fix, why = _disable(index, [p for p, c in zip(pods, configs) if not _debug_disabled(c)])
+            by_selector[key] = (off, fix, why)
+        off, fix, why = by_selector[key]
+        if off:
             continue
         where = ", ".join(mesh.mesh_sources) if mesh.has_mesh_config else \
             "no mesh config in the input, so Istio's default applies"
         i, server = servers[0]
         yield RULE.finding(
             variant, gw, ("spec", "servers", i, "port"), related=tuple(p.resource.ref for p in pods[:3]),
-            protocol=(server.get("port") or {}).get("protocol"), where=where)
+            protocol=(server.get("port") or {}).get("protocol"), where=where, autofix=fix, unfixable=why)
     for vs in index.of_kind("VirtualService"):
         if all(g == MESH_GATEWAY for g in routes.gateways(vs)) and routes.is_mesh_only(vs):
             continue
@@ -175,6 +183,30 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                         if isinstance(name, str) and name.lower().startswith("x-envoy-"):
                             yield RULE.finding(ROUTE_ADDS_ENVOY_HEADER, vs, path + ("response", op, name),
                                                op=op, name=name)
+
+
+DISABLED = ("proxyHeaders", "envoyDebugHeaders", "disabled")
+
+
+def _disable(index: Index, pods: list) -> tuple[Fix | None, str]:
+    """SPEC §5: `proxyHeaders.envoyDebugHeaders.disabled: true` in the gateway pods'
+    `proxy.istio.io/config` annotation, or else in the mesh config of the input (ConfigMap
+    `istio`, IstioOperator `meshConfig`). Safe: only the x-envoy-* debug headers go."""
+    if pods:
+        return Fix(tuple(edits.pod_annotation_within(p, PROXY_CONFIG, DISABLED, True) for p in pods),
+                   Applicability.SAFE, f"disables the debug headers in the {PROXY_CONFIG} of the gateway pods"), ""
+    root = index.facts.root_namespace
+    for cm in index.of_kind("ConfigMap"):
+        if is_mesh_configmap(cm, root):
+            return Fix((Edit(("data", "mesh"), True, target=cm.ref, within=("defaultConfig", *DISABLED)),),
+                       Applicability.SAFE, f"disables the debug headers in the mesh config (ConfigMap {cm.name})"), ""
+    for op in index.mesh().operators:
+        if isinstance(op.spec.get("meshConfig"), dict):
+            return Fix((Edit(("spec", "meshConfig", "defaultConfig", *DISABLED), True, target=op.ref),),
+                       Applicability.SAFE,
+                       f"disables the debug headers in the mesh config (IstioOperator {op.name})"), ""
+    return None, ("neither the gateway's pods nor the mesh config are in the input: set "
+                  "proxyHeaders.envoyDebugHeaders.disabled: true where they are")
 
 
 _ENTRY_POINT = ("{protocol} server is an external entry point and envoyDebugHeaders are not disabled "
@@ -206,4 +238,9 @@ RULE = Rule(
               GATEWAY_HEADERS_OLD_ISTIO_BY_DEFAULT, ENVOYFILTER_UNSUPPRESSES, ROUTE_ADDS_ENVOY_HEADER),
     check=check,
     footgun=10,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Set `proxyHeaders.envoyDebugHeaders.disabled: true` in the gateway pods' "
+                "`proxy.istio.io/config` annotation, or in the mesh config of the input."),
+    ),
 )

@@ -80,9 +80,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
 from ..index import Index
 from ..mesh.envoyfilter import has_priority, relative
+from ..mesh.meshconfig import minor_version
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
@@ -96,11 +97,35 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             proxy = match.get("proxy") or {}
             if not proxy.get("proxyVersion"):
                 path = ("spec", "configPatches", i, "match") if "match" in patch else ("spec", "configPatches", i)
-                yield RULE.finding(NO_PROXY_VERSION, ef, path, n=i, apply=patch.get("applyTo") or "?")
+                fix, why = _pin(index, i, match)
+                yield RULE.finding(NO_PROXY_VERSION, ef, path, n=i, apply=patch.get("applyTo") or "?", autofix=fix,
+                                   unfixable=why)
             operation = (patch.get("patch") or {}).get("operation")
             if relative(patch.get("applyTo"), operation) and not prioritized:
                 yield RULE.finding(RELATIVE_WITHOUT_PRIORITY, ef, ("spec", "configPatches", i, "patch", "operation"),
-                                   n=i, op=operation)
+                                   n=i, op=operation, autofix=PRIORITY_FIX)
+
+
+# SPEC §5 Fixes: an explicit priority (0 is istio's "none"); after the filters that set none
+PRIORITY = 10
+PRIORITY_FIX = Fix((Edit(("spec", "priority"), PRIORITY),), Applicability.SAFE,
+                   f"sets priority {PRIORITY}: the filter applies after those without one")
+
+
+def _pin(index: Index, i: int, match: object) -> tuple[Fix | None, str]:
+    """SPEC §5: `match.proxy.proxyVersion` for the Istio version the configuration or the
+    installation in the input names. Unsafe: after an upgrade the patch stops applying until
+    it is checked against the new version."""
+    version = minor_version(index.facts.istio_version) if index.facts.istio_version else index.mesh().istio_version()
+    if version is None:
+        return None, "the Istio version is not known: set istio-version in the configuration"
+    pattern = f"^{version[0]}\\.{version[1]}.*"
+    if not isinstance(match, dict) or not match:
+        change = Edit(("spec", "configPatches", i, "match"), {"proxy": {"proxyVersion": pattern}})
+    else:
+        change = Edit(("spec", "configPatches", i, "match", "proxy", "proxyVersion"), pattern)
+    return Fix((change,), Applicability.UNSAFE, f"pins the patch to Istio {version[0]}.{version[1]}: after an "
+               "upgrade it applies only once checked and pinned again"), ""
 
 
 NO_PROXY_VERSION = Variant(
@@ -118,9 +143,16 @@ RULE = Rule(
     code="ML404",
     name="envoyfilter-unpinned",
     summary="EnvoyFilter patch not pinned to a proxy version",
-    inputs=frozenset({"EnvoyFilter"}),
+    inputs=frozenset({"EnvoyFilter", "ConfigMap", "IstioOperator"}),  # the installed version, for the fix
     variants=(NO_PROXY_VERSION, RELATIVE_WITHOUT_PRIORITY),
     check=check,
     istio_codes=frozenset({"IST0151", "IST0155"}),
     footgun=9,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Add `priority: 10` to an EnvoyFilter with relative patches."),
+        FixKind(Applicability.UNSAFE,
+                "Add `match.proxy.proxyVersion` for the Istio version the configuration or the input "
+                "names."),
+    ),
 )

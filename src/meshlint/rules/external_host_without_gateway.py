@@ -81,11 +81,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant, some_of
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 from ..mesh import routes
-from ..mesh.hosts import expand_host, is_cluster_local, service_fqdn
-from ..resource import Ref
+from ..mesh.hosts import MESH_GATEWAY, expand_host, is_cluster_local, service_fqdn
+from ..resource import Ref, Resource
 
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
@@ -95,6 +95,8 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     for vs in index.of_kind("VirtualService"):
         if not routes.is_mesh_only(vs):
             continue
+        bound: set[str] = set()  # every Gateway that serves one of its hosts: one fix binds them all
+        bypassed: list[tuple[int, str, list[str], tuple[Ref, ...]]] = []
         for i, host in enumerate(vs.spec.get("hosts") or ()):
             if host == "*":
                 continue
@@ -104,10 +106,27 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 found = seen[(fqdn, vs.namespace)] = _gateways_serving(index, fqdn, vs.namespace)
             local, declared, related, gateways = found
             if gateways:
-                yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related,
-                                   host=host, gateways=some_of(gateways), first=gateways[0])
+                bound.update(gateways)
+                bypassed.append((i, host, gateways, related))
             elif not local and not declared and not index.facts.is_known_host(fqdn):
                 yield RULE.finding(UNDECLARED_EGRESS_HOST, vs, ("spec", "hosts", i), host=host)
+        fix = _bind(vs, sorted(bound)) if bypassed else None
+        for i, host, gateways, related in bypassed:
+            yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related, host=host,
+                               gateways=some_of(gateways), first=gateways[0], autofix=fix)
+
+
+def _bind(vs: Resource, gateways: list[str]) -> Fix:
+    """SPEC §5: add the serving Gateways and `mesh` (which keeps the in-mesh callers) to
+    `spec.gateways`. Unsafe: the gateway's traffic then follows these routes."""
+    existing = vs.spec.get("gateways")
+    if existing:  # only `mesh`: the Gateways go before it
+        changes = tuple(Edit(("spec", "gateways", k), name, insert=True) for k, name in enumerate(gateways))
+    else:
+        changes = (Edit(("spec", "gateways"), [*gateways, MESH_GATEWAY]),)
+    return Fix(changes, Applicability.UNSAFE,
+               f"binds the VirtualService to {', '.join(gateways)} and mesh: traffic entering through the gateway "
+               "then follows these routes too")
 
 
 def _gateways_serving(index: Index, fqdn: str, namespace: str) -> tuple[bool, bool, tuple[Ref, ...], list[str]]:
@@ -150,4 +169,9 @@ RULE = Rule(
     variants=(GATEWAY_BYPASSED, UNDECLARED_EGRESS_HOST),
     check=check,
     footgun=4,
+    fixes=(
+        FixKind(Applicability.UNSAFE,
+                "Add the Gateways that serve the host, and `mesh`, to `gateways`: the gateway's traffic "
+                "then follows these routes too."),
+    ),
 )

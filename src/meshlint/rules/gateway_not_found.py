@@ -95,11 +95,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Finding, Fix, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import Index
 from ..mesh import routes
 from ..mesh.hosts import MESH_GATEWAY, internal_gateway, resolve_gateway
-from ..resource import GATEWAY_API_ROUTES, K8S_GATEWAY, Ref
+from ..resource import GATEWAY_API_ROUTES, K8S_GATEWAY, FieldPath, Ref, Resource
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
@@ -107,6 +108,7 @@ GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 def check(index: Index, options: Options) -> Iterator[Finding]:
     known = index.facts.known_gateways
     elsewhere_of: dict[tuple, tuple[Ref, ...]] = {}  # once per name: many routes may give it
+    serving_of: dict[tuple, list[str]] = {}  # the Gateways serving hosts, once per hosts (the fix)
     for vs in index.of_kind("VirtualService"):
         refs = [(("spec", "gateways", i), ref) for i, ref in enumerate(vs.spec.get("gateways") or ())]
         refs += list(routes.match_gateways(vs))
@@ -125,16 +127,29 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                     or f"{ns}/{name}" in known):
                 continue  # an Istio Gateway, or a Gateway API Gateway (virtualservice/gateways.go)
             elsewhere = _elsewhere(index, elsewhere_of, ("Gateway", K8S_GATEWAY), ns, name)
+            fix, why = _fix(index, vs, path, serving_of)
             if elsewhere:
                 yield RULE.finding(MISPLACED_GATEWAY, vs, path, related=elsewhere, ref=ref,
-                                   resolved=f"{ns}/{name}", found=elsewhere[0].namespace, name=name)
+                                   resolved=f"{ns}/{name}", found=elsewhere[0].namespace, name=name, autofix=fix,
+                                   unfixable=why)
             else:
                 held = _holds_gateways_of(index, "Gateway", ns) or _holds_gateways_of(index, K8S_GATEWAY, ns)
                 variant = MISSING_GATEWAY if held else GATEWAY_NOT_IN_INPUT
-                yield RULE.finding(variant, vs, path, ref=ref, resolved=f"{ns}/{name}", ns=ns)
+                yield RULE.finding(variant, vs, path, ref=ref, resolved=f"{ns}/{name}", ns=ns, autofix=fix,
+                                   unfixable=why)
     for kind in GATEWAY_API_ROUTES:
         for route in index.of_kind(kind):
             yield from _route_parents(index, route, known, elsewhere_of)
+
+
+def _fix(index: Index, vs: Resource, path: FieldPath, serving_of: dict[tuple, list[str]]) -> tuple[Fix | None, str]:
+    """SPEC §5: point the entry at the one Gateway that serves the VirtualService's hosts."""
+    if len(path) != 3 or path[:2] != ("spec", "gateways") or not isinstance(path[2], int):
+        return None, ""  # a gateway named by a route's match: which route means what is not ours to say
+    try:
+        return edits.bind_gateway(index, vs, path[2], serving_of), ""
+    except edits.NoFix as exc:
+        return None, str(exc)
 
 
 def _elsewhere(index: Index, memo: dict[tuple, tuple[Ref, ...]], kinds: tuple[str, ...], ns: str,
@@ -233,4 +248,5 @@ RULE = Rule(
     # ReferencedResourceNotFound (a gateway), ReferencedInternalGateway
     istio_codes=frozenset({"IST0101", "IST0165"}),
     footgun=4,
+    fixes=(edits.BIND_GATEWAY_FIX,),
 )

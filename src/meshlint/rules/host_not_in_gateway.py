@@ -81,6 +81,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant, some_of
+from ..fix import edits
 from ..index import Index
 from ..mesh.hosts import MESH_GATEWAY, ServerHosts, expand_host, matches, resolve_gateway
 from ..resource import K8S_GATEWAY, FieldPath, Ref, Resource
@@ -89,6 +90,7 @@ from ..resource import K8S_GATEWAY, FieldPath, Ref, Resource
 def check(index: Index, options: Options) -> Iterator[Finding]:
     domain = index.facts.domain
     servers_of: dict[Ref, ServerHosts] = {}  # once per Gateway: many VirtualServices may bind one
+    serving_of: dict[tuple, list[str]] = {}  # the Gateways serving hosts, once per hosts (the fix)
     for vs in index.of_kind("VirtualService"):
         vs_hosts = [expand_host(h, vs.namespace, domain) for h in vs.spec.get("hosts") or ()]
         for i, ref in enumerate(vs.spec.get("gateways") or ()):
@@ -115,8 +117,14 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                        f"not {vs.namespace}")
             else:
                 why = f"it serves {some_of(servers.names) or 'no hosts'}"
+            fix, unfixable = None, ""
+            try:
+                fix = edits.bind_gateway(index, vs, i, serving_of)
+            except edits.NoFix as exc:
+                unfixable = str(exc)
             yield RULE.finding(HOST_NOT_SERVED, vs, ("spec", "gateways", i), related=(gw.ref,),
-                               hosts=shown, gateway=f"{gw.namespace}/{gw.name}", why=why)
+                               hosts=shown, gateway=f"{gw.namespace}/{gw.name}", why=why, autofix=fix,
+                               unfixable=unfixable)
 
 
 def _listeners_serve(vs: Resource, vs_hosts: list[str], gateway: Resource, path: FieldPath) -> Iterator[Finding]:
@@ -156,4 +164,5 @@ RULE = Rule(
     check=check,
     istio_codes=frozenset({"IST0132"}),  # VirtualServiceHostNotFoundInGateway
     footgun=4,
+    fixes=(edits.BIND_GATEWAY_FIX,),
 )

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant, some_of
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant, some_of
 from ..index import Index
 
 INJECTION, REV = "istio-injection", "istio.io/rev"
@@ -82,11 +82,14 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     for ns in namespaces:
         labels = ns.labels
         if INJECTION in labels and REV in labels:
+            fix = Fix((Edit(("metadata", "labels", INJECTION), remove=True),), Applicability.UNSAFE,
+                      f"removes istio-injection: the namespace follows revision {labels[REV]} (restart its pods)")
             yield RULE.finding(BOTH_LABELS, ns, ("metadata", "labels", REV), name=ns.name,
-                               value=labels[INJECTION], rev=labels[REV])
+                               value=labels[INJECTION], rev=labels[REV], autofix=fix)
         elif labels.get(INJECTION) == "enabled" and evidence:
             yield RULE.finding(
-                LEGACY_LABEL_WITH_REVISIONS, ns, ("metadata", "labels", INJECTION), name=ns.name, why=why)
+                LEGACY_LABEL_WITH_REVISIONS, ns, ("metadata", "labels", INJECTION), name=ns.name, why=why,
+                unfixable="which revision or tag the namespace follows is a choice to make")
         elif labels.get(INJECTION) == "enabled":
             yield RULE.finding(LEGACY_LABEL, ns, ("metadata", "labels", INJECTION), name=ns.name)
     for op in mesh.operators:
@@ -137,4 +140,9 @@ RULE = Rule(
               VALUES_WITHOUT_REVISION),
     check=check,
     footgun=9,
+    fixes=(
+        FixKind(Applicability.UNSAFE,
+                "Remove the `istio-injection` label of a Namespace that also has `istio.io/rev` (its pods "
+                "follow the revision once restarted)."),
+    ),
 )

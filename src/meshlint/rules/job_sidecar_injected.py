@@ -95,7 +95,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Finding, Fix, FixKind, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.pods import duration, stuck_since
 from ..mesh.workloads import BATCH_KINDS, WORKLOAD_KINDS, Workload
@@ -103,6 +104,7 @@ from ..resource import LiveOrigin, Resource
 
 NATIVE_ANNOTATION = "sidecar.istio.io/nativeSidecar"
 LINKERD_NATIVE = "config.alpha.linkerd.io/proxy-enable-native-sidecar"
+INJECT = "sidecar.istio.io/inject"
 
 
 def _commands(w: Workload) -> list[str]:
@@ -119,6 +121,7 @@ def _native_by_values(index: Index) -> bool:
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     native_everywhere = index.facts.native_sidecars or _native_by_values(index)
+    native_pod: list[Workload | None] = []  # a pod with a native sidecar: looked for once, when a fix needs it
     for w in index.workloads():
         if w.kind not in BATCH_KINDS:
             continue
@@ -135,14 +138,37 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 continue
             if "quitquitquit" in commands:
                 continue
+            if not native_pod:
+                native_pod.append(_native_sidecar_pod(index))
             yield RULE.finding(ISTIO_SIDECAR_ASSUMED if sc.assumption else ISTIO_SIDECAR, w.resource, w.path,
-                               reason=sc.reason, proxy="Istio sidecar", assumption=sc.assumption)
+                               reason=sc.reason, proxy="Istio sidecar", assumption=sc.assumption,
+                               autofix=_fix(w, native_pod[0]))
         elif sc.mesh == "linkerd":
             if str(w.annotations.get(LINKERD_NATIVE, "")).lower() == "true":
                 continue
             if "linkerd-await" in commands and "--shutdown" in commands:
                 continue
             yield RULE.finding(LINKERD_PROXY, w.resource, w.path, reason=sc.reason, proxy="Linkerd proxy")
+
+
+def _fix(w: Workload, native: Workload | None) -> Fix:
+    """SPEC §5: the native-sidecar annotation when the input shows that native sidecars work
+    in this cluster (`native`: a pod that has one): safe, the sidecar then ends with the job.
+    Else the injection opt-out label: unsafe, the job then runs outside the mesh."""
+    if native is not None:
+        return Fix((edits.pod_annotation(w, NATIVE_ANNOTATION, "true"),), Applicability.SAFE,
+                   f"runs the sidecar as a native sidecar, as {native.display()} does")
+    return Fix((edits.pod_label(w, INJECT, "false"),), Applicability.UNSAFE,
+               "opts the job's pods out of injection: they run without a sidecar (no mTLS, no mesh policy)")
+
+
+def _native_sidecar_pod(index: Index) -> Workload | None:
+    """A pod of the input that runs Istio's sidecar as a native sidecar, if any."""
+    for w in index.workloads():
+        sc = index.sidecar(w)
+        if sc.istio and (sc.native or str(w.annotations.get(NATIVE_ANNOTATION, "")).lower() == "true"):
+            return w
+    return None
 
 
 def _stuck(w: Workload, pods: list[Resource]) -> Finding | None:
@@ -194,4 +220,12 @@ RULE = Rule(
     variants=(ISTIO_SIDECAR, LINKERD_PROXY, ISTIO_SIDECAR_ASSUMED, STUCK),
     check=check,
     footgun=2,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Annotate the pod template `sidecar.istio.io/nativeSidecar: \"true\"` when the input "
+                "shows native sidecars at work in the cluster."),
+        FixKind(Applicability.UNSAFE,
+                "Otherwise label the pod template `sidecar.istio.io/inject: \"false\"`: the job runs "
+                "without a sidecar."),
+    ),
 )

@@ -106,7 +106,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.peerauth import STRICT
 from ..mesh.workloads import WORKLOAD_KINDS, is_gateway
@@ -155,24 +156,29 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             continue
         sc = index.sidecar(w)
         explicit = REWRITE in w.annotations  # an opt-out written on this pod, not the injector's default
+        opt_out = _drop_opt_out(index, w) if explicit else None
         if not sc.istio:
             if explicit and sc.assumption and modes_unknown:
                 for path, probe_name, kind, port in _probes(w):
                     yield RULE.finding(PROBE_AT_RISK, w.resource, path, why=why, probe=probe_name, kind=kind,
-                                       port=port, ns=w.namespace)
+                                       port=port, ns=w.namespace, autofix=opt_out)
             continue
         for path, probe_name, kind, port in _probes(w):
             if modes_unknown:
                 if explicit:
                     yield RULE.finding(PROBE_MTLS_UNKNOWN, w.resource, path, why=why, probe=probe_name, kind=kind,
-                                       port=port, ns=w.namespace)
+                                       port=port, ns=w.namespace, autofix=opt_out)
                 continue
             mode = pas.mode(w.namespace, w.labels, port if isinstance(port, int) else None)
             if mode.mode == STRICT:
                 policy = mode.decided_by
+                fix, unfixable = opt_out, ""
+                if fix is None:
+                    fix, unfixable = _permissive(index, w, [port] if isinstance(port, int) else [])
                 yield RULE.finding(PROBE_BLOCKED_ASSUMED if sc.assumption else PROBE_BLOCKED, w.resource, path,
                                    related=(policy.ref,), probe=probe_name, kind=kind, port=port, why=why,
-                                   pa=f"{policy.namespace}/{policy.name}", assumption=sc.assumption)
+                                   pa=f"{policy.namespace}/{policy.name}", assumption=sc.assumption, autofix=fix,
+                                   unfixable=unfixable)
     for svc in index.of_kind("Service"):
         if svc.spec.get("type") not in ("LoadBalancer", "NodePort"):
             continue
@@ -180,24 +186,48 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
             sc = index.sidecar(w)
             if is_gateway(w) or not sc.istio:
                 continue
-            mode = _strict_target(pas, w, svc)
-            if mode is not None:
+            strict = _strict_targets(pas, w, svc)
+            if strict:
+                mode = strict[0][1]
+                fix, unfixable = _permissive(index, w, [number for number, _ in strict if number is not None])
                 yield RULE.finding(
                     LOAD_BALANCER_TO_STRICT_ASSUMED if sc.assumption else LOAD_BALANCER_TO_STRICT, svc,
                     ("spec", "type"), related=(w.resource.ref, mode.decided_by.ref), type=svc.spec["type"],
                     workload=w.display(), pa=f"{mode.decided_by.namespace}/{mode.decided_by.name}",
-                    assumption=sc.assumption)
+                    assumption=sc.assumption, autofix=fix, unfixable=unfixable)
                 break
 
 
-def _strict_target(pas, w, svc):
+def _strict_targets(pas, w, svc) -> list:
+    """(container port, its STRICT mode) for each Service port that sends to a STRICT port."""
+    out = []
     for port in svc.spec.get("ports") or ():
         target = port.get("targetPort", port.get("port"))
         number = w.container_port(target)
         mode = pas.mode(w.namespace, w.labels, number)
         if mode.mode == STRICT:
-            return mode
-    return None
+            out.append((number, mode))
+    return out
+
+
+def _drop_opt_out(index: Index, w) -> Fix:
+    """SPEC §5: drop the pod's rewriteAppHTTPProbers opt-out (Istio rewrites probes by default);
+    where the injector's values turn rewriting off for every pod, set it to "true" instead. Safe:
+    the probes reach the application as before, through the agent."""
+    if index.mesh().value("sidecarInjectorWebhook", "rewriteAppHTTPProbe") is False:
+        return Fix((edits.pod_annotation(w, REWRITE, "true"),), Applicability.SAFE,
+                   f'sets {REWRITE}: "true" (the injector turns rewriting off for every pod)')
+    return Fix((Edit((*w.metadata_path, "annotations", REWRITE), remove=True),), Applicability.SAFE,
+               f"drops the {REWRITE} opt-out: Istio rewrites the probes")
+
+
+def _permissive(index: Index, w, ports: list[int]) -> tuple[Fix | None, str]:
+    """SPEC §5: a PERMISSIVE portLevelMtls for the ports plaintext must reach."""
+    try:
+        policy = index.peer_authentications().applicable(w.namespace, w.labels)[2]
+        return edits.permissive_ports(index, w, ports, policy), ""
+    except edits.NoFix as exc:
+        return None, str(exc)
 
 
 PROBE_BLOCKED = Variant(
@@ -248,4 +278,10 @@ RULE = Rule(
               LOAD_BALANCER_TO_STRICT_ASSUMED),
     check=check,
     footgun=7,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Drop the `sidecar.istio.io/rewriteAppHTTPProbers: \"false\"` opt-out (set it to "
+                "\"true\" where the injector turns rewriting off for every pod)."),
+        edits.PERMISSIVE_PORTS_FIX,
+    ),
 )

@@ -83,6 +83,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..finding import Finding, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import Index
 from ..mesh.retries import effective
 from ..resource import GATEWAY_API_ROUTES, FieldPath, Resource
@@ -114,18 +115,25 @@ def _report(index: Index, resource: Resource, path: FieldPath, attempts: int | N
     bare: list[str] = []
     hosts: list[str] = []
     void: Resource | None = None  # the first DestinationRule that would protect one, but names nothing
+    unprotected: list[tuple[str, str | None]] = []
     for (fqdn, subset), shown in targets.items():
         policies = index.destination_policies(fqdn)
         if policies.breaker.covers(subset):
             continue
         bare.append(f"{shown} (subset {subset})" if subset else shown)
         hosts.append(fqdn)
+        unprotected.append((fqdn, subset))
         void = void or policies.breaker.void_cover(subset)
     if bare:
         related = index.destination_rules_of(hosts)
         # no DestinationRule for any of them in the input: one may exist elsewhere (SPEC §2)
         variant = VOID_CIRCUIT_BREAKER if void else UNPROTECTED_RETRIES if related else NO_DESTINATION_RULE_IN_INPUT
-        yield RULE.finding(variant, resource, path, related=related,
+        fix, why = None, ""
+        try:
+            fix = edits.outlier_detection(index, resource, unprotected)
+        except edits.NoFix as exc:
+            why = str(exc)
+        yield RULE.finding(variant, resource, path, related=related, autofix=fix, unfixable=why,
                            times=f"up to {attempts} times" if attempts else "", hosts=", ".join(bare),
                            first=bare[0].split(" ")[0], rule=f"{void.namespace}/{void.name}" if void else "",
                            host=void.spec.get("host") if void else "")
@@ -161,4 +169,5 @@ RULE = Rule(
     variants=(UNPROTECTED_RETRIES, NO_DESTINATION_RULE_IN_INPUT, VOID_CIRCUIT_BREAKER),
     check=check,
     footgun=5,
+    fixes=edits.OUTLIER_DETECTION_FIXES,
 )

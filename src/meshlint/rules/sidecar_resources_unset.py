@@ -93,7 +93,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.workloads import WORKLOAD_KINDS, Workload, pod_template
 from ..resource import Resource
@@ -123,17 +124,45 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if not bare:
             continue
         shown = ", ".join(PREFIX + a for a in present)
+        requests = {PREFIX + REQUEST[r]: _request(r, w.annotations.get(PREFIX + LIMIT[r])) for r in bare}
+        fix = Fix(tuple(edits.pod_annotation(w, key, value) for key, value in requests.items()), Applicability.SAFE,
+                  "requests " + " and ".join(f"{value} {r}" for r, value in zip(bare, requests.values())))
         yield RULE.finding(PARTIAL_ANNOTATIONS_ASSUMED if sc.assumption else PARTIAL_ANNOTATIONS, w.resource,
                            w.metadata_path + ("annotations", PREFIX + present[0]), set=shown,
                            missing=" and ".join(bare), suggestion=", ".join(f"{PREFIX}{REQUEST[r]}" for r in bare),
-                           assumption=sc.assumption)
+                           assumption=sc.assumption, autofix=fix)
     for source in index.mesh().value_sources:
         proxy = source.values.get("global", {}).get("proxy") if isinstance(source.values.get("global"), dict) else None
         resources = proxy.get("resources") if isinstance(proxy, dict) else None
         if isinstance(resources, dict) and not resources.get("requests"):
             # inside a ConfigMap the values are JSON text: point at the key that holds them
-            path = source.prefix if source.prefix[:1] == ("data",) else source.prefix + ("global", "proxy", "resources")
-            yield RULE.finding(GLOBAL_WITHOUT_REQUESTS, source.resource, path, document=source.document)
+            inside = source.prefix[:1] == ("data",)
+            path = source.prefix if inside else source.prefix + ("global", "proxy", "resources")
+            limits = resources["limits"] if isinstance(resources.get("limits"), dict) else {}
+            requests = {r: _request(r, limits.get(r)) for r in ("cpu", "memory")}
+            where = ("global", "proxy", "resources", "requests")
+            change = Edit(source.prefix, requests, within=where) if inside else Edit(source.prefix + where, requests)
+            add: Fix | None = None  # the --mesh-config file is not an input to fix
+            if source.resource is not None:
+                add = Fix((change,), Applicability.SAFE,
+                          f"requests {requests['cpu']} cpu and {requests['memory']} memory")
+            yield RULE.finding(GLOBAL_WITHOUT_REQUESTS, source.resource, path, document=source.document, autofix=add)
+
+
+# SPEC §5 Fixes: Istio's own default proxy requests
+DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
+
+
+def _request(resource: str, limit: object) -> str:
+    """Istio's default request, or the limit when the limit is lower (a request above its limit
+    is refused)."""
+    default = DEFAULT_REQUESTS[resource]
+    if limit is None:
+        return default
+    below = edits.quantity(limit)
+    if below is None or below < (edits.quantity(default) or 0):
+        return str(limit)
+    return default
 
 
 LINKERD_REQUESTS = {"memory": "config.linkerd.io/proxy-memory-request", "cpu": "config.linkerd.io/proxy-cpu-request"}
@@ -210,4 +239,9 @@ RULE = Rule(
               PARTIAL_ANNOTATIONS_ASSUMED, LIVE_POD_WITHOUT_REQUESTS),
     check=check,
     footgun=6,
+    fixes=(
+        FixKind(Applicability.SAFE,
+                "Add the missing proxy requests with Istio's defaults (100m CPU, 128Mi memory, or the "
+                "limit when it is lower)."),
+    ),
 )

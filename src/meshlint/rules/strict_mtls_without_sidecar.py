@@ -101,14 +101,19 @@ ambient mode; if it must stay outside the mesh, give the workloads it calls a PE
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..finding import Finding, Options, Rule, Severity, Variant
+from ..finding import Applicability, Edit, Finding, Fix, FixKind, Options, Rule, Severity, Variant
+from ..fix import edits
 from ..index import SIDECAR_INPUTS, Index
 from ..mesh.hosts import expand_host
 from ..mesh.injection import Sidecar
-from ..mesh.peerauth import Mode, PeerAuthentications
+from ..mesh.peerauth import STRICT, Mode, PeerAuthentications
 from ..mesh.workloads import WORKLOAD_KINDS
 from ..resource import Ref, Resource
+
+if TYPE_CHECKING:
+    from ..mesh.workloads import Workload
 
 
 def _pa(mode: Mode) -> str:
@@ -117,7 +122,8 @@ def _pa(mode: Mode) -> str:
 
 def check(index: Index, options: Options) -> Iterator[Finding]:
     pas = index.peer_authentications()
-    strict_behind: dict[Ref, tuple[Mode, Sidecar] | None] = {}  # once per Service: many may call it
+    # once per Service and port called: many workloads may call it
+    strict_behind: dict[tuple[Ref, int | None], tuple[Mode, Sidecar, Fix | None, str] | None] = {}
     for w in index.workloads():
         sc = index.sidecar(w)
         if sc.meshed or sc.mesh == "linkerd":  # Linkerd's own mTLS: Istio's policies do not apply
@@ -126,19 +132,23 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if strict is not None:
             variant, assumed = (IN_STRICT_SCOPE_ASSUMED, sc.assumption) if sc.assumption else (IN_STRICT_SCOPE, "")
             yield RULE.finding(variant, w.resource, w.path or ("metadata",), related=(strict.decided_by.ref,),
-                               reason=sc.reason, pa=_pa(strict), assumption=assumed)
+                               reason=sc.reason, pa=_pa(strict), assumption=assumed,
+                               unfixable="a PeerAuthentication is not enforced on a pod without a sidecar: inject "
+                                         "one, or keep the workload out of STRICT scope")
             continue
         for svc, mention in index.calls(w):
-            if svc.ref not in strict_behind:
-                strict_behind[svc.ref] = _strict_target(index, pas, svc)
-            found = strict_behind[svc.ref]
+            key = (svc.ref, mention.port)
+            if key not in strict_behind:
+                strict_behind[key] = _strict_target(index, pas, svc, mention.port)
+            found = strict_behind[key]
             if found is not None:
-                mode, target_sidecar = found
+                mode, target_sidecar, fix, unfixable = found
                 assumed = sc.assumption or target_sidecar.assumption
                 yield RULE.finding(
                     CALLS_STRICT_WORKLOAD_ASSUMED if assumed else CALLS_STRICT_WORKLOAD, w.resource,
                     mention.path, related=(svc.ref, mode.decided_by.ref), reason=sc.reason,
-                    service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed)
+                    service=f"{svc.namespace}/{svc.name}", pa=_pa(mode), assumption=assumed, autofix=fix,
+                    unfixable=unfixable)
     domain = index.facts.domain
     for dr in index.of_kind("DestinationRule"):
         host = dr.spec.get("host")
@@ -151,21 +161,47 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
         if not targets or any(index.sidecar(t).meshed for t in targets):
             continue
         for path in _istio_mutual(dr):
+            fix = Fix((Edit(path, "DISABLE"),), Applicability.UNSAFE,
+                      f"sends plaintext to {host}, whose pods cannot terminate Istio mTLS")
             yield RULE.finding(
                 ISTIO_MUTUAL_WITHOUT_SIDECAR, dr, path, related=(destination.ref,), host=host,
-                reason=index.sidecar(targets[0]).reason)
+                reason=index.sidecar(targets[0]).reason, autofix=fix)
 
 
-def _strict_target(index: Index, pas: PeerAuthentications, svc: Resource) -> tuple[Mode, Sidecar] | None:
-    """The STRICT mode of the first workload behind `svc` that an Istio sidecar serves with it,
-    and that sidecar."""
+def _called_ports(svc: Resource, called: int | None, target: Workload) -> list[int]:
+    """The container ports of `target` that a call through `svc` reaches: the Service port the
+    call names (`cart:8080`), or every Service port when it names none."""
+    out = []
+    for port in svc.spec.get("ports") or ():
+        if not isinstance(port, dict) or (called is not None and port.get("port") != called):
+            continue
+        number = target.container_port(port.get("targetPort", port.get("port")))
+        if isinstance(number, int) and not isinstance(number, bool) and number not in out:
+            out.append(number)
+    return out
+
+
+def _strict_target(index: Index, pas: PeerAuthentications, svc: Resource,
+                   called: int | None) -> tuple[Mode, Sidecar, Fix | None, str] | None:
+    """The STRICT mode that a call through `svc` (to Service port `called`, or any) meets at the
+    first workload behind it that an Istio sidecar serves, that sidecar, and the fix (a
+    PERMISSIVE portLevelMtls for the STRICT ports the call reaches) or why there is none."""
     for target in index.workloads_of(svc):
         target_sidecar = index.sidecar(target)
         if not target_sidecar.meshed:
             continue
-        mode = pas.strict_somewhere(target.namespace, target.labels)
+        ports = _called_ports(svc, called, target)
+        strict_ports = [p for p in ports if pas.mode(target.namespace, target.labels, p).mode == STRICT]
+        if ports:
+            mode = pas.mode(target.namespace, target.labels, strict_ports[0]) if strict_ports else None
+        else:  # the ports it calls are not known: STRICT anywhere is STRICT for it
+            mode = pas.strict_somewhere(target.namespace, target.labels)
         if mode is not None and target_sidecar.istio:
-            return mode, target_sidecar
+            try:
+                policy = pas.applicable(target.namespace, target.labels)[2]
+                return mode, target_sidecar, edits.permissive_ports(index, target, strict_ports, policy), ""
+            except edits.NoFix as exc:
+                return mode, target_sidecar, None, str(exc)
     return None
 
 
@@ -221,4 +257,10 @@ RULE = Rule(
               CALLS_STRICT_WORKLOAD_ASSUMED),
     check=check,
     footgun=3,
+    fixes=(
+        edits.PERMISSIVE_PORTS_FIX,
+        FixKind(Applicability.UNSAFE,
+                "Set a DestinationRule's `tls.mode` ISTIO_MUTUAL to DISABLE for a host whose pods have "
+                "no sidecar."),
+    ),
 )
