@@ -209,6 +209,20 @@ class Index:
             self._void_destination_rules[id(dr)] = void
         return void
 
+    @cached_property
+    def _live_destination_rules(self) -> dict[str, list[Resource]]:
+        return {}
+
+    def destination_rules_naming_something(self, fqdn: str) -> list[Resource]:
+        """The DestinationRules for `fqdn` whose host names something they can see, in input
+        order: the ones a fix may change. Worked out once per host, however many routes ask."""
+        self._touch("DestinationRule", "Service", "ServiceEntry")
+        found = self._live_destination_rules.get(fqdn)
+        if found is None:
+            found = self._live_destination_rules[fqdn] = [
+                dr for dr in self.destination_rules_for(fqdn) if not self.destination_rule_names_nothing(dr)]
+        return found
+
     def destination_policies(self, fqdn: str) -> HostPolicies:
         """What the DestinationRules for `fqdn` set (`mesh.trafficpolicy`; a rule whose host
         names nothing protects nothing), read once per host however many routes go there."""

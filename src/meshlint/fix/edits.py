@@ -69,12 +69,12 @@ def outlier_detection(index: Index, route: Resource, hosts: Iterable[tuple[str, 
     edits: list[Edit] = []
     created: list[str] = []
     for fqdn, subsets in _by_host(hosts).items():
-        found = index.destination_rules_for(fqdn)
-        usable = [dr for dr in found if not index.destination_rule_names_nothing(dr)]
+        usable = index.destination_rules_naming_something(fqdn)
         if usable:
             edits.append(Edit(("spec", "trafficPolicy", "outlierDetection"), dict(OUTLIER_DETECTION),
                               target=usable[0].ref))
             continue
+        found = index.destination_rules_for(fqdn)
         if found:
             raise NoFix(f"DestinationRule {found[0].namespace}/{found[0].name} for {fqdn} names nothing: fix its "
                         "host first")

@@ -95,7 +95,7 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
     for vs in index.of_kind("VirtualService"):
         if not routes.is_mesh_only(vs):
             continue
-        bound: set[str] = set()  # every Gateway that serves one of its hosts: one fix binds them all
+        serving: list[list[str]] = []  # per host, the Gateways that serve it: one fix binds them all
         bypassed: list[tuple[int, str, list[str], tuple[Ref, ...]]] = []
         for i, host in enumerate(vs.spec.get("hosts") or ()):
             if host == "*":
@@ -106,19 +106,30 @@ def check(index: Index, options: Options) -> Iterator[Finding]:
                 found = seen[(fqdn, vs.namespace)] = _gateways_serving(index, fqdn, vs.namespace)
             local, declared, related, gateways = found
             if gateways:
-                bound.update(gateways)
+                serving.append(gateways)
                 bypassed.append((i, host, gateways, related))
             elif not local and not declared and not index.facts.is_known_host(fqdn):
                 yield RULE.finding(UNDECLARED_EGRESS_HOST, vs, ("spec", "hosts", i), host=host)
-        fix = _bind(vs, sorted(bound)) if bypassed else None
+        fix, why = _bind(vs, serving) if bypassed else (None, "")
         for i, host, gateways, related in bypassed:
             yield RULE.finding(GATEWAY_BYPASSED, vs, ("spec", "hosts", i), related=related, host=host,
-                               gateways=some_of(gateways), first=gateways[0], autofix=fix)
+                               gateways=some_of(gateways), first=gateways[0], autofix=fix, unfixable=why)
 
 
-def _bind(vs: Resource, gateways: list[str]) -> Fix:
-    """SPEC §5: add the serving Gateways and `mesh` (which keeps the in-mesh callers) to
-    `spec.gateways`. Unsafe: the gateway's traffic then follows these routes."""
+# The most Gateways one fix binds: past a few, which of them are meant is a choice (and a fix
+# naming every one of thousands would cost each VirtualService their whole list).
+MAX_GATEWAYS_BOUND = 5
+
+
+def _bind(vs: Resource, serving: list[list[str]]) -> tuple[Fix | None, str]:
+    """SPEC §5: add the Gateways serving the hosts (`serving`: per host, sorted) and `mesh`
+    (which keeps the in-mesh callers) to `spec.gateways`. Unsafe: the gateway's traffic then
+    follows these routes. (None, why) when too many Gateways serve them."""
+    most = max(len(found) for found in serving)
+    gateways = sorted({g for found in serving for g in found}) if most <= MAX_GATEWAYS_BOUND else []
+    if not gateways or len(gateways) > MAX_GATEWAYS_BOUND:
+        count = len(gateways) or most
+        return None, f"{count:,} Gateways serve its hosts: which of them are meant is a choice"
     existing = vs.spec.get("gateways")
     if existing:  # only `mesh`: the Gateways go before it
         changes = tuple(Edit(("spec", "gateways", k), name, insert=True) for k, name in enumerate(gateways))
@@ -126,7 +137,7 @@ def _bind(vs: Resource, gateways: list[str]) -> Fix:
         changes = (Edit(("spec", "gateways"), [*gateways, MESH_GATEWAY]),)
     return Fix(changes, Applicability.UNSAFE,
                f"binds the VirtualService to {', '.join(gateways)} and mesh: traffic entering through the gateway "
-               "then follows these routes too")
+               "then follows these routes too"), ""
 
 
 def _gateways_serving(index: Index, fqdn: str, namespace: str) -> tuple[bool, bool, tuple[Ref, ...], list[str]]:
@@ -171,7 +182,7 @@ RULE = Rule(
     footgun=4,
     fixes=(
         FixKind(Applicability.UNSAFE,
-                "Add the Gateways that serve the host, and `mesh`, to `gateways`: the gateway's traffic "
-                "then follows these routes too."),
+                "Add the Gateways that serve the host (at most five: which of more is meant is a choice), "
+                "and `mesh`, to `gateways`: the gateway's traffic then follows these routes too."),
     ),
 )
