@@ -227,9 +227,10 @@ SHORTHAND_HOST = Variant(
     "Write the host in full: {full}.")
 SUBSET_SELECTS_NO_PODS = Variant(
     "subset-selects-no-pods", Severity.WARNING,
-    'subset "{subset}" ({labels}) selects none of the {n} {pods} of {owner} in the input; requests '
-    "routed to it fail with 503 UH",
-    'Deploy the pods subset "{subset}" must select, correct its labels, or remove it.')
+    'subset "{subset}" ({labels}) selects none of the {n} {pods} of {owner} in the input; unless '
+    "workloads elsewhere carry these labels, requests routed to it fail with 503 UH",
+    'Deploy the pods subset "{subset}" must select, correct its labels, or remove it; if its pods are '
+    "defined in other files, check them together.")
 HOST_NOT_IN_INPUT = Variant(
     "host-not-in-input", Severity.INFO,
     "host {host} is not in the input (no Service or ServiceEntry defines it); if it does not exist, "
