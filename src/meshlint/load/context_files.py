@@ -89,18 +89,14 @@ def _check_mesh_config(path: str, document: Document, at: tuple, mesh: Any, wher
     """A mesh config istiod would refuse is no description of the installation (exit code 2),
     reported at the field's line and column (for MeshConfig held as text, at the text's)."""
     from ..locate import Locator
-    from .schema import MESH_CONFIG, mistyped
+    from .schema import mesh_config_problem
 
-    error = MESH_CONFIG.check(mesh, ())
-    if error is None:
+    problem = mesh_config_problem(mesh)
+    if problem is None:
         return
-    field, expected = error
-    value = mesh
-    for step in field:
-        value = value[step]
+    field, message = problem
     line, column = Locator().position(document, at if at == ("data", "mesh") else at + field)
-    raise ContextFileError(f"--mesh-config {path}:{line}:{column}: {where}{mistyped(field, expected, value)}: "
-                           "istiod refuses this mesh config")
+    raise ContextFileError(f"--mesh-config {path}:{line}:{column}: {where}{message}: istiod refuses this mesh config")
 
 
 def read_call_graph(path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[ExplicitEdge, ...]:

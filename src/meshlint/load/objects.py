@@ -188,8 +188,9 @@ def _embedded_errors(cm: Resource) -> list[tuple[str, str]]:
     errors = []
     for key in keys:
         value, why = embedded(cm, key)
-        if not why and key == "mesh":
-            why = schema.mesh_config_error(value, f"data.{key}: ")
+        problem = schema.mesh_config_problem(value) if not why and key == "mesh" else None
+        if problem is not None:
+            why = f"data.{key}: {problem[1]} (istiod refuses the whole mesh config)"
         if why:
             errors.append((key, why))
     return errors

@@ -429,17 +429,17 @@ def mistyped(path: FieldPath, expected: str, value: Any) -> str:
     return f"{dotted(path)} must be {expected}, not {describe(value)}"
 
 
-def mesh_config_error(mesh: Any, where: str = "") -> str:
-    """Why istiod refuses a MeshConfig (a field of the wrong type), prefixed by `where`; "" when
-    the fields rules read fit."""
+def mesh_config_problem(mesh: Any) -> tuple[FieldPath, str] | None:
+    """The first field of a MeshConfig that istiod would refuse (a value of the wrong type):
+    its path and the message; None when the fields rules read fit."""
     error = MESH_CONFIG.check(mesh, ())
     if error is None:
-        return ""
+        return None
     path, expected = error
     value: Any = mesh
     for step in path:
         value = value[step]
-    return f"{where}{mistyped(path, expected, value)} (istiod refuses the whole mesh config)"
+    return path, mistyped(path, expected, value)
 
 
 def dotted(path: FieldPath) -> str:
